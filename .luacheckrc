@@ -1,0 +1,6 @@
+std = "min"
+max_line_length = 120
+exclude_files = { "build", ".luarocks", "lua_modules", ".sandbox*" }
+files["spec"] = { std = "+busted" }
+files["sandbox/lua"] = { std = "luajit", read_globals = { "ngx" } }
+files["lua/tiledesk/transport/ngx.lua"] = { read_globals = { "ngx" } }

@@ -1,0 +1,66 @@
+-- Loaded by busted before every spec file (see .busted). Keeps the specs independent of where
+-- busted was started from, and gives the core and sandbox specs the running sandbox's state.
+local root = debug.getinfo(1, "S").source:match("^@(.*)spec/helper%.lua$") or "./"
+if root == "" then root = "./" end
+package.path = root .. "lua/?.lua;" .. root .. "lua/?/init.lua;" .. root .. "?.lua;" .. package.path
+package.cpath = root .. "build/?.so;" .. package.cpath
+
+local helper = {}
+helper.root = root
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+helper.read_file = read_file
+
+local state_cache
+-- The sandbox started by ./dev test (or by hand with ./dev sandbox start). Raises with a hint
+-- when none is running, so a core spec never silently passes without a server.
+function helper.sandbox()
+  if state_cache then return state_cache end
+  local dir = os.getenv("TD_SANDBOX_DIR") or (root .. ".sandbox")
+  local path = dir .. "/state.json"
+  local text = read_file(path)
+  if not text then
+    error("no sandbox state at " .. path .. ": start one with `./dev sandbox start`", 2)
+  end
+  local cjson = require("cjson.safe")
+  local st = cjson.decode(text)
+  if type(st) ~= "table" then error("unreadable sandbox state at " .. path, 2) end
+  state_cache = st
+  return st
+end
+
+-- Plain HTTP through luasocket (independent of the SDK), for the sandbox's own specs.
+-- Returns status, headers (lower-case names), body string.
+function helper.http(method, url, body, headers)
+  local http = require("socket.http")
+  local ltn12 = require("ltn12")
+  local out = {}
+  local hdrs = {}
+  for k, v in pairs(headers or {}) do hdrs[k:lower()] = v end
+  if body and type(body) == "table" then
+    body = require("cjson").encode(body)
+    hdrs["content-type"] = hdrs["content-type"] or "application/json"
+  end
+  if body then hdrs["content-length"] = tostring(#body) end
+  local _, status, rheaders = http.request{
+    url = url, method = method, headers = hdrs,
+    source = body and ltn12.source.string(body) or nil,
+    sink = ltn12.sink.table(out), redirect = false,
+  }
+  if type(status) ~= "number" then error("http " .. method .. " " .. url .. ": " .. tostring(status), 2) end
+  return status, rheaders or {}, table.concat(out)
+end
+
+-- Same, decoding a JSON body (nil when the body is not JSON).
+function helper.http_json(method, url, body, headers)
+  local status, h, text = helper.http(method, url, body, headers)
+  return status, require("cjson.safe").decode(text), h, text
+end
+
+return helper
