@@ -1,5 +1,5 @@
 std = "min"
-max_line_length = 120
+max_line_length = 160
 exclude_files = { "build", ".luarocks", "lua_modules", ".sandbox*" }
 files["spec"] = { std = "+busted" }
 files["sandbox/lua"] = { std = "luajit", read_globals = { "ngx" } }

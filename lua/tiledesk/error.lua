@@ -1,0 +1,93 @@
+-- Error values: the err table of `nil, msg, err`, and the text a server hides in its bodies.
+local _M = {}
+
+local Error = {}
+Error.__name = "tiledesk.Error"
+Error.__index = Error
+function Error:__tostring()
+  return self.msg or ("tiledesk error (" .. tostring(self.kind) .. ")")
+end
+_M.Error = Error
+
+local REASONS = {
+  [400] = "Bad Request", [401] = "Unauthorized", [402] = "Payment Required", [403] = "Forbidden",
+  [404] = "Not Found", [405] = "Method Not Allowed", [408] = "Request Timeout", [409] = "Conflict",
+  [410] = "Gone", [413] = "Payload Too Large", [415] = "Unsupported Media Type",
+  [422] = "Unprocessable Entity", [429] = "Too Many Requests", [500] = "Internal Server Error",
+  [501] = "Not Implemented", [502] = "Bad Gateway", [503] = "Service Unavailable",
+  [504] = "Gateway Timeout",
+}
+_M.REASONS = REASONS
+
+-- err = { kind, status, body, method, url, retry_after, attempts, code, msg }
+function _M.new(fields)
+  return setmetatable(fields, Error)
+end
+
+function _M.is(v)
+  return getmetatable(v) == Error
+end
+
+local function one_line(s, max)
+  s = tostring(s):gsub("<[^>]*>", " "):gsub("&nbsp;", " "):gsub("&lt;", "<"):gsub("&gt;", ">")
+    :gsub("&amp;", "&"):gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
+  max = max or 200
+  if #s > max then s = s:sub(1, max - 3) .. "..." end
+  return s
+end
+_M.one_line = one_line
+
+local function text_of(v)
+  if type(v) == "string" and v ~= "" then return v end
+  return nil
+end
+
+-- The server's own words, wherever this response keeps them (shared/tiledesk-api.md §4):
+-- msg, message, error, err, errors[1].msg / errors[1], else the plain-text or HTML body.
+function _M.server_text(decoded, body)
+  if type(decoded) == "table" then
+    local t = text_of(decoded.msg) or text_of(decoded.message) or text_of(decoded.error)
+      or text_of(decoded.err)
+    if not t and type(decoded.error) == "table" then
+      t = text_of(decoded.error.message) or text_of(decoded.error.msg)
+    end
+    if not t and type(decoded.errors) == "table" then
+      local first = decoded.errors[1]
+      if type(first) == "table" then
+        t = text_of(first.msg) or text_of(first.message)
+        if t and type(first.param) == "string" then t = t .. " (" .. first.param .. ")" end
+      else
+        t = text_of(first)
+      end
+    end
+    if t then return one_line(t) end
+    return nil
+  elseif type(decoded) == "string" then
+    return one_line(decoded)
+  end
+  if type(body) == "string" and body ~= "" then
+    local pre = body:match("<pre>(.-)</pre>")
+    return one_line(pre or body)
+  end
+  return nil
+end
+
+-- "<op>: HTTP 404 Not Found: Object not found."
+function _M.http_message(op, status, decoded, body)
+  local msg = op .. ": HTTP " .. status
+  if REASONS[status] then msg = msg .. " " .. REASONS[status] end
+  local text = _M.server_text(decoded, body)
+  if text and text ~= REASONS[status] then msg = msg .. ": " .. text end
+  return msg
+end
+
+-- First bytes of a body, printable, for decode errors.
+function _M.preview(body, n)
+  if type(body) ~= "string" then return "" end
+  n = n or 60
+  local s = body:sub(1, n):gsub("[%c]", " ")
+  if #body > n then s = s .. "..." end
+  return s
+end
+
+return _M

@@ -1,0 +1,74 @@
+-- JSON through a private cjson.safe instance, so the SDK's settings never change the
+-- application's cjson. Adds a portable way to send empty arrays (stock lua-cjson 2.1.0 has none).
+local cjson = require("cjson.safe")
+
+local _M = {}
+
+local codec = cjson.new()
+codec.encode_max_depth(200)
+codec.decode_max_depth(200)
+if codec.encode_escape_forward_slash then codec.encode_escape_forward_slash(false) end
+
+_M.null = cjson.null
+
+local array_mt = { __name = "tiledesk.array" }
+_M.array_mt = array_mt
+
+-- Marks t (default: a new table) as a JSON array, so that it encodes as [] when empty.
+function _M.array(t)
+  if t ~= nil and type(t) ~= "table" then
+    error("tiledesk.array(): table expected, got " .. type(t), 2)
+  end
+  return setmetatable(t or {}, array_mt)
+end
+
+_M.empty_array = setmetatable({}, {
+  __name = "tiledesk.array",
+  __newindex = function() error("tiledesk.empty_array is read-only", 2) end,
+})
+
+local PLACEHOLDER = string.format("@@tiledesk-empty-array-%08x@@", math.random(0, 0x7fffffff))
+
+local function is_marked(v)
+  return v == _M.empty_array or getmetatable(v) == array_mt
+end
+
+-- Copies the value, replacing empty marked arrays by a placeholder string; returns the copy
+-- and whether any placeholder was used.
+local function prepare(v, depth, seen)
+  if type(v) ~= "table" then return v, false end
+  if depth > 200 then error("JSON nesting deeper than 200", 0) end
+  if seen[v] then error("JSON value contains a cycle", 0) end
+  if is_marked(v) and next(v) == nil then return PLACEHOLDER, true end
+  seen[v] = true
+  local out, used = {}, false
+  for k, x in pairs(v) do
+    local c, u = prepare(x, depth + 1, seen)
+    out[k] = c
+    used = used or u
+  end
+  seen[v] = nil
+  return out, used
+end
+
+-- Encodes v; returns the text, or nil and a message (functions, cycles, sparse arrays…).
+function _M.encode(v)
+  local ok, copy, used = pcall(prepare, v, 0, {})
+  if not ok then return nil, copy end
+  local text, err = codec.encode(copy)
+  if not text then return nil, err end
+  if used then
+    text = text:gsub('"' .. PLACEHOLDER .. '"', "[]")
+  end
+  return text
+end
+
+-- Decodes text; returns the value, or nil and a message.
+function _M.decode(text)
+  if type(text) ~= "string" then return nil, "not a string" end
+  local v, err = codec.decode(text)
+  if v == nil and err then return nil, err end
+  return v
+end
+
+return _M

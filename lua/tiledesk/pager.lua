@@ -1,0 +1,138 @@
+-- Pagination over Tiledesk list endpoints (shared/tiledesk-api.md §3).
+--   pager = pages(fetch, how, query)   pager:next() -> page | nil (end) | nil, msg, err
+--   each(fetch, how, query)            iterator over items; raises on failure, like io.lines
+-- how = { items = "requests" (envelope key) | nil (bare array), size = n, max = n,
+--         fixed = true (server ignores limit), all = true (one unpaginated array) }
+local E = require("tiledesk.error")
+
+local _M = {}
+
+local MAX_PAGES = 100000
+
+local Pager = {}
+Pager.__index = Pager
+Pager.__name = "tiledesk.Pager"
+
+local function copy(t)
+  local out = {}
+  for k, v in pairs(t or {}) do out[k] = v end
+  return out
+end
+
+-- fetch(query) -> decoded body | nil, msg, err
+function _M.pages(fetch, how, query, op)
+  if query ~= nil and type(query) ~= "table" then error((op or "pages()") .. ": query must be a table", 3) end
+  local q = copy(query)
+  local max_items = q.max_items
+  q.max_items = nil
+  if max_items ~= nil and (type(max_items) ~= "number" or max_items < 0) then
+    error((op or "pages()") .. ": max_items must be a number >= 0", 3)
+  end
+  local size = how.size or 40
+  if not how.fixed and not how.all then
+    local want = tonumber(q.limit) or size
+    if how.max and want > how.max then want = how.max end
+    if want < 1 then want = 1 end
+    size = math.floor(want)
+    q.limit = size
+  end
+  local first = tonumber(q.page) or 0
+  return setmetatable({
+    fetch = fetch, how = how, query = q, size = size, page = first, first_page = first,
+    seen = 0, max_items = max_items, done = false, op = op or "pages()", last_key = nil,
+  }, Pager)
+end
+
+local function first_key(items)
+  local it = items[1]
+  if type(it) ~= "table" then return nil end
+  return it._id or it.id or it.request_id
+end
+
+local function shape_error(self, why)
+  local msg = self.op .. ": unexpected response shape (" .. why .. ")"
+  return nil, msg, E.new{ kind = "decode", msg = msg }
+end
+
+-- The next page: { items = {...}, number = n, count = total|nil, per_page = n }, nil at the end,
+-- or nil, msg, err on failure (the same page is asked again on the next call).
+function Pager:next()
+  if self.done then return nil end
+  if self.max_items and self.seen >= self.max_items then
+    self.done = true
+    return nil
+  end
+  if self.page - self.first_page >= MAX_PAGES then
+    self.done = true
+    return nil
+  end
+  local q = copy(self.query)
+  if not self.how.all then q.page = self.page end
+  local body, msg, err = self.fetch(q)
+  if body == nil then return nil, msg, err end
+  local items, count, per_page
+  if self.how.items then
+    if type(body) ~= "table" then return shape_error(self, "no envelope") end
+    items = body[self.how.items]
+    count = tonumber(body.count)
+    per_page = tonumber(body.perPage)
+  else
+    items = body
+  end
+  if type(items) ~= "table" then return shape_error(self, "no item array") end
+  if per_page == nil or per_page <= 0 then per_page = self.size end
+  local n = #items
+  local number = self.page
+  self.page = self.page + 1
+
+  -- a server that ignores page would send the same page for ever
+  local key = first_key(items)
+  if n > 0 and key ~= nil and key == self.last_key then
+    local m = self.op .. ": the server sent page " .. number .. " twice (does it ignore 'page'?)"
+    self.done = true
+    return nil, m, E.new{ kind = "decode", msg = m }
+  end
+  self.last_key = key
+
+  local short = n < per_page
+  if self.max_items and self.seen + n > self.max_items then
+    local keep = {}
+    for i = 1, self.max_items - self.seen do keep[i] = items[i] end
+    items = keep
+    n = #keep
+  end
+  self.seen = self.seen + n
+  if self.how.all or short or (count and (number + 1) * per_page >= count)
+    or (self.max_items and self.seen >= self.max_items) then
+    self.done = true
+  end
+  return { items = items, number = number, count = count, per_page = per_page }
+end
+
+-- Iterator over items across pages; raises the err table (tostring gives msg) on failure.
+function _M.each(fetch, how, query, op)
+  local pager = _M.pages(fetch, how, query, op)
+  local items, i = nil, 0
+  return function()
+    while true do
+      if items and i < #items then
+        i = i + 1
+        return items[i]
+      end
+      local page, msg, err = pager:next()
+      if not page then
+        if msg then
+          if type(err) == "table" then
+            err.msg = err.msg or msg
+            error(E.is(err) and err or E.new(err), 2)
+          end
+          error(msg, 2)
+        end
+        return nil
+      end
+      items, i = page.items, 0
+    end
+  end
+end
+
+return _M

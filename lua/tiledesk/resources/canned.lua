@@ -1,0 +1,11 @@
+-- Canned responses.
+local M = {}
+M.routes = {
+  { "list", "GET", "/canned", page = { size = 1000, fixed = true }, doc = "Shared and own canned responses" },
+  { "get", "GET", "/canned/{}", params = { "canned_id" }, doc = "One (only its creator may read it)" },
+  { "create", "POST", "/canned", fields = { "title", "text" }, body = "object", doc = "Create (shared optional)" },
+  { "update", "PUT", "/canned/{}", params = { "canned_id" }, body = "required", doc = "Update title, text, attributes" },
+  { "delete", "DELETE", "/canned/{}", params = { "canned_id" }, doc = "Soft delete" },
+  { "delete_physical", "DELETE", "/canned/{}/physical", params = { "canned_id" }, doc = "Hard delete" },
+}
+return M

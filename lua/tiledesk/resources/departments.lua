@@ -1,0 +1,14 @@
+-- Departments (routing). Reads need no authentication on the server.
+local M = {}
+M.routes = {
+  { "list", "GET", "/departments", page = { all = true }, doc = "Visible departments" },
+  { "list_all", "GET", "/departments/allstatus", page = { all = true }, doc = "All departments, any status" },
+  { "get", "GET", "/departments/{}", params = { "department_id" }, doc = "One department ('default' works)" },
+  { "operators", "GET", "/departments/{}/operators", params = { "department_id" }, doc = "Who routing would pick" },
+  { "create", "POST", "/departments", body = "required", doc = "Create (name, routing, id_bot, id_group, ...)" },
+  { "replace", "PUT", "/departments/{}", params = { "department_id" }, body = "required",
+    doc = "Replace (clears id_bot/id_group when omitted)" },
+  { "update", "PATCH", "/departments/{}", params = { "department_id" }, body = "required", doc = "Update only the given keys" },
+  { "delete", "DELETE", "/departments/{}", params = { "department_id" }, doc = "Delete" },
+}
+return M

@@ -1,0 +1,8 @@
+-- Custom events (they trigger event.emit webhooks).
+local M = {}
+M.routes = {
+  { "create", "POST", "/events", fields = { "name" }, body = "object", doc = "Emit an event (attributes optional)" },
+  { "list", "GET", "/events", page = { items = "events", size = 40, fixed = true }, doc = "Events, 40 per page" },
+  { "get", "GET", "/events/{}", params = { "event_id" }, doc = "One event" },
+}
+return M

@@ -1,0 +1,170 @@
+-- Builds client.<resource> objects from the route table (tiledesk.routes) plus the named
+-- actions each resources/<name>.lua adds in code.
+--
+-- A generated method takes, in order: one argument per {} of the path (params), one per
+-- entry of `fields` (sent in the body, or in the query for GET/DELETE), then one optional
+-- table: the body for `body = "object"|"required"|"array"`, else the query.
+local url = require("tiledesk.url")
+local json = require("tiledesk.json")
+local pager = require("tiledesk.pager")
+local routes = require("tiledesk.routes")
+
+local _M = {}
+
+local function argerror(op, n, name, expected, got, level)
+  error(string.format("%s: bad argument #%d '%s' (%s expected, got %s)", op, n, name, expected, got), level + 1)
+end
+
+local function is_array(t)
+  if type(t) ~= "table" then return false end
+  local n = 0
+  for k in pairs(t) do
+    if type(k) ~= "number" then return false end
+    n = n + 1
+  end
+  return n == #t
+end
+
+-- Turns the arguments of a call into a client:call() spec; raises (at `level`) on misuse.
+local function build(route, client, level, ...)
+  local op = route.op
+  local args = { n = select("#", ...), ... }
+  local i = 0
+  local segs = {}
+  for k, pname in ipairs(route.params or {}) do
+    i = i + 1
+    local v = args[i]
+    if v == nil and k == 1 and route.default_project then v = client.project_id end
+    local s, why = url.segment(v)
+    if not s then
+      if v == nil then argerror(op, i, pname, "string", "nil", level) end
+      error(string.format("%s: bad argument #%d '%s' (%s)", op, i, pname, why), level)
+    end
+    segs[k] = s
+  end
+  local n = 0
+  local path = route.path:gsub("{}", function()
+    n = n + 1
+    return segs[n]
+  end)
+  local with_query = route.method == "GET" or route.method == "DELETE" or route.method == "HEAD"
+  local fields = {}
+  for _, fname in ipairs(route.fields or {}) do
+    i = i + 1
+    local optional = fname:sub(-1) == "?"
+    local name = optional and fname:sub(1, -2) or fname
+    local v = args[i]
+    if v == nil and not optional then argerror(op, i, name, "a value", "nil", level) end
+    if type(v) == "function" or type(v) == "userdata" and v ~= json.null then
+      argerror(op, i, name, "a string, number, boolean or table", type(v), level)
+    end
+    fields[name] = v
+  end
+  i = i + 1
+  local extra = args[i]
+  if args.n > i then
+    error(string.format("%s: too many arguments (%d given, at most %d)", op, args.n, i), level)
+  end
+  local spec = { method = route.method, path = path, project = route.scope ~= "global", raw = route.raw,
+    auth = route.auth }
+  local b = route.body
+  if b == "array" then
+    if extra == nil and route.fields == nil then argerror(op, i, "list", "array", "nil", level) end
+    if extra ~= nil and not is_array(extra) then argerror(op, i, "list", "array", type(extra), level) end
+    spec.body = json.array(extra or {})
+  elseif b == "object" or b == "required" then
+    if extra == nil and b == "required" and next(fields) == nil then
+      argerror(op, i, "body", "table", "nil", level)
+    end
+    if extra ~= nil and type(extra) ~= "table" then argerror(op, i, "body", "table", type(extra), level) end
+    local body = {}
+    for k, v in pairs(extra or {}) do body[k] = v end
+    for k, v in pairs(fields) do body[k] = v end
+    for k, v in pairs(route.with or {}) do body[k] = v end
+    spec.body = body
+  else
+    if extra ~= nil and type(extra) ~= "table" then argerror(op, i, "query", "table", type(extra), level) end
+    local q = {}
+    for k, v in pairs(extra or {}) do q[k] = v end
+    for k, v in pairs(fields) do q[k] = v end
+    for k, v in pairs(route.with or {}) do q[k] = v end
+    if with_query or next(q) ~= nil then spec.query = q end
+    if not with_query and next(fields) ~= nil then
+      -- a write whose fields go in the body
+      spec.query = nil
+      spec.body = fields
+    end
+  end
+  return spec
+end
+
+local function make_method(route)
+  return function(self, ...)
+    if type(self) ~= "table" or not self.client then
+      error(route.op .. ": call it with a colon (client." .. route.res .. ":" .. route.name .. "(...))", 2)
+    end
+    local spec = build(route, self.client, 3, ...)
+    return self.client:call(route.op, spec)
+  end
+end
+
+local function make_pages(route, iterate)
+  return function(self, ...)
+    if type(self) ~= "table" or not self.client then
+      error(route.op .. ": call it with a colon", 2)
+    end
+    local spec = build(route, self.client, 3, ...)
+    local client = self.client
+    local function fetch(q)
+      local s = {}
+      for k, v in pairs(spec) do s[k] = v end
+      s.query = q
+      return client:call(route.op, s)
+    end
+    local q = spec.query
+    local op = route.op
+    if iterate then return pager.each(fetch, route.page, q, op) end
+    return pager.pages(fetch, route.page, q, op)
+  end
+end
+
+local cache = {}
+
+-- The methods table of one resource (generated once, shared by every client).
+function _M.methods(name)
+  if cache[name] then return cache[name] end
+  local methods = {}
+  for _, route in ipairs(routes.by_resource[name] or {}) do
+    if not route.skip then
+      methods[route.name] = make_method(route)
+      if route.page then
+        local suffix = route.name == "list" and "" or ("_" .. route.name)
+        methods["each" .. suffix] = make_pages(route, true)
+        methods["pages" .. suffix] = make_pages(route, false)
+      end
+    end
+  end
+  local mod = routes.modules[name]
+  for k, fn in pairs(mod.methods or {}) do methods[k] = fn end
+  methods.__index = methods
+  methods.__name = "tiledesk.resources." .. name
+  methods.__tostring = function() return "tiledesk resource " .. name end
+  cache[name] = methods
+  return methods
+end
+
+-- Invokes a route of the resource by name from code in resources/<name>.lua.
+function _M.invoke(self, name, ...)
+  local route = routes.index[self.name .. "." .. name]
+  local spec = build(route, self.client, 3, ...)
+  return self.client:call(route.op, spec)
+end
+
+function _M.attach(client)
+  for _, name in ipairs(routes.resources) do
+    client[name] = setmetatable({ client = client, name = name }, _M.methods(name))
+  end
+  return client
+end
+
+return _M

@@ -1,0 +1,20 @@
+-- Projects. Methods taking a project id default to the client's project_id.
+local M = {}
+M.routes = {
+  { "list", "GET", "/projects", scope = "global", page = { all = true }, doc = "Projects where the caller is an agent" },
+  { "create", "POST", "/projects", scope = "global", fields = { "name" }, body = "object", doc = "Create a project" },
+  { "get", "GET", "/projects/{}", params = { "project_id" }, default_project = true, scope = "global", doc = "One project" },
+  { "update", "PUT", "/projects/{}", params = { "project_id" }, default_project = true, scope = "global",
+    body = "required", doc = "Update settings, widget, operating hours, ..." },
+  { "merge_attributes", "PATCH", "/projects/{}/attributes", params = { "project_id" }, default_project = true,
+    scope = "global", body = "required", doc = "Merge attributes" },
+  { "delete", "DELETE", "/projects/{}", params = { "project_id" }, scope = "global", doc = "Soft delete (owner)" },
+  { "is_open", "GET", "/projects/{}/isopen", params = { "project_id" }, default_project = true, scope = "global",
+    auth = "none", doc = "Operating-hours check" },
+  { "available_agents", "GET", "/projects/{}/users/availables", params = { "project_id" }, default_project = true,
+    scope = "global", auth = "none", doc = "Agents available now" },
+  { "ban", "POST", "/projects/{}/ban", params = { "project_id" }, default_project = true, scope = "global",
+    body = "required", doc = "Ban a visitor ({id=, ip=})" },
+  { "unban", "DELETE", "/projects/{}/ban/{}", params = { "project_id", "ban_id" }, scope = "global", doc = "Lift a ban" },
+}
+return M

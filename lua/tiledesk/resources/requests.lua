@@ -1,0 +1,107 @@
+-- Conversations ("requests"), addressed by their request_id string.
+local util = require("tiledesk.util")
+
+local M = {}
+
+M.routes = {
+  { "list", "GET", "/requests", page = { items = "requests", size = 100, max = 100 },
+    doc = "One page of conversations; closed ones only with status='all' or '1000'" },
+  { "me", "GET", "/requests/me", page = { items = "requests", size = 100, max = 100 },
+    doc = "Conversations where the caller is the requester" },
+  { "count", "GET", "/requests/count", doc = "Counts of unassigned/assigned conversations" },
+  { "csv", "GET", "/requests/csv", raw = true, doc = "CSV export (same filters as list)" },
+  { "get", "GET", "/requests/{}", params = { "request_id" }, doc = "One conversation" },
+  { "create", "POST", "/requests", body = "required", doc = "Open a conversation without a message (first_text required)" },
+  { "update", "PATCH", "/requests/{}", params = { "request_id" }, body = "required",
+    doc = "Patch status, tags, priority, subject, workingStatus, ..." },
+  { "merge_attributes", "PATCH", "/requests/{}/attributes", params = { "request_id" }, body = "required",
+    doc = "Merge keys into the conversation's attributes" },
+  { "close", "PUT", "/requests/{}/close", params = { "request_id" }, body = "object", doc = "Close (force = true optional)" },
+  { "reopen", "PUT", "/requests/{}/reopen", params = { "request_id" }, doc = "Reopen a closed conversation" },
+  { "route", "PUT", "/requests/{}/departments", params = { "request_id" }, fields = { "departmentid" },
+    body = "object", doc = "Reroute to a department (opts: nobot, no_populate)" },
+  { "assign", "PUT", "/requests/{}/assign", params = { "request_id" }, fields = { "departmentid" },
+    body = "object", doc = "Assign if not yet assigned" },
+  { "handoff", "PUT", "/requests/{}/agent", params = { "request_id" }, doc = "Bot to human hand-off" },
+  { "replace_bot", "PUT", "/requests/{}/replace", params = { "request_id" }, body = "required",
+    doc = "Swap the bot participant ({id=}|{name=}|{slug=})" },
+  { "add_participant", "POST", "/requests/{}/participants", params = { "request_id" }, fields = { "member" },
+    doc = "Add an agent (user id) or a bot (bot_<id>)" },
+  { "set_participants", "PUT", "/requests/{}/participants", params = { "request_id" }, body = "array",
+    doc = "Replace all participants" },
+  { "remove_participant", "DELETE", "/requests/{}/participants/{}", params = { "request_id", "member" },
+    doc = "Remove a participant" },
+  { "add_follower", "POST", "/requests/{}/followers", params = { "request_id" }, fields = { "member" },
+    doc = "Add a follower" },
+  { "set_followers", "PUT", "/requests/{}/followers", params = { "request_id" }, body = "array",
+    doc = "Replace all followers" },
+  { "remove_follower", "DELETE", "/requests/{}/followers/{}", params = { "request_id", "follower_id" },
+    doc = "Remove a follower" },
+  { "add_note", "POST", "/requests/{}/notes", params = { "request_id" }, fields = { "text" },
+    doc = "Add an internal note" },
+  { "remove_note", "DELETE", "/requests/{}/notes/{}", params = { "request_id", "note_id" }, doc = "Remove a note" },
+  { "set_tags", "PUT", "/requests/{}/tag", params = { "request_id" }, body = "array",
+    doc = "Add tags ({tag=, color=} or plain strings; de-duplicated by the server)" },
+  { "remove_tag", "DELETE", "/requests/{}/tag/{}", params = { "request_id", "tag_id" },
+    doc = "Remove a tag by its sub-document _id" },
+  { "send_transcript", "POST", "/requests/{}/email/send", params = { "request_id" }, fields = { "text" },
+    body = "object", doc = "Email the lead (opts: subject, replyto)" },
+  { "rate", "PATCH", "/requests/{}/rating", params = { "request_id" }, fields = { "rating", "rating_message?" },
+    doc = "Rate as the requester" },
+  { "close_as_requester", "PUT", "/requests/{}/closeg", params = { "request_id" }, doc = "Requester-side close" },
+  { "delete", "DELETE", "/requests/{}", params = { "request_id" }, doc = "Delete with its messages (owner)" },
+  { "delete_by_id", "DELETE", "/requests/id/{}", params = { "_id" }, doc = "Delete by Mongo _id (owner)" },
+  { "chatbot_parameters", "GET", "/requests/{}/chatbot/parameters", params = { "request_id" },
+    doc = "Chatbot parameters of a conversation" },
+  { "lookup_project", "GET", "/requests_util/lookup/id_project/{}", params = { "request_id" }, scope = "global",
+    doc = "Which project a conversation belongs to" },
+  { "public_messages", "GET", "/public/requests/{}/messages", params = { "request_id" }, scope = "global",
+    auth = "none", doc = "Public transcript (no auth)" },
+}
+
+M.methods = {}
+
+-- add_tags(id, {"vip", {tag="x", color="#f00"}}): strings become {tag=s}
+function M.methods:add_tags(id, tags)
+  if type(tags) ~= "table" then error("requests:add_tags(): bad argument #2 'tags' (table expected, got " .. type(tags) .. ")", 2) end
+  local list = {}
+  for i, t in ipairs(tags) do
+    if type(t) == "string" then list[i] = { tag = t }
+    elseif type(t) == "table" and type(t.tag) == "string" then list[i] = t
+    else error("requests:add_tags(): tag #" .. i .. " must be a string or {tag=, color=}", 2) end
+  end
+  if #list == 0 then error("requests:add_tags(): no tags given", 2) end
+  return self:set_tags(id, list)
+end
+
+-- start{ text = "...", ... }: a new conversation with its first message; returns the conversation.
+-- Fields besides text go to the first message (departmentid, sourcePage, subject, attributes, ...).
+-- opts.request_id sets the id (default support-group-<project>-<uuid>).
+function M.methods:start(msg)
+  if type(msg) ~= "table" then error("requests:start(): bad argument #1 (table expected, got " .. type(msg) .. ")", 2) end
+  if msg.text ~= nil and type(msg.text) ~= "string" then error("requests:start(): 'text' must be a string", 2) end
+  if msg.text == nil and (msg.type == nil or msg.type == "text") then
+    error("requests:start(): 'text' is required", 2)
+  end
+  local client = self.client
+  if not client.project_id then error("requests:start(): the client has no project_id", 2) end
+  local body = {}
+  for k, v in pairs(msg) do body[k] = v end
+  local rid = body.request_id or util.request_id(client.project_id)
+  body.request_id = nil
+  local sent, m, err = client.messages:send(rid, body)
+  if not sent then return nil, m, err end
+  if type(sent) == "table" and type(sent.request) == "table" then
+    return sent.request, sent
+  end
+  local conv, m2, e2 = self:get(rid)
+  if not conv then return nil, m2, e2 end
+  return conv, sent
+end
+
+-- A fresh support-group-<project>-<uuid> id, for callers that want it before sending.
+function M.methods:new_id()
+  return util.request_id(self.client.project_id)
+end
+
+return M

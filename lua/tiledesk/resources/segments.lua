@@ -1,0 +1,10 @@
+-- Lead segments (saved filters, usable as leads:list{segment=id}).
+local M = {}
+M.routes = {
+  { "list", "GET", "/segments", page = { items = "segments", size = 100 }, doc = "Segments" },
+  { "get", "GET", "/segments/{}", params = { "segment_id" }, doc = "One segment" },
+  { "create", "POST", "/segments", body = "required", doc = "Create (name, match, filters)" },
+  { "update", "PUT", "/segments/{}", params = { "segment_id" }, body = "required", doc = "Update" },
+  { "delete", "DELETE", "/segments/{}", params = { "segment_id" }, doc = "Delete" },
+}
+return M

@@ -1,0 +1,11 @@
+-- Resthook subscriptions (webhooks): the server POSTs events to your URL with x-hook-secret.
+local M = {}
+M.routes = {
+  { "list", "GET", "/subscriptions", page = { all = true }, doc = "Subscriptions (no secrets)" },
+  { "get", "GET", "/subscriptions/{}", params = { "subscription_id" }, doc = "One subscription" },
+  { "create", "POST", "/subscriptions", fields = { "event", "target" }, doc = "Subscribe a URL to an event; the answer carries the secret" },
+  { "update", "PUT", "/subscriptions/{}", params = { "subscription_id" }, body = "required", doc = "Update" },
+  { "delete", "DELETE", "/subscriptions/{}", params = { "subscription_id" }, doc = "Unsubscribe" },
+  { "history", "GET", "/subscriptions/history", page = { size = 40, fixed = true }, doc = "Delivery log, newest first" },
+}
+return M

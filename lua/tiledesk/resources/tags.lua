@@ -1,0 +1,10 @@
+-- The project's tag library.
+local M = {}
+M.routes = {
+  { "list", "GET", "/tags", page = { size = 40, fixed = true }, doc = "Tags, 40 per page" },
+  { "get", "GET", "/tags/{}", params = { "tag_id" }, doc = "One tag" },
+  { "create", "POST", "/tags", fields = { "tag", "color?" }, doc = "Create (an existing one is returned on duplicate)" },
+  { "update", "PUT", "/tags/{}", params = { "tag_id" }, fields = { "tag", "color" }, doc = "Update name and color" },
+  { "delete", "DELETE", "/tags/{}", params = { "tag_id" }, doc = "Delete" },
+}
+return M

@@ -1,0 +1,37 @@
+-- Teammates (project users) and invitations.
+local M = {}
+M.routes = {
+  { "list", "GET", "/project_users", page = { all = true }, doc = "Teammates (role, presencestatus, status, trashed)" },
+  { "me", "GET", "/project_users/me", doc = "The caller's own membership (one-element array)" },
+  { "get", "GET", "/project_users/{}", params = { "project_user_id" }, doc = "One teammate" },
+  { "get_by_user", "GET", "/project_users/users/{}", params = { "user_id" }, doc = "Membership of a user (one-element array)" },
+  { "find_by_email", "GET", "/project_users/users/search", fields = { "email" }, doc = "User id of a teammate by email" },
+  { "invite", "POST", "/project_users/invite", fields = { "email", "role" }, body = "object",
+    doc = "Invite by email with a role (user_available optional)" },
+  { "update", "PUT", "/project_users/{}", params = { "project_user_id" }, body = "required",
+    doc = "Role, availability, max_assigned_chat, attributes, status, tags" },
+  { "update_me", "PUT", "/project_users", body = "required", doc = "The caller's own availability and settings" },
+  { "disable", "DELETE", "/project_users/{}", params = { "project_user_id" }, doc = "Disable a teammate" },
+  { "trash", "DELETE", "/project_users/{}", params = { "project_user_id" }, with = { soft = true },
+    doc = "Move a teammate to the trash" },
+  { "remove", "DELETE", "/project_users/{}", params = { "project_user_id" }, with = { hard = true },
+    doc = "Remove a teammate for good" },
+  { "restore", "PUT", "/project_users/{}/restore", params = { "project_user_id" }, doc = "Restore a trashed teammate" },
+  { "create_guest", "POST", "/project_users", body = "object", doc = "A guest membership for a visitor" },
+  { "invitations", "GET", "/pendinginvitations", page = { all = true }, doc = "Pending invitations" },
+}
+M.methods = {}
+-- set_availability(available [, project_user_id]): own availability, or a teammate's (admin)
+function M.methods:set_availability(available, puid)
+  if type(available) ~= "boolean" then
+    error("team:set_availability(): bad argument #1 'available' (boolean expected, got " .. type(available) .. ")", 2)
+  end
+  if puid == nil then return self:update_me{ user_available = available } end
+  return self:update(puid, { user_available = available })
+end
+-- set_role(project_user_id, role)
+function M.methods:set_role(puid, role)
+  if type(role) ~= "string" then error("team:set_role(): bad argument #2 'role' (string expected, got " .. type(role) .. ")", 2) end
+  return self:update(puid, { role = role })
+end
+return M

@@ -1,0 +1,14 @@
+-- The current user (whoever the credentials belong to).
+local M = {}
+M.routes = {
+  { "me", "GET", "/users", scope = "global", doc = "The signed-in user" },
+  { "update", "PUT", "/users", scope = "global", body = "required", doc = "Update names, phone, description, ..." },
+  { "change_password", "PUT", "/users/changepsw", scope = "global", fields = { "oldpsw", "newpsw" },
+    doc = "Change the password" },
+  { "resend_verification", "GET", "/users/resendverifyemail", scope = "global", doc = "Send the verification email again" },
+  { "delete", "DELETE", "/users", scope = "global", doc = "Anonymise and disable the account" },
+  { "public_profile", "GET", "/users_util/{}", params = { "user_id" }, scope = "global", auth = "none",
+    doc = "Public profile of any user" },
+  { "check_auth", "GET", "/testauth", scope = "global", doc = "Check that the credentials work" },
+}
+return M

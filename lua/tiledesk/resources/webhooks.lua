@@ -1,0 +1,14 @@
+-- Chatbot webhooks (automation triggers that run a bot flow).
+local M = {}
+M.routes = {
+  { "list", "GET", "/webhooks", page = { all = true }, doc = "Webhooks of the project" },
+  { "get", "GET", "/webhooks/{}", params = { "chatbot_id" }, doc = "The webhook of a bot" },
+  { "get_by_id", "GET", "/webhooks/id/{}", params = { "webhook_id" }, doc = "A webhook by its id" },
+  { "create", "POST", "/webhooks", fields = { "chatbot_id" }, body = "object", doc = "Create (block_id, async, copilot)" },
+  { "update", "PUT", "/webhooks/{}", params = { "chatbot_id" }, body = "required", doc = "Update async, copilot, enabled" },
+  { "regenerate", "PUT", "/webhooks/{}/regenerate", params = { "chatbot_id" }, doc = "New webhook id" },
+  { "delete", "DELETE", "/webhooks/{}", params = { "chatbot_id" }, doc = "Delete" },
+  { "run", "POST", "/webhook/{}", params = { "webhook_id" }, scope = "global", auth = "none", body = "object",
+    doc = "Run the bot flow behind a webhook id (rate limited by the server)" },
+}
+return M

@@ -1,0 +1,88 @@
+-- THE route table: every endpoint the SDK reaches, gathered from resources/<name>.lua, plus the
+-- endpoints reached by client methods and those deliberately left out (with the reason).
+-- docs/coverage.md is generated from it (./dev coverage); a unit spec keeps the two in step.
+local _M = {}
+
+_M.resources = {
+  "users", "projects", "requests", "messages", "leads", "activities", "team", "departments",
+  "groups", "bots", "faqs", "canned", "tags", "subscriptions", "webhooks", "events", "keys",
+  "analytics", "labels", "properties", "segments", "roles", "campaigns", "emails", "quotes",
+}
+
+_M.list = {}          -- every route, in resource order
+_M.index = {}         -- "requests.get" -> route
+_M.by_resource = {}   -- "requests" -> { routes }
+_M.modules = {}       -- "requests" -> the resources/requests.lua module
+
+for _, res in ipairs(_M.resources) do
+  local mod = require("tiledesk.resources." .. res)
+  _M.modules[res] = mod
+  local list = {}
+  for _, r in ipairs(mod.routes or {}) do
+    local route = {}
+    for k, v in pairs(r) do route[k] = v end
+    route.name, route.method, route.path = r[1], r[2], r[3]
+    route[1], route[2], route[3] = nil, nil, nil
+    route.res = res
+    route.scope = route.scope or "project"
+    route.op = res .. ":" .. route.name .. "()"
+    list[#list + 1] = route
+    _M.list[#_M.list + 1] = route
+    _M.index[res .. "." .. route.name] = route
+  end
+  _M.by_resource[res] = list
+end
+
+-- Endpoints reached through client methods rather than a resource.
+_M.client_calls = {
+  { method = "POST", path = "/auth/signin", call = "client:signin() (also lazily on the first call)" },
+  { method = "POST", path = "/auth/signinAnonymously", call = "tiledesk.signin_anonymously{...}" },
+  { method = "POST", path = "/auth/signinWithCustomToken", call = "client:signin_with_custom_token(jwt)" },
+}
+
+-- Endpoints of shared/tiledesk-api.md §2 the SDK does not wrap, and why.
+-- (client:request{} reaches any of them all the same.)
+_M.left_out = {
+  { method = "POST", path = "/auth/signup", why = "account creation is a dashboard flow (reCAPTCHA)" },
+  { method = "PUT", path = "/auth/requestresetpsw", why = "password-reset email flow for people, not scripts" },
+  { method = "PUT", path = "/auth/resetpsw/{}", why = "password-reset flow for people" },
+  { method = "GET", path = "/auth/checkpswresetkey/{}", why = "password-reset flow for people" },
+  { method = "PUT", path = "/auth/verifyemail/{}/{}", why = "email-verification link for people" },
+  { method = "GET", path = "/auth/pendinginvitationsnoauth/{}", why = "invitation landing page for people" },
+  { method = "GET", path = "/auth/google", why = "browser OAuth flow" },
+  { method = "GET", path = "/auth/oauth2", why = "browser OAuth flow" },
+  { method = "GET", path = "/{pid}/authtestWithRoleCheck", why = "server self-test; users:check_auth() covers it" },
+  { method = "DELETE", path = "/users/physical", why = "irreversible account erasure: call client:request{} knowingly" },
+  { method = "POST", path = "/users/loginemail", why = "dashboard helper" },
+  { method = "GET", path = "/projects/all", why = "server super-admin only" },
+  { method = "DELETE", path = "/projects/{}/physical", why = "irreversible: call client:request{} knowingly" },
+  { method = "PATCH", path = "/projects/{}", why = "same handler as PUT; projects:update() uses PUT" },
+  { method = "GET", path = "/{pid}/pendinginvitations/{}", why = "invitation detail; team:invitations() lists them" },
+  { method = "POST", path = "/{pid}/requests/simple", why = "the server never answers it" },
+  { method = "PUT", path = "/{pid}/requests/{}/assignee", why = "the server never answers it" },
+  { method = "GET", path = "/{pid}/requests/{}/history", why = "enterprise build only" },
+  { method = "POST", path = "/{pid}/faq_kb/importjson/{}", why = "multipart upload (not supported yet)" },
+  { method = "POST", path = "/{pid}/faq_kb/aitrain", why = "AI training, enterprise/LLM setups" },
+  { method = "POST", path = "/{pid}/faq/ops_update", why = "batch format undocumented" },
+  { method = "POST", path = "/{pid}/faq/uploadcsv", why = "multipart upload (not supported yet)" },
+  { method = "GET", path = "/{pid}/faqpub", why = "deprecated by the server" },
+  { method = "PUT", path = "/{pid}/webhooks/update/{}", why = "same as webhooks:update() by chatbot id" },
+  { method = "DELETE", path = "/{pid}/webhooks/delete/{}", why = "same as webhooks:delete() by chatbot id" },
+  { method = "POST", path = "/{pid}/webhooks/preload/{}", why = "dashboard dev mode" },
+  { method = "ANY", path = "/webhook/{}/dev", why = "dashboard dev mode" },
+  { method = "GET", path = "/{pid}/publicanalytics/waiting/current", why = "public widget helper" },
+  { method = "CRUD", path = "/{pid}/modules/triggers", why = "trigger definitions are dashboard-built" },
+  { method = "GET", path = "/{pid}/logs", why = "internal logs" },
+  { method = "ANY", path = "/{pid}/kb", why = "knowledge base (RAG): a later issue" },
+  { method = "ANY", path = "/{pid}/kbsettings", why = "legacy KB settings" },
+  { method = "ANY", path = "/{pid}/tables", why = "data tables: a later issue" },
+  { method = "ANY", path = "/{pid}/integration", why = "AI/integration config: dashboard" },
+  { method = "GET", path = "/{pid}/widgets", why = "widget boot configuration" },
+  { method = "POST", path = "/{pid}/jwt/decode", why = "debug helper" },
+  { method = "POST", path = "/{pid}/jwt/generatetestjwt", why = "debug helper, unsafe to expose" },
+  { method = "POST", path = "/{pid}/files/chat", why = "multipart upload (not supported yet); send_file() takes a URL" },
+  { method = "GET", path = "/{pid}/files", why = "file download: use client:request{}" },
+  { method = "GET", path = "/{pid}/jwt/history", why = "enterprise build only" },
+}
+
+return _M

@@ -1,0 +1,82 @@
+-- The blocking transport for scripts and CLIs: a thin wrapper over the C core (tiledesk.core),
+-- which holds the credentials and the one reused libcurl handle. See docs/design.md.
+local _M = { _VERSION = "0.1.0" }
+
+local Transport = {}
+Transport.__index = Transport
+Transport.__name = "tiledesk.transport.curl"
+
+local core -- loaded on first use, never at require time (keeps the .so out of nginx)
+
+local function load_core()
+  if not core then core = require("tiledesk.core") end
+  return core
+end
+
+-- config: timeout, connect_timeout, ssl_verify, cafile, capath, proxy, max_body_size, user_agent
+function _M.new(config)
+  config = config or {}
+  local c = load_core()
+  local handle = c.new{
+    timeout_ms = config.timeout,
+    connect_timeout_ms = config.connect_timeout,
+    ssl_verify = config.ssl_verify,
+    cafile = config.cafile,
+    capath = config.capath,
+    proxy = config.proxy,
+    max_body_size = config.max_body_size,
+    user_agent = config.user_agent,
+  }
+  return setmetatable({ handle = handle }, Transport)
+end
+
+function _M.default_user_agent()
+  local c = load_core()
+  return "tiledesk-lua/" .. c._VERSION .. " libcurl/" .. c.curl_version
+end
+
+function Transport:send(req)
+  return self.handle:perform{
+    method = req.method,
+    url = req.url,
+    headers = req.headers,
+    body = req.body,
+    timeout_ms = req.timeout_ms,
+    connect_timeout_ms = req.connect_timeout_ms,
+    auth = req.auth,
+  }
+end
+
+function Transport:set_credentials(c)
+  self.handle:set_credentials(c)
+end
+
+function Transport:set_token(token)
+  self.handle:set_token(token)
+end
+
+function Transport:auth_kind()
+  return self.handle:auth_kind()
+end
+
+function Transport:can_signin()
+  return self.handle:can_signin()
+end
+
+function Transport.now_ms()
+  return load_core().now_ms()
+end
+
+function Transport.sleep_ms(_, ms)
+  if ms > 0 then load_core().sleep_ms(ms) end
+end
+
+function Transport:close()
+  self.handle:close()
+end
+
+function Transport:__tostring()
+  return "tiledesk.transport.curl (" .. tostring(self.handle) .. ")"
+end
+
+return _M

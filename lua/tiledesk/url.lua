@@ -1,0 +1,116 @@
+-- URL building: path segments, query strings, joining, and redaction of secrets in URLs.
+local _M = {}
+
+local function encode_char(c)
+  return string.format("%%%02X", string.byte(c))
+end
+
+-- Percent-encodes everything but RFC 3986 unreserved characters.
+function _M.escape(s)
+  return (tostring(s):gsub("[^%w%-%._~]", encode_char))
+end
+
+-- One path segment: it can never add a segment, a query or a fragment, nor be . or ..
+-- Returns the encoded segment, or nil and a message.
+function _M.segment(v)
+  local tv = type(v)
+  local s
+  if tv == "string" then
+    s = v
+  elseif tv == "number" then
+    if v ~= v or v == math.huge or v == -math.huge or v ~= math.floor(v) then
+      return nil, "must be a string or an integer (got a non-integer number)"
+    end
+    s = string.format("%d", v)
+  else
+    return nil, "must be a string or an integer (got " .. tv .. ")"
+  end
+  if s == "" then return nil, "must not be empty" end
+  s = _M.escape(s)
+  if s == "." then return "%2E" end
+  if s == ".." then return "%2E%2E" end
+  return s
+end
+
+-- path("/requests/{}/messages", id): each {} becomes one encoded segment.
+function _M.path(template, ...)
+  if type(template) ~= "string" then
+    error("tiledesk.path(): template must be a string", 2)
+  end
+  local n = select("#", ...)
+  local args = { ... }
+  local _, holes = template:gsub("{}", "")
+  if holes ~= n then
+    error("tiledesk.path(): " .. n .. " values for " .. holes .. " placeholders in " .. template, 2)
+  end
+  local segs = {}
+  for i = 1, n do
+    local s, msg = _M.segment(args[i])
+    if not s then error("tiledesk.path(): value #" .. i .. " " .. msg, 2) end
+    segs[i] = s
+  end
+  local i = 0
+  return (template:gsub("{}", function()
+    i = i + 1
+    return segs[i]
+  end))
+end
+
+local function scalar(v, key)
+  local tv = type(v)
+  if tv == "string" then return v end
+  if tv == "boolean" then return v and "true" or "false" end
+  if tv == "number" then
+    if v == math.floor(v) and v > -2^53 and v < 2^53 then return string.format("%d", v) end
+    return tostring(v)
+  end
+  error("query value for '" .. key .. "' must be a string, number, boolean or array of those (got " .. tv .. ")", 0)
+end
+
+-- Encodes a query table: keys sorted, arrays as repeated keys, booleans as true/false.
+function _M.query(q)
+  if q == nil then return "" end
+  if type(q) ~= "table" then error("query must be a table", 3) end
+  local keys = {}
+  for k in pairs(q) do
+    if type(k) ~= "string" then error("query keys must be strings", 3) end
+    keys[#keys + 1] = k
+  end
+  table.sort(keys)
+  local parts = {}
+  for _, k in ipairs(keys) do
+    local v = q[k]
+    if type(v) == "table" then
+      for _, x in ipairs(v) do
+        parts[#parts + 1] = _M.escape(k) .. "=" .. _M.escape(scalar(x, k))
+      end
+    else
+      parts[#parts + 1] = _M.escape(k) .. "=" .. _M.escape(scalar(v, k))
+    end
+  end
+  return table.concat(parts, "&")
+end
+
+-- Normalises a base URL: scheme http(s), no trailing slash, no query.
+function _M.base(u)
+  if type(u) ~= "string" or not u:match("^[hH][tT][tT][pP][sS]?://[^/?#]+") then
+    return nil
+  end
+  if u:find("[?#]") or u:find("[%c ]") then return nil end
+  return (u:gsub("/+$", ""))
+end
+
+local SECRET_PARAMS = { token = true, secret_token = true, jwt = true, password = true,
+  access_token = true, secret = true }
+
+-- Replaces secret-looking query values and any userinfo by [redacted].
+function _M.redact(u)
+  if type(u) ~= "string" then return u end
+  u = u:gsub("^(%a[%w+.-]*://)[^/@]*@", "%1[redacted]@")
+  return (u:gsub("([?&])([^=&#]+)=([^&#]*)", function(sep, k, v)
+    if SECRET_PARAMS[k:lower()] then return sep .. k .. "=[redacted]" end
+    return sep .. k .. "=" .. v
+  end))
+end
+
+return _M
