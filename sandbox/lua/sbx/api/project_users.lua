@@ -1,0 +1,169 @@
+-- /:pid/project_users (team) and /:pid/pendinginvitations.
+local store = require("sbx.store")
+local util = require("sbx.util")
+local view = require("sbx.view")
+local E = require("sbx.errors")
+local events = require("sbx.events")
+
+local AGENT_ROLES = { agent = true, supervisor = true, admin = true, owner = true }
+local UPDATABLE = { "user_available", "profileStatus", "max_assigned_chat", "number_assigned_requests",
+  "attributes", "tags", "settings" }
+local ROLES = { owner = true, admin = true, supervisor = true, agent = true, user = true, guest = true, teammate = true }
+
+local function busy(pu)
+  return pu.max_assigned_chat and pu.max_assigned_chat > 0
+    and (pu.number_assigned_requests or 0) >= pu.max_assigned_chat or false
+end
+
+return function(r)
+  local pus = store.coll("project_users")
+  local function list_view(pu) return view.pu(pu, { isBusy = busy(pu) }) end
+  local function find(ctx)
+    local pu = pus:get(ctx.params.puid)
+    if not pu or pu.id_project ~= ctx.pid then return nil end
+    return pu
+  end
+
+  r:add("GET", "/:pid/project_users", { role = "agent", types = { "bot", "subscription" } }, function(ctx)
+    local q = ctx.query
+    local roles
+    if q.role then
+      roles = {}
+      local list = type(q.role) == "table" and q.role or util.split(q.role)
+      for _, x in ipairs(list) do roles[x] = true end
+    end
+    local trashed = util.bool(q.trashed)
+    local out = util.arr()
+    for _, pu in ipairs(pus:all()) do
+      if pu.id_project == ctx.pid and (pu.trashed == true) == trashed
+        and (roles and roles[pu.role] or (not roles and AGENT_ROLES[pu.role]))
+        and (not q.status or pu.status == util.str(q.status))
+        and (not q.presencestatus or (pu.presence and pu.presence.status == util.str(q.presencestatus))) then
+        out[#out + 1] = list_view(pu)
+      end
+    end
+    return 200, out
+  end)
+  r:add("GET", "/:pid/project_users/me", { role = "agent", types = { "subscription" } }, function(ctx)
+    local pu = ctx.principal.pu
+    return 200, util.arr{ pu and pu._id and list_view(pu) or nil }
+  end)
+  r:add("GET", "/:pid/project_users/users/search", { role = "user", types = { "subscription" } }, function(ctx)
+    local email = util.str(ctx.query.email)
+    local u = email and require("sbx.app").find_user_by_email(email)
+    if not u then return E.not_found() end
+    local pu = pus:find_one(function(x) return x.id_project == ctx.pid and x.id_user == u._id end)
+    if not pu then return 403, { success = false, msg = "The user is not a teammate" } end
+    return 200, { _id = u._id }
+  end)
+  r:add("GET", "/:pid/project_users/users/:user_id", { role = "agent", types = { "subscription" } }, function(ctx)
+    local out = util.arr()
+    for _, pu in ipairs(pus:all()) do
+      if pu.id_project == ctx.pid and (pu.id_user == ctx.params.user_id or pu.uuid_user == ctx.params.user_id) then
+        out[#out + 1] = list_view(pu)
+      end
+    end
+    if #out == 0 then return E.not_found() end
+    return 200, out
+  end)
+  r:add("GET", "/:pid/project_users/:puid", { role = "agent", types = { "subscription" } }, function(ctx)
+    local pu = find(ctx)
+    if not pu then return E.not_found() end
+    return 200, list_view(pu)
+  end)
+  r:add("POST", "/:pid/project_users/invite", { role = "admin" }, function(ctx)
+    local b = ctx.body or {}
+    if type(b.email) ~= "string" or not b.email:find("@") then
+      return 422, { errors = util.arr{ util.invalid("email", b.email) } }
+    end
+    if type(b.role) ~= "string" or not ROLES[b.role] or b.role == "owner" then
+      return 422, { errors = util.arr{ util.invalid("role", b.role) } }
+    end
+    local email = b.email:lower()
+    local me = ctx.principal.user
+    if me and me.email == email then
+      return 403, { success = false, msg = "Forbidden. It is not possible to invite yourself", code = 4000 }
+    end
+    local u = require("sbx.app").find_user_by_email(email)
+    if not u then
+      local inv = store.coll("pendinginvitations"):insert{ id_project = ctx.pid, email = email, role = b.role,
+        createdBy = ctx.principal.id }
+      return 200, { msg = "User not found. Pending invitation created", pendingInvitation = inv }
+    end
+    local existing = pus:find_one(function(x) return x.id_project == ctx.pid and x.id_user == u._id end)
+    if existing then
+      return 403, { success = false, msg = "Forbidden. The user is already a member of the project", code = 4001 }
+    end
+    local pu = pus:insert{ id_project = ctx.pid, id_user = u._id, role = b.role, roleType = 1,
+      user_available = b.user_available ~= false, status = "active", trashed = false, attributes = {},
+      tags = util.arr(), max_assigned_chat = -1, number_assigned_requests = 0, createdBy = ctx.principal.id }
+    events.emit(ctx.pid, "project_user.invite", view.pu(pu))
+    return 200, view.pu(pu)
+  end)
+  local function apply(pu, b, allow_role)
+    local set = {}
+    for _, k in ipairs(UPDATABLE) do if b[k] ~= nil then set[k] = b[k] end end
+    if allow_role then
+      if b.role ~= nil then
+        if not ROLES[b.role] then return false end
+        set.role = b.role
+      end
+      if b.status ~= nil then
+        if b.status ~= "active" and b.status ~= "disabled" then return false end
+        set.status = b.status
+      end
+    end
+    if set.user_available ~= nil then
+      set.presence = { status = set.user_available and "online" or "offline" }
+    end
+    pus:update(pu._id, set)
+    return true
+  end
+  r:add("PUT", "/:pid/project_users/:puid", { role = "admin", types = { "subscription" } }, function(ctx)
+    local pu = find(ctx)
+    if not pu then return E.not_found() end
+    if not apply(pu, ctx.body or {}, true) then
+      return 422, { errors = util.arr{ util.invalid("role", (ctx.body or {}).role) } }
+    end
+    events.emit(ctx.pid, "project_user.update", view.pu(pu))
+    if AGENT_ROLES[pu.role] then events.emit(ctx.pid, "project_user.update.agent", view.pu(pu)) end
+    return 200, view.pu(pu)
+  end)
+  r:add("PUT", "/:pid/project_users", { role = "agent" }, function(ctx)
+    local pu = ctx.principal.pu
+    if not pu or not pu._id then return E.not_found() end
+    apply(pu, ctx.body or {}, false)
+    events.emit(ctx.pid, "project_user.update", view.pu(pu))
+    return 200, view.pu(pu)
+  end)
+  r:add("POST", "/:pid/project_users", { role = "agent" }, function(ctx)
+    local b = ctx.body or {}
+    local pu = pus:insert{ id_project = ctx.pid, uuid_user = store.uuid(), role = "guest", roleType = 2,
+      user_available = false, status = "active", trashed = false, attributes = {}, tags = b.tags or util.arr() }
+    return 200, view.pu(pu)
+  end)
+  r:add("DELETE", "/:pid/project_users/:puid", { role = "admin" }, function(ctx)
+    local pu = find(ctx)
+    if not pu then return E.not_found() end
+    if util.bool(ctx.query.hard) then
+      pus:remove(pu._id)
+      events.emit(ctx.pid, "project_user.delete", view.pu(pu))
+    elseif util.bool(ctx.query.soft) then
+      pus:update(pu._id, { trashed = true, status = "disabled", user_available = false })
+      events.emit(ctx.pid, "project_user.delete", view.pu(pu))
+    else
+      pus:update(pu._id, { status = "disabled", user_available = false })
+    end
+    return 200, view.pu(pu)
+  end)
+  r:add("PUT", "/:pid/project_users/:puid/restore", { role = "admin" }, function(ctx)
+    local pu = find(ctx)
+    if not pu then return E.not_found() end
+    if not pu.trashed then return 400, { success = false, msg = "The project user is not trashed" } end
+    pus:update(pu._id, { trashed = false, status = "active" })
+    return 200, view.pu(pu)
+  end)
+  r:add("GET", "/:pid/pendinginvitations", { role = "agent" }, function(ctx)
+    return 200, store.coll("pendinginvitations"):find(function(i) return i.id_project == ctx.pid end)
+  end)
+end

@@ -1,0 +1,456 @@
+-- /:pid/requests: conversations (shared/tiledesk-api.md §2.5, §3).
+local store = require("sbx.store")
+local util = require("sbx.util")
+local E = require("sbx.errors")
+local conv = require("sbx.conv")
+local events = require("sbx.events")
+
+local PATCHABLE = { "lead", "status", "tags", "rating", "rating_message", "sourcePage", "language", "first_text",
+  "subject", "location", "priority", "smartAssignment", "workingStatus" }
+local ALWAYS = { smartAssignment = true, workingStatus = true }
+
+-- DD/MM/YYYY[ HH:mm[:ss]] or YYYY/MM/DD[...] -> epoch ms (UTC; the sandbox ignores timezone)
+local function parse_date(s, end_of_day)
+  s = util.str(s)
+  if type(s) ~= "string" then return nil end
+  local d, m, y, rest = s:match("^(%d%d?)/(%d%d?)/(%d%d%d%d)(.*)$")
+  if not d then y, m, d, rest = s:match("^(%d%d%d%d)/(%d%d?)/(%d%d?)(.*)$") end
+  if not d then return nil end
+  local h, mi, sec = rest:match("(%d%d?):(%d%d):?(%d*)")
+  local t = os.time{ year = tonumber(y), month = tonumber(m), day = tonumber(d),
+    hour = tonumber(h) or (end_of_day and 23 or 0), min = tonumber(mi) or (end_of_day and 59 or 0),
+    sec = tonumber(sec) or (end_of_day and 59 or 0), isdst = false }
+  -- os.time reads local time; undo the zone offset
+  local utc = os.time(os.date("!*t", t))
+  return (t + (t - utc)) * 1000
+end
+
+local function iso_ms(iso)
+  local y, mo, d, h, mi, s, ms = tostring(iso):match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)%.?(%d*)Z$")
+  if not y then return 0 end
+  local t = os.time{ year = tonumber(y), month = tonumber(mo), day = tonumber(d), hour = tonumber(h),
+    min = tonumber(mi), sec = tonumber(s), isdst = false }
+  local utc = os.time(os.date("!*t", t))
+  return (t + (t - utc)) * 1000 + (tonumber(ms) or 0)
+end
+conv.iso_ms = iso_ms
+
+local function visible_to(ctx, r)
+  local p = ctx.principal
+  local role = p.role
+  if p.kind == "subscription" or role == "owner" or role == "admin" then return true end
+  if util.contains(r.participants, p.id) then return true end
+  for _, a in ipairs((r.snapshot or {}).agents or {}) do
+    if a.id_user == p.id then return true end
+  end
+  return false
+end
+
+local function status_filter(q)
+  local s = util.str(q.status)
+  if s == "all" then return function() return true end end
+  if s and s ~= "" then
+    local allowed = {}
+    for _, x in ipairs(util.split(s)) do allowed[tonumber(x) or -1] = true end
+    return function(r) return allowed[r.status] == true end
+  end
+  return function(r) return r.status < 1000 and r.status ~= 50 and r.status ~= 150 end
+end
+
+local function filter_list(ctx, only_requester)
+  local q = ctx.query
+  local ok_status = status_filter(q)
+  local dept = util.str(q.dept_id)
+  local lead = util.str(q.lead)
+  local participant = util.str(q.participant)
+  local email = util.str(q.requester_email)
+  local text = util.str(q.full_text)
+  local tag = util.str(q.tags)
+  local channel = util.str(q.channel)
+  local priority = util.str(q.priority)
+  local preflight = util.bool(q.preflight)
+  local from = parse_date(q.start_date or q.start_date_time, false)
+  local to = parse_date(q.end_date or q.end_date_time, true)
+  local out = {}
+  for _, r in ipairs(store.coll("requests"):all()) do
+    local keep = r.id_project == ctx.pid and ok_status(r) and (r.preflight == true) == preflight
+    if keep and only_requester then
+      local pu = ctx.principal.pu
+      keep = pu ~= nil and r.requester == pu._id
+    elseif keep then
+      keep = visible_to(ctx, r)
+    end
+    if keep and dept then keep = r.department == dept end
+    if keep and lead then keep = r.lead == lead end
+    if keep and participant then keep = util.contains(r.participants, participant) end
+    if keep and email then
+      local l = store.coll("leads"):get(r.lead)
+      keep = l ~= nil and l.email == email
+    end
+    if keep and text then
+      local needle = text:lower()
+      keep = (r.first_text or ""):lower():find(needle, 1, true) ~= nil
+        or (r.subject or ""):lower():find(needle, 1, true) ~= nil
+    end
+    if keep and tag then
+      local found = false
+      for _, t in ipairs(r.tags or {}) do if t.tag == tag then found = true end end
+      keep = found
+    end
+    if keep and channel then
+      local name = r.channel and r.channel.name
+      if channel == "online" then keep = name == "chat21"
+      elseif channel == "offline" then keep = name ~= "chat21"
+      else keep = name == channel end
+    end
+    if keep and priority then keep = r.priority == priority end
+    if keep and (from or to) then
+      local t = iso_ms(r.createdAt)
+      keep = (not from or t >= from) and (not to or t <= to)
+    end
+    if keep then out[#out + 1] = r end
+  end
+  return out
+end
+
+local function list_handler(only_requester)
+  return function(ctx)
+    local q = ctx.query
+    local limit = util.int(q.limit, 40)
+    if limit > 100 or limit < 0 then limit = 40 end
+    local page = math.max(0, util.int(q.page, 0))
+    local list = filter_list(ctx, only_requester)
+    util.sort(list, util.str(q.sort) or "createdAt", util.str(q.direction))
+    local slice = limit == 0 and list or util.paginate(list, page, limit)
+    local items = util.arr()
+    for _, r in ipairs(slice) do items[#items + 1] = conv.view(r) end
+    local count = util.bool(q.no_count) and 0 or #list
+    return 200, { perPage = limit, count = count, requests = items }
+  end
+end
+
+local function csv_escape(v)
+  v = v == nil and "" or tostring(v)
+  if v:find('[;"\n]') then v = '"' .. v:gsub('"', '""') .. '"' end
+  return v
+end
+
+return function(r)
+  local agent = { role = "agent", types = { "bot", "subscription" } }
+  local agent_only = { role = "agent", types = { "subscription" } }
+  local function get(ctx)
+    local req = conv.find(ctx.pid, ctx.params.rid)
+    if not req then return nil end
+    return req
+  end
+  local function ok(req) return 200, conv.view(req) end
+
+  r:add("GET", "/:pid/requests", agent_only, list_handler(false))
+  r:add("GET", "/:pid/requests/me", { role = "guest" }, list_handler(true))
+  r:add("GET", "/:pid/requests/count", { role = "agent" }, function(ctx)
+    local c = { unassigned = 0, assigned = 0, bot_assigned = 0 }
+    for _, req in ipairs(store.coll("requests"):all()) do
+      if req.id_project == ctx.pid then
+        if req.status == 100 then c.unassigned = c.unassigned + 1
+        elseif req.status == 200 or req.status == 300 then
+          if req.hasBot then c.bot_assigned = c.bot_assigned + 1 else c.assigned = c.assigned + 1 end
+        end
+      end
+    end
+    if util.bool(ctx.query.merge_assigned) then
+      return 200, { unassigned = c.unassigned, assigned = c.assigned + c.bot_assigned }
+    end
+    return 200, c
+  end)
+  r:add("GET", "/:pid/requests/csv", { role = "agent" }, function(ctx)
+    local list = filter_list(ctx, false)
+    util.sort(list, util.str(ctx.query.sort) or "createdAt", util.str(ctx.query.direction))
+    local lines = { "request_id;status;createdAt;first_text;department;participants;lead_email" }
+    for _, req in ipairs(list) do
+      local l = store.coll("leads"):get(req.lead)
+      local d = store.coll("departments"):get(req.department or "")
+      lines[#lines + 1] = table.concat({ csv_escape(req.request_id), req.status, req.createdAt,
+        csv_escape(req.first_text), csv_escape(d and d.name), csv_escape(table.concat(req.participants or {}, ",")),
+        csv_escape(l and l.email) }, ";")
+    end
+    return 200, table.concat(lines, "\n") .. "\n", "text/csv; charset=utf-8"
+  end)
+  r:add("GET", "/:pid/requests/:rid", agent_only, function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    return ok(req)
+  end)
+  r:add("POST", "/:pid/requests", agent_only, function(ctx)
+    local b = ctx.body or {}
+    if type(b.first_text) ~= "string" or b.first_text == "" then
+      return 422, { errors = util.arr{ util.invalid("first_text", b.first_text) } }
+    end
+    if b.request_id and conv.find(ctx.pid, b.request_id) then
+      return 500, { success = false, msg = "Error saving object." }
+    end
+    local f = util.shallow(b)
+    f.departmentid = b.departmentid
+    local req = conv.create(ctx.pid, f, ctx.principal)
+    return ok(req)
+  end)
+  r:add("PATCH", "/:pid/requests/:rid", agent_only, function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    local b = ctx.body or {}
+    for _, k in ipairs(PATCHABLE) do
+      local v = b[k]
+      if v ~= nil and (v or ALWAYS[k]) and v ~= "" then req[k] = v end
+    end
+    if b.channelName then req.channel = { name = b.channelName } end
+    if req.status == 1000 and not req.closed_at then req.closed_at = store.now() end
+    store.coll("requests"):touch(req)
+    events.emit(ctx.pid, "request.update", conv.view(req))
+    return ok(req)
+  end)
+  r:add("PATCH", "/:pid/requests/:rid/attributes", agent, function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    if type(ctx.body) ~= "table" then return 400, { success = false, error = "attributes must be an object" } end
+    req.attributes = req.attributes or {}
+    for k, v in pairs(ctx.body) do req.attributes[k] = v end
+    store.coll("requests"):touch(req)
+    events.emit(ctx.pid, "request.update", conv.view(req))
+    return ok(req)
+  end)
+  r:add("PUT", "/:pid/requests/:rid/close", agent, function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    local p = ctx.principal
+    if p.kind ~= "bot" and p.kind ~= "subscription" and p.role ~= "owner" and p.role ~= "admin"
+      and not util.contains(req.participantsAgents, p.id) then
+      return 403, { success = false, error = "You must be a participant of the conversation to close it" }
+    end
+    if req.status ~= 1000 then conv.close(req, p.id) end
+    return ok(req)
+  end)
+  r:add("PUT", "/:pid/requests/:rid/reopen", agent, function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    if req.status == 1000 then
+      req.status = #(req.participants or {}) > 0 and 200 or 100
+      req.closed_at = nil
+      store.coll("requests"):touch(req)
+      events.emit(ctx.pid, "request.update", conv.view(req))
+    end
+    return ok(req)
+  end)
+  local function reroute(ctx, only_if_unassigned)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    if only_if_unassigned and req.status >= 200 then return ok(req) end
+    local b = ctx.body or {}
+    local dept = b.departmentid and store.coll("departments"):get(b.departmentid)
+    if b.departmentid and (not dept or dept.id_project ~= ctx.pid) then return E.not_found() end
+    conv.route(req, dept or conv.default_department(ctx.pid), util.bool(b.nobot))
+    store.coll("requests"):touch(req)
+    events.emit(ctx.pid, "request.update", conv.view(req))
+    return ok(req)
+  end
+  r:add("PUT", "/:pid/requests/:rid/departments", agent, function(ctx) return reroute(ctx, false) end)
+  r:add("PUT", "/:pid/requests/:rid/assign", agent, function(ctx) return reroute(ctx, true) end)
+  r:add("PUT", "/:pid/requests/:rid/agent", { role = "agent", types = { "bot" } }, function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    local dept = req.department and store.coll("departments"):get(req.department) or conv.default_department(ctx.pid)
+    conv.route(req, dept, true)
+    store.coll("requests"):touch(req)
+    events.emit(ctx.pid, "request.update", conv.view(req))
+    return ok(req)
+  end)
+  r:add("PUT", "/:pid/requests/:rid/replace", { role = "agent", types = { "bot" } }, function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    local b = ctx.body or {}
+    local bot = store.coll("faq_kb"):find_one(function(x)
+      return x.id_project == ctx.pid and ((b.id and x._id == b.id) or (b.name and x.name == b.name)
+        or (b.slug and x.slug == b.slug))
+    end)
+    if not bot then return 400, { success = false, error = "Bot not found" } end
+    local keep = util.arr()
+    local old
+    for _, p in ipairs(req.participants or {}) do
+      if type(p) == "string" and p:match("^bot_") then old = p:sub(5) else keep[#keep + 1] = p end
+    end
+    keep[#keep + 1] = "bot_" .. bot._id
+    req.participants = keep
+    conv.refresh(req)
+    store.coll("requests"):touch(req)
+    local out = conv.view(req)
+    out.replaced_bot_root_id = old
+    return 200, out
+  end)
+  local function member_list(field, body_field)
+    return function(ctx)
+      local req = get(ctx)
+      if not req then return E.not_found() end
+      local b = ctx.body or {}
+      local m = b[body_field]
+      if type(m) ~= "string" or m == "" then
+        return 422, { errors = util.arr{ util.invalid(body_field, m) } }
+      end
+      req[field] = req[field] or util.arr()
+      if not util.contains(req[field], m) then req[field][#req[field] + 1] = m end
+      if field == "participants" then
+        conv.refresh(req)
+        if req.status == 100 then req.status = 200 end
+      end
+      store.coll("requests"):touch(req)
+      events.emit(ctx.pid, "request.update", conv.view(req))
+      return ok(req)
+    end
+  end
+  local function set_list(field)
+    return function(ctx)
+      local req = get(ctx)
+      if not req then return E.not_found() end
+      if type(ctx.body) ~= "table" then return 422, { errors = util.arr{ util.invalid(field, ctx.body) } } end
+      local list = util.arr()
+      for _, m in ipairs(ctx.body) do if type(m) == "string" then list[#list + 1] = m end end
+      req[field] = list
+      if field == "participants" then conv.refresh(req) end
+      store.coll("requests"):touch(req)
+      events.emit(ctx.pid, "request.update", conv.view(req))
+      return ok(req)
+    end
+  end
+  local function remove_from(field, param)
+    return function(ctx)
+      local req = get(ctx)
+      if not req then return E.not_found() end
+      local keep, found = util.arr(), false
+      for _, m in ipairs(req[field] or {}) do
+        if m == ctx.params[param] then found = true else keep[#keep + 1] = m end
+      end
+      if not found and field == "participants" then
+        return 400, { success = false, error = "The member is not a participant" }
+      end
+      req[field] = keep
+      if field == "participants" then conv.refresh(req) end
+      store.coll("requests"):touch(req)
+      events.emit(ctx.pid, "request.update", conv.view(req))
+      return ok(req)
+    end
+  end
+  r:add("POST", "/:pid/requests/:rid/participants", agent, member_list("participants", "member"))
+  r:add("PUT", "/:pid/requests/:rid/participants", agent, set_list("participants"))
+  r:add("DELETE", "/:pid/requests/:rid/participants/:member", agent, remove_from("participants", "member"))
+  r:add("POST", "/:pid/requests/:rid/followers", agent, member_list("followers", "member"))
+  r:add("PUT", "/:pid/requests/:rid/followers", agent, set_list("followers"))
+  r:add("DELETE", "/:pid/requests/:rid/followers/:fid", agent, remove_from("followers", "fid"))
+  r:add("POST", "/:pid/requests/:rid/notes", { role = "agent", types = { "subscription" } }, function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    local b = ctx.body or {}
+    if type(b.text) ~= "string" or b.text == "" then
+      return 400, { success = false, error = "Note text is required" }
+    end
+    local p = ctx.principal
+    if p.role == "agent" and not util.contains(req.participants, p.id) then
+      return 403, { success = false, error = "You must be a participant to add a note" }
+    end
+    req.notes = req.notes or util.arr()
+    local now = store.now()
+    req.notes[#req.notes + 1] = { _id = store.id(), text = b.text, createdBy = p.id, createdAt = now, updatedAt = now }
+    store.coll("requests"):touch(req)
+    return ok(req)
+  end)
+  r:add("DELETE", "/:pid/requests/:rid/notes/:nid", agent_only, function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    local keep = util.arr()
+    for _, n in ipairs(req.notes or {}) do if n._id ~= ctx.params.nid then keep[#keep + 1] = n end end
+    req.notes = keep
+    store.coll("requests"):touch(req)
+    return ok(req)
+  end)
+  r:add("PUT", "/:pid/requests/:rid/tag", agent, function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    local b = ctx.body
+    if type(b) ~= "table" or #b == 0 then return 400, { success = false, message = "No tag specified" } end
+    req.tags = req.tags or util.arr()
+    for _, t in ipairs(b) do
+      if type(t) == "table" and type(t.tag) == "string" then
+        local dup = false
+        for _, x in ipairs(req.tags) do if x.tag == t.tag then dup = true end end
+        if not dup then req.tags[#req.tags + 1] = { _id = store.id(), tag = t.tag, color = t.color or "#43B1F2" } end
+      end
+    end
+    store.coll("requests"):touch(req)
+    local out = util.shallow(req)
+    out.tags = util.arr(util.shallow(req.tags))
+    return 200, out
+  end)
+  r:add("DELETE", "/:pid/requests/:rid/tag/:tid", agent, function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    local keep = util.arr()
+    for _, t in ipairs(req.tags or {}) do if t._id ~= ctx.params.tid then keep[#keep + 1] = t end end
+    req.tags = keep
+    store.coll("requests"):touch(req)
+    return ok(req)
+  end)
+  r:add("POST", "/:pid/requests/:rid/email/send", agent, function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    local b = ctx.body or {}
+    if type(b.text) ~= "string" or b.text == "" then
+      return 422, { errors = util.arr{ util.invalid("text", b.text) } }
+    end
+    store.coll("emails"):insert{ to = (store.coll("leads"):get(req.lead) or {}).email, text = b.text,
+      subject = b.subject, replyto = b.replyto, request_id = req.request_id, id_project = ctx.pid }
+    return 200, { queued = true }
+  end)
+  r:add("PATCH", "/:pid/requests/:rid/rating", { role = "guest" }, function(ctx)
+    local req = get(ctx)
+    local pu = ctx.principal.pu
+    if not req or not pu or req.requester ~= pu._id then return E.not_found() end
+    local b = ctx.body or {}
+    req.rating = tonumber(b.rating) or req.rating
+    req.rating_message = b.rating_message or req.rating_message
+    store.coll("requests"):touch(req)
+    return ok(req)
+  end)
+  r:add("PUT", "/:pid/requests/:rid/closeg", { role = "guest" }, function(ctx)
+    local req = get(ctx)
+    local pu = ctx.principal.pu
+    if not req or not pu or req.requester ~= pu._id then return E.not_found() end
+    if req.status ~= 1000 then conv.close(req, ctx.principal.id) end
+    return ok(req)
+  end)
+  r:add("DELETE", "/:pid/requests/:rid", { role = "owner" }, function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    local msgs = store.coll("messages")
+    for _, m in ipairs(msgs:find(function(m) return m.recipient == req.request_id end)) do msgs:remove(m._id) end
+    store.coll("requests"):remove(req._id)
+    return ok(req)
+  end)
+  r:add("DELETE", "/:pid/requests/id/:id", { role = "owner" }, function(ctx)
+    local req = store.coll("requests"):get(ctx.params.id)
+    if not req or req.id_project ~= ctx.pid then return E.not_found() end
+    store.coll("requests"):remove(req._id)
+    return 200, { n = 1, ok = 1, deletedCount = 1 }
+  end)
+  r:add("GET", "/:pid/requests/:rid/chatbot/parameters", agent, function(ctx)
+    local third = util.split(ctx.params.rid, "-")[3]
+    if third ~= ctx.pid then return 400, { success = false, error = "Invalid request_id" } end
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    local out = util.shallow(req.attributes or {})
+    return 200, out
+  end)
+  r:add("GET", "/requests_util/lookup/id_project/:rid", {}, function(ctx)
+    local req = store.coll("requests"):find_one(function(x) return x.request_id == ctx.params.rid end)
+    if not req then return E.not_found() end
+    return 200, { id_project = req.id_project }
+  end)
+  r:add("GET", "/public/requests/:rid/messages", { auth = false }, function(ctx)
+    return 200, store.coll("messages"):find(function(m) return m.recipient == ctx.params.rid end)
+  end)
+end

@@ -1,0 +1,209 @@
+-- Conversations: creation with routing, the populated view, messages and their side effects.
+local store = require("sbx.store")
+local util = require("sbx.util")
+local view = require("sbx.view")
+local events = require("sbx.events")
+
+local _M = {}
+
+_M.STATUS = { TEMP = 50, UNASSIGNED = 100, ABANDONED = 150, ASSIGNED = 200, SERVED = 300, CLOSED = 1000 }
+
+local rr = 0
+
+local function coll(n) return store.coll(n) end
+
+function _M.find(pid, rid)
+  local r = coll("requests"):find_one(function(x) return x.request_id == rid end)
+  if r and r.id_project == pid then return r end
+  return nil
+end
+
+function _M.split_participants(r)
+  local agents, bots = util.arr(), util.arr()
+  for _, p in ipairs(r.participants or {}) do
+    if type(p) == "string" and p:match("^bot_") then bots[#bots + 1] = p:sub(5) else agents[#agents + 1] = p end
+  end
+  return agents, bots
+end
+
+function _M.refresh(r)
+  r.participantsAgents, r.participantsBots = _M.split_participants(r)
+  r.hasBot = #r.participantsBots > 0
+  return r
+end
+
+-- The populated Request as the server returns it.
+function _M.view(r)
+  if not r then return nil end
+  local out = util.shallow(r)
+  local pu = r.requester and coll("project_users"):get(r.requester)
+  out.requester = pu and view.pu(pu) or r.requester
+  out.requester_id = r.requester
+  out.lead = r.lead and coll("leads"):get(r.lead) or r.lead
+  out.department = r.department and coll("departments"):get(r.department) or r.department
+  out.id = r._id
+  local agents, bots = _M.split_participants(r)
+  out.participatingAgents = util.arr()
+  for _, id in ipairs(agents) do
+    local u = coll("users"):get(id)
+    if u then out.participatingAgents[#out.participatingAgents + 1] = view.user(u) end
+  end
+  out.participatingBots = util.arr()
+  for _, id in ipairs(bots) do
+    local b = coll("faq_kb"):get(id)
+    if b then out.participatingBots[#out.participatingBots + 1] = view.bot(b) end
+  end
+  out.participants = util.arr(util.shallow(r.participants or {}))
+  out.tags = util.arr(util.shallow(r.tags or {}))
+  out.notes = util.arr(util.shallow(r.notes or {}))
+  out.followers = util.arr(util.shallow(r.followers or {}))
+  return out
+end
+
+local function available_agents(pid)
+  local out = {}
+  for _, pu in ipairs(coll("project_users"):all()) do
+    if pu.id_project == pid and pu.id_user and pu.user_available and pu.status == "active" and not pu.trashed
+      and (pu.role == "agent" or pu.role == "admin" or pu.role == "owner" or pu.role == "supervisor") then
+      out[#out + 1] = pu
+    end
+  end
+  return out
+end
+
+function _M.default_department(pid)
+  return coll("departments"):find_one(function(d) return d.id_project == pid and d.default end)
+end
+
+-- Routes r to department dept (nobot: skip its bot). Sets participants and status.
+function _M.route(r, dept, nobot)
+  r.department = dept and dept._id or r.department
+  local agents = available_agents(r.id_project)
+  r.snapshot = r.snapshot or {}
+  r.snapshot.department = dept and { _id = dept._id, name = dept.name, routing = dept.routing } or nil
+  r.snapshot.agents = util.arr()
+  for _, pu in ipairs(agents) do r.snapshot.agents[#r.snapshot.agents + 1] = { id_user = pu.id_user } end
+  if dept and dept.id_bot and not nobot then
+    r.participants = util.arr{ "bot_" .. dept.id_bot }
+    r.status = _M.STATUS.ASSIGNED
+  elseif dept and dept.bot_only then
+    r.participants = util.arr()
+    r.status = _M.STATUS.UNASSIGNED
+  elseif not dept or dept.routing ~= "pooled" then
+    if #agents > 0 then
+      rr = rr + 1
+      local pick = agents[(rr - 1) % #agents + 1]
+      r.participants = util.arr{ pick.id_user }
+      r.status = _M.STATUS.ASSIGNED
+      r.assigned_at = store.now()
+    else
+      r.participants = util.arr()
+      r.status = _M.STATUS.UNASSIGNED
+    end
+  else
+    r.participants = util.arr()
+    r.status = _M.STATUS.UNASSIGNED
+  end
+  _M.refresh(r)
+  return r
+end
+
+-- The requester's project_user for a principal (guests and external users included).
+function _M.requester_pu(pid, principal)
+  if not principal then return nil end
+  local pus = coll("project_users")
+  if principal.pu and principal.pu._id then return principal.pu end
+  local id = principal.id
+  local pu = pus:find_one(function(x) return x.id_project == pid and (x.uuid_user == id or x.id_user == id) end)
+  if not pu then
+    pu = pus:insert{ id_project = pid, uuid_user = id, role = "guest", roleType = 2, user_available = false,
+      status = "active", trashed = false, attributes = {}, tags = util.arr() }
+  end
+  return pu
+end
+
+function _M.find_or_create_lead(pid, lead_id, fullname, email, attributes, created_by)
+  local leads = coll("leads")
+  local lead = leads:find_one(function(l) return l.id_project == pid and l.lead_id == lead_id end)
+  if lead then return lead, false end
+  lead = leads:insert{ lead_id = lead_id, fullname = fullname or "Guest", email = email, attributes = attributes or {},
+    tags = util.arr(), status = 100, id_project = pid, createdBy = created_by }
+  events.emit(pid, "lead.create", lead)
+  return lead, true
+end
+
+-- Creates a conversation. f: first_text, request_id, sender, senderFullname, email, departmentid, ...
+function _M.create(pid, f, principal, at_ms)
+  local rid = f.request_id or ("support-group-" .. pid .. "-" .. store.uuid(true))
+  local pu = f.requester_pu or _M.requester_pu(pid, principal)
+  local sender = f.sender or (principal and principal.id) or store.uuid()
+  local lead = f.lead_doc or _M.find_or_create_lead(pid, sender, f.senderFullname, f.email, f.leadAttributes,
+    principal and principal.id)
+  local dept
+  if f.departmentid then dept = coll("departments"):get(f.departmentid) end
+  if not dept or dept.id_project ~= pid then dept = _M.default_department(pid) end
+  local r = {
+    request_id = rid, ticket_id = coll("requests"):count() + 1, requester = pu and pu._id, lead = lead._id,
+    subject = f.subject, first_text = f.first_text, status = _M.STATUS.UNASSIGNED, preflight = f.preflight == true,
+    participants = util.arr(), followers = util.arr(), priority = f.priority or "medium", tags = util.arr(),
+    notes = util.arr(), sourcePage = f.sourcePage, language = f.language or "en", userAgent = f.userAgent,
+    channel = f.channel or { name = "chat21" }, channelOutbound = { name = "chat21" },
+    attributes = f.attributes or {}, contact = { email = f.email }, location = f.location,
+    id_project = pid, createdBy = principal and principal.id or sender, draft = false, auto_close = nil,
+    workingStatus = nil, smartAssignment = true,
+  }
+  coll("requests"):insert(r, at_ms)
+  if f.participants and #f.participants > 0 then
+    r.department = dept and dept._id
+    r.participants = util.arr(util.shallow(f.participants))
+    r.status = _M.STATUS.ASSIGNED
+    _M.refresh(r)
+  else
+    _M.route(r, dept, false)
+  end
+  if f.request_status then r.status = tonumber(f.request_status) or r.status end
+  if f.followers then r.followers = util.arr(util.shallow(f.followers)) end
+  r.waiting_time = nil
+  if not at_ms then events.emit(pid, "request.create", _M.view(r)) end
+  return r
+end
+
+-- Adds a message to r and runs the side effects (counts, events, bot webhooks).
+function _M.add_message(pid, r, f, principal, at_ms)
+  local m = coll("messages"):insert({
+    sender = f.sender or (principal and principal.id), senderFullname = f.senderFullname or "Guest",
+    recipient = r.request_id, recipientFullname = f.recipientFullname, type = f.type or "text",
+    channel_type = "group", text = f.text, language = f.language or r.language or "en",
+    channel = f.channel or { name = "chat21" }, status = tonumber(f.status) or 0, attributes = f.attributes,
+    metadata = f.metadata, id_project = pid, createdBy = principal and principal.id or f.sender,
+  }, at_ms)
+  if at_ms then return m end
+  -- the first answer from an agent marks the conversation served
+  local sender = m.sender
+  if r.status == _M.STATUS.ASSIGNED and sender and util.contains(r.participants, sender) then
+    r.status = _M.STATUS.SERVED
+    r.first_response_at = r.first_response_at or store.now()
+  end
+  coll("requests"):touch(r)
+  local rv = _M.view(r)
+  local payload = util.shallow(m)
+  payload.request = rv
+  events.emit(pid, "message.create", payload)
+  events.emit(pid, "message.create.request.channel." .. ((r.channel and r.channel.name) or "chat21"), payload)
+  events.message_created(pid, m, rv)
+  return m
+end
+
+function _M.close(r, by)
+  r.status = _M.STATUS.CLOSED
+  r.closed_at = store.now()
+  r.closed_by = by
+  coll("requests"):touch(r)
+  local rv = _M.view(r)
+  local msgs = coll("messages"):find(function(m) return m.recipient == r.request_id end)
+  rv.messages = msgs
+  events.emit(r.id_project, "request.close", rv)
+  return r
+end
+
+return _M

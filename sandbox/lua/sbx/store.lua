@@ -1,0 +1,135 @@
+-- In-memory collections for the life of a sandbox run, re-seeded by reset().
+local json = require("sbx.json")
+
+local _M = {}
+
+local counter = 0
+local collections = {}
+local clock_offset_ms = 0
+
+function _M.now_ms()
+  return math.floor(ngx.now() * 1000) + clock_offset_ms
+end
+
+-- ISO 8601 UTC with milliseconds, from epoch ms (default now).
+function _M.iso(ms)
+  ms = ms or _M.now_ms()
+  local s = math.floor(ms / 1000)
+  return os.date("!%Y-%m-%dT%H:%M:%S", s) .. string.format(".%03dZ", ms % 1000)
+end
+
+function _M.now() return _M.iso() end
+
+-- 24-hex ObjectId-like ids from a counter: the seed gets the same ids on every run.
+function _M.id()
+  counter = counter + 1
+  return string.format("6560f0a1%016x", counter)
+end
+
+function _M.uuid(compact)
+  local crypto = require("sbx.crypto")
+  local b = { crypto.random(16):byte(1, 16) }
+  b[7] = b[7] % 16 + 64
+  b[9] = b[9] % 64 + 128
+  local h = {}
+  for i = 1, 16 do h[i] = string.format("%02x", b[i]) end
+  local s = table.concat(h)
+  if compact then return s end
+  return s:sub(1, 8) .. "-" .. s:sub(9, 12) .. "-" .. s:sub(13, 16) .. "-" .. s:sub(17, 20) .. "-" .. s:sub(21)
+end
+
+local Coll = {}
+Coll.__index = Coll
+
+function _M.coll(name)
+  local c = collections[name]
+  if not c then
+    c = setmetatable({ name = name, docs = {}, by_id = {} }, Coll)
+    collections[name] = c
+  end
+  return c
+end
+
+function Coll:insert(doc, at_ms)
+  doc._id = doc._id or _M.id()
+  local ts = _M.iso(at_ms)
+  doc.createdAt = doc.createdAt or ts
+  doc.updatedAt = doc.updatedAt or doc.createdAt
+  doc.__v = doc.__v or 0
+  self.docs[#self.docs + 1] = doc
+  self.by_id[doc._id] = doc
+  return doc
+end
+
+function Coll:get(id)
+  return self.by_id[id]
+end
+
+function Coll:find(pred)
+  local out = json.arr()
+  for _, d in ipairs(self.docs) do
+    if not pred or pred(d) then out[#out + 1] = d end
+  end
+  return out
+end
+
+function Coll:find_one(pred)
+  for _, d in ipairs(self.docs) do
+    if pred(d) then return d end
+  end
+  return nil
+end
+
+function Coll:update(id, fields)
+  local d = self.by_id[id]
+  if not d then return nil end
+  for k, v in pairs(fields or {}) do d[k] = v end
+  d.updatedAt = _M.now()
+  d.__v = (d.__v or 0) + 1
+  return d
+end
+
+function Coll.touch(_, d)
+  d.updatedAt = _M.now()
+  d.__v = (d.__v or 0) + 1
+  return d
+end
+
+function Coll:remove(id)
+  local d = self.by_id[id]
+  if not d then return nil end
+  self.by_id[id] = nil
+  for i, x in ipairs(self.docs) do
+    if x == d then table.remove(self.docs, i) break end
+  end
+  return d
+end
+
+function Coll.all(self)
+  return self.docs
+end
+
+function Coll:count()
+  return #self.docs
+end
+
+local seeders = {}
+
+-- Seeders run in order on start and on every reset.
+function _M.add_seeder(fn)
+  seeders[#seeders + 1] = fn
+end
+
+_M.seeded = {}
+
+function _M.reset()
+  -- empty the collections in place: modules keep references to them
+  for _, c in pairs(collections) do
+    c.docs, c.by_id = {}, {}
+  end
+  counter = 0
+  _M.seeded = {}
+  for _, fn in ipairs(seeders) do fn(_M, _M.seeded) end
+end
+
+return _M

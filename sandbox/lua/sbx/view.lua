@@ -1,0 +1,51 @@
+-- How documents look on the wire: no passwords or secrets, populated references.
+local store = require("sbx.store")
+local util = require("sbx.util")
+
+local _M = {}
+
+function _M.user(u)
+  if not u then return nil end
+  return { _id = u._id, email = u.email, firstname = u.firstname, lastname = u.lastname,
+    emailverified = u.emailverified, attributes = u.attributes, description = u.description,
+    public_email = u.public_email, public_website = u.public_website, phone = u.phone, status = u.status,
+    fullName = ((u.firstname or "") .. " " .. (u.lastname or "")):gsub("%s+$", ""),
+    createdAt = u.createdAt, updatedAt = u.updatedAt, __v = u.__v, id = u._id }
+end
+
+function _M.pu(pu, extra)
+  if not pu then return nil end
+  local out = util.shallow(pu)
+  if pu.id_user then out.id_user = _M.user(store.coll("users"):get(pu.id_user)) or pu.id_user end
+  out.id = pu._id
+  for k, v in pairs(extra or {}) do out[k] = v end
+  return out
+end
+
+function _M.project(p)
+  if not p then return nil end
+  local out = util.shallow(p)
+  out.jwtSecret = nil
+  out.id = p._id
+  out.trialExpired = false
+  out.trialDaysLeft = 30
+  out.isActiveSubscription = true
+  return out
+end
+
+function _M.bot(b)
+  if not b then return nil end
+  local out = util.shallow(b)
+  out.secret = nil
+  out.id = b._id
+  return out
+end
+
+function _M.sub(s, with_secret)
+  local out = util.shallow(s)
+  if not with_secret then out.secret = nil end
+  out.id = s._id
+  return out
+end
+
+return _M
