@@ -63,11 +63,32 @@ function _M.encode(v)
   return text
 end
 
+-- lua-cjson decodes every number as a float; on 5.3+ give integral ones back as integers,
+-- so that ids, statuses and counts print as 300, not 300.0.
+local tointeger = math.tointeger
+local function integers(v, depth)
+  if depth > 200 then return v end
+  for k, x in pairs(v) do
+    local tx = type(x)
+    if tx == "number" then
+      local i = tointeger(x)
+      if i then v[k] = i end
+    elseif tx == "table" then
+      integers(x, depth + 1)
+    end
+  end
+  return v
+end
+
 -- Decodes text; returns the value, or nil and a message.
 function _M.decode(text)
   if type(text) ~= "string" then return nil, "not a string" end
   local v, err = codec.decode(text)
   if v == nil and err then return nil, err end
+  if tointeger then
+    if type(v) == "table" then integers(v, 0)
+    elseif type(v) == "number" then v = tointeger(v) or v end
+  end
   return v
 end
 
