@@ -318,7 +318,7 @@ function Client:_send(spec, op)
         local user, smsg, serr = self:signin()
         if not user then return nil, smsg, serr end
         attempt = attempt - 1 -- the repeat after a new sign-in is not a retry
-        retry_ms = 0
+        retry_ms = -1
       elseif RETRY_STATUS[status] and may_retry and attempt < max_attempts then
         retry_after = _M.parse_retry_after(rheaders and rheaders["retry-after"])
         if retry_after then
@@ -343,11 +343,11 @@ function Client:_send(spec, op)
         end
         return res
       end
-      if retry_ms > 0 then
+      if retry_ms >= 0 then
         log_line(self, method, shown_url, status, elapsed, attempt, "retrying in " .. retry_ms .. " ms")
       end
     end
-    if retry_ms > 0 then t:sleep_ms(retry_ms) end
+    if retry_ms >= 0 then t:sleep_ms(retry_ms) end
   end
 end
 
