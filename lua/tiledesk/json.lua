@@ -28,6 +28,7 @@ _M.empty_array = setmetatable({}, {
 })
 
 local PLACEHOLDER = string.format("@@tiledesk-empty-array-%08x@@", math.random(0, 0x7fffffff))
+local PLACEHOLDER_PATTERN = ('"' .. PLACEHOLDER .. '"'):gsub("%p", "%%%0")
 
 local function is_marked(v)
   return v == _M.empty_array or getmetatable(v) == array_mt
@@ -58,7 +59,7 @@ function _M.encode(v)
   local text, err = codec.encode(copy)
   if not text then return nil, err end
   if used then
-    text = text:gsub('"' .. PLACEHOLDER .. '"', "[]")
+    text = text:gsub(PLACEHOLDER_PATTERN, "[]")
   end
   return text
 end

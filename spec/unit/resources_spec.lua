@@ -1,0 +1,344 @@
+-- Every resource method against the fake transport: method, path, query and body sent;
+-- argument errors; named actions; pagination edge cases; docs/coverage.md in step.
+local helper = require("spec.helper")
+local Fake = require("spec.support.fake_transport")
+local tiledesk = require("tiledesk")
+local routes = require("tiledesk.routes")
+local cjson = require("cjson")
+
+local PID = "65a1b2c3d4e5f60718293a4b"
+
+local function new()
+  local fake = Fake.new()
+  local c = tiledesk.new{ base_url = "http://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
+  return c, fake
+end
+
+local function decode_query(url)
+  local q = {}
+  for k, v in (url:match("%?(.*)$") or ""):gmatch("([^&=]+)=([^&]*)") do
+    v = v:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)
+    if q[k] == nil then q[k] = v elseif type(q[k]) == "table" then table.insert(q[k], v) else q[k] = { q[k], v } end
+  end
+  return q
+end
+
+describe("route table", function()
+  it("names every route once, with a method, a path and a doc", function()
+    local seen = {}
+    for _, r in ipairs(routes.list) do
+      local key = r.res .. "." .. r.name
+      assert.is_nil(seen[key], "duplicate " .. key)
+      seen[key] = true
+      assert.matches("^[A-Z]+$", r.method)
+      assert.matches("^/", r.path)
+      assert.is_string(r.doc, key)
+      local _, holes = r.path:gsub("{}", "")
+      assert.equal(holes, #(r.params or {}), key .. ": params and {} differ")
+    end
+  end)
+
+  it("is what docs/coverage.md says (run ./dev coverage after changing it)", function()
+    local p = io.popen("cd '" .. helper.root .. "' && lua5.4 -e 'package.path=\"lua/?.lua;lua/?/init.lua;\"..package.path' tools/coverage.lua")
+    local generated = p:read("*a")
+    p:close()
+    local committed = helper.read_file(helper.root .. "docs/coverage.md")
+    assert.is_true(#generated > 1000)
+    assert.equal(committed, generated)
+  end)
+
+  it("covers every resource the issue names", function()
+    for _, name in ipairs({ "users", "projects", "requests", "messages", "leads", "activities", "team", "departments",
+      "groups", "bots", "faqs", "canned", "tags", "subscriptions", "events", "keys", "analytics" }) do
+      assert.truthy(routes.by_resource[name], name)
+      assert.truthy(helper.read_file(helper.root .. "lua/tiledesk/resources/" .. name .. ".lua"), name)
+    end
+  end)
+end)
+
+describe("generated methods", function()
+  for _, r in ipairs(routes.list) do
+    it(r.op .. " sends " .. r.method .. " " .. r.path, function()
+      local c, fake = new()
+      fake:queue(200, r.raw and "a;b\n" or {}, r.raw and { ["content-type"] = "text/csv" } or nil)
+      local args, expect_path = {}, r.path
+      for i in ipairs(r.params or {}) do
+        args[#args + 1] = "id " .. i .. "/x"
+      end
+      local n = 0
+      expect_path = expect_path:gsub("{}", function()
+        n = n + 1
+        return "id%20" .. n .. "%2Fx"
+      end)
+      local fields = {}
+      for i, f in ipairs(r.fields or {}) do
+        local name = f:gsub("%?$", "")
+        args[#args + 1] = "v" .. i
+        fields[name] = "v" .. i
+      end
+      local extra
+      if r.body == "array" then extra = { "m1", "m2" }
+      elseif r.body == "object" or r.body == "required" then extra = { extra_key = "x" }
+      else extra = { q1 = "y" } end
+      args[#args + 1] = extra
+      local res = c[r.res][r.name](c[r.res], (table.unpack or unpack)(args))
+      assert.truthy(res)
+      local sent = fake:last()
+      assert.equal(r.method, sent.method)
+      local base = "http://api.test/v3" .. (r.scope == "global" and "" or ("/" .. PID))
+      assert.equal(base .. expect_path, sent.url:match("^[^?]*"))
+      if r.auth == "none" then assert.equal("none", sent.auth) end
+      local q = decode_query(sent.url)
+      if r.body == "array" then
+        assert.same({ "m1", "m2" }, sent.json)
+      elseif r.body == "object" or r.body == "required" then
+        local want = { extra_key = "x" }
+        for k, v in pairs(fields) do want[k] = v end
+        for k, v in pairs(r.with or {}) do want[k] = v end
+        assert.same(want, sent.json)
+      elseif r.method == "GET" or r.method == "DELETE" then
+        assert.equal("y", q.q1)
+        for k, v in pairs(fields) do assert.equal(v, q[k]) end
+        for k, v in pairs(r.with or {}) do assert.equal(tostring(v), q[k]) end
+        assert.is_nil(sent.body)
+      else
+        for k, v in pairs(fields) do assert.equal(v, sent.json[k]) end
+      end
+    end)
+  end
+
+  it("raise on missing or wrongly typed ids, naming the method and the argument", function()
+    local c = new()
+    assert.has_error(function() c.requests:get() end, "requests:get(): bad argument #1 'request_id' (string expected, got nil)")
+    assert.has_error(function() c.requests:get({}) end)
+    assert.has_error(function() c.requests:get("") end)
+    assert.has_error(function() c.requests:add_note("r1") end, "requests:add_note(): bad argument #2 'text' (a value expected, got nil)")
+    assert.has_error(function() c.requests:set_participants("r1", { a = 1 }) end)
+    assert.has_error(function() c.requests:update("r1") end)
+    assert.has_error(function() c.leads:list("x") end)
+    assert.has_error(function() c.leads:get("a", {}, "extra") end)
+    assert.has_error(function() c.requests.get("r1") end)
+  end)
+
+  it("send an empty array as []", function()
+    local c, fake = new()
+    fake:queue(200, {})
+    assert(c.requests:set_participants("r1", {}))
+    assert.equal("[]", fake:last().body)
+  end)
+
+  it("default the project id of projects:get()", function()
+    local c, fake = new()
+    fake:queue(200, { _id = PID })
+    assert(c.projects:get())
+    assert.equal("http://api.test/v3/projects/" .. PID, fake:last().url)
+  end)
+end)
+
+describe("named actions", function()
+  it("requests:start makes a server-format id and sends the first message", function()
+    local c, fake = new()
+    fake:queue(200, { _id = "m1", text = "hi", request = { request_id = "rid", status = 200 } })
+    local conv, msg = assert(c.requests:start{ text = "hi", departmentid = "d1", attributes = { a = 1 } })
+    assert.equal("rid", conv.request_id)
+    assert.equal("m1", msg._id)
+    local sent = fake:last()
+    assert.equal("POST", sent.method)
+    local rid = sent.url:match("/requests/([^/]+)/messages$")
+    assert.matches("^support%-group%-" .. PID .. "%-%x+$", rid)
+    assert.equal(32, #rid:match("%-(%x+)$"))
+    assert.same({ text = "hi", departmentid = "d1", attributes = { a = 1 } }, sent.json)
+    assert.has_error(function() c.requests:start{} end)
+    assert.has_error(function() c.requests:start("hi") end)
+  end)
+
+  it("requests:add_tags accepts strings and {tag=, color=}", function()
+    local c, fake = new()
+    fake:queue(200, {})
+    assert(c.requests:add_tags("r1", { "vip", { tag = "bug", color = "#f00" } }))
+    assert.same({ { tag = "vip" }, { tag = "bug", color = "#f00" } }, fake:last().json)
+    assert.has_error(function() c.requests:add_tags("r1", {}) end)
+    assert.has_error(function() c.requests:add_tags("r1", { 5 }) end)
+  end)
+
+  it("messages:send_as_bot / send_as_agent / send_info / send_file shape the message", function()
+    local c, fake = new()
+    for _ = 1, 5 do fake:queue(200, {}) end
+    c.messages:send_as_bot("r1", { _id = "b1", name = "Bot" }, "hello")
+    assert.same({ text = "hello", sender = "bot_b1", senderFullname = "Bot" }, fake:last().json)
+    c.messages:send_as_agent("r1", { _id = "u1", firstname = "Al", lastname = "Ice" }, "hey", { attributes = { x = 1 } })
+    assert.same({ text = "hey", sender = "u1", senderFullname = "Al Ice", attributes = { x = 1 } }, fake:last().json)
+    c.messages:send_info("r1", "joined")
+    assert.same({ text = "joined", attributes = { subtype = "info" } }, fake:last().json)
+    c.messages:send_file("r1", { src = "https://x/y.png", type = "image/png", width = 10, height = 20 })
+    local j = fake:last().json
+    assert.equal("image", j.type)
+    assert.same({ src = "https://x/y.png", type = "image/png", width = 10, height = 20 }, j.metadata)
+    c.messages:send_as_user("r1", { id = "lead-1", fullname = "Ann", email = "a@x" }, "hi")
+    assert.same({ text = "hi", sender = "lead-1", senderFullname = "Ann", email = "a@x" }, fake:last().json)
+    assert.has_error(function() c.messages:send_as_bot("r1", nil, "x") end)
+    assert.has_error(function() c.messages:send_file("r1", "x") end)
+  end)
+
+  it("team:set_availability targets me or a teammate", function()
+    local c, fake = new()
+    fake:queue(200, {})
+    fake:queue(200, {})
+    c.team:set_availability(false)
+    assert.equal("PUT", fake:last().method)
+    assert.equal("http://api.test/v3/" .. PID .. "/project_users", fake:last().url)
+    assert.same({ user_available = false }, fake:last().json)
+    c.team:set_availability(true, "pu1")
+    assert.equal("http://api.test/v3/" .. PID .. "/project_users/pu1", fake:last().url)
+    assert.has_error(function() c.team:set_availability("yes") end)
+  end)
+
+  it("analytics:report only knows real reports", function()
+    local c, fake = new()
+    fake:queue(200, {})
+    assert(c.analytics:report("requests/aggregate/day", { lastdays = 7 }))
+    assert.equal("http://api.test/v3/" .. PID .. "/analytics/requests/aggregate/day?lastdays=7", fake:last().url)
+    assert.has_error(function() c.analytics:report("../../users") end)
+  end)
+
+  it("leads:find_by_email gives the lead or false", function()
+    local c, fake = new()
+    fake:queue(200, { perPage = 1, count = 1, leads = { { _id = "l1" } } })
+    assert.same({ _id = "l1" }, c.leads:find_by_email("a@x"))
+    fake:queue(200, { perPage = 1, count = 0, leads = {} })
+    assert.is_false(c.leads:find_by_email("b@x"))
+  end)
+end)
+
+describe("pagination", function()
+  local function env(n, from, count, per)
+    local items = {}
+    for i = 1, n do items[i] = { _id = "r" .. (from + i) } end
+    return { perPage = per, count = count, requests = items }
+  end
+
+  it("walks envelope pages from 0 with limit capped at 100, until count", function()
+    local c, fake = new()
+    fake:queue(200, env(100, 0, 250, 100))
+    fake:queue(200, env(100, 100, 250, 100))
+    fake:queue(200, env(50, 200, 250, 100))
+    local n = 0
+    for item in c.requests:each{ status = "all", limit = 500 } do
+      n = n + 1
+      assert.equal("r" .. n, item._id)
+    end
+    assert.equal(250, n)
+    assert.equal(3, #fake.requests)
+    for i, r in ipairs(fake.requests) do
+      local q = decode_query(r.url)
+      assert.equal(tostring(i - 1), q.page)
+      assert.equal("100", q.limit)
+      assert.equal("all", q.status)
+    end
+  end)
+
+  it("stops on an exact multiple without asking for an empty page", function()
+    local c, fake = new()
+    fake:queue(200, env(2, 0, 4, 2))
+    fake:queue(200, env(2, 2, 4, 2))
+    local n = 0
+    for _ in c.requests:each{ limit = 2 } do n = n + 1 end
+    assert.equal(4, n)
+    assert.equal(2, #fake.requests)
+  end)
+
+  it("handles an empty first page, max_items, and bare arrays", function()
+    local c, fake = new()
+    fake:queue(200, env(0, 0, 0, 40))
+    for _ in c.requests:each() do error("no items expected") end
+    fake:queue(200, env(3, 0, 10, 3))
+    fake:queue(200, env(3, 3, 10, 3))
+    local got = {}
+    for it in c.requests:each{ limit = 3, max_items = 4 } do got[#got + 1] = it._id end
+    assert.same({ "r1", "r2", "r3", "r4" }, got)
+    assert.is_nil(decode_query(fake:last().url).max_items)
+    -- tags: fixed 40 per page, no limit sent
+    local tags = {}
+    for i = 1, 40 do tags[i] = { _id = "t" .. i } end
+    fake:queue(200, tags)
+    fake:queue(200, { { _id = "t41" } })
+    local n = 0
+    for _ in c.tags:each() do n = n + 1 end
+    assert.equal(41, n)
+    assert.is_nil(decode_query(fake:last().url).limit)
+    -- messages: one unpaginated array
+    fake:queue(200, { { _id = "m1" }, { _id = "m2" } })
+    n = 0
+    for _ in c.messages:each("r1") do n = n + 1 end
+    assert.equal(2, n)
+    assert.is_nil(decode_query(fake:last().url).page)
+  end)
+
+  it("raises out of the for loop with the err table when a page fails", function()
+    local c, fake = new()
+    c = tiledesk.new{ base_url = "http://api.test/v3", project_id = PID, transport = fake, token = "JWT t", retries = 0 }
+    fake:queue(200, env(2, 0, 10, 2))
+    fake:queue(503, { msg = "down for maintenance" })
+    local seen = 0
+    local ok, err = pcall(function()
+      for _ in c.requests:each{ limit = 2 } do seen = seen + 1 end
+    end)
+    assert.is_false(ok)
+    assert.equal(2, seen)
+    assert.equal("http", err.kind)
+    assert.equal(503, err.status)
+    assert.matches("^requests:list%(%): HTTP 503", tostring(err))
+  end)
+
+  it("pages() returns pages and nil, msg, err without raising", function()
+    local c, fake = new()
+    c = tiledesk.new{ base_url = "http://api.test/v3", project_id = PID, transport = fake, token = "JWT t", retries = 0 }
+    fake:queue(200, env(2, 0, 3, 2))
+    fake:queue(500, { err = "error" })
+    fake:queue(200, env(1, 2, 3, 2))
+    local pager = c.requests:pages{ limit = 2 }
+    local p1 = assert(pager:next())
+    assert.equal(0, p1.number)
+    assert.equal(3, p1.count)
+    local p2, msg, err = pager:next()
+    assert.is_nil(p2)
+    assert.matches("HTTP 500", msg)
+    assert.equal(500, err.status)
+    local p3 = assert(pager:next()) -- the same page, asked again
+    assert.equal(1, p3.number)
+    assert.is_nil(pager:next())
+  end)
+
+  it("detects a server that sends the same page again", function()
+    local c, fake = new()
+    fake:queue(200, env(2, 0, 10, 2))
+    fake:queue(200, env(2, 0, 10, 2))
+    local ok, err = pcall(function() for _ in c.requests:each{ limit = 2 } do end end)
+    assert.is_false(ok)
+    assert.equal("decode", err.kind)
+    assert.matches("twice", tostring(err))
+  end)
+end)
+
+describe("json", function()
+  local json = require("tiledesk.json")
+  it("encodes null, empty arrays and nested marked arrays", function()
+    assert.equal('{"a":null}', json.encode({ a = tiledesk.null }))
+    assert.equal('{"a":[]}', json.encode({ a = tiledesk.empty_array }))
+    assert.same({ a = {}, b = { {} } }, cjson.decode((json.encode({ a = tiledesk.array(), b = { tiledesk.array() } }))))
+    assert.equal('[]', json.encode(tiledesk.array()))
+    assert.is_nil((json.encode({ f = print })))
+    local t = {}
+    t.self = t
+    assert.is_nil((json.encode(t)))
+    assert.has_error(function() tiledesk.empty_array[1] = 1 end)
+  end)
+  it("decodes, reporting failures instead of raising", function()
+    assert.same({ a = { 1, 2 } }, json.decode('{"a":[1,2]}'))
+    local v, err = json.decode("{nope")
+    assert.is_nil(v)
+    assert.is_string(err)
+    if math.type then assert.equal("integer", math.type(json.decode('{"n":300}').n)) end
+    assert.equal(tiledesk.null, json.decode('{"x":null}').x)
+  end)
+end)
