@@ -1,0 +1,277 @@
+-- The C core (tiledesk.core) against the running sandbox: connection reuse, TLS, failure
+-- kinds, bodies, limits, credentials, argument checks and the close/gc life cycle.
+local helper = require("spec.helper")
+local core = require("tiledesk.core")
+local cjson = require("cjson")
+
+local st = helper.sandbox()
+local HTTP, HTTPS = st.http_url, st.https_url
+local TLS_PORT = HTTPS:match(":(%d+)$")
+
+local function control(method, path, body)
+  local status, json = helper.http_json(method, st.control_url .. path, body)
+  assert.equal(200, status)
+  return json
+end
+
+local function fault(path, action, count, method)
+  return control("POST", "/faults", { path = path, action = action, count = count or 1, method = method })
+end
+
+local function echo(c, req)
+  req.url = req.url or (HTTP .. "/__sandbox/echo")
+  local status, headers, body = c:perform(req)
+  assert.equal(200, status, tostring(headers))
+  return cjson.decode(body), headers
+end
+
+describe("tiledesk.core", function()
+  before_each(function()
+    control("DELETE", "/faults")
+  end)
+
+  it("exposes its version and libcurl's", function()
+    assert.equal("0.1.0", core._VERSION)
+    assert.matches("^%d+%.%d+", core.curl_version)
+  end)
+
+  it("reuses one keep-alive connection across sequential calls (HTTP)", function()
+    local c = core.new{}
+    local ids = {}
+    for i = 1, 5 do
+      local status, headers = c:perform{ url = HTTP .. "/__sandbox/echo?i=" .. i }
+      assert.equal(200, status)
+      ids[i] = headers["x-sandbox-connection"]
+    end
+    for i = 2, 5 do assert.equal(ids[1], ids[i]) end
+    -- a second client has its own connection
+    local other = core.new{}
+    local _, h2 = other:perform{ url = HTTP .. "/__sandbox/echo" }
+    assert.are_not.equal(ids[1], h2["x-sandbox-connection"])
+    c:close()
+    other:close()
+  end)
+
+  it("verifies TLS with the right CA and reuses the connection (HTTPS)", function()
+    local c = core.new{ cafile = st.ca_file }
+    local s1, h1 = c:perform{ url = HTTPS .. "/__sandbox/echo" }
+    local s2, h2 = c:perform{ url = HTTPS .. "/__sandbox/echo" }
+    assert.equal(200, s1)
+    assert.equal(200, s2)
+    assert.equal(h1["x-sandbox-connection"], h2["x-sandbox-connection"])
+    c:close()
+  end)
+
+  it("refuses a certificate from an unknown CA and a wrong host name (kind tls)", function()
+    local c = core.new{ cafile = st.other_ca_file }
+    local s, msg, err = c:perform{ url = HTTPS .. "/__sandbox/echo" }
+    assert.is_nil(s)
+    assert.equal("tls", err.kind)
+    assert.matches("^GET https://localhost:%d+/__sandbox/echo: tls", msg)
+    local c2 = core.new{ cafile = st.ca_file }
+    s, msg, err = c2:perform{ url = "https://127.0.0.1:" .. TLS_PORT .. "/__sandbox/echo" }
+    assert.is_nil(s)
+    assert.equal("tls", err.kind, msg)
+    -- only an explicit ssl_verify = false lets it through
+    local c3 = core.new{ ssl_verify = false }
+    s = c3:perform{ url = "https://127.0.0.1:" .. TLS_PORT .. "/__sandbox/echo" }
+    assert.equal(200, s)
+  end)
+
+  it("maps timeouts, refused connections and unknown hosts to kinds", function()
+    fault("^/__sandbox_never$", { type = "delay", ms = 10 }) -- unrelated fault stays unused
+    fault("^/hang", { type = "hang", ms = 3000 })
+    local c = core.new{}
+    local s, msg, err = c:perform{ url = HTTP .. "/hang", timeout_ms = 300 }
+    assert.is_nil(s)
+    assert.equal("timeout", err.kind)
+    assert.equal(28, err.code)
+    assert.matches("timeout", msg)
+    s, msg, err = c:perform{ url = "http://127.0.0.1:1/", connect_timeout_ms = 1000 }
+    assert.is_nil(s)
+    assert.equal("connect", err.kind, msg)
+    s, msg, err = c:perform{ url = "http://nonexistent.invalid/", connect_timeout_ms = 2000, timeout_ms = 3000 }
+    assert.is_nil(s)
+    assert.equal("resolve", err.kind, msg)
+  end)
+
+  it("reports a connection dropped mid-body as kind transport", function()
+    fault("^/dropme", { type = "reset" })
+    local c = core.new{}
+    local s, msg, err = c:perform{ url = HTTP .. "/dropme" }
+    assert.is_nil(s)
+    assert.equal("transport", err.kind, msg)
+    -- the client is still usable afterwards
+    assert.equal(200, (c:perform{ url = HTTP .. "/__sandbox/echo" }))
+  end)
+
+  it("receives chunked and large bodies intact", function()
+    local c = core.new{}
+    for _, q in ipairs({ "n=5000000&chunked=1", "n=3000000" }) do
+      local s, h, body = c:perform{ url = HTTP .. "/__sandbox/bytes?" .. q }
+      assert.equal(200, s)
+      assert.equal(tonumber(q:match("n=(%d+)")), #body)
+      assert.is_nil(body:find("[^x]"))
+      if q:find("chunked") then assert.equal("chunked", h["transfer-encoding"]) end
+    end
+  end)
+
+  it("stops a response larger than max_body_size (kind too_large), with or without Content-Length", function()
+    local c = core.new{ max_body_size = 100000 }
+    for _, q in ipairs({ "n=200000", "n=200000&chunked=1" }) do
+      local s, msg, err = c:perform{ url = HTTP .. "/__sandbox/bytes?" .. q }
+      assert.is_nil(s)
+      assert.equal("too_large", err.kind, msg)
+      assert.matches("max_body_size", msg)
+    end
+    assert.equal(200, (c:perform{ url = HTTP .. "/__sandbox/bytes?n=1000" }))
+  end)
+
+  it("keeps repeated response headers, lower-cased, in order", function()
+    local c = core.new{}
+    local s, h = c:perform{ url = HTTP .. "/__sandbox/headers" }
+    assert.equal(200, s)
+    assert.same({ "one", "two", "three" }, h["x-repeat"])
+    assert.is_string(h["content-type"])
+  end)
+
+  it("sends method, headers and body as given", function()
+    local c = core.new{ user_agent = "spec-agent/1" }
+    local e = echo(c, { method = "PATCH", headers = { ["content-type"] = "application/json", ["x-a"] = "1" },
+      body = '{"a":1}' })
+    assert.equal("PATCH", e.method)
+    assert.equal('{"a":1}', e.body)
+    assert.equal("1", e.headers["x-a"])
+    assert.equal("spec-agent/1", e.headers["user-agent"])
+    local d = echo(core.new{}, {})
+    assert.matches("^tiledesk%-lua/0%.1%.0 libcurl/", d.headers["user-agent"])
+  end)
+
+  it("composes Basic and JWT authorization from the credentials it holds", function()
+    local c = core.new{}
+    assert.equal("none", c:auth_kind())
+    assert.is_nil(echo(c, {}).headers.authorization)
+    c:set_credentials{ mode = "basic", email = "a@b.c", password = "p:w" }
+    assert.equal("basic", c:auth_kind())
+    assert.equal("Basic YUBiLmM6cDp3", echo(c, {}).headers.authorization)
+    c:set_credentials{ mode = "jwt", email = "a@b.c", password = "pw" }
+    assert.equal("none", c:auth_kind())
+    assert.is_true(c:can_signin())
+    c:set_token("abc.def.ghi")
+    assert.equal("JWT abc.def.ghi", echo(c, {}).headers.authorization)
+    c:set_token("JWT xyz")
+    assert.equal("JWT xyz", echo(c, {}).headers.authorization)
+    assert.is_nil(echo(c, { auth = "none" }).headers.authorization)
+    -- a caller's authorization header only counts with auth = "header"
+    assert.equal("JWT xyz", echo(c, { headers = { authorization = "Bearer nope" } }).headers.authorization)
+    assert.equal("JWT other", echo(c, { auth = "header", headers = { authorization = "JWT other" } }).headers.authorization)
+    c:set_token(nil)
+    assert.equal("none", c:auth_kind())
+  end)
+
+  it("builds the sign-in body itself, JSON-escaped", function()
+    local c = core.new{}
+    c:set_credentials{ mode = "jwt", email = 'q"u\\o@x.test', password = 'p"w\\\1\t' }
+    local e = echo(c, { method = "POST", auth = "signin" })
+    assert.is_nil(e.headers.authorization)
+    assert.equal("application/json", e.headers["content-type"])
+    assert.same({ email = 'q"u\\o@x.test', password = 'p"w\\\1\t' }, cjson.decode(e.body))
+    assert.has_error(function() core.new{}:perform{ url = HTTP, auth = "signin" } end)
+  end)
+
+  it("never shows a secret in tostring", function()
+    local c = core.new{}
+    c:set_credentials{ mode = "basic", email = "a@b.c", password = "hunter2" }
+    assert.equal("tiledesk.Client (auth=basic)", tostring(c))
+    c:close()
+    assert.equal("tiledesk.Client (closed)", tostring(c))
+  end)
+
+  it("raises on CR, LF or NUL in method, URL, header names or values, before sending", function()
+    control("DELETE", "/log")
+    local c = core.new{}
+    local bad = {
+      { method = "GET\r\nX: y", url = HTTP },
+      { url = HTTP .. "/a\r\nX: y" },
+      { url = HTTP .. "/a\0b" },
+      { url = HTTP, headers = { ["x-a\r\nb"] = "1" } },
+      { url = HTTP, headers = { ["x-a"] = "1\r\nInjected: yes" } },
+      { url = HTTP, headers = { ["x-a"] = "1\0" } },
+      { url = HTTP, headers = { ["x:a"] = "1" } },
+      { url = HTTP, headers = { [1] = "x" } },
+      { url = HTTP, bogus = 1 },
+      { url = 5 },
+      { url = HTTP, auth = "maybe" },
+      { url = HTTP, timeout_ms = -1 },
+    }
+    for i, req in ipairs(bad) do
+      assert.has_error(function() c:perform(req) end, nil, "case " .. i)
+    end
+    assert.has_error(function() c:set_token("a\nb") end)
+    assert.has_error(function() core.new{ proxy = "http://x\r\n" } end)
+    assert.has_error(function() core.new{ nope = 1 } end)
+    assert.has_error(function() core.new{ ssl_verify = "no" } end)
+    local log = control("GET", "/log")
+    assert.equal(0, #log.entries)
+  end)
+
+  it("closes once, raises after close, and survives garbage collection", function()
+    local c = core.new{}
+    c:close()
+    c:close()
+    assert.is_true(c:is_closed())
+    assert.has_error(function() c:perform{ url = HTTP } end, "tiledesk.Client is closed")
+    assert.has_error(function() c:set_token("x") end, "tiledesk.Client is closed")
+    for _ = 1, 50 do
+      local x = core.new{}
+      x:perform{ url = HTTP .. "/__sandbox/echo" }
+    end
+    collectgarbage()
+    collectgarbage()
+    if _VERSION == "Lua 5.4" then
+      local chunk = assert(load([[
+        local core, url = ...
+        do
+          local c <close> = core.new{}
+          c:perform{ url = url }
+          return c
+        end
+      ]]))
+      local closed = chunk(core, HTTP .. "/__sandbox/echo")
+      assert.is_true(closed:is_closed())
+    end
+  end)
+
+  it("stays consistent when a finalizer calls perform while perform runs", function()
+    -- a __gc that calls perform on the same client: when a collection happens while the
+    -- client builds its result table, the nested call must raise, never corrupt the handle
+    local c = core.new{}
+    local nested = {}
+    local function arm()
+      setmetatable({}, { __gc = function()
+        local ok, e = pcall(c.perform, c, { url = HTTP .. "/__sandbox/echo" })
+        nested[#nested + 1] = ok and "ran" or tostring(e)
+      end })
+    end
+    collectgarbage("stop")
+    for _ = 1, 200 do arm() end
+    collectgarbage("restart")
+    local ok_count = 0
+    for _ = 1, 20 do
+      local s = c:perform{ url = HTTP .. "/__sandbox/headers" }
+      if s == 200 then ok_count = ok_count + 1 end
+    end
+    collectgarbage()
+    assert.equal(20, ok_count)
+    for _, r in ipairs(nested) do
+      assert.is_true(r == "ran" or r:find("busy", 1, true) ~= nil, r)
+    end
+  end)
+
+  it("sleeps and reads a monotonic clock", function()
+    local t0 = core.now_ms()
+    core.sleep_ms(20)
+    assert.is_true(core.now_ms() - t0 >= 19)
+    assert.has_error(function() core.sleep_ms(-1) end)
+  end)
+end)
