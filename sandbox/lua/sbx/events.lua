@@ -3,57 +3,31 @@
 local json = require("sbx.json")
 local store = require("sbx.store")
 local jwt = require("sbx.jwt")
+local deliver = require("sbx.deliver")
 
-local _M = {}
+local _M = { RETRIES = 2, RETRY_DELAY = 0.1, delivered = 0 }
 
-local function parse_url(u)
-  local scheme, host, port, path = tostring(u):match("^(https?)://([^:/]+):?(%d*)(.*)$")
-  if not scheme then return nil end
-  if path == "" then path = "/" end
-  return scheme, host, tonumber(port) or (scheme == "https" and 443 or 80), path
-end
-
--- One POST with bounded timeouts; returns status or nil, err.
-local function post(target, body, headers)
-  local scheme, host, port, path = parse_url(target)
-  if not scheme then return nil, "bad url" end
-  local sock = ngx.socket.tcp()
-  sock:settimeouts(2000, 5000, 5000)
-  local ok, err = sock:connect(host, port)
-  if not ok then return nil, err end
-  if scheme == "https" then
-    ok, err = sock:sslhandshake(nil, host, false)
-    if not ok then sock:close() return nil, err end
-  end
-  local lines = { "POST " .. path .. " HTTP/1.1", "Host: " .. host .. ":" .. port, "Connection: close",
-    "Content-Length: " .. #body }
-  for k, v in pairs(headers) do lines[#lines + 1] = k .. ": " .. v end
-  ok, err = sock:send(table.concat(lines, "\r\n") .. "\r\n\r\n" .. body)
-  if not ok then sock:close() return nil, err end
-  local status_line
-  status_line, err = sock:receive("*l")
-  sock:close()
-  if not status_line then return nil, err end
-  return tonumber(status_line:match("^HTTP/%d%.%d (%d%d%d)"))
-end
-
-local function deliver(premature, target, body, headers, log_entry)
+-- In a timer: POST with the server's retry rule, then note the outcome in the log entry.
+local function deliver_job(premature, target, body, headers, log_entry)
   if premature then return end
-  for attempt = 1, 3 do
-    local status, err = post(target, body, headers)
-    if log_entry then
-      log_entry.response = status and tostring(status) or nil
-      log_entry.err = err
-      log_entry.attempts = attempt
-    end
-    if status and (status < 500 and status ~= 429) then return end
-    ngx.sleep(0.05 * 2 ^ attempt)
+  local res, err, attempts = deliver.post_with_retries(target, body, headers, _M.RETRIES, _M.RETRY_DELAY)
+  _M.delivered = _M.delivered + 1
+  if log_entry then
+    log_entry.attempts = attempts
+    log_entry.response = res and { status = res.status, body = res.body } or nil
+    log_entry.err = err
+    log_entry.updatedAt = store.now()
+  end
+  if not res or deliver.retryable(res) then
+    ngx.log(ngx.WARN, "sandbox: webhook to ", target, " failed after ", attempts, " attempts: ",
+      res and ("HTTP " .. res.status) or tostring(err))
   end
 end
 
 local function schedule(target, body, headers, log_entry)
-  local ok, err = ngx.timer.at(0, deliver, target, body, headers, log_entry)
+  local ok, err = ngx.timer.at(0, deliver_job, target, body, headers, log_entry)
   if not ok then ngx.log(ngx.ERR, "sandbox: cannot schedule a webhook: ", err) end
+  return ok
 end
 
 -- Resthooks: every subscription of the project to exactly this event.
