@@ -1,0 +1,405 @@
+-- The sandbox's conversations area (/:pid/requests) over plain HTTP: listing rules, filters,
+-- pagination, the conversation life cycle and its sub-resources (shared/tiledesk-api.md §2.5, §3).
+local helper = require("spec.helper")
+local mime = require("mime")
+
+local st = helper.sandbox()
+local PID = st.project_id
+local _ -- the discarded first result of api()
+
+local function auth(who)
+  if type(who) == "table" then return who end
+  if type(who) == "string" and who:match("^JWT ") then return { authorization = who } end
+  local u = st.users[who]
+  return { authorization = "Basic " .. mime.b64(u.email .. ":" .. u.password) }
+end
+
+-- who: "owner"|"admin"|"agent", a "JWT ..." token, a header table, or nil (no auth)
+local function api(who, method, path, body, headers)
+  local h = who and auth(who) or {}
+  for k, v in pairs(headers or {}) do h[k] = v end
+  if type(body) == "string" then h["content-type"] = h["content-type"] or "application/json" end
+  return helper.http_json(method, st.http_url .. "/" .. PID .. path, body, h)
+end
+
+local function reset()
+  assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
+end
+
+local function guest_token(name)
+  local status, b = helper.http_json("POST", st.http_url .. "/auth/signinAnonymously",
+    { id_project = PID, firstname = name or "Visitor" })
+  assert.equal(200, status)
+  return b.token, b.user
+end
+
+local function new_conversation(who, text, extra)
+  local body = { first_text = text or "Hello there" }
+  for k, v in pairs(extra or {}) do body[k] = v end
+  local status, r = api(who or "owner", "POST", "/requests", body)
+  assert.equal(200, status)
+  return r
+end
+
+local ISO = "^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ$"
+
+describe("sandbox requests", function()
+  before_each(reset)
+
+  describe("listing", function()
+    it("defaults to 40 per page, page 0, open conversations only, newest first", function()
+      local status, b = api("owner", "GET", "/requests")
+      assert.equal(200, status)
+      assert.equal(40, b.perPage)
+      assert.equal(40, #b.requests)
+      assert.is_true(b.count > 40)
+      for i, r in ipairs(b.requests) do
+        assert.is_true(r.status == 100 or r.status == 200 or r.status == 300, "status " .. r.status)
+        assert.matches(ISO, r.createdAt)
+        if i > 1 then assert.is_true(b.requests[i - 1].createdAt >= r.createdAt) end
+      end
+    end)
+
+    it("resets limit above 100 to 40 and honours limits up to 100", function()
+      local _, b = api("owner", "GET", "/requests?limit=101")
+      assert.equal(40, b.perPage)
+      assert.equal(40, #b.requests)
+      _, b = api("owner", "GET", "/requests?limit=100")
+      assert.equal(100, b.perPage)
+      assert.equal(100, #b.requests)
+      _, b = api("owner", "GET", "/requests?limit=7")
+      assert.equal(7, #b.requests)
+    end)
+
+    it("pages from 0 without overlap, and the last page is short", function()
+      local _, p0 = api("owner", "GET", "/requests?limit=30&page=0")
+      local _, p1 = api("owner", "GET", "/requests?limit=30&page=1")
+      local _, dflt = api("owner", "GET", "/requests?limit=30")
+      assert.equal(p0.requests[1].request_id, dflt.requests[1].request_id)
+      local seen = {}
+      for _, r in ipairs(p0.requests) do seen[r.request_id] = true end
+      for _, r in ipairs(p1.requests) do assert.is_nil(seen[r.request_id]) end
+      local last = math.floor(p0.count / 30)
+      local _, pl = api("owner", "GET", "/requests?limit=30&page=" .. last)
+      assert.equal(p0.count - last * 30, #pl.requests)
+    end)
+
+    it("hides closed (1000), temp (50) and abandoned (150) unless asked", function()
+      local _, open = api("owner", "GET", "/requests?limit=1")
+      local _, all = api("owner", "GET", "/requests?limit=100&status=all")
+      local _, closed = api("owner", "GET", "/requests?limit=100&status=1000")
+      local _, odd = api("owner", "GET", "/requests?limit=100&status=50,150")
+      assert.is_true(closed.count > 0 and odd.count > 0)
+      assert.equal(all.count, open.count + closed.count + odd.count)
+      for _, r in ipairs(closed.requests) do assert.equal(1000, r.status) end
+      for _, r in ipairs(odd.requests) do assert.is_true(r.status == 50 or r.status == 150) end
+    end)
+
+    it("sorts by field and direction", function()
+      local _, b = api("owner", "GET", "/requests?limit=50&sort=createdAt&direction=1")
+      for i = 2, #b.requests do assert.is_true(b.requests[i - 1].createdAt <= b.requests[i].createdAt) end
+    end)
+
+    it("filters by department, participant, priority, tags, e-mail, text and no_count", function()
+      local _, depts = api(nil, "GET", "/departments")
+      local billing
+      for _, d in ipairs(depts) do if d.name == "Billing" then billing = d end end
+      local _, b = api("owner", "GET", "/requests?status=all&limit=100&dept_id=" .. billing._id)
+      assert.is_true(b.count > 0)
+      for _, r in ipairs(b.requests) do assert.equal(billing._id, r.department._id) end
+
+      _, b = api("owner", "GET", "/requests?status=all&limit=100&participant=" .. st.users.agent._id)
+      assert.is_true(b.count > 0)
+      for _, r in ipairs(b.requests) do
+        local found = false
+        for _, p in ipairs(r.participants) do if p == st.users.agent._id then found = true end end
+        assert.is_true(found)
+      end
+
+      _, b = api("owner", "GET", "/requests?status=all&limit=100&priority=high")
+      assert.is_true(b.count > 0)
+      for _, r in ipairs(b.requests) do assert.equal("high", r.priority) end
+
+      _, b = api("owner", "GET", "/requests?status=all&limit=100&tags=vip")
+      assert.is_true(b.count > 0)
+      for _, r in ipairs(b.requests) do
+        local names = {}
+        for _, t in ipairs(r.tags) do names[t.tag] = true end
+        assert.is_true(names.vip)
+      end
+
+      local _, any = api("owner", "GET", "/requests?status=all&limit=100")
+      local email
+      for _, r in ipairs(any.requests) do if r.lead and r.lead.email then email = r.lead.email break end end
+      _, b = api("owner", "GET", "/requests?status=all&requester_email=" .. email)
+      assert.is_true(b.count >= 1)
+      for _, r in ipairs(b.requests) do assert.equal(email, r.lead.email) end
+
+      _, b = api("owner", "GET", "/requests?status=all&limit=100&full_text=invoice")
+      assert.is_true(b.count > 0)
+      for _, r in ipairs(b.requests) do assert.truthy(r.first_text:lower():find("invoice", 1, true)) end
+
+      _, b = api("owner", "GET", "/requests?no_count=true&limit=3")
+      assert.equal(0, b.count)
+      assert.equal(3, #b.requests)
+    end)
+
+    it("filters by DD/MM/YYYY start and end dates", function()
+      local since = os.time() - 10 * 86400
+      local _, all = api("owner", "GET", "/requests?status=all&limit=1")
+      local _, b = api("owner", "GET", "/requests?status=all&limit=100&start_date=" .. os.date("!%d/%m/%Y", since))
+      assert.is_true(b.count > 0 and b.count < all.count)
+      local floor = os.date("!%Y-%m-%d", since)
+      for _, r in ipairs(b.requests) do assert.is_true(r.createdAt:sub(1, 10) >= floor) end
+      local _, e = api("owner", "GET", "/requests?status=all&limit=1&end_date=" .. os.date("!%d/%m/%Y", since - 86400))
+      assert.is_true(e.count > 0)
+      assert.equal(all.count, b.count + e.count)
+    end)
+
+    it("keeps preflight conversations out unless preflight=true", function()
+      local rid = "support-group-" .. PID .. "-" .. string.rep("ab", 16)
+      local status = api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "draft", preflight = true })
+      assert.equal(200, status)
+      local _, b = api("owner", "GET", "/requests?status=all&limit=100&preflight=true")
+      assert.equal(1, b.count)
+      assert.equal(rid, b.requests[1].request_id)
+      _, b = api("owner", "GET", "/requests?status=all&limit=100&full_text=draft")
+      assert.equal(0, b.count)
+    end)
+
+    it("refuses a guest and lists the guest's own conversations under /me", function()
+      local token = guest_token()
+      local status = api(token, "GET", "/requests")
+      assert.equal(403, status)
+      local rid = "support-group-" .. PID .. "-" .. string.rep("cd", 16)
+      assert.equal(200, (api(token, "POST", "/requests/" .. rid .. "/messages", { text = "hi from a guest" })))
+      local _, me = api(token, "GET", "/requests/me")
+      assert.equal(1, me.count)
+      assert.equal(rid, me.requests[1].request_id)
+    end)
+
+    it("counts by assignment state and exports CSV", function()
+      local _, c = api("owner", "GET", "/requests/count")
+      assert.is_number(c.unassigned)
+      assert.is_number(c.assigned)
+      assert.is_number(c.bot_assigned)
+      local _, m = api("owner", "GET", "/requests/count?merge_assigned=true")
+      assert.equal(c.assigned + c.bot_assigned, m.assigned)
+      assert.is_nil(m.bot_assigned)
+      local status, h, text = helper.http("GET", st.http_url .. "/" .. PID .. "/requests/csv", nil, auth("owner"))
+      assert.equal(200, status)
+      assert.matches("^text/csv", h["content-type"])
+      assert.matches("^request_id;", text)
+      local _, open = api("owner", "GET", "/requests?limit=1")
+      local lines = 0
+      for _ in text:gmatch("\n") do lines = lines + 1 end
+      assert.equal(open.count + 1, lines)
+    end)
+  end)
+
+  describe("one conversation", function()
+    it("creates with POST (200, server request_id format) and reads it back populated", function()
+      local r = new_conversation("owner", "Need help with billing", { subject = "Billing", priority = "high" })
+      assert.matches("^support%-group%-" .. PID .. "%-%x+$", r.request_id)
+      assert.equal(32, #r.request_id:match("%-(%x+)$"))
+      assert.equal("Need help with billing", r.first_text)
+      local status, got = api("owner", "GET", "/requests/" .. r.request_id)
+      assert.equal(200, status)
+      assert.equal(r._id, got._id)
+      assert.equal("high", got.priority)
+      assert.equal("Default Department", got.department.name)
+      assert.is_table(got.lead)
+      assert.is_table(got.participatingAgents)
+    end)
+
+    it("validates first_text with the express-validator shape", function()
+      local status, b = api("owner", "POST", "/requests", { subject = "no text" })
+      assert.equal(422, status)
+      assert.equal("first_text", b.errors[1].param)
+      assert.equal("Invalid value", b.errors[1].msg)
+      assert.equal("body", b.errors[1].location)
+    end)
+
+    it("answers 404 with the server's body for an unknown request_id", function()
+      local status, b = api("owner", "GET", "/requests/support-group-" .. PID .. "-nope")
+      assert.equal(404, status)
+      assert.same({ success = false, msg = "Object not found." }, b)
+    end)
+
+    it("patches only the listed keys and merges attributes", function()
+      local r = new_conversation()
+      local status, p = api("owner", "PATCH", "/requests/" .. r.request_id,
+        { subject = "New subject", priority = "low", hacker = "ignored", first_text = "" })
+      assert.equal(200, status)
+      assert.equal("New subject", p.subject)
+      assert.equal("low", p.priority)
+      assert.is_nil(p.hacker)
+      assert.equal("Hello there", p.first_text)
+      api("owner", "PATCH", "/requests/" .. r.request_id .. "/attributes", { a = 1 })
+      local _, a = api("owner", "PATCH", "/requests/" .. r.request_id .. "/attributes", { b = "two" })
+      assert.equal(1, a.attributes.a)
+      assert.equal("two", a.attributes.b)
+    end)
+
+    it("closes (then hidden from the default list) and reopens", function()
+      local r = new_conversation()
+      local status, c = api("owner", "PUT", "/requests/" .. r.request_id .. "/close")
+      assert.equal(200, status)
+      assert.equal(1000, c.status)
+      assert.matches(ISO, c.closed_at)
+      local _, l = api("owner", "GET", "/requests?limit=100&full_text=Hello%20there")
+      assert.equal(0, l.count)
+      _, l = api("owner", "GET", "/requests?limit=100&status=1000&full_text=Hello%20there")
+      assert.equal(1, l.count)
+      local _, o = api("owner", "PUT", "/requests/" .. r.request_id .. "/reopen")
+      assert.is_true(o.status < 1000)
+    end)
+
+    it("refuses to close for an agent who is not a participant", function()
+      local r = new_conversation("owner", "x", { participants = { st.users.admin._id } })
+      local status, b = api("agent", "PUT", "/requests/" .. r.request_id .. "/close")
+      assert.equal(403, status)
+      assert.is_false(b.success)
+      assert.equal(200, (api("admin", "PUT", "/requests/" .. r.request_id .. "/close")))
+    end)
+
+    it("adds, replaces and removes participants", function()
+      local r = new_conversation()
+      local rid = r.request_id
+      local status, b = api("owner", "POST", "/requests/" .. rid .. "/participants", {})
+      assert.equal(422, status)
+      assert.equal("member", b.errors[1].param)
+      _, b = api("owner", "POST", "/requests/" .. rid .. "/participants", { member = st.users.admin._id })
+      local has = {}
+      for _, p in ipairs(b.participants) do has[p] = true end
+      assert.is_true(has[st.users.admin._id])
+      _, b = api("owner", "PUT", "/requests/" .. rid .. "/participants", { st.users.agent._id, "bot_" .. st.bot._id })
+      assert.same({ st.users.agent._id, "bot_" .. st.bot._id }, b.participants)
+      assert.same({ st.users.agent._id }, b.participantsAgents)
+      assert.same({ st.bot._id }, b.participantsBots)
+      assert.is_true(b.hasBot)
+      _, b = api("owner", "DELETE", "/requests/" .. rid .. "/participants/bot_" .. st.bot._id)
+      assert.same({ st.users.agent._id }, b.participants)
+      assert.is_false(b.hasBot)
+      status = api("owner", "DELETE", "/requests/" .. rid .. "/participants/nobody")
+      assert.equal(400, status)
+    end)
+
+    it("adds, replaces and removes followers", function()
+      local rid = new_conversation().request_id
+      local _, b = api("owner", "POST", "/requests/" .. rid .. "/followers", { member = st.users.agent._id })
+      assert.same({ st.users.agent._id }, b.followers)
+      _, b = api("owner", "PUT", "/requests/" .. rid .. "/followers", { st.users.admin._id, st.users.owner._id })
+      assert.same({ st.users.admin._id, st.users.owner._id }, b.followers)
+      _, b = api("owner", "DELETE", "/requests/" .. rid .. "/followers/" .. st.users.admin._id)
+      assert.same({ st.users.owner._id }, b.followers)
+    end)
+
+    it("adds and removes notes; an empty note is a 400", function()
+      local rid = new_conversation().request_id
+      assert.equal(400, (api("owner", "POST", "/requests/" .. rid .. "/notes", { text = "" })))
+      local _, b = api("owner", "POST", "/requests/" .. rid .. "/notes", { text = "called the customer" })
+      assert.equal(1, #b.notes)
+      assert.equal("called the customer", b.notes[1].text)
+      assert.equal(st.users.owner._id, b.notes[1].createdBy)
+      _, b = api("owner", "DELETE", "/requests/" .. rid .. "/notes/" .. b.notes[1]._id)
+      assert.equal(0, #b.notes)
+    end)
+
+    it("tags with de-duplication and removes a tag by its sub-document id", function()
+      local rid = new_conversation().request_id
+      local status, b = api("owner", "PUT", "/requests/" .. rid .. "/tag", "[]")
+      assert.equal(400, status)
+      assert.equal("No tag specified", b.message)
+      _, b = api("owner", "PUT", "/requests/" .. rid .. "/tag", { { tag = "vip", color = "#f00" }, { tag = "vip" } })
+      assert.equal(1, #b.tags)
+      _, b = api("owner", "PUT", "/requests/" .. rid .. "/tag", { { tag = "vip" }, { tag = "bug" } })
+      assert.equal(2, #b.tags)
+      assert.is_string(b.tags[1]._id)
+      _, b = api("owner", "DELETE", "/requests/" .. rid .. "/tag/" .. b.tags[1]._id)
+      assert.equal(1, #b.tags)
+      assert.equal("bug", b.tags[1].tag)
+    end)
+
+    it("queues an e-mail to the lead", function()
+      local rid = new_conversation().request_id
+      local status, b = api("owner", "POST", "/requests/" .. rid .. "/email/send", { text = "Your ticket", subject = "Hi" })
+      assert.equal(200, status)
+      assert.same({ queued = true }, b)
+    end)
+
+    it("lets only the requester rate (agents get 404)", function()
+      local token = guest_token()
+      local rid = "support-group-" .. PID .. "-" .. string.rep("ef", 16)
+      assert.equal(200, (api(token, "POST", "/requests/" .. rid .. "/messages", { text = "hello" })))
+      assert.equal(404, (api("owner", "PATCH", "/requests/" .. rid .. "/rating", { rating = 5 })))
+      local status, b = api(token, "PATCH", "/requests/" .. rid .. "/rating", { rating = 4, rating_message = "ok" })
+      assert.equal(200, status)
+      assert.equal(4, b.rating)
+      assert.equal("ok", b.rating_message)
+      status, b = api(token, "PUT", "/requests/" .. rid .. "/closeg")
+      assert.equal(200, status)
+      assert.equal(1000, b.status)
+    end)
+
+    it("deletes only for the owner, messages included", function()
+      local rid = new_conversation().request_id
+      api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "one" })
+      local status, b = api("admin", "DELETE", "/requests/" .. rid)
+      assert.equal(403, status)
+      assert.equal("you dont have the required role.", b.msg)
+      assert.equal(200, (api("owner", "DELETE", "/requests/" .. rid)))
+      assert.equal(404, (api("owner", "GET", "/requests/" .. rid)))
+      local _, msgs = api("owner", "GET", "/requests/" .. rid .. "/messages")
+      assert.equal(0, #msgs)
+    end)
+
+    it("returns the chatbot parameters and checks the project in the request_id", function()
+      local rid = new_conversation().request_id
+      api("owner", "PATCH", "/requests/" .. rid .. "/attributes", { order = "A-1" })
+      local status, b = api("owner", "GET", "/requests/" .. rid .. "/chatbot/parameters")
+      assert.equal(200, status)
+      assert.equal("A-1", b.order)
+      status = api("owner", "GET", "/requests/support-group-ffffffffffffffffffffffff-abc/chatbot/parameters")
+      assert.equal(400, status)
+    end)
+  end)
+
+  describe("routing", function()
+    local function dept(name)
+      local _, list = api(nil, "GET", "/departments")
+      for _, d in ipairs(list) do if d.name == name then return d end end
+    end
+
+    it("puts the department's bot in the participants, hands off to a human, and replaces bots", function()
+      local support = dept("Support (bot first)")
+      local r = new_conversation("owner", "bot please", { departmentid = support._id })
+      assert.same({ "bot_" .. st.bot._id }, r.participants)
+      assert.is_true(r.hasBot)
+      local status, h = api("owner", "PUT", "/requests/" .. r.request_id .. "/agent")
+      assert.equal(200, status)
+      assert.is_false(h.hasBot)
+      for _, p in ipairs(h.participants) do assert.is_nil(p:match("^bot_")) end
+
+      local _, other = api("owner", "POST", "/faq_kb", { name = "Other Bot", type = "external" })
+      api("owner", "PUT", "/requests/" .. r.request_id .. "/participants", { "bot_" .. st.bot._id })
+      local _, rep = api("owner", "PUT", "/requests/" .. r.request_id .. "/replace", { name = "Other Bot" })
+      assert.same({ "bot_" .. other._id }, rep.participants)
+      assert.equal(st.bot._id, rep.replaced_bot_root_id)
+      assert.equal(400, (api("owner", "PUT", "/requests/" .. r.request_id .. "/replace", { name = "Missing" })))
+    end)
+
+    it("reroutes to another department, and assign leaves an assigned conversation alone", function()
+      local billing = dept("Billing")
+      local r = new_conversation()
+      local _, moved = api("owner", "PUT", "/requests/" .. r.request_id .. "/departments", { departmentid = billing._id })
+      assert.equal(billing._id, moved.department._id)
+      assert.equal(404, (api("owner", "PUT", "/requests/" .. r.request_id .. "/departments",
+        { departmentid = "ffffffffffffffffffffffff" })))
+      assert.equal(200, moved.status) -- billing routes "assigned" and agents are available
+      local _, same = api("owner", "PUT", "/requests/" .. r.request_id .. "/assign",
+        { departmentid = dept("Default Department")._id })
+      assert.equal(billing._id, same.department._id)
+    end)
+  end)
+end)
