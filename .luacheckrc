@@ -1,6 +1,6 @@
 std = "min"
 max_line_length = 160
 exclude_files = { "build", ".luarocks", "lua_modules", ".sandbox*" }
-files["spec"] = { std = "+busted" }
+files["spec"] = { std = "max+busted" }
 files["sandbox/lua"] = { std = "luajit", globals = { "ngx" } }
 files["lua/tiledesk/transport/ngx.lua"] = { read_globals = { "ngx" } }

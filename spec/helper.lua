@@ -3,7 +3,8 @@
 local root = debug.getinfo(1, "S").source:match("^@(.*)spec/helper%.lua$") or "./"
 if root == "" then root = "./" end
 package.path = root .. "lua/?.lua;" .. root .. "lua/?/init.lua;" .. root .. "?.lua;" .. package.path
-package.cpath = root .. "build/?.so;" .. package.cpath
+-- TD_BUILD_DIR picks the build of the C core for this interpreter (build-5.1, build-luajit)
+package.cpath = root .. (os.getenv("TD_BUILD_DIR") or "build") .. "/?.so;" .. package.cpath
 
 local helper = {}
 helper.root = root

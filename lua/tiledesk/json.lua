@@ -66,7 +66,7 @@ end
 
 -- lua-cjson decodes every number as a float; on 5.3+ give integral ones back as integers,
 -- so that ids, statuses and counts print as 300, not 300.0.
-local tointeger = math.tointeger
+local tointeger = rawget(math, "tointeger")
 local function integers(v, depth)
   if depth > 200 then return v end
   for k, x in pairs(v) do

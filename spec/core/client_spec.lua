@@ -463,12 +463,13 @@ describe("client against the sandbox", function()
   describe("example scripts", function()
     local function run(script, args)
       local cmd = string.format("cd '%s' && LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/?.so;;' "
-        .. "lua5.4 examples/%s --state '%s' %s 2>/tmp/td-example-err.txt", helper.root, script,
+        .. "lua5.4 examples/%s --state '%s' %s 2>/tmp/td-example-err.txt; echo \"exit=$?\"", helper.root, script,
         (os.getenv("TD_SANDBOX_DIR") or (helper.root .. ".sandbox")) .. "/state.json", args)
       local p = io.popen(cmd)
       local out = p:read("*a")
-      local ok, _, code = p:close()
-      return out, (ok == true or code == 0) and 0 or (code or 1), helper.read_file("/tmp/td-example-err.txt")
+      p:close()
+      local code = tonumber(out:match("exit=(%d+)%s*$"))
+      return out:gsub("exit=%d+%s*$", ""), code, helper.read_file("/tmp/td-example-err.txt")
     end
 
     it("export_conversations writes one JSON line per conversation", function()

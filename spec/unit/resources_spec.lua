@@ -275,8 +275,8 @@ describe("pagination", function()
   end)
 
   it("raises out of the for loop with the err table when a page fails", function()
-    local c, fake = new()
-    c = tiledesk.new{ base_url = "http://api.test/v3", project_id = PID, transport = fake, token = "JWT t", retries = 0 }
+    local fake = Fake.new()
+    local c = tiledesk.new{ base_url = "http://api.test/v3", project_id = PID, transport = fake, token = "JWT t", retries = 0 }
     fake:queue(200, env(2, 0, 10, 2))
     fake:queue(503, { msg = "down for maintenance" })
     local seen = 0
@@ -291,8 +291,8 @@ describe("pagination", function()
   end)
 
   it("pages() returns pages and nil, msg, err without raising", function()
-    local c, fake = new()
-    c = tiledesk.new{ base_url = "http://api.test/v3", project_id = PID, transport = fake, token = "JWT t", retries = 0 }
+    local fake = Fake.new()
+    local c = tiledesk.new{ base_url = "http://api.test/v3", project_id = PID, transport = fake, token = "JWT t", retries = 0 }
     fake:queue(200, env(2, 0, 3, 2))
     fake:queue(500, { err = "error" })
     fake:queue(200, env(1, 2, 3, 2))
