@@ -1,0 +1,302 @@
+-- Resthook subscriptions and bot webhooks of the sandbox (shared/tiledesk-api.md §6), delivered
+-- to the control sink (/__sandbox/sink/{name}) of the same sandbox.
+local helper = require("spec.helper")
+local mime = require("mime")
+local socket = require("socket")
+local cjson = require("cjson.safe")
+
+local st = helper.sandbox()
+local PID = st.project_id
+
+local function auth(who)
+  if type(who) == "string" and who:match("^JWT ") then return { authorization = who } end
+  local u = st.users[who]
+  return { authorization = "Basic " .. mime.b64(u.email .. ":" .. u.password) }
+end
+
+local function api(who, method, path, body)
+  return helper.http_json(method, st.http_url .. "/" .. PID .. path, body, who and auth(who) or {})
+end
+
+local function sink_url(name, query)
+  return st.control_url .. "/sink/" .. name .. (query and ("?" .. query) or "")
+end
+
+local function deliveries(name)
+  local status, b = helper.http_json("GET", sink_url(name))
+  assert.equal(200, status)
+  for _, d in ipairs(b.deliveries) do d.doc = cjson.decode(d.body) end
+  return b.deliveries
+end
+
+-- Polls the sink until it holds at least n deliveries (bounded: 200 x 25 ms).
+local function wait_for(name, n)
+  local list
+  for _ = 1, 200 do
+    list = deliveries(name)
+    if #list >= n then return list end
+    socket.sleep(0.025)
+  end
+  return list
+end
+
+local function subscribe(event, name, query)
+  local status, s, h = api("admin", "POST", "/subscriptions", { event = event, target = sink_url(name, query) })
+  assert.equal(200, status)
+  return s, h
+end
+
+local function bot_url(url)
+  local status = api("admin", "PUT", "/faq_kb/" .. st.bot._id, { url = url })
+  assert.equal(200, status)
+end
+
+local function department(name)
+  local _, list = api(nil, "GET", "/departments")
+  for _, d in ipairs(list) do if d.name == name then return d end end
+end
+
+describe("sandbox webhooks", function()
+  before_each(function()
+    assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
+  end)
+
+  describe("subscriptions", function()
+    it("returns the secret once, in the body and the x-hook-secret header", function()
+      local s, h = subscribe("request.create", "a")
+      assert.is_string(s.secret)
+      assert.equal(s.secret, h["x-hook-secret"])
+      assert.equal("request.create", s.event)
+      local _, list = api("admin", "GET", "/subscriptions")
+      assert.equal(1, #list)
+      assert.is_nil(list[1].secret)
+      local status, one = api("admin", "GET", "/subscriptions/" .. s._id)
+      assert.equal(200, status)
+      assert.is_nil(one.secret)
+      assert.equal(s.target, one.target)
+    end)
+
+    it("validates event and target, returns the existing one on duplicates, and is admin-only", function()
+      local status, b = api("admin", "POST", "/subscriptions", { event = "lead.create", target = "not a url" })
+      assert.equal(422, status)
+      assert.equal("target", b.errors[1].param)
+      local s1 = subscribe("lead.create", "dup")
+      local s2 = subscribe("lead.create", "dup")
+      assert.equal(s1._id, s2._id)
+      status, b = api("agent", "POST", "/subscriptions", { event = "lead.create", target = sink_url("x") })
+      assert.equal(403, status)
+      assert.equal("you dont have the required role.", b.msg)
+    end)
+
+    it("updates and deletes, and a deleted subscription gets nothing", function()
+      local s = subscribe("lead.create", "old")
+      local _, u = api("admin", "PUT", "/subscriptions/" .. s._id, { target = sink_url("new") })
+      assert.equal(sink_url("new"), u.target)
+      local status, d = api("admin", "DELETE", "/subscriptions/" .. s._id)
+      assert.equal(200, status)
+      assert.equal(s._id, d._id)
+      assert.equal(404, (api("admin", "GET", "/subscriptions/" .. s._id)))
+      subscribe("lead.create", "after")
+      api("owner", "POST", "/leads", { fullname = "Z" })
+      assert.equal(1, #wait_for("after", 1))
+      assert.equal(0, #deliveries("new"))
+      assert.equal(0, #deliveries("old"))
+    end)
+  end)
+
+  describe("resthook delivery", function()
+    it("POSTs {timestamp, payload, hook, token} with the secret header and the server's user agent", function()
+      local s = subscribe("request.create", "rc")
+      local _, r = api("owner", "POST", "/requests", { first_text = "webhook me" })
+      local list = wait_for("rc", 1)
+      assert.equal(1, #list)
+      local d = list[1]
+      assert.equal(s.secret, d.headers["x-hook-secret"])
+      assert.equal("tiledesk-webhooks", d.headers["user-agent"])
+      assert.matches("^application/json", d.headers["content-type"])
+      assert.is_number(d.doc.timestamp)
+      assert.equal(r.request_id, d.doc.payload.request_id)
+      assert.equal(s._id, d.doc.hook._id)
+      assert.equal("request.create", d.doc.hook.event)
+      assert.is_nil(d.doc.hook.secret)
+      assert.matches("^[%w_-]+%.[%w_-]+%.[%w_-]+$", d.doc.token)
+      -- the token acts as the subscription on hasRoleOrTypes(..., ['subscription']) routes
+      local status, got = api("JWT " .. d.doc.token, "GET", "/requests/" .. r.request_id)
+      assert.equal(200, status)
+      assert.equal(r._id, got._id)
+      assert.equal(403, (api("JWT " .. d.doc.token, "GET", "/subscriptions")))
+    end)
+
+    it("matches the exact event string only", function()
+      subscribe("request", "prefix")
+      subscribe("Request.Create", "case")
+      subscribe("request.create", "exact")
+      api("owner", "POST", "/requests", { first_text = "exact only" })
+      assert.equal(1, #wait_for("exact", 1))
+      assert.equal(0, #deliveries("prefix"))
+      assert.equal(0, #deliveries("case"))
+    end)
+
+    it("sends message.create with the populated request, and request.close with the messages", function()
+      subscribe("message.create", "mc")
+      subscribe("request.close", "close")
+      local rid = "support-group-" .. PID .. "-" .. string.rep("12", 16)
+      api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "first" })
+      api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "second" })
+      local mc = wait_for("mc", 2)
+      assert.equal(2, #mc)
+      assert.equal("first", mc[1].doc.payload.text)
+      assert.equal(rid, mc[1].doc.payload.request.request_id)
+      assert.is_table(mc[1].doc.payload.request.lead)
+      api("owner", "PUT", "/requests/" .. rid .. "/close")
+      local close = wait_for("close", 1)
+      assert.equal(1000, close[1].doc.payload.status)
+      assert.equal(2, #close[1].doc.payload.messages)
+      assert.equal("first", close[1].doc.payload.messages[1].text)
+    end)
+
+    it("emits request.update, lead.create, department, group, faqbot, faq and event events", function()
+      local names = { "request.update", "lead.create", "department.create", "group.create", "faqbot.create",
+        "faq.create", "event.emit", "event.emit.typing.start" }
+      for i, e in ipairs(names) do subscribe(e, "e" .. i) end
+      local _, r = api("owner", "POST", "/requests", { first_text = "to update" })
+      api("owner", "PATCH", "/requests/" .. r.request_id, { priority = "high" })
+      api("owner", "POST", "/leads", { fullname = "Lead Person" })
+      api("owner", "POST", "/departments", { name = "New Dept" })
+      api("owner", "POST", "/groups", { name = "New Group" })
+      local _, bot = api("owner", "POST", "/faq_kb", { name = "Hooked Bot" })
+      api("owner", "POST", "/faq", { id_faq_kb = bot._id, question = "q", answer = "a" })
+      api("owner", "POST", "/events", { name = "typing.start", attributes = { x = 1 } })
+      -- two leads: the conversation's requester, then the explicit one
+      local want = { 1, 2, 1, 1, 1, 1, 1, 1 }
+      for i, e in ipairs(names) do
+        local list = wait_for("e" .. i, want[i])
+        assert.equal(want[i], #list, e)
+        assert.equal(e, list[1].doc.hook.event)
+      end
+      assert.equal("high", deliveries("e1")[1].doc.payload.priority)
+      assert.equal("Lead Person", deliveries("e2")[2].doc.payload.fullname)
+      assert.equal("Hooked Bot", deliveries("e5")[1].doc.payload.name)
+      assert.is_nil(deliveries("e5")[1].doc.payload.secret)
+      assert.equal("typing.start", deliveries("e8")[1].doc.payload.name)
+    end)
+
+    it("retries twice on 5xx, never on 4xx, and logs the attempts in the history", function()
+      subscribe("lead.create", "fail5", "status=503")
+      subscribe("lead.create", "fail4", "status=404")
+      api("owner", "POST", "/leads", { fullname = "Retry Me" })
+      assert.equal(3, #wait_for("fail5", 3))
+      -- the 4xx target was delivered to once, long before the third 5xx attempt
+      assert.equal(1, #deliveries("fail4"))
+      local hist
+      for _ = 1, 100 do
+        _, hist = api("admin", "GET", "/subscriptions/history")
+        local done = 0
+        for _, h in ipairs(hist) do if h.attempts then done = done + 1 end end
+        if done == 2 then break end
+        socket.sleep(0.025)
+      end
+      local by = {}
+      for _, h in ipairs(hist) do by[h.target:match("status=(%d+)")] = h end
+      assert.equal(3, by["503"].attempts)
+      assert.equal(503, by["503"].response.status)
+      assert.equal(1, by["404"].attempts)
+      assert.equal("lead.create", by["404"].event)
+    end)
+  end)
+
+  describe("bot webhook", function()
+    local function start_bot_conversation(token_or_who, text)
+      local support = department("Support (bot first)")
+      local rid = "support-group-" .. PID .. "-" .. string.rep("b0", 16)
+      local status, m = api(token_or_who, "POST", "/requests/" .. rid .. "/messages",
+        { text = text or "I need help", departmentid = support._id })
+      assert.equal(200, status)
+      return rid, m
+    end
+
+    it("notifies the department's bot of the first message, and the bot answers with its token", function()
+      bot_url(sink_url("bot"))
+      local _, guest = helper.http_json("POST", st.http_url .. "/auth/signinAnonymously", { id_project = PID })
+      local rid, m = start_bot_conversation(guest.token)
+      assert.same({ "bot_" .. st.bot._id }, m.request.participants)
+      local list = wait_for("bot", 1)
+      assert.equal(1, #list)
+      local d = list[1]
+      assert.equal("tiledesk-bot", d.headers["user-agent"])
+      assert.is_nil(d.headers["x-hook-secret"])
+      assert.equal("I need help", d.doc.payload.text)
+      assert.equal(rid, d.doc.payload.recipient)
+      assert.equal(rid, d.doc.payload.request.request_id)
+      assert.is_nil(d.doc.payload.request.snapshot)
+      assert.equal(st.bot._id, d.doc.hook._id)
+      assert.is_nil(d.doc.hook.secret)
+      assert.is_nil(d.doc.token:match("^JWT"))
+
+      local bot_auth = "JWT " .. d.doc.token
+      local status, reply = api(bot_auth, "POST", "/requests/" .. rid .. "/messages", { text = "Hello from the bot" })
+      assert.equal(200, status)
+      assert.equal("bot_" .. st.bot._id, reply.sender)
+      assert.equal("Sandbox Bot", reply.senderFullname)
+      -- a bot token cannot list conversations
+      assert.is_true((api(bot_auth, "GET", "/requests")) >= 400)
+
+      local _, handed = api(bot_auth, "PUT", "/requests/" .. rid .. "/agent")
+      assert.is_false(handed.hasBot)
+      -- after the handoff the bot is no participant: a new message reaches nobody; the
+      -- later resthook proves the message was processed
+      subscribe("message.create", "after")
+      api(guest.token, "POST", "/requests/" .. rid .. "/messages", { text = "are you there?" })
+      wait_for("after", 1)
+      assert.equal(1, #deliveries("bot"))
+    end)
+
+    it("skips the bot's own messages, \\agent and \\close texts, and system messages except \\start", function()
+      bot_url(sink_url("rules"))
+      local rid = start_bot_conversation("owner", "first")
+      assert.equal(1, #wait_for("rules", 1))
+      local _, minted = api("admin", "GET", "/faq_kb/" .. st.bot._id .. "/jwt")
+      local bot_auth = "JWT " .. minted.jwt
+      api(bot_auth, "POST", "/requests/" .. rid .. "/messages", { text = "bot talking" })
+      api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "please \\agent" })
+      api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "bye \\close" })
+      api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "hidden", sender = "system" })
+      api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "\\start", sender = "system" })
+      api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "last one" })
+      wait_for("rules", 3)
+      socket.sleep(0.1)
+      local list = deliveries("rules")
+      local texts = {}
+      for _, d in ipairs(list) do texts[#texts + 1] = d.doc.payload.text end
+      assert.same({ "first", "\\start", "last one" }, texts)
+    end)
+
+    it("calls nobody for an internal bot or an empty url", function()
+      bot_url("")
+      local _, internal = api("admin", "POST", "/faq_kb", { name = "Inside", type = "internal", url = sink_url("inside") })
+      subscribe("message.create", "mc")
+      local rid = start_bot_conversation("owner", "no url")
+      api("owner", "PUT", "/requests/" .. rid .. "/participants", { "bot_" .. st.bot._id, "bot_" .. internal._id })
+      api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "anyone?" })
+      assert.equal(2, #wait_for("mc", 2))
+      local _, b = api("admin", "GET", "/faq_kb/" .. st.bot._id)
+      assert.equal("", b.url)
+      assert.equal(0, #deliveries("bot"))
+      assert.equal(0, #deliveries("inside"))
+    end)
+
+    it("mints a sub=bot token with GET /faq_kb/{id}/jwt (admin)", function()
+      local status, b = api("admin", "GET", "/faq_kb/" .. st.bot._id .. "/jwt")
+      assert.equal(200, status)
+      assert.is_nil(b.jwt:match("^JWT"))
+      local part = b.jwt:match("^[^.]+%.([^.]+)"):gsub("-", "+"):gsub("_", "/")
+      part = part .. string.rep("=", (4 - #part % 4) % 4)
+      local payload = cjson.decode((mime.unb64(part)))
+      assert.equal("bot", payload.sub)
+      assert.equal("https://tiledesk.com/bots/" .. st.bot._id, payload.aud)
+      assert.is_nil(payload.exp)
+      assert.equal(403, (api("agent", "GET", "/faq_kb/" .. st.bot._id .. "/jwt")))
+      assert.equal(200, (api("JWT " .. b.jwt, "GET", "/departments/allstatus")))
+    end)
+  end)
+end)
