@@ -58,16 +58,16 @@ return function(r)
       end
     end
     if not req then
-      -- the first message creates the conversation (and its lead)
-      if b.sender and p.kind == "user" then
-        local pu = store.coll("project_users"):find_one(function(x)
-          return x.id_project == ctx.pid and (x.id_user == b.sender or x.uuid_user == b.sender) and x.status == "active"
+      -- the first message creates the conversation (and its lead); an explicit sender other
+      -- than the caller must be an active member of the project and becomes the requester
+      local requester_pu
+      if b.sender ~= nil and b.sender ~= p.id then
+        requester_pu = store.coll("project_users"):find_one(function(x)
+          return x.id_project == ctx.pid and (x.id_user == b.sender or x.uuid_user == b.sender)
+            and x.status == "active" and not x.trashed
         end)
-        if not pu and b.sender ~= p.id then
-          -- an explicit sender that is not a member: only agents may speak for a new visitor
-          if not (p.role == "agent" or p.role == "admin" or p.role == "owner" or p.role == "supervisor") then
-            return 403, { success = false, msg = "The sender is not an active member of the project" }
-          end
+        if not requester_pu then
+          return 403, { success = false, msg = "The sender is not an active member of the project." }
         end
       end
       local cf = {}
@@ -80,6 +80,7 @@ return function(r)
       cf.language = b.language
       cf.channel = b.channel
       cf.attributes = b.attributes
+      cf.requester_pu = requester_pu
       req = conv.create(ctx.pid, cf, p)
     end
     local m = conv.add_message(ctx.pid, req, f, p)

@@ -1,0 +1,186 @@
+-- The sandbox's messages (shared/tiledesk-api.md §2.6): the first message creating the
+-- conversation and its lead, validation, bot and guest senders, multi, CSV, root /messages.
+local helper = require("spec.helper")
+local mime = require("mime")
+
+local st = helper.sandbox()
+local PID = st.project_id
+local _ -- the discarded first result of api()
+
+local function auth(who)
+  if type(who) == "string" and who:match("^JWT ") then return { authorization = who } end
+  local u = st.users[who]
+  return { authorization = "Basic " .. mime.b64(u.email .. ":" .. u.password) }
+end
+
+local function api(who, method, path, body)
+  return helper.http_json(method, st.http_url .. "/" .. PID .. path, body, who and auth(who) or {})
+end
+
+local n = 0
+local function new_rid()
+  n = n + 1
+  return string.format("support-group-%s-%032x", PID, 0xabc000 + n)
+end
+
+local ISO = "^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ$"
+
+describe("sandbox messages", function()
+  before_each(function()
+    assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
+  end)
+
+  it("creates the conversation and its lead on the first message, with the first-message fields", function()
+    local _, depts = api(nil, "GET", "/departments")
+    local billing
+    for _, d in ipairs(depts) do if d.name == "Billing" then billing = d end end
+    local rid = new_rid()
+    assert.equal(404, (api("owner", "GET", "/requests/" .. rid)))
+    local status, m = api("agent", "POST", "/requests/" .. rid .. "/messages", { text = "Hello!", departmentid = billing._id,
+      subject = "Invoice", sourcePage = "https://shop.example.com/cart", priority = "high", email = "buyer@example.com",
+      attributes = { cart = 3 } })
+    assert.equal(200, status)
+    assert.equal("Hello!", m.text)
+    assert.equal(rid, m.recipient)
+    assert.equal(st.users.agent._id, m.sender)
+    assert.equal("Alice Agent", m.senderFullname)
+    assert.equal("text", m.type)
+    assert.equal(0, m.status)
+    assert.matches(ISO, m.createdAt)
+    local r = m.request
+    assert.equal(rid, r.request_id)
+    assert.equal("Hello!", r.first_text)
+    assert.equal("Invoice", r.subject)
+    assert.equal("high", r.priority)
+    assert.equal("https://shop.example.com/cart", r.sourcePage)
+    assert.equal(billing._id, r.department._id)
+    assert.equal(3, r.attributes.cart)
+    assert.equal("buyer@example.com", r.lead.email)
+    assert.equal(st.users.agent._id, r.lead.lead_id)
+    local _, got = api("owner", "GET", "/requests/" .. rid)
+    assert.equal(r._id, got._id)
+    -- the second message does not create anything and keeps the first-message fields
+    _, m = api("agent", "POST", "/requests/" .. rid .. "/messages", { text = "again", subject = "ignored" })
+    assert.equal("Invoice", m.request.subject)
+    local _, list = api("owner", "GET", "/requests/" .. rid .. "/messages")
+    assert.equal(2, #list)
+    assert.equal("Hello!", list[1].text)
+    assert.equal("again", list[2].text)
+    local _, leads = api("owner", "GET", "/leads?email=buyer@example.com")
+    assert.equal(1, leads.count)
+  end)
+
+  it("requires text for text messages with the server's special 422 body", function()
+    local rid = new_rid()
+    local status, b = api("owner", "POST", "/requests/" .. rid .. "/messages", { type = "text" })
+    assert.equal(422, status)
+    assert.same({ errors = { "text field is required" } }, b)
+    assert.equal(404, (api("owner", "GET", "/requests/" .. rid)))
+    status, b = api("owner", "POST", "/requests/" .. rid .. "/messages",
+      { type = "image", metadata = { src = "https://x/y.png", width = 10, height = 10 } })
+    assert.equal(200, status)
+    assert.equal("image", b.type)
+    assert.equal(10, b.metadata.width)
+  end)
+
+  it("refuses a first message whose explicit sender is not an active member", function()
+    local status, b = api("owner", "POST", "/requests/" .. new_rid() .. "/messages", { text = "x", sender = "stranger" })
+    assert.equal(403, status)
+    assert.is_false(b.success)
+    -- an existing member (here the agent) may be named as the sender
+    status, b = api("owner", "POST", "/requests/" .. new_rid() .. "/messages",
+      { text = "x", sender = st.users.agent._id })
+    assert.equal(200, status)
+    assert.equal(st.users.agent._id, b.sender)
+  end)
+
+  it("lets a guest open a conversation and read its messages, but not somebody's list", function()
+    local _, g = helper.http_json("POST", st.http_url .. "/auth/signinAnonymously",
+      { id_project = PID, firstname = "Gina" })
+    local rid = new_rid()
+    local status, m = api(g.token, "POST", "/requests/" .. rid .. "/messages", { text = "hi" })
+    assert.equal(200, status)
+    assert.equal(g.user._id, m.sender)
+    assert.equal(g.user._id, m.request.lead.lead_id)
+    local list
+    status, list = api(g.token, "GET", "/requests/" .. rid .. "/messages")
+    assert.equal(200, status)
+    assert.equal(1, #list)
+    status = api(g.token, "GET", "/messages")
+    assert.equal(403, status)
+  end)
+
+  it("gets one message and 404s an unknown one", function()
+    local rid = new_rid()
+    local _, m = api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "one" })
+    local status, got = api("agent", "GET", "/requests/" .. rid .. "/messages/" .. m._id)
+    assert.equal(200, status)
+    assert.equal("one", got.text)
+    assert.is_nil(got.request)
+    status, got = api("agent", "GET", "/requests/" .. rid .. "/messages/ffffffffffffffffffffffff")
+    assert.equal(404, status)
+    assert.same({ success = false, msg = "Object not found." }, got)
+  end)
+
+  it("sends several messages with /multi, only into an existing conversation", function()
+    local rid = new_rid()
+    assert.equal(404, (api("owner", "POST", "/requests/" .. rid .. "/messages/multi", { { text = "a" } })))
+    api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "start" })
+    local status, list = api("owner", "POST", "/requests/" .. rid .. "/messages/multi", { { text = "a" }, { text = "b" } })
+    assert.equal(200, status)
+    assert.equal(2, #list)
+    assert.equal("b", list[2].text)
+    local _, all = api("owner", "GET", "/requests/" .. rid .. "/messages")
+    assert.equal(3, #all)
+  end)
+
+  it("exports a conversation's messages as CSV", function()
+    local rid = new_rid()
+    api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "semi;colon" })
+    local status, h, text = helper.http("GET", st.http_url .. "/" .. PID .. "/requests/" .. rid .. "/messages/csv", nil,
+      auth("owner"))
+    assert.equal(200, status)
+    assert.matches("^text/csv", h["content-type"])
+    assert.truthy(text:find('"semi;colon"', 1, true))
+  end)
+
+  it("answers a bot token with sender bot_<id> and the bot's name", function()
+    local rid = new_rid()
+    api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "hello bot" })
+    local _, minted = api("admin", "GET", "/faq_kb/" .. st.bot._id .. "/jwt")
+    local status, m = api("JWT " .. minted.jwt, "POST", "/requests/" .. rid .. "/messages", { text = "beep" })
+    assert.equal(200, status)
+    assert.equal("bot_" .. st.bot._id, m.sender)
+    assert.equal(st.bot.name, m.senderFullname)
+  end)
+
+  describe("root /messages", function()
+    it("sends a direct message with the validator's 422 when recipient fields are missing", function()
+      local status, b = api("agent", "POST", "/messages", { text = "hi" })
+      assert.equal(422, status)
+      local params = {}
+      for _, e in ipairs(b.errors) do params[e.param] = e.msg end
+      assert.equal("Invalid value", params.recipient)
+      assert.equal("Invalid value", params.recipientFullname)
+      status, b = api("agent", "POST", "/messages", { recipient = st.users.admin._id, recipientFullname = "Adam", text = "psst" })
+      assert.equal(200, status)
+      assert.equal("direct", b.channel_type)
+      assert.equal(st.users.agent._id, b.sender)
+    end)
+
+    it("lists for the owner only, newest first, 10 by default and limit > 50 reset to 10", function()
+      assert.equal(403, (api("admin", "GET", "/messages")))
+      local status, list = api("owner", "GET", "/messages")
+      assert.equal(200, status)
+      assert.equal(10, #list)
+      for i = 2, #list do assert.is_true(list[i - 1].createdAt >= list[i].createdAt) end
+      _, list = api("owner", "GET", "/messages?limit=51")
+      assert.equal(10, #list)
+      _, list = api("owner", "GET", "/messages?limit=50")
+      assert.equal(50, #list)
+      local _, p1 = api("owner", "GET", "/messages?limit=5&page=1")
+      local _, p0 = api("owner", "GET", "/messages?limit=10")
+      assert.equal(p0[6]._id, p1[1]._id)
+    end)
+  end)
+end)
