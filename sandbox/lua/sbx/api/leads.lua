@@ -129,7 +129,8 @@ return function(r)
     events.emit(ctx.pid, "lead.delete", l)
     return 200, l
   end)
-  r:add("DELETE", "/:pid/leads/:id/physical", { role = "owner" }, function(ctx)
+  r:add("DELETE", "/:pid/leads/:id/physical", { role = "agent" }, function(ctx)
+    if ctx.principal.role ~= "owner" then return E.forbidden() end
     local l = find(ctx)
     if not l then return E.not_found() end
     leads:remove(l._id)

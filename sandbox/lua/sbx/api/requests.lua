@@ -423,7 +423,10 @@ return function(r)
     if req.status ~= 1000 then conv.close(req, ctx.principal.id) end
     return ok(req)
   end)
-  r:add("DELETE", "/:pid/requests/:rid", { role = "owner" }, function(ctx)
+  -- owner-only deletes answer the role checker's sibling body, "Unauthorized."
+  local function is_owner(ctx) return ctx.principal.role == "owner" end
+  r:add("DELETE", "/:pid/requests/:rid", { role = "agent" }, function(ctx)
+    if not is_owner(ctx) then return E.forbidden() end
     local req = get(ctx)
     if not req then return E.not_found() end
     local msgs = store.coll("messages")
@@ -431,7 +434,8 @@ return function(r)
     store.coll("requests"):remove(req._id)
     return ok(req)
   end)
-  r:add("DELETE", "/:pid/requests/id/:id", { role = "owner" }, function(ctx)
+  r:add("DELETE", "/:pid/requests/id/:id", { role = "agent" }, function(ctx)
+    if not is_owner(ctx) then return E.forbidden() end
     local req = store.coll("requests"):get(ctx.params.id)
     if not req or req.id_project ~= ctx.pid then return E.not_found() end
     store.coll("requests"):remove(req._id)

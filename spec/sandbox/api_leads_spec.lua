@@ -1,0 +1,120 @@
+-- The sandbox's leads / contacts (shared/tiledesk-api.md §2.7): list envelope and filters,
+-- CRUD, merges, tags, soft and physical deletes, CSV.
+local helper = require("spec.helper")
+local mime = require("mime")
+
+local st = helper.sandbox()
+local PID = st.project_id
+
+local function auth(who)
+  if type(who) == "string" and who:match("^JWT ") then return { authorization = who } end
+  local u = st.users[who]
+  return { authorization = "Basic " .. mime.b64(u.email .. ":" .. u.password) }
+end
+
+local function api(who, method, path, body, headers)
+  local h = who and auth(who) or {}
+  for k, v in pairs(headers or {}) do h[k] = v end
+  return helper.http_json(method, st.http_url .. "/" .. PID .. path, body, h)
+end
+
+describe("sandbox leads", function()
+  before_each(function()
+    assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
+  end)
+
+  it("lists an envelope of 40 by default, pages from 0, and counts all matches", function()
+    local status, b = api("agent", "GET", "/leads")
+    assert.equal(200, status)
+    assert.equal(40, b.perPage)
+    assert.equal(40, #b.leads)
+    assert.is_true(b.count >= 320)
+    local _, p1 = api("agent", "GET", "/leads?page=1")
+    assert.are_not.equal(b.leads[1]._id, p1.leads[1]._id)
+    local _, big = api("agent", "GET", "/leads?limit=500")
+    assert.equal(500, big.perPage)
+    assert.equal(b.count, #big.leads)
+  end)
+
+  it("filters by e-mail, with_email, tags and full text; sorts by field", function()
+    local _, b = api("agent", "GET", "/leads?tags=prospect&limit=100")
+    assert.equal(20, b.count)
+    for _, l in ipairs(b.leads) do assert.equal("prospect", l.tags[1]) end
+    _, b = api("agent", "GET", "/leads?email=prospect3@example.org")
+    assert.equal(1, b.count)
+    assert.equal("prospect3@example.org", b.leads[1].email)
+    local _, all = api("agent", "GET", "/leads?limit=1")
+    _, b = api("agent", "GET", "/leads?with_email=true&limit=1")
+    assert.is_true(b.count > 0 and b.count < all.count)
+    _, b = api("agent", "GET", "/leads?full_text=prospect&limit=100")
+    assert.equal(20, b.count)
+    _, b = api("agent", "GET", "/leads?sort=fullname&direction=1&limit=100")
+    for i = 2, #b.leads do assert.is_true((b.leads[i - 1].fullname or "") <= (b.leads[i].fullname or "")) end
+  end)
+
+  it("creates (200, lead_id generated), reads, updates and merges", function()
+    local status, l = api("agent", "POST", "/leads", { fullname = "Mario Rossi", email = "mario@example.com",
+      attributes = { plan = "pro" } })
+    assert.equal(200, status)
+    assert.is_string(l.lead_id)
+    assert.equal(100, l.status)
+    local got
+    status, got = api("agent", "GET", "/leads/" .. l._id)
+    assert.equal(200, status)
+    assert.equal("Mario Rossi", got.fullname)
+    local _, u = api("agent", "PUT", "/leads/" .. l._id, { phone = "+39 000", attributes = { vip = true } })
+    assert.equal("+39 000", u.phone)
+    assert.is_nil(u.attributes.plan) -- PUT replaces attributes
+    assert.is_true(u.attributes.vip)
+    _, u = api("agent", "PATCH", "/leads/" .. l._id .. "/attributes", { plan = "business" })
+    assert.is_true(u.attributes.vip)
+    assert.equal("business", u.attributes.plan)
+    _, u = api("agent", "PATCH", "/leads/" .. l._id .. "/properties", { score = 7 })
+    assert.equal(7, u.properties.score)
+    _, u = api("agent", "POST", "/leads/" .. l._id .. "/properties", { tier = "gold" })
+    assert.equal(7, u.properties.score)
+    assert.equal("gold", u.properties.tier)
+    local _, m = api("agent", "POST", "/leads", { fullname = "With Id", lead_id = "crm-42" })
+    assert.equal("crm-42", m.lead_id)
+    assert.same({ success = false, msg = "Object not found." },
+      select(2, api("agent", "GET", "/leads/ffffffffffffffffffffffff")))
+  end)
+
+  it("adds and removes tags; an empty tag array is a 400", function()
+    local _, l = api("agent", "POST", "/leads", { fullname = "Tagged" })
+    local status = api("agent", "PUT", "/leads/" .. l._id .. "/tag", "[]", { ["content-type"] = "application/json" })
+    assert.equal(400, status)
+    local _, t = api("agent", "PUT", "/leads/" .. l._id .. "/tag", { "a", "b", "a" })
+    assert.same({ "a", "b" }, t.tags)
+    _, t = api("agent", "DELETE", "/leads/" .. l._id .. "/tag/a")
+    assert.same({ "b" }, t.tags)
+  end)
+
+  it("soft-deletes (status 1000, hidden from the list) and physically deletes for the owner only", function()
+    local _, l = api("agent", "POST", "/leads", { fullname = "Soon Gone", email = "gone@example.com" })
+    local status, d = api("agent", "DELETE", "/leads/" .. l._id)
+    assert.equal(200, status)
+    assert.equal(1000, d.status)
+    local _, b = api("agent", "GET", "/leads?email=gone@example.com")
+    assert.equal(0, b.count)
+    _, b = api("agent", "GET", "/leads?email=gone@example.com&status=1000")
+    assert.equal(1, b.count)
+    local body
+    status, body = api("admin", "DELETE", "/leads/" .. l._id .. "/physical")
+    assert.equal(403, status)
+    assert.same({ success = false, msg = "Unauthorized." }, body)
+    assert.equal(200, (api("owner", "DELETE", "/leads/" .. l._id .. "/physical")))
+    assert.equal(404, (api("agent", "GET", "/leads/" .. l._id)))
+  end)
+
+  it("exports CSV with the ; separator and refuses guests", function()
+    local status, h, text = helper.http("GET", st.http_url .. "/" .. PID .. "/leads/csv?email=prospect1@example.org", nil,
+      auth("agent"))
+    assert.equal(200, status)
+    assert.matches("^text/csv", h["content-type"])
+    assert.matches("^_id;lead_id;fullname;email", text)
+    assert.truthy(text:find(";prospect1@example.org;", 1, true))
+    local _, g = helper.http_json("POST", st.http_url .. "/auth/signinAnonymously", { id_project = PID })
+    assert.equal(403, (api(g.token, "GET", "/leads")))
+  end)
+end)
