@@ -1,0 +1,144 @@
+-- The sandbox's bots (faq_kb, alias bots) and intents (faq, alias intents), shared/tiledesk-api.md
+-- §2.10 and §2.11.
+local helper = require("spec.helper")
+local mime = require("mime")
+
+local st = helper.sandbox()
+local PID = st.project_id
+
+local function auth(who)
+  if type(who) == "string" and who:match("^JWT ") then return { authorization = who } end
+  local u = st.users[who]
+  return { authorization = "Basic " .. mime.b64(u.email .. ":" .. u.password) }
+end
+
+local function api(who, method, path, body)
+  return helper.http_json(method, st.http_url .. "/" .. PID .. path, body, who and auth(who) or {})
+end
+
+describe("sandbox bots", function()
+  before_each(function()
+    assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
+  end)
+
+  it("lists the seeded Sandbox Bot (external, empty url) without its secret, under both paths", function()
+    for _, base in ipairs({ "/faq_kb", "/bots" }) do
+      local status, list = api("agent", "GET", base)
+      assert.equal(200, status)
+      assert.equal(1, #list)
+      assert.equal("Sandbox Bot", list[1].name)
+      assert.equal("external", list[1].type)
+      assert.equal("", list[1].url)
+      assert.is_nil(list[1].secret)
+    end
+  end)
+
+  it("creates (admin, internal by default), reads, updates and deletes", function()
+    local status = api("agent", "POST", "/faq_kb", { name = "Nope" })
+    assert.equal(403, status)
+    local b
+    status, b = api("admin", "POST", "/faq_kb", { name = "Helper", description = "d", url = "http://127.0.0.1:1/x" })
+    assert.equal(200, status)
+    assert.equal("internal", b.type)
+    assert.is_nil(b.secret)
+    assert.equal(422, (api("admin", "POST", "/faq_kb", { description = "no name" })))
+    local got
+    status, got = api("admin", "GET", "/faq_kb/" .. b._id)
+    assert.equal(200, status)
+    assert.equal("Helper", got.name)
+    assert.equal(403, (api("agent", "GET", "/faq_kb/" .. b._id)))
+    local _, u = api("admin", "PUT", "/faq_kb/" .. b._id, { name = "Helper 2", type = "external" })
+    assert.equal("Helper 2", u.name)
+    assert.equal("external", u.type)
+    local _, a = api("admin", "PATCH", "/faq_kb/" .. b._id .. "/attributes", { color = "blue" })
+    assert.equal("blue", a.attributes.color)
+    local d
+    status, d = api("admin", "DELETE", "/faq_kb/" .. b._id)
+    assert.equal(200, status)
+    assert.same({ success = true, message = "Chatbot with id " .. b._id .. " deleted successfully" }, d)
+    assert.equal(404, (api("admin", "GET", "/faq_kb/" .. b._id)))
+  end)
+
+  it("hides identity bots unless all=true, and filters by text", function()
+    api("admin", "POST", "/faq_kb", { name = "Me Myself", type = "identity" })
+    local _, list = api("agent", "GET", "/faq_kb")
+    assert.equal(1, #list)
+    _, list = api("agent", "GET", "/faq_kb?all=true")
+    assert.equal(2, #list)
+    _, list = api("agent", "GET", "/faq_kb?all=true&text=myself")
+    assert.equal(1, #list)
+    assert.equal("identity", list[1].type)
+  end)
+
+  it("refuses a duplicate slug with error_code 12001", function()
+    local _, a = api("admin", "POST", "/faq_kb", { name = "A", slug = "same" })
+    local _, b = api("admin", "POST", "/faq_kb", { name = "B" })
+    assert.equal("same", a.slug)
+    local status, body = api("admin", "PUT", "/faq_kb/" .. b._id, { slug = "same" })
+    assert.equal(500, status)
+    assert.equal(12001, body.error_code)
+  end)
+
+  it("lets the bot's own token update the bot, but not another project's routes", function()
+    local _, minted = api("admin", "GET", "/faq_kb/" .. st.bot._id .. "/jwt")
+    local tok = "JWT " .. minted.jwt
+    local status, b = api(tok, "PATCH", "/faq_kb/" .. st.bot._id .. "/attributes", { step = 2 })
+    assert.equal(200, status)
+    assert.equal(2, b.attributes.step)
+    assert.equal(403, (api(tok, "POST", "/faq_kb", { name = "by a bot" })))
+  end)
+end)
+
+describe("sandbox intents", function()
+  before_each(function()
+    assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
+  end)
+
+  it("lists the seeded intents of a bot (bare array, faq_kb populated) under both paths", function()
+    for _, base in ipairs({ "/faq", "/intents" }) do
+      local status, list = api("agent", "GET", base .. "?id_faq_kb=" .. st.bot._id)
+      assert.equal(200, status)
+      assert.equal(6, #list)
+      assert.equal("start", list[1].intent_display_name)
+      assert.equal(st.bot._id, list[1].id_faq_kb)
+      assert.equal("Sandbox Bot", list[1].faq_kb[1].name)
+      assert.is_nil(list[1].faq_kb[1].secret)
+    end
+    local _, page = api("agent", "GET", "/faq?id_faq_kb=" .. st.bot._id .. "&limit=2&page=1")
+    assert.equal(2, #page)
+    assert.equal("reset_password", page[1].intent_display_name)
+    local _, one = api("agent", "GET", "/faq?id_faq_kb=" .. st.bot._id .. "&intent_display_name=shipping")
+    assert.equal(1, #one)
+  end)
+
+  it("creates (404 unknown bot, 409 duplicate name), reads, updates and deletes", function()
+    local status = api("admin", "POST", "/faq", { id_faq_kb = "ffffffffffffffffffffffff", question = "q" })
+    assert.equal(404, status)
+    local b
+    status, b = api("admin", "POST", "/faq", { id_faq_kb = st.bot._id, intent_display_name = "shipping", question = "q" })
+    assert.equal(409, status)
+    assert.same({ success = false, msg = "Duplicate  intent_display_name." }, b)
+    local f
+    status, f = api("admin", "POST", "/faq", { id_faq_kb = st.bot._id, intent_display_name = "refunds",
+      question = "Can I get a refund?", answer = "Yes, within 30 days." })
+    assert.equal(200, status)
+    assert.is_string(f.intent_id)
+    local got
+    status, got = api("admin", "GET", "/faq/" .. f._id)
+    assert.equal(200, status)
+    assert.equal("Yes, within 30 days.", got.answer)
+    assert.equal(403, (api("agent", "GET", "/faq/" .. f._id)))
+    local _, u = api("admin", "PUT", "/faq/" .. f._id, { answer = "Within 14 days." })
+    assert.equal("Within 14 days.", u.answer)
+    assert.equal("refunds", u.intent_display_name)
+    local _, a = api("admin", "PATCH", "/faq/" .. f._id .. "/attributes", { x = 1 })
+    assert.equal(1, a.attributes.x)
+    local d
+    status, d = api("admin", "DELETE", "/faq/" .. f._id)
+    assert.equal(200, status)
+    assert.equal(f._id, d._id)
+    assert.equal(404, (api("admin", "GET", "/faq/" .. f._id)))
+    local _, list = api("agent", "GET", "/faq?id_faq_kb=" .. st.bot._id)
+    assert.equal(6, #list)
+  end)
+end)
