@@ -356,6 +356,10 @@ static void td_push_headers(lua_State *L, const td_buf *head) {
       p = eol ? eol + 1 : end;
       continue;
     }
+    if (line_end <= p) { /* empty line: the end of the header block */
+      p = eol ? eol + 1 : end;
+      continue;
+    }
     colon = (const char *)memchr(p, ':', (size_t)(line_end - p));
     if (colon && colon > p && (size_t)(colon - p) < sizeof name) {
       nl = (size_t)(colon - p);

@@ -52,13 +52,15 @@ describe("tiledesk.core", function()
     other:close()
   end)
 
-  it("verifies TLS with the right CA and reuses the connection (HTTPS)", function()
+  it("verifies TLS with the right CA, speaks HTTP/2 there and reuses the connection", function()
     local c = core.new{ cafile = st.ca_file }
-    local s1, h1 = c:perform{ url = HTTPS .. "/__sandbox/echo" }
+    local s1, h1, b1 = c:perform{ url = HTTPS .. "/__sandbox/echo" }
     local s2, h2 = c:perform{ url = HTTPS .. "/__sandbox/echo" }
     assert.equal(200, s1)
     assert.equal(200, s2)
     assert.equal(h1["x-sandbox-connection"], h2["x-sandbox-connection"])
+    assert.equal("HTTP/2.0", cjson.decode(b1).protocol)
+    assert.equal("HTTP/1.1", echo(core.new{}, {}).protocol)
     c:close()
   end)
 

@@ -159,7 +159,7 @@ function _M.register(r)
   end)
   r:add("ANY", "/__sandbox/echo", open, function(ctx)
     return 200, { method = ctx.method, path = ctx.path, query = ctx.raw_query, headers = ctx.headers,
-      body = ctx.raw_body or "", connection = tonumber(ngx.var.connection) }
+      body = ctx.raw_body or "", connection = tonumber(ngx.var.connection), protocol = ngx.var.server_protocol }
   end)
   r:add("GET", "/__sandbox/bytes", open, function(ctx)
     local n = math.min(tonumber(ctx.query.n) or 1024, 256 * 1048576)
