@@ -1,0 +1,197 @@
+-- The sandbox's smaller areas: canned responses, tags, events, activities, analytics, widget
+-- labels, contact properties and segments (shared/tiledesk-api.md §2.12-§2.18, §3).
+local helper = require("spec.helper")
+local mime = require("mime")
+
+local st = helper.sandbox()
+local PID = st.project_id
+
+local function auth(who)
+  if type(who) == "string" and who:match("^JWT ") then return { authorization = who } end
+  local u = st.users[who]
+  return { authorization = "Basic " .. mime.b64(u.email .. ":" .. u.password) }
+end
+
+local function api(who, method, path, body)
+  return helper.http_json(method, st.http_url .. "/" .. PID .. path, body, who and auth(who) or {})
+end
+
+local function reset()
+  assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
+end
+
+describe("sandbox canned responses", function()
+  before_each(reset)
+
+  it("lists shared ones plus the caller's own as a bare array", function()
+    local status, list = api("agent", "GET", "/canned")
+    assert.equal(200, status)
+    assert.equal(3, #list)
+    api("agent", "POST", "/canned", { title = "Mine", text = "private text" })
+    api("admin", "POST", "/canned", { title = "Team", text = "shared by an admin" })
+    local _, mine = api("agent", "GET", "/canned")
+    assert.equal(5, #mine)
+    local _, admins = api("admin", "GET", "/canned")
+    assert.equal(4, #admins) -- the agent's private one is not shared
+  end)
+
+  it("reads one only for its creator (403 otherwise), updates and soft-deletes", function()
+    local _, c = api("agent", "POST", "/canned", { title = "T", text = "x", attributes = { ignored = true } })
+    assert.is_false(c.shared)
+    assert.is_nil(c.attributes)
+    local status, got = api("agent", "GET", "/canned/" .. c._id)
+    assert.equal(200, status)
+    assert.equal("T", got.title)
+    local body
+    status, body = api("admin", "GET", "/canned/" .. c._id)
+    assert.equal(403, status)
+    assert.is_false(body.success)
+    local _, u = api("agent", "PUT", "/canned/" .. c._id, { text = "y", attributes = { a = 1 } })
+    assert.equal("y", u.text)
+    assert.equal(1, u.attributes.a)
+    local d
+    status, d = api("agent", "DELETE", "/canned/" .. c._id)
+    assert.equal(200, status)
+    assert.equal(1000, d.status)
+    local _, list = api("agent", "GET", "/canned")
+    for _, x in ipairs(list) do assert.are_not.equal(c._id, x._id) end
+  end)
+end)
+
+describe("sandbox tags", function()
+  before_each(reset)
+
+  it("creates (existing one on duplicates), lists 40 per page, updates and deletes with a raw result", function()
+    local status, t = api("agent", "POST", "/tags", { tag = "urgent", color = "#ff0000", attributes = { x = 1 } })
+    assert.equal(200, status)
+    assert.is_nil(t.attributes)
+    local _, again = api("agent", "POST", "/tags", { tag = "urgent", color = "#000000" })
+    assert.equal(t._id, again._id)
+    assert.equal(422, (api("agent", "POST", "/tags", { color = "#000" })))
+    for i = 1, 40 do api("agent", "POST", "/tags", { tag = "t" .. i }) end
+    local _, p0 = api("agent", "GET", "/tags")
+    assert.equal(40, #p0)
+    local _, p1 = api("agent", "GET", "/tags?page=1")
+    assert.equal(4, #p1) -- 3 seeded + urgent + 40 = 44
+    local _, u = api("agent", "PUT", "/tags/" .. t._id, { tag = "very urgent", color = "#f00" })
+    assert.equal("very urgent", u.tag)
+    local _, got = api("agent", "GET", "/tags/" .. t._id)
+    assert.equal("#f00", got.color)
+    local _, d = api("agent", "DELETE", "/tags/" .. t._id)
+    assert.equal(1, d.deletedCount)
+    assert.equal(404, (api("agent", "GET", "/tags/" .. t._id)))
+  end)
+end)
+
+describe("sandbox events", function()
+  before_each(reset)
+
+  it("creates for any member (422 without a name), lists an envelope of 40, reads one", function()
+    local _, g = helper.http_json("POST", st.http_url .. "/auth/signinAnonymously", { id_project = PID })
+    local status, b = api(g.token, "POST", "/events", { attributes = {} })
+    assert.equal(422, status)
+    assert.equal("name", b.errors[1].param)
+    local e
+    status, e = api(g.token, "POST", "/events", { name = "page.view", attributes = { url = "/pricing" } })
+    assert.equal(200, status)
+    assert.equal("page.view", e.name)
+    assert.is_string(e.project_user)
+    assert.equal(403, (api(g.token, "GET", "/events")))
+    for i = 1, 40 do api("agent", "POST", "/events", { name = "bulk." .. i }) end
+    local _, list = api("agent", "GET", "/events")
+    assert.equal(40, list.perPage)
+    assert.equal(40, #list.events)
+    assert.equal(42, list.count) -- one seeded, one by the guest, 40 in bulk
+    local _, p1 = api("agent", "GET", "/events?page=1")
+    assert.equal(2, #p1.events)
+    local _, by_pu = api("agent", "GET", "/events?project_user=" .. e.project_user)
+    assert.equal(1, by_pu.count)
+    local _, one = api("agent", "GET", "/events/" .. e._id)
+    assert.equal("/pricing", one.attributes.url)
+  end)
+end)
+
+describe("sandbox activities and analytics", function()
+  before_each(reset)
+
+  it("lists activities for admins only, as an envelope with a limit capped at 100", function()
+    assert.equal(403, (api("agent", "GET", "/activities")))
+    local status, b = api("admin", "GET", "/activities")
+    assert.equal(200, status)
+    assert.equal(40, b.perPage)
+    assert.equal(40, #b.activities)
+    assert.is_true(b.count >= 320)
+    local _, big = api("admin", "GET", "/activities?limit=500")
+    assert.equal(100, big.perPage)
+    local _, closes = api("admin", "GET", "/activities?activities=REQUEST_CLOSE&limit=100")
+    assert.is_true(closes.count > 0 and closes.count < b.count)
+    for _, a in ipairs(closes.activities) do assert.equal("REQUEST_CLOSE", a.verb) end
+    local _, by = api("admin", "GET", "/activities?agent_id=" .. st.users.agent._id .. "&limit=100")
+    for _, a in ipairs(by.activities) do assert.equal(st.users.agent._id, a.actor.id) end
+  end)
+
+  it("computes waiting time, counts and aggregates from the store", function()
+    assert.equal(403, (api("agent", "GET", "/analytics/requests/waiting")))
+    local status, w = api("admin", "GET", "/analytics/requests/waiting")
+    assert.equal(200, status)
+    assert.equal(PID, w[1]._id)
+    assert.is_true(w[1].waiting_time_avg > 0)
+    local _, all = api("owner", "GET", "/requests?status=all&limit=1")
+    local _, c = api("admin", "GET", "/analytics/requests/count")
+    assert.equal(all.count, c[1].totalCount)
+    local _, by_status = api("admin", "GET", "/analytics/requests/aggregate/status")
+    local sum = 0
+    for _, s in ipairs(by_status) do sum = sum + s.count end
+    assert.equal(all.count, sum)
+    api("owner", "POST", "/requests", { first_text = "today" })
+    local _, days = api("admin", "GET", "/analytics/requests/aggregate/day?lastdays=1")
+    local today = os.date("!*t")
+    local found
+    for _, d in ipairs(days) do
+      if d._id.day == today.day and d._id.month == today.month then found = d end
+    end
+    assert.truthy(found)
+    assert.is_true(found.count >= 1)
+  end)
+end)
+
+describe("sandbox labels, properties and segments", function()
+  before_each(reset)
+
+  it("serves widget labels without auth and stores a language set for admins", function()
+    local status, b = api(nil, "GET", "/labels")
+    assert.equal(200, status)
+    assert.same({}, b)
+    local _, d = api(nil, "GET", "/labels/default/it")
+    assert.equal("IT", d.lang)
+    assert.equal(403, (api("agent", "POST", "/labels", { lang = "en", data = { A = "a" } })))
+    status = api("admin", "POST", "/labels", { lang = "en", data = { LABEL_PLACEHOLDER = "Ask us" } })
+    assert.equal(200, status)
+    local _, en = api(nil, "GET", "/labels/en")
+    assert.equal("Ask us", en.data.LABEL_PLACEHOLDER)
+  end)
+
+  it("keeps contact properties (bare array, soft delete) and segments (envelope)", function()
+    assert.equal(422, (api("agent", "POST", "/properties", { label = "No name" })))
+    local status, p = api("agent", "POST", "/properties", { name = "plan", label = "Plan", type = "text" })
+    assert.equal(200, status)
+    local _, list = api("agent", "GET", "/properties")
+    assert.equal(1, #list)
+    assert.equal("plan", list[1].name)
+    local _, d = api("agent", "DELETE", "/properties/" .. p._id)
+    assert.equal(1000, d.status)
+    _, list = api("agent", "GET", "/properties")
+    assert.equal(0, #list)
+
+    local _, s = api("agent", "POST", "/segments", { name = "Pro users", match = "all",
+      filters = { { field = "attributes.plan", operator = "equals", value = "pro" } } })
+    local _, segs = api("agent", "GET", "/segments")
+    assert.equal(1, segs.count)
+    assert.equal(40, segs.perPage)
+    assert.equal("Pro users", segs.segments[1].name)
+    local _, u = api("agent", "PUT", "/segments/" .. s._id, { name = "Pro" })
+    assert.equal("Pro", u.name)
+    assert.equal(200, (api("agent", "DELETE", "/segments/" .. s._id)))
+    assert.equal(404, (api("agent", "GET", "/segments/" .. s._id)))
+  end)
+end)
