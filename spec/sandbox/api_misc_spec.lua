@@ -101,9 +101,9 @@ describe("sandbox events", function()
     local _, list = api("agent", "GET", "/events")
     assert.equal(40, list.perPage)
     assert.equal(40, #list.events)
-    assert.equal(42, list.count) -- one seeded, one by the guest, 40 in bulk
+    assert.equal(43, list.count) -- two seeded, one by the guest, 40 in bulk
     local _, p1 = api("agent", "GET", "/events?page=1")
-    assert.equal(2, #p1.events)
+    assert.equal(3, #p1.events)
     local _, by_pu = api("agent", "GET", "/events?project_user=" .. e.project_user)
     assert.equal(1, by_pu.count)
     local _, one = api("agent", "GET", "/events/" .. e._id)
@@ -152,6 +152,43 @@ describe("sandbox activities and analytics", function()
     end
     assert.truthy(found)
     assert.is_true(found.count >= 1)
+  end)
+
+  it("groups by week, hour, bot presence and sender; averages satisfaction; counts tags", function()
+    local _, all = api("owner", "GET", "/requests?status=all&limit=1")
+    local function total(rows)
+      local n = 0
+      for _, row in ipairs(rows) do n = n + row.count end
+      return n
+    end
+    local _, weeks = api("admin", "GET", "/analytics/requests/aggregate/week?lastdays=90")
+    assert.equal(all.count, total(weeks))
+    for _, w in ipairs(weeks) do assert.is_true(w._id.week >= 0 and w._id.week <= 53) end
+    local _, hours = api("admin", "GET", "/analytics/requests/aggregate/dayoftheweek/hours?lastdays=90")
+    assert.equal(all.count, total(hours))
+    for _, h in ipairs(hours) do
+      assert.is_true(h._id.weekday >= 1 and h._id.weekday <= 7)
+      assert.is_true(h._id.hour >= 0 and h._id.hour <= 23)
+    end
+    local _, bots = api("admin", "GET", "/analytics/requests/hasBot/count")
+    assert.equal(2, #bots)
+    assert.equal(all.count, total(bots))
+    local _, botonly = api("owner", "GET", "/requests?status=all&limit=1&participant=bot_" .. st.bot._id)
+    for _, b in ipairs(bots) do
+      if b._id.hasBot then assert.equal(botonly.count, b.count) end
+    end
+    local _, sat = api("admin", "GET", "/analytics/requests/satisfaction")
+    assert.equal(1, #sat)
+    assert.is_true(sat[1].satisfaction_avg >= 1 and sat[1].satisfaction_avg <= 5)
+    local _, senders = api("admin", "GET", "/analytics/messages/aggregate/sender?sender=" .. st.users.agent._id)
+    assert.equal(1, #senders)
+    assert.equal(st.users.agent._id, senders[1]._id.sender)
+    local _, tags = api("admin", "GET", "/analytics/tags/requests")
+    local _, vip = api("owner", "GET", "/requests?status=all&limit=1&tags=vip")
+    for _, t in ipairs(tags) do if t._id == "vip" then assert.equal(vip.count, t.count) end end
+    assert.equal(400, (api("admin", "GET", "/analytics/tags/nothing")))
+    local _, answers = api("admin", "GET", "/analytics/requests/aggregate/attributes/_answerid")
+    assert.equal(botonly.count, total(answers))
   end)
 end)
 

@@ -115,7 +115,13 @@ return function(S, seeded)
       r.closed_at = S.iso(t + 60000)
       r.closed_by = r.participants[1] or owner._id
       r.duration = t + 60000 - at
+      if rand(2) == 1 then
+        r.rating = rand(5)
+        r.rating_message = ({ "Slow", "Meh", "OK", "Good", "Great, thanks!" })[r.rating]
+      end
     end
+    if r.hasBot then r.attributes._answerid = ({ "start", "opening_hours", "shipping" })[rand(3)] end
+    if rand(6) == 1 then lead.tags = util.arr{ ({ "returning", "newsletter" })[rand(2)] } end
     if status >= 200 and status ~= 1000 and #r.participants > 0 then r.first_response_at = S.iso(at + 40000) end
     S.coll("activities"):insert({ actor = { type = "user", id = agent._id, name = agent.firstname },
       verb = status == 1000 and "REQUEST_CLOSE" or "REQUEST_CREATE", actionObj = { request_id = r.request_id },
@@ -138,5 +144,7 @@ return function(S, seeded)
   S.coll("groups"):insert({ name = "Tier 1", members = util.arr{ seeded.users.agent._id, seeded.more_agents[1]._id },
     enabled = true, trashed = false, id_project = pid, createdBy = owner._id }, now - 80 * DAY)
   S.coll("events"):insert({ name = "typing.start", attributes = {}, status = 100, id_project = pid,
-    createdBy = owner._id }, now - DAY)
+    project_user = seeded.pus.agent._id, createdBy = seeded.users.agent._id }, now - DAY)
+  S.coll("events"):insert({ name = "page.view", attributes = { url = "https://shop.example.com/pricing" },
+    status = 100, id_project = pid, createdBy = owner._id }, now - DAY / 2)
 end

@@ -1,5 +1,5 @@
 -- The smaller project areas: canned, tags, subscriptions, chatbot webhooks, events, keys,
--- activities, analytics, labels, properties, segments, roles, campaigns, emails, quotes.
+-- activities, analytics (sbx.api.analytics), labels, properties, segments, roles, campaigns, emails, quotes.
 local store = require("sbx.store")
 local util = require("sbx.util")
 local view = require("sbx.view")
@@ -359,59 +359,8 @@ return function(r)
     return 200, table.concat(lines, "\n") .. "\n", "text/csv; charset=utf-8"
   end)
 
-  -- analytics, computed from the store
-  local function project_requests(ctx)
-    return store.coll("requests"):find(function(x) return x.id_project == ctx.pid end)
-  end
-  r:add("GET", "/:pid/analytics/requests/waiting", { role = "admin" }, function(ctx)
-    local sum, n = 0, 0
-    for _, req in ipairs(project_requests(ctx)) do
-      if req.waiting_time then sum, n = sum + req.waiting_time, n + 1 end
-    end
-    return 200, util.arr{ { _id = ctx.pid, waiting_time_avg = n > 0 and math.floor(sum / n) or 0 } }
-  end)
-  r:add("GET", "/:pid/analytics/requests/count", { role = "admin" }, function(ctx)
-    local total = #project_requests(ctx)
-    return 200, util.arr{ { _id = ctx.pid, totalCount = total } }
-  end)
-  r:add("GET", "/:pid/analytics/requests/aggregate/status", { role = "admin" }, function(ctx)
-    local by = {}
-    for _, req in ipairs(project_requests(ctx)) do by[req.status] = (by[req.status] or 0) + 1 end
-    local out = util.arr()
-    for status, count in pairs(by) do out[#out + 1] = { _id = { status = status }, count = count } end
-    table.sort(out, function(a, b) return a._id.status < b._id.status end)
-    return 200, out
-  end)
-  r:add("GET", "/:pid/analytics/requests/aggregate/day", { role = "admin" }, function(ctx)
-    local days = util.int(ctx.query.lastdays, 7)
-    local since = store.now_ms() - days * 86400000
-    local by = {}
-    for _, req in ipairs(project_requests(ctx)) do
-      local t = conv.iso_ms(req.createdAt)
-      if t >= since then
-        local day = req.createdAt:sub(1, 10)
-        by[day] = (by[day] or 0) + 1
-      end
-    end
-    local out = util.arr()
-    for day, count in pairs(by) do
-      local y, m, d = day:match("(%d+)-(%d+)-(%d+)")
-      out[#out + 1] = { _id = { day = tonumber(d), month = tonumber(m), year = tonumber(y) }, count = count }
-    end
-    table.sort(out, function(a, b)
-      return string.format("%04d%02d%02d", a._id.year, a._id.month, a._id.day)
-        < string.format("%04d%02d%02d", b._id.year, b._id.month, b._id.day)
-    end)
-    return 200, out
-  end)
-  r:add("GET", "/:pid/analytics/messages/count", { role = "admin" }, function(ctx)
-    local n = #store.coll("messages"):find(function(m) return m.id_project == ctx.pid end)
-    return 200, util.arr{ { _id = ctx.pid, totalCount = n } }
-  end)
-  r:add("GET", "/:pid/analytics/project_users/count", { role = "admin" }, function(ctx)
-    local n = #store.coll("project_users"):find(function(p) return p.id_project == ctx.pid end)
-    return 200, util.arr{ { _id = ctx.pid, totalCount = n } }
-  end)
+  -- analytics, computed from the store (its own module: app.lua loads a fixed module list)
+  require("sbx.api.analytics")(r)
 
   -- widget labels
   local labels = store.coll("labels")
