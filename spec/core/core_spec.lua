@@ -284,7 +284,13 @@ describe("tiledesk.core", function()
     collectgarbage()
     assert.equal(20, ok_outer)
     assert.same({}, other)
-    assert.is_true(busy > 0, "no finalizer ran inside perform (busy " .. busy .. ", ran " .. ran .. ")")
+    if _VERSION == "Lua 5.4" then
+      -- 5.4's incremental collector with these settings finalizes inside the result building
+      -- every time; 5.1 and LuaJIT may finish their cycles elsewhere, so there only the
+      -- consistency above is asserted
+      assert.is_true(busy > 0, "no finalizer ran inside perform (busy " .. busy .. ", ran " .. ran .. ")")
+    end
+    assert.equal(1000, busy + ran)
     assert.equal(200, (c:perform{ url = HTTP .. "/__sandbox/echo" }))
   end)
 
