@@ -107,6 +107,26 @@ describe("sandbox leads", function()
     assert.equal(404, (api("agent", "GET", "/leads/" .. l._id)))
   end)
 
+  it("filters by a segment (all / any of its filters) and 404s an unknown segment", function()
+    local _, pro = api("agent", "POST", "/segments", { name = "Pro or import", match = "any", filters = {
+      { field = "attributes.plan", operator = "=", value = "pro" },
+      { field = "attributes.source", operator = "=", value = "import" } } })
+    local _, b = api("agent", "GET", "/leads?limit=500&segment=" .. pro._id)
+    local imports = 0
+    for _, l in ipairs(b.leads) do
+      assert.is_true(l.attributes.plan == "pro" or l.attributes.source == "import")
+      if l.attributes.source == "import" then imports = imports + 1 end
+    end
+    assert.equal(20, imports)
+    assert.is_true(b.count > 20)
+    local _, both = api("agent", "POST", "/segments", { name = "Prospects with mail", match = "all", filters = {
+      { field = "tags", operator = "contains", value = "prospect" },
+      { field = "email", operator = "starts_with", value = "prospect1" } } })
+    _, b = api("agent", "GET", "/leads?limit=500&segment=" .. both._id)
+    assert.equal(11, b.count) -- prospect1, prospect10 .. prospect19
+    assert.equal(404, (api("agent", "GET", "/leads?segment=ffffffffffffffffffffffff")))
+  end)
+
   it("exports CSV with the ; separator and refuses guests", function()
     local status, h, text = helper.http("GET", st.http_url .. "/" .. PID .. "/leads/csv?email=prospect1@example.org", nil,
       auth("agent"))

@@ -13,6 +13,47 @@ local function csv_escape(v)
   return v
 end
 
+-- Segments (/:pid/segments) as lead filters: { match = "all"|"any", filters = { {field, operator, value} } }
+-- with dotted fields ("attributes.plan") and the operators below.
+local function field_of(doc, path)
+  local v = doc
+  for part in tostring(path):gmatch("[^.]+") do
+    if type(v) ~= "table" then return nil end
+    v = v[part]
+  end
+  return v
+end
+
+local OPS = {
+  ["="] = function(v, x) return v ~= nil and tostring(v) == tostring(x) end,
+  ["!="] = function(v, x) return v == nil or tostring(v) ~= tostring(x) end,
+  [">"] = function(v, x) return tonumber(v) ~= nil and tonumber(x) ~= nil and tonumber(v) > tonumber(x) end,
+  ["<"] = function(v, x) return tonumber(v) ~= nil and tonumber(x) ~= nil and tonumber(v) < tonumber(x) end,
+  contains = function(v, x)
+    if type(v) == "table" then return util.contains(v, x) end
+    return v ~= nil and tostring(v):lower():find(tostring(x):lower(), 1, true) ~= nil
+  end,
+  starts_with = function(v, x) return v ~= nil and tostring(v):sub(1, #tostring(x)) == tostring(x) end,
+  exists = function(v) return v ~= nil and v ~= util.null and v ~= "" end,
+  not_exists = function(v) return v == nil or v == util.null or v == "" end,
+}
+OPS.equals, OPS.is, OPS.not_equals, OPS.is_not = OPS["="], OPS["="], OPS["!="], OPS["!="]
+
+local function segment_matcher(seg)
+  local filters = type(seg.filters) == "table" and seg.filters or {}
+  local any = seg.match == "any"
+  return function(l)
+    if #filters == 0 then return true end
+    for _, f in ipairs(filters) do
+      local op = type(f) == "table" and OPS[f.operator] or nil
+      local ok = op ~= nil and op(field_of(l, f.field), f.value)
+      if any and ok then return true end
+      if not any and not ok then return false end
+    end
+    return not any
+  end
+end
+
 return function(r)
   local leads = store.coll("leads")
   local agent = { role = "agent", types = { "bot", "subscription" } }
@@ -29,7 +70,15 @@ return function(r)
     local tag = util.str(q.tags)
     local with_email = util.bool(q.with_email)
     local with_fullname = util.bool(q.with_fullname)
+    local in_segment
+    local seg_id = util.str(q.segment)
+    if seg_id then
+      local seg = store.coll("segments"):get(seg_id)
+      if not seg or seg.id_project ~= ctx.pid then return nil end
+      in_segment = segment_matcher(seg)
+    end
     local list = leads:find(function(l)
+      if in_segment and not in_segment(l) then return false end
       if l.id_project ~= ctx.pid or l.status ~= status then return false end
       if email and l.email ~= email then return false end
       if with_email and not l.email then return false end
@@ -51,11 +100,12 @@ return function(r)
     if limit <= 0 then limit = 40 end
     local page = math.max(0, util.int(q.page, 0))
     local list = filtered(ctx)
+    if not list then return E.not_found() end
     return 200, { perPage = limit, count = #list, leads = util.paginate(list, page, limit) }
   end)
   r:add("GET", "/:pid/leads/csv", agent, function(ctx)
     local lines = { "_id;lead_id;fullname;email;phone;company;createdAt" }
-    for _, l in ipairs(filtered(ctx)) do
+    for _, l in ipairs(filtered(ctx) or {}) do
       lines[#lines + 1] = table.concat({ l._id, csv_escape(l.lead_id), csv_escape(l.fullname), csv_escape(l.email),
         csv_escape(l.phone), csv_escape(l.company), l.createdAt }, ";")
     end

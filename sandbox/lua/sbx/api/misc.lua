@@ -267,17 +267,18 @@ return function(r)
     hooks:remove(h._id)
     return 200, { success = true, message = "Webhook for chatbot " .. ctx.params.id .. " deleted successfully" }
   end)
-  local buckets = {}
+  -- the per-project token buckets live in the store, so /__sandbox/reset refills them
+  local buckets = store.coll("webhook_buckets")
   r:add("ANY", "/webhook/:wid", { auth = false }, function(ctx)
     local h = hooks:find_one(function(x) return x.webhook_id == ctx.params.wid end)
     if not h then return 404, { success = false, error = "Webhook not found with id " .. ctx.params.wid } end
     if not h.enabled then return 422, { success = false, error = "Webhook " .. ctx.params.wid .. " is currently turned off" } end
     -- token bucket per project: 10 burst, 10/min
     local now = ngx.now()
-    local bkt = buckets[h.id_project] or { tokens = 10, at = now }
+    local bkt = buckets:find_one(function(b) return b.id_project == h.id_project end)
+      or buckets:insert{ id_project = h.id_project, tokens = 10, at = now }
     bkt.tokens = math.min(10, bkt.tokens + (now - bkt.at) * 10 / 60)
     bkt.at = now
-    buckets[h.id_project] = bkt
     if bkt.tokens < 1 then return 429, { message = "Rate limit exceeded" } end
     bkt.tokens = bkt.tokens - 1
     return 200, { success = true, chatbot_id = h.chatbot_id, block_id = h.block_id, payload = ctx.body or {},
