@@ -46,6 +46,25 @@ local ISO = "^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ$"
 describe("sandbox requests", function()
   before_each(reset)
 
+  it("seeds the same content on every reset (fixed-seed generator, counter ids)", function()
+    local function snapshot()
+      local _, b = api("owner", "GET", "/requests?status=all&limit=100&sort=request_id&direction=1")
+      local out = {}
+      for _, r in ipairs(b.requests) do
+        out[#out + 1] = table.concat({ r._id, r.request_id, r.status, r.first_text, r.priority,
+          table.concat(r.participants, ","), r.lead._id, r.department._id }, "|")
+      end
+      return out, b.count
+    end
+    local a, na = snapshot()
+    api("owner", "POST", "/requests", { first_text = "noise" })
+    reset()
+    local b, nb = snapshot()
+    assert.equal(320, na)
+    assert.equal(na, nb)
+    assert.same(a, b)
+  end)
+
   describe("listing", function()
     it("defaults to 40 per page, page 0, open conversations only, newest first", function()
       local status, b = api("owner", "GET", "/requests")
