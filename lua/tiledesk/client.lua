@@ -151,7 +151,6 @@ function _M.new(opts, what)
     _on_request = cfg.on_request,
     _on_response = cfg.on_response,
     _log = log,
-    _signin_token = false, -- whether the current token came from our own sign-in
   }, Client)
   if cfg.rate_limit then
     self._bucket_cap = math.max(1, cfg.rate_limit / 60)
@@ -311,7 +310,7 @@ function Client:_send(spec, op)
         return nil, err.msg, err
       end
     else
-      if status == 401 and not reauthed and self._signin_token and auth == "credentials"
+      if status == 401 and not reauthed and self.auth == "jwt" and auth == "credentials"
         and t:can_signin() then
         log_line(self, method, shown_url, status, elapsed, attempt, "signing in again")
         reauthed = true
@@ -464,7 +463,7 @@ local function token_of(res)
 end
 
 -- Finishes a sign-in style call: keeps the token in the transport, returns the user.
-function Client:_adopt(op, res, mark_signin)
+function Client:_adopt(op, res)
   if res.status ~= 200 then
     local body = res.json
     if type(body) == "table" then body.token = nil end
@@ -479,7 +478,6 @@ function Client:_adopt(op, res, mark_signin)
       attempts = res.attempts, msg = m }
   end
   self._transport:set_token(tok)
-  self._signin_token = mark_signin
   return j.user or j
 end
 
@@ -493,7 +491,7 @@ function Client:signin()
     auth = "signin", retry = true }, "signin()")
   if not res then return nil, msg, err end
   res.body = nil
-  return self:_adopt("signin()", res, true)
+  return self:_adopt("signin()", res)
 end
 
 -- Exchanges an externally signed JWT (sub "userexternal") for a Tiledesk token; returns the user.
@@ -507,7 +505,7 @@ function Client:signin_with_custom_token(jwt)
     auth = "header", headers = { authorization = header },
     body = self.project_id and { id_project = self.project_id } or nil }, "signin_with_custom_token()")
   if not res then return nil, msg, err end
-  return self:_adopt("signin_with_custom_token()", res, false)
+  return self:_adopt("signin_with_custom_token()", res)
 end
 
 local ANON_FIELDS = { firstname = is_str, lastname = is_str, email = is_str,
@@ -528,7 +526,7 @@ function _M.signin_anonymously(opts)
   local res, msg, err = client:_send({ method = "POST", path = "/auth/signinAnonymously", project = false,
     auth = "none", body = body, retry = true }, "signin_anonymously()")
   if not res then return nil, msg, err end
-  local user, m2, e2 = client:_adopt("signin_anonymously()", res, false)
+  local user, m2, e2 = client:_adopt("signin_anonymously()", res)
   if not user then return nil, m2, e2 end
   return client, user
 end

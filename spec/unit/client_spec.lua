@@ -228,7 +228,17 @@ describe("auth", function()
     assert.equal("JWT two", fake.token)
   end)
 
-  it("does not sign in again for a token given by the caller", function()
+  it("replaces a stale token given with email and password by signing in", function()
+    local c, fake = new{ token = "JWT stale", email = "a@x.test", password = SECRET_PW }
+    fake:queue(401, "Unauthorized", { ["content-type"] = "text/plain" })
+    fake:queue(200, { success = true, token = "JWT fresh", user = { _id = "u1" } })
+    fake:queue(200, { ok = true })
+    assert.same({ ok = true }, c:get("/x"))
+    assert.equal("JWT fresh", fake.token)
+    assert.equal(3, #fake.requests)
+  end)
+
+  it("does not sign in again for a token given by the caller alone", function()
     local c, fake = new{ token = SECRET_TOKEN }
     fake:queue(401, "Unauthorized", { ["content-type"] = "text/plain" })
     local v = c:get("/x")
