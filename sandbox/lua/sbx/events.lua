@@ -30,8 +30,29 @@ local function schedule(target, body, headers, log_entry)
   return ok
 end
 
+-- The server populates request.department.bot in message payloads; the store's department
+-- is shared, so the payload gets a copy.
+local function with_department_bot(request)
+  local d = type(request) == "table" and request.department
+  if type(d) ~= "table" or not d.id_bot or d.bot then return request end
+  local bot = store.coll("faq_kb"):get(d.id_bot)
+  if not bot then return request end
+  local req, dept = {}, {}
+  for k, v in pairs(request) do req[k] = v end
+  for k, v in pairs(d) do dept[k] = v end
+  dept.bot = require("sbx.view").bot(bot)
+  req.department = dept
+  return req
+end
+
 -- Resthooks: every subscription of the project to exactly this event.
 function _M.emit(pid, event, payload)
+  if event:sub(1, 14) == "message.create" and type(payload) == "table" and payload.request then
+    local copy = {}
+    for k, v in pairs(payload) do copy[k] = v end
+    copy.request = with_department_bot(payload.request)
+    payload = copy
+  end
   local subs = store.coll("subscriptions"):find(function(s)
     return s.event == event and (pid == nil or s.id_project == pid)
   end)
@@ -77,7 +98,7 @@ function _M.message_created(pid, msg, request_view)
       local req = {}
       for k, v in pairs(request_view or {}) do req[k] = v end
       req.snapshot = nil
-      payload.request = req
+      payload.request = with_department_bot(req)
       local hook = require("sbx.view").bot(bot)
       local body = json.encode({ timestamp = store.now_ms(), payload = payload, hook = hook, token = _M.bot_token(bot) })
       schedule(bot.url, body, { ["Content-Type"] = "application/json", ["User-Agent"] = "tiledesk-bot",
