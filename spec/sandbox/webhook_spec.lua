@@ -127,6 +127,17 @@ describe("sandbox webhooks", function()
       assert.equal(403, (api("JWT " .. d.doc.token, "GET", "/subscriptions")))
     end)
 
+    it("reaches targets named localhost (no DNS resolver needed)", function()
+      local port = st.http_url:match(":(%d+)$")
+      local status = api("admin", "POST", "/subscriptions",
+        { event = "lead.create", target = "http://localhost:" .. port .. "/__sandbox/sink/byname" })
+      assert.equal(200, status)
+      api("owner", "POST", "/leads", { fullname = "By Name" })
+      local list = wait_for("byname", 1)
+      assert.equal(1, #list)
+      assert.equal("localhost:" .. port, list[1].headers.host)
+    end)
+
     it("matches the exact event string only", function()
       subscribe("request", "prefix")
       subscribe("Request.Create", "case")

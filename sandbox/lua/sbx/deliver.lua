@@ -26,6 +26,38 @@ function _M.parse_url(u)
   return host, port, path
 end
 
+-- nginx cosockets resolve names only through a `resolver` directive, which the sandbox does
+-- not configure (no DNS offline): IP literals pass, other names come from /etc/hosts.
+local hosts_cache
+local function hosts()
+  if hosts_cache then return hosts_cache end
+  hosts_cache = { localhost = "127.0.0.1" }
+  local f = io.open(_M.HOSTS_FILE or "/etc/hosts", "r")
+  if f then
+    for _ = 1, 10000 do
+      local line = f:read("*l")
+      if not line then break end
+      line = line:gsub("#.*$", "")
+      local addr, names = line:match("^%s*(%S+)%s+(.+)$")
+      if addr and addr:match("^%d+%.%d+%.%d+%.%d+$") then
+        for name in names:gmatch("%S+") do
+          name = name:lower()
+          if not hosts_cache[name] then hosts_cache[name] = addr end
+        end
+      end
+    end
+    f:close()
+  end
+  return hosts_cache
+end
+
+function _M.resolve(host)
+  if host:match("^%d+%.%d+%.%d+%.%d+$") or host:find(":", 1, true) then return host end
+  local addr = hosts()[host:lower()]
+  if addr then return addr end
+  return nil, "cannot resolve " .. host .. " (the sandbox has no DNS resolver: use an IP address or an /etc/hosts name)"
+end
+
 local function read_headers(sock)
   local headers = {}
   for _ = 1, _M.MAX_HEADERS do
@@ -80,9 +112,11 @@ end
 function _M.post(url, body, headers)
   local host, port, path = _M.parse_url(url)
   if not host then return nil, port end
+  local addr, rerr = _M.resolve(host)
+  if not addr then return nil, rerr end
   local sock = ngx.socket.tcp()
   sock:settimeouts(_M.CONNECT_MS, _M.SEND_MS, _M.READ_MS)
-  local ok, err = sock:connect(host, port)
+  local ok, err = sock:connect(addr, port)
   if not ok then return nil, "connect: " .. tostring(err) end
   local lines = { "POST " .. path .. " HTTP/1.1", "Host: " .. (port == 80 and host or (host .. ":" .. port)),
     "Connection: close", "Content-Length: " .. #body }
