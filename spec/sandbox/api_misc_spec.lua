@@ -33,6 +33,9 @@ describe("sandbox canned responses", function()
     assert.equal(5, #mine)
     local _, admins = api("admin", "GET", "/canned")
     assert.equal(4, #admins) -- the agent's private one is not shared
+    local _, found = api("agent", "GET", "/canned?full_text=PRIVATE")
+    assert.equal(1, #found)
+    assert.equal("Mine", found[1].title)
   end)
 
   it("reads one only for its creator (403 otherwise), updates and soft-deletes", function()

@@ -158,6 +158,20 @@ describe("sandbox requests", function()
       assert.is_true(b.count > 0)
       for _, r in ipairs(b.requests) do assert.truthy(r.first_text:lower():find("invoice", 1, true)) end
 
+      _, b = api("owner", "GET", "/requests?status=all&limit=100&hasbot=true")
+      assert.is_true(b.count > 0)
+      for _, r in ipairs(b.requests) do assert.is_true(r.hasBot) end
+      _, b = api("owner", "GET", "/requests?status=all&limit=100&rated=true")
+      assert.is_true(b.count > 0)
+      for _, r in ipairs(b.requests) do assert.is_number(r.rating) end
+      _, b = api("owner", "GET", "/requests?status=all&ticket_id=7")
+      assert.equal(1, b.count)
+      assert.equal(7, b.requests[1].ticket_id)
+      local lead_id = any.requests[1].lead._id
+      _, b = api("owner", "GET", "/requests?status=all&lead=" .. lead_id)
+      assert.equal(1, b.count)
+      assert.equal(lead_id, b.requests[1].lead._id)
+
       _, b = api("owner", "GET", "/requests?no_count=true&limit=3")
       assert.equal(0, b.count)
       assert.equal(3, #b.requests)

@@ -69,6 +69,10 @@ local function filter_list(ctx, only_requester)
   local channel = util.str(q.channel)
   local priority = util.str(q.priority)
   local preflight = util.bool(q.preflight)
+  local hasbot = util.str(q.hasbot)
+  local ticket = util.int(q.ticket_id, nil)
+  local rated = util.bool(q.rated)
+  local location = util.str(q.location)
   local from = parse_date(q.start_date or q.start_date_time, false)
   local to = parse_date(q.end_date or q.end_date_time, true)
   local out = {}
@@ -104,6 +108,10 @@ local function filter_list(ctx, only_requester)
       else keep = name == channel end
     end
     if keep and priority then keep = r.priority == priority end
+    if keep and hasbot then keep = (r.hasBot == true) == (hasbot == "true") end
+    if keep and ticket then keep = r.ticket_id == ticket end
+    if keep and rated then keep = r.rating ~= nil end
+    if keep and location then keep = r.location == location end
     if keep and (from or to) then
       local t = iso_ms(r.createdAt)
       keep = (not from or t >= from) and (not to or t <= to)
