@@ -80,6 +80,37 @@ describe("tiledesk.core", function()
     assert.equal(200, s)
   end)
 
+  it("trusts a CA directory given as capath", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p '" .. dir .. "' && cp '" .. st.ca_file .. "' '" .. dir .. "/sandbox-ca.pem' && openssl rehash '"
+      .. dir .. "' 2>/dev/null"))
+    local c = core.new{ capath = dir }
+    local s, msg = c:perform{ url = HTTPS .. "/__sandbox/echo" }
+    assert.equal(200, s, msg)
+    os.execute("rm -rf '" .. dir .. "'")
+  end)
+
+  it("goes through a proxy when given one", function()
+    -- the sandbox answers absolute-form requests too, so it can stand in for a forward proxy
+    local c = core.new{ proxy = HTTP }
+    local e = echo(c, { url = "http://tiledesk.invalid/__sandbox/echo" })
+    assert.equal("tiledesk.invalid", e.headers.host)
+  end)
+
+  it("does not follow redirects and speaks only http and https", function()
+    local c = core.new{}
+    local s, h = c:perform{ url = HTTP .. "/__sandbox/redirect" }
+    assert.equal(302, s)
+    assert.equal("/__sandbox/echo", h.location)
+    for _, u in ipairs({ "file:///etc/passwd", "ftp://127.0.0.1/", "gopher://127.0.0.1/" }) do
+      local v, msg, err = c:perform{ url = u }
+      assert.is_nil(v)
+      assert.equal("transport", err.kind, msg)
+      assert.equal(1, err.code) -- CURLE_UNSUPPORTED_PROTOCOL
+    end
+  end)
+
   it("maps timeouts, refused connections and unknown hosts to kinds", function()
     fault("^/__sandbox_never$", { type = "delay", ms = 10 }) -- unrelated fault stays unused
     fault("^/hang", { type = "hang", ms = 3000 })

@@ -178,6 +178,9 @@ function _M.register(r)
     end
     return 200, string.rep("x", n), "application/octet-stream"
   end)
+  r:add("GET", "/__sandbox/redirect", open, function()
+    return 302, "", "text/plain", { Location = "/__sandbox/echo" }
+  end)
   r:add("GET", "/__sandbox/headers", open, function()
     -- repeated response headers, for the client's header parsing
     ngx.header["X-Repeat"] = { "one", "two", "three" }
