@@ -53,8 +53,10 @@ function _M.emit(pid, event, payload)
     copy.request = with_department_bot(payload.request)
     payload = copy
   end
+  -- project events go to the project's subscriptions (and global ones); project-less events
+  -- (user.signup) only to global subscriptions, never to every project's
   local subs = store.coll("subscriptions"):find(function(s)
-    return s.event == event and (pid == nil or s.id_project == pid)
+    return s.event == event and (s.global == true or (pid ~= nil and s.id_project == pid))
   end)
   for _, s in ipairs(subs) do
     local hook = { _id = s._id, event = s.event, target = s.target, id_project = s.id_project,
@@ -62,9 +64,12 @@ function _M.emit(pid, event, payload)
     local token = jwt.sign({ _id = s._id, event = s.event, target = s.target, id_project = s.id_project,
       sub = "subscription", aud = "https://tiledesk.com/subscriptions/" .. s._id, iss = "https://tiledesk.com",
       iat = ngx.time(), jti = store.uuid() }, s.secret)
-    local body = json.encode({ timestamp = store.now_ms(), payload = payload, hook = hook, token = token })
+    local ts = store.now_ms()
+    local body = json.encode({ timestamp = ts, payload = payload, hook = hook, token = token })
+    -- the history keeps the request without its token: that token acts as the subscription
+    local logged = json.encode({ timestamp = ts, payload = payload, hook = hook, token = "[redacted]" })
     local entry = store.coll("subscription_logs"):insert{ event = event, target = s.target, id_project = s.id_project,
-      body = body, jsonRequest = body }
+      body = logged, jsonRequest = logged }
     schedule(s.target, body, { ["Content-Type"] = "application/json", ["x-hook-secret"] = s.secret,
       ["User-Agent"] = "tiledesk-webhooks", Origin = "http://127.0.0.1" }, entry)
   end
