@@ -268,14 +268,15 @@ function Client:_send(spec, op)
     method = method, url = full_url, headers = headers, body = body,
     timeout_ms = timeout, connect_timeout_ms = self._connect_timeout, auth = auth,
   }
-  local secret_body = auth == "signin"
+  -- sign-in calls: the request (password) or the response (token) must not reach hooks
+  local secret_body = auth == "signin" or spec.secret_response == true
 
   while true do
     attempt = attempt + 1
     self:_take_token()
     if self._on_request then
       self._on_request{ method = method, url = shown_url, headers = copy_headers(headers, true),
-        body = secret_body and "[redacted]" or body, attempt = attempt, op = op }
+        body = auth == "signin" and "[redacted]" or body, attempt = attempt, op = op }
     end
     local started = t:now_ms()
     local status, rheaders, rbody = t:send(req)
@@ -502,7 +503,7 @@ function Client:signin_with_custom_token(jwt)
   if jwt:find("[%c]") then error("client:signin_with_custom_token(): jwt contains control characters", 2) end
   local header = jwt:match("^[Jj][Ww][Tt] ") and jwt or ("JWT " .. jwt)
   local res, msg, err = self:_send({ method = "POST", path = "/auth/signinWithCustomToken", project = false,
-    auth = "header", headers = { authorization = header },
+    auth = "header", headers = { authorization = header }, secret_response = true,
     body = self.project_id and { id_project = self.project_id } or nil }, "signin_with_custom_token()")
   if not res then return nil, msg, err end
   return self:_adopt("signin_with_custom_token()", res)
@@ -524,7 +525,7 @@ function _M.signin_anonymously(opts)
   for k, v in pairs(cfg) do if OPTIONS[k] and k ~= "email" then copts[k] = v end end
   local client = _M.new(copts, what)
   local res, msg, err = client:_send({ method = "POST", path = "/auth/signinAnonymously", project = false,
-    auth = "none", body = body, retry = true }, "signin_anonymously()")
+    auth = "none", body = body, retry = true, secret_response = true }, "signin_anonymously()")
   if not res then return nil, msg, err end
   local user, m2, e2 = client:_adopt("signin_anonymously()", res)
   if not user then return nil, m2, e2 end

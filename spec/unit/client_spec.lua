@@ -414,14 +414,26 @@ describe("hooks and log", function()
     assert_no_secret(lines, seen, c, tostring(c))
   end)
 
-  it("redact an authorization header given for a custom-token exchange", function()
+  it("redact an authorization header given for a custom-token exchange, and the token answered", function()
     local seen = {}
     local fake = Fake.new()
     local c = tiledesk.new{ base_url = "http://api.test", project_id = PID, transport = fake,
-      on_request = function(info) seen[#seen + 1] = info end }
+      on_request = function(info) seen[#seen + 1] = info end,
+      on_response = function(info) seen[#seen + 1] = info end }
     fake:queue(200, { success = true, token = SECRET_TOKEN, user = { _id = "u" } })
     assert(c:signin_with_custom_token("c2lnbmF0dXJlLXNlY3JldA"))
     assert.equal("JWT [redacted]", seen[1].headers.authorization)
+    assert.equal("[redacted]", seen[2].body)
+    assert_no_secret(seen)
+  end)
+
+  it("keep the guest token of an anonymous sign-in out of hooks", function()
+    local seen = {}
+    local fake = Fake.new()
+    fake:queue(200, { success = true, token = SECRET_TOKEN, user = { _id = "g" } })
+    assert(tiledesk.signin_anonymously{ base_url = "http://api.test", project_id = PID, transport = fake,
+      on_response = function(info) seen[#seen + 1] = info end })
+    assert.equal(1, #seen)
     assert_no_secret(seen)
   end)
 end)
