@@ -318,6 +318,18 @@ describe("sandbox webhooks", function()
       assert.equal(0, #deliveries("inside"))
     end)
 
+    it("notifies a bot addressed directly as the recipient of a root message", function()
+      bot_url(sink_url("direct"))
+      local status = api("agent", "POST", "/messages",
+        { recipient = "bot_" .. st.bot._id, recipientFullname = "Sandbox Bot", text = "direct hello" })
+      assert.equal(200, status)
+      local list = wait_for("direct", 1)
+      assert.equal(1, #list)
+      assert.equal("bot_" .. st.bot._id, list[1].doc.payload.recipient)
+      assert.equal("direct hello", list[1].doc.payload.text)
+      assert.equal(st.users.agent._id, list[1].doc.payload.sender)
+    end)
+
     it("mints a sub=bot token with GET /faq_kb/{id}/jwt (admin)", function()
       local status, b = api("admin", "GET", "/faq_kb/" .. st.bot._id .. "/jwt")
       assert.equal(200, status)

@@ -3,6 +3,7 @@ local store = require("sbx.store")
 local util = require("sbx.util")
 local E = require("sbx.errors")
 local conv = require("sbx.conv")
+local events = require("sbx.events")
 
 local FIRST_ONLY = { "departmentid", "sourcePage", "userAgent", "request_status", "subject", "preflight", "location",
   "participants", "priority", "followers" }
@@ -124,6 +125,9 @@ return function(r)
       recipientFullname = b.recipientFullname, text = b.text, type = b.type or "text", metadata = b.metadata,
       attributes = b.attributes, language = b.language or "en", channel_type = b.channel_type or "direct",
       channel = b.channel or { name = "chat21" }, status = 0, id_project = ctx.pid, createdBy = p.id }
+    -- outside a conversation: resthooks, and a bot addressed directly as recipient bot_<id>
+    events.emit(ctx.pid, "message.create", util.shallow(m))
+    events.message_created(ctx.pid, m, nil)
     return 200, m
   end)
   r:add("GET", "/:pid/messages", { role = "owner" }, function(ctx)
