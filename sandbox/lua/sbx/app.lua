@@ -40,6 +40,7 @@ function _M.init(opts)
     require("sbx.api." .. name)(router)
   end
   require("sbx.control").register(router)
+  store.add_seeder(require("sbx.conv").reset)
   store.add_seeder(require("sbx.seed_core"))
   store.add_seeder(require("sbx.seed"))
   store.reset()

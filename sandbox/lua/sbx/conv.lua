@@ -10,6 +10,11 @@ _M.STATUS = { TEMP = 50, UNASSIGNED = 100, ABANDONED = 150, ASSIGNED = 200, SERV
 
 local rr = 0
 
+-- Round-robin routing starts over with the seed, so a reset gives the same assignments.
+function _M.reset()
+  rr = 0
+end
+
 local function coll(n) return store.coll(n) end
 
 function _M.find(pid, rid)
