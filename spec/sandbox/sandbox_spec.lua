@@ -354,3 +354,39 @@ describe("sandbox", function()
     end)
   end)
 end)
+
+describe("sandbox operating hours", function()
+  local st = helper.sandbox()
+  local PID = st.project_id
+  local function admin()
+    local u = st.users.admin
+    local mime = require("mime")
+    return { authorization = "Basic " .. mime.b64(u.email .. ":" .. u.password) }
+  end
+  local function set_hours(slot)
+    local days = {}
+    for d = 0, 6 do days[tostring(d)] = { slot } end
+    days.tzname = "UTC"
+    local status = helper.http_json("PUT", st.http_url .. "/projects/" .. PID,
+      { activeOperatingHours = true, operatingHours = cjson.encode(days) }, admin())
+    assert.equal(200, status)
+  end
+  after_each(function()
+    helper.http_json("PUT", st.http_url .. "/projects/" .. PID, { activeOperatingHours = false }, admin())
+  end)
+
+  it("answers isopen from the hours, and lists no available agents when closed unless raw", function()
+    set_hours({ start = "00:00", ["end"] = "24:00" })
+    local _, j = helper.http_json("GET", st.http_url .. "/projects/" .. PID .. "/isopen")
+    assert.same({ isopen = true }, j)
+    local t = os.date("!*t")
+    local now_min = t.hour * 60 + t.min
+    set_hours(now_min < 600 and { start = "12:00", ["end"] = "13:00" } or { start = "01:00", ["end"] = "02:00" })
+    _, j = helper.http_json("GET", st.http_url .. "/projects/" .. PID .. "/isopen")
+    assert.same({ isopen = false }, j)
+    local _, agents = helper.http_json("GET", st.http_url .. "/projects/" .. PID .. "/users/availables")
+    assert.same({}, agents)
+    local _, raw = helper.http_json("GET", st.http_url .. "/projects/" .. PID .. "/users/availables?raw=true")
+    assert.is_true(#raw >= 2)
+  end)
+end)

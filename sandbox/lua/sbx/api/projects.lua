@@ -8,6 +8,29 @@ local AGENT_ROLES = { agent = true, supervisor = true, admin = true, owner = tru
 local UPDATABLE = { "name", "settings", "widget", "activeOperatingHours", "operatingHours", "channels",
   "ipFilterEnabled", "ipFilter", "ipFilterDenyEnabled", "ipFilterDeny", "bannedUsers", "defaultLanguage" }
 
+-- Operating hours as the dashboard stores them: a JSON string
+-- {"tzname":"...","1":[{"start":"09:00","end":"18:00"}], ...} with days 0 (Sunday) to 6.
+-- The sandbox reads the hours in UTC (it has no time-zone database); `tzname` is ignored.
+local function minutes(hhmm)
+  local h, m = tostring(hhmm):match("^(%d%d?):(%d%d)$")
+  return h and tonumber(h) * 60 + tonumber(m) or nil
+end
+
+local function is_open(proj, now_s)
+  if not proj.activeOperatingHours then return true end
+  local hours = proj.operatingHours
+  if type(hours) == "string" then hours = require("sbx.json").decode(hours) end
+  if type(hours) ~= "table" then return false end
+  now_s = now_s or ngx.time()
+  local t = os.date("!*t", now_s)
+  local now_min = t.hour * 60 + t.min
+  for _, slot in ipairs(hours[tostring(t.wday - 1)] or {}) do
+    local from, to = minutes(slot.start), minutes(slot["end"])
+    if from and to and now_min >= from and now_min < to then return true end
+  end
+  return false
+end
+
 return function(r)
   local projects = store.coll
   r:add("GET", "/projects", {}, function(ctx)
@@ -100,12 +123,13 @@ return function(r)
   r:add("GET", "/projects/:pid/isopen", { auth = false }, function(ctx)
     local proj = get_project(ctx)
     if not proj then return E.not_found() end
-    return 200, { isopen = not proj.activeOperatingHours or proj.sandbox_open ~= false }
+    return 200, { isopen = is_open(proj) }
   end)
   r:add("GET", "/projects/:pid/users/availables", { auth = false }, function(ctx)
     local proj = get_project(ctx)
     if not proj then return E.not_found() end
     local out = util.arr()
+    if not is_open(proj) and not util.bool(ctx.query.raw) then return 200, out end
     for _, pu in ipairs(projects("project_users"):all()) do
       if pu.id_project == proj._id and pu.user_available and pu.id_user and AGENT_ROLES[pu.role]
         and pu.status == "active" and not pu.trashed then
