@@ -356,8 +356,6 @@ describe("sandbox", function()
 end)
 
 describe("sandbox operating hours", function()
-  local st = helper.sandbox()
-  local PID = st.project_id
   local function admin()
     local u = st.users.admin
     local mime = require("mime")
