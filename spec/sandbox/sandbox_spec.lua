@@ -197,6 +197,33 @@ describe("sandbox", function()
       assert.matches("^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ$", p0.requests[1].createdAt)
     end)
 
+    it("applies the snapshot, working-status and duration filters", function()
+      local h = basic("owner")
+      local base = "/" .. PID .. "/requests?status=all&limit=100"
+      local _, all = req("GET", base, nil, h)
+      local _, botdept = req("GET", base .. "&snap_department_id_bot_exists=true", nil, h)
+      assert.is_true(botdept.count > 0 and botdept.count < all.count)
+      for _, r in ipairs(botdept.requests) do assert.equal(st.bot._id, r.department.id_bot) end
+      local some = all.requests[1]
+      local email = some.lead.email
+      if email then
+        local _, byemail = req("GET", base .. "&snap_lead_email=" .. email, nil, h)
+        for _, r in ipairs(byemail.requests) do assert.equal(email, r.lead.email) end
+      end
+      local _, long = req("GET", base .. "&duration=5&duration_op=gt", nil, h)
+      local _, short = req("GET", base .. "&duration=5&duration_op=lt", nil, h)
+      assert.equal(all.count, long.count + short.count)
+      assert.is_true(long.count > 0)
+      for _, r in ipairs(long.requests) do assert.is_true(r.duration > 5 * 60000) end
+      local rid = all.requests[2].request_id
+      req("PATCH", "/" .. PID .. "/requests/" .. rid, { workingStatus = "pending" }, h)
+      local _, pending = req("GET", base .. "&workingStatus%5Bin%5D=pending", nil, h)
+      assert.equal(1, pending.count)
+      assert.equal(rid, pending.requests[1].request_id)
+      local _, others = req("GET", base .. "&workingStatus%5Bnin%5D=pending", nil, h)
+      assert.equal(all.count - 1, others.count)
+    end)
+
     it("creates a conversation and its lead on the first message; validates", function()
       local h = basic("agent")
       local rid = "support-group-" .. PID .. "-0123456789abcdef0123456789abcdef"

@@ -57,6 +57,54 @@ local function status_filter(q)
   return function(r) return r.status < 1000 and r.status ~= 50 and r.status ~= 150 end
 end
 
+-- The less common list filters of routes/request.js: snapshot fields, working status,
+-- smart assignment, draft and duration (minutes, with duration_op gt|lt).
+local function snapshot_filters(q)
+  local checks = {}
+  local function dept_of(r) return r.department and store.coll("departments"):get(r.department) or {} end
+  local function lead_of(r) return r.lead and store.coll("leads"):get(r.lead) or {} end
+  local function set_of(s) local t = {} for _, x in ipairs(util.split(s)) do t[x] = true end return t end
+  -- each filter gets its own value (closures must not share one variable)
+  local function on(name, make)
+    local value = util.str(q[name])
+    if value then checks[#checks + 1] = make(value) end
+  end
+  on("snap_department_routing", function(v) return function(r) return dept_of(r).routing == v end end)
+  on("snap_department_default", function(v)
+    return function(r) return (dept_of(r).default == true) == (v == "true") end
+  end)
+  on("snap_department_id_bot", function(v) return function(r) return dept_of(r).id_bot == v end end)
+  on("snap_department_id_bot_exists", function(v)
+    return function(r) return (dept_of(r).id_bot ~= nil) == (v == "true") end
+  end)
+  on("snap_lead_lead_id", function(v) return function(r) return lead_of(r).lead_id == v end end)
+  on("snap_lead_email", function(v) return function(r) return lead_of(r).email == v end end)
+  on("smartAssignment", function(v) return function(r) return (r.smartAssignment ~= false) == (v == "true") end end)
+  on("draft", function(v) return function(r) return v ~= "false" or r.draft ~= true end end)
+  on("workingStatus[ne]", function(v) return function(r) return r.workingStatus ~= v end end)
+  on("workingStatus[in]", function(v)
+    local set = set_of(v)
+    return function(r) return set[r.workingStatus or ""] == true end
+  end)
+  on("workingStatus[nin]", function(v)
+    local set = set_of(v)
+    return function(r) return not set[r.workingStatus or ""] end
+  end)
+  on("duration", function(v)
+    local minutes = tonumber(v) or 0
+    local op = util.str(q.duration_op) or "gt"
+    return function(r)
+      local d = (r.duration or 0) / 60000
+      if op == "lt" then return d < minutes end
+      return d > minutes
+    end
+  end)
+  return function(r)
+    for _, fn in ipairs(checks) do if not fn(r) then return false end end
+    return true
+  end
+end
+
 local function filter_list(ctx, only_requester)
   local q = ctx.query
   local ok_status = status_filter(q)
@@ -75,6 +123,7 @@ local function filter_list(ctx, only_requester)
   local location = util.str(q.location)
   local from = parse_date(q.start_date or q.start_date_time, false)
   local to = parse_date(q.end_date or q.end_date_time, true)
+  local extra_ok = snapshot_filters(q)
   local out = {}
   for _, r in ipairs(store.coll("requests"):all()) do
     local keep = r.id_project == ctx.pid and ok_status(r) and (r.preflight == true) == preflight
@@ -116,6 +165,7 @@ local function filter_list(ctx, only_requester)
       local t = iso_ms(r.createdAt)
       keep = (not from or t >= from) and (not to or t <= to)
     end
+    if keep then keep = extra_ok(r) end
     if keep then out[#out + 1] = r end
   end
   return out
