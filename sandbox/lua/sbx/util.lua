@@ -69,6 +69,13 @@ function _M.split(s, sep)
   return out
 end
 
+-- One CSV field as the server writes its exports (';' separated, '"' quoted).
+function _M.csv_escape(v)
+  v = v == nil and "" or tostring(v)
+  if v:find('[;"\n]') then v = '"' .. v:gsub('"', '""') .. '"' end
+  return v
+end
+
 -- express-validator style 422
 function _M.invalid(param, value, location)
   return { value = value, msg = "Invalid value", param = param, location = location or "body" }

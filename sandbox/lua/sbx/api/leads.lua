@@ -7,11 +7,7 @@ local events = require("sbx.events")
 local UPDATABLE = { "fullname", "email", "attributes", "status", "phone", "company", "note", "streetAddress", "city",
   "region", "zipcode", "country", "tags" }
 
-local function csv_escape(v)
-  v = v == nil and "" or tostring(v)
-  if v:find('[;"\n]') then v = '"' .. v:gsub('"', '""') .. '"' end
-  return v
-end
+local csv_escape = util.csv_escape
 
 -- Segments (/:pid/segments) as lead filters: { match = "all"|"any", filters = { {field, operator, value} } }
 -- with dotted fields ("attributes.plan") and the operators below.

@@ -8,11 +8,7 @@ local events = require("sbx.events")
 local FIRST_ONLY = { "departmentid", "sourcePage", "userAgent", "request_status", "subject", "preflight", "location",
   "participants", "priority", "followers" }
 
-local function csv_escape(v)
-  v = v == nil and "" or tostring(v)
-  if v:find('[;"\n]') then v = '"' .. v:gsub('"', '""') .. '"' end
-  return v
-end
+local csv_escape = util.csv_escape
 
 return function(r)
   local member = { types = { "bot", "subscription" } }

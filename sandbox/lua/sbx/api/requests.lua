@@ -187,11 +187,7 @@ local function list_handler(only_requester)
   end
 end
 
-local function csv_escape(v)
-  v = v == nil and "" or tostring(v)
-  if v:find('[;"\n]') then v = '"' .. v:gsub('"', '""') .. '"' end
-  return v
-end
+local csv_escape = util.csv_escape
 
 return function(r)
   local agent = { role = "agent", types = { "bot", "subscription" } }
