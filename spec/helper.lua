@@ -64,4 +64,25 @@ function helper.http_json(method, url, body, headers)
   return status, require("cjson.safe").decode(text), h, text
 end
 
+-- Authorization header for a seeded role ("owner", "admin", "agent"), a "JWT ..." token,
+-- or a ready headers table.
+function helper.auth(who)
+  if type(who) == "table" then return who end
+  if type(who) == "string" and who:match("^JWT ") then return { authorization = who } end
+  local u = helper.sandbox().users[who]
+  if not u then error("no seeded user " .. tostring(who), 2) end
+  return { authorization = "Basic " .. require("mime").b64(u.email .. ":" .. u.password) }
+end
+
+-- A project-scoped call to the sandbox as `who` (nil: no credentials). String bodies are
+-- sent as JSON text; extra headers are merged in.
+function helper.api(who, method, path, body, headers)
+  local st = helper.sandbox()
+  local h = {}
+  for k, v in pairs(who and helper.auth(who) or {}) do h[k] = v end
+  for k, v in pairs(headers or {}) do h[k] = v end
+  if type(body) == "string" then h["content-type"] = h["content-type"] or "application/json" end
+  return helper.http_json(method, st.http_url .. "/" .. st.project_id .. path, body, h)
+end
+
 return helper

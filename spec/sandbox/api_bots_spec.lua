@@ -1,20 +1,10 @@
 -- The sandbox's bots (faq_kb, alias bots) and intents (faq, alias intents), shared/tiledesk-api.md
 -- §2.10 and §2.11.
 local helper = require("spec.helper")
-local mime = require("mime")
 
 local st = helper.sandbox()
-local PID = st.project_id
 
-local function auth(who)
-  if type(who) == "string" and who:match("^JWT ") then return { authorization = who } end
-  local u = st.users[who]
-  return { authorization = "Basic " .. mime.b64(u.email .. ":" .. u.password) }
-end
-
-local function api(who, method, path, body)
-  return helper.http_json(method, st.http_url .. "/" .. PID .. path, body, who and auth(who) or {})
-end
+local api = helper.api
 
 describe("sandbox bots", function()
   before_each(function()

@@ -1,18 +1,9 @@
 -- The sandbox's departments and groups (shared/tiledesk-api.md §2.8, §2.9).
 local helper = require("spec.helper")
-local mime = require("mime")
 
 local st = helper.sandbox()
-local PID = st.project_id
 
-local function auth(who)
-  local u = st.users[who]
-  return { authorization = "Basic " .. mime.b64(u.email .. ":" .. u.password) }
-end
-
-local function api(who, method, path, body)
-  return helper.http_json(method, st.http_url .. "/" .. PID .. path, body, who and auth(who) or {})
-end
+local api = helper.api
 
 local function by_name(list, name)
   for _, d in ipairs(list) do if d.name == name then return d end end

@@ -1,22 +1,11 @@
 -- The sandbox's leads / contacts (shared/tiledesk-api.md §2.7): list envelope and filters,
 -- CRUD, merges, tags, soft and physical deletes, CSV.
 local helper = require("spec.helper")
-local mime = require("mime")
 
 local st = helper.sandbox()
 local PID = st.project_id
 
-local function auth(who)
-  if type(who) == "string" and who:match("^JWT ") then return { authorization = who } end
-  local u = st.users[who]
-  return { authorization = "Basic " .. mime.b64(u.email .. ":" .. u.password) }
-end
-
-local function api(who, method, path, body, headers)
-  local h = who and auth(who) or {}
-  for k, v in pairs(headers or {}) do h[k] = v end
-  return helper.http_json(method, st.http_url .. "/" .. PID .. path, body, h)
-end
+local auth, api = helper.auth, helper.api
 
 describe("sandbox leads", function()
   before_each(function()

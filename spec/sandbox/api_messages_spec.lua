@@ -1,21 +1,12 @@
 -- The sandbox's messages (shared/tiledesk-api.md §2.6): the first message creating the
 -- conversation and its lead, validation, bot and guest senders, multi, CSV, root /messages.
 local helper = require("spec.helper")
-local mime = require("mime")
 
 local st = helper.sandbox()
 local PID = st.project_id
 local _ -- the discarded first result of api()
 
-local function auth(who)
-  if type(who) == "string" and who:match("^JWT ") then return { authorization = who } end
-  local u = st.users[who]
-  return { authorization = "Basic " .. mime.b64(u.email .. ":" .. u.password) }
-end
-
-local function api(who, method, path, body)
-  return helper.http_json(method, st.http_url .. "/" .. PID .. path, body, who and auth(who) or {})
-end
+local auth, api = helper.auth, helper.api
 
 local n = 0
 local function new_rid()

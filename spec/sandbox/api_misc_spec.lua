@@ -1,20 +1,11 @@
 -- The sandbox's smaller areas: canned responses, tags, events, activities, analytics, widget
 -- labels, contact properties and segments (shared/tiledesk-api.md §2.12-§2.18, §3).
 local helper = require("spec.helper")
-local mime = require("mime")
 
 local st = helper.sandbox()
 local PID = st.project_id
 
-local function auth(who)
-  if type(who) == "string" and who:match("^JWT ") then return { authorization = who } end
-  local u = st.users[who]
-  return { authorization = "Basic " .. mime.b64(u.email .. ":" .. u.password) }
-end
-
-local function api(who, method, path, body)
-  return helper.http_json(method, st.http_url .. "/" .. PID .. path, body, who and auth(who) or {})
-end
+local api = helper.api
 
 local function reset()
   assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))

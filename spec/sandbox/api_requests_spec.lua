@@ -1,26 +1,12 @@
 -- The sandbox's conversations area (/:pid/requests) over plain HTTP: listing rules, filters,
 -- pagination, the conversation life cycle and its sub-resources (shared/tiledesk-api.md §2.5, §3).
 local helper = require("spec.helper")
-local mime = require("mime")
 
 local st = helper.sandbox()
 local PID = st.project_id
 local _ -- the discarded first result of api()
 
-local function auth(who)
-  if type(who) == "table" then return who end
-  if type(who) == "string" and who:match("^JWT ") then return { authorization = who } end
-  local u = st.users[who]
-  return { authorization = "Basic " .. mime.b64(u.email .. ":" .. u.password) }
-end
-
--- who: "owner"|"admin"|"agent", a "JWT ..." token, a header table, or nil (no auth)
-local function api(who, method, path, body, headers)
-  local h = who and auth(who) or {}
-  for k, v in pairs(headers or {}) do h[k] = v end
-  if type(body) == "string" then h["content-type"] = h["content-type"] or "application/json" end
-  return helper.http_json(method, st.http_url .. "/" .. PID .. path, body, h)
-end
+local auth, api = helper.auth, helper.api
 
 local function reset()
   assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))

@@ -6,24 +6,8 @@ local st = helper.sandbox()
 local B = st.http_url
 local PID = st.project_id
 
-local function b64(s)
-  local chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-  return ((s:gsub(".", function(x)
-    local r, byte = "", x:byte()
-    for i = 8, 1, -1 do r = r .. (byte % 2 ^ i - byte % 2 ^ (i - 1) > 0 and "1" or "0") end
-    return r
-  end) .. "0000"):gsub("%d%d%d?%d?%d?%d?", function(x)
-    if #x < 6 then return "" end
-    local c = 0
-    for i = 1, 6 do c = c + (x:sub(i, i) == "1" and 2 ^ (6 - i) or 0) end
-    return chars:sub(c + 1, c + 1)
-  end) .. ({ "", "==", "=" })[#s % 3 + 1])
-end
-
-local function basic(role)
-  local u = st.users[role]
-  return { authorization = "Basic " .. b64(u.email .. ":" .. u.password) }
-end
+local b64 = require("mime").b64
+local basic = helper.auth
 
 local function req(method, path, body, headers)
   return helper.http_json(method, B .. path, body, headers)
@@ -383,11 +367,7 @@ describe("sandbox", function()
 end)
 
 describe("sandbox operating hours", function()
-  local function admin()
-    local u = st.users.admin
-    local mime = require("mime")
-    return { authorization = "Basic " .. mime.b64(u.email .. ":" .. u.password) }
-  end
+  local function admin() return helper.auth("admin") end
   local function set_hours(slot)
     local days = {}
     for d = 0, 6 do days[tostring(d)] = { slot } end

@@ -8,15 +8,7 @@ local cjson = require("cjson.safe")
 local st = helper.sandbox()
 local PID = st.project_id
 
-local function auth(who)
-  if type(who) == "string" and who:match("^JWT ") then return { authorization = who } end
-  local u = st.users[who]
-  return { authorization = "Basic " .. mime.b64(u.email .. ":" .. u.password) }
-end
-
-local function api(who, method, path, body)
-  return helper.http_json(method, st.http_url .. "/" .. PID .. path, body, who and auth(who) or {})
-end
+local api = helper.api
 
 local function sink_url(name, query)
   return st.control_url .. "/sink/" .. name .. (query and ("?" .. query) or "")
