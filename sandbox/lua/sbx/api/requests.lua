@@ -417,15 +417,19 @@ return function(r)
     store.coll("requests"):touch(req)
     return ok(req)
   end)
-  r:add("DELETE", "/:pid/requests/:rid/notes/:nid", agent, function(ctx)
-    local req = get(ctx)
-    if not req then return E.not_found() end
-    local keep = util.arr()
-    for _, n in ipairs(req.notes or {}) do if n._id ~= ctx.params.nid then keep[#keep + 1] = n end end
-    req.notes = keep
-    store.coll("requests"):touch(req)
-    return ok(req)
-  end)
+  -- removes the sub-document (note, tag) whose _id is the path parameter
+  local function remove_subdoc(field, param)
+    return function(ctx)
+      local req = get(ctx)
+      if not req then return E.not_found() end
+      local keep = util.arr()
+      for _, x in ipairs(req[field] or {}) do if x._id ~= ctx.params[param] then keep[#keep + 1] = x end end
+      req[field] = keep
+      store.coll("requests"):touch(req)
+      return ok(req)
+    end
+  end
+  r:add("DELETE", "/:pid/requests/:rid/notes/:nid", agent, remove_subdoc("notes", "nid"))
   r:add("PUT", "/:pid/requests/:rid/tag", agent, function(ctx)
     local req = get(ctx)
     if not req then return E.not_found() end
@@ -444,15 +448,7 @@ return function(r)
     out.tags = util.arr(util.shallow(req.tags))
     return 200, out
   end)
-  r:add("DELETE", "/:pid/requests/:rid/tag/:tid", agent, function(ctx)
-    local req = get(ctx)
-    if not req then return E.not_found() end
-    local keep = util.arr()
-    for _, t in ipairs(req.tags or {}) do if t._id ~= ctx.params.tid then keep[#keep + 1] = t end end
-    req.tags = keep
-    store.coll("requests"):touch(req)
-    return ok(req)
-  end)
+  r:add("DELETE", "/:pid/requests/:rid/tag/:tid", agent, remove_subdoc("tags", "tid"))
   r:add("POST", "/:pid/requests/:rid/email/send", agent, function(ctx)
     local req = get(ctx)
     if not req then return E.not_found() end
