@@ -82,11 +82,12 @@ function M.methods:send_info(rid, text, opts)
 end
 
 -- send_hidden(request_id, text, opts): a message the widget does not show to the visitor
--- (attributes.subtype = "private"), e.g. a note for agents inside the transcript.
+-- (attributes.subtype = "info/support", as the server marks its own support-side notices),
+-- e.g. a note for agents inside the transcript.
 function M.methods:send_hidden(rid, text, opts)
   local body = message("messages:send_hidden()", text, opts)
   body.attributes = body.attributes or {}
-  body.attributes.subtype = "private"
+  body.attributes.subtype = "info/support"
   return self:send(rid, body)
 end
 
