@@ -171,8 +171,10 @@ describe("named actions", function()
     c.messages:send_info("r1", "joined")
     assert.same({ text = "joined", attributes = { subtype = "info" } }, fake:last().json)
     fake:queue(200, {})
-    c.messages:send_hidden("r1", "escalated", { attributes = { ticket = 7 } })
+    local attrs = { ticket = 7 }
+    c.messages:send_hidden("r1", "escalated", { attributes = attrs })
     assert.same({ text = "escalated", attributes = { subtype = "info/support", ticket = 7 } }, fake:last().json)
+    assert.same({ ticket = 7 }, attrs)
     c.messages:send_file("r1", { src = "https://x/y.png", type = "image/png", width = 10, height = 20 })
     local j = fake:last().json
     assert.equal("image", j.type)

@@ -28,6 +28,14 @@ local function message(op, text, opts)
   return body
 end
 
+-- a copy of the caller's attributes with the subtype set (the caller's table stays as it was)
+local function with_subtype(attributes, subtype)
+  local out = {}
+  for k, v in pairs(attributes or {}) do out[k] = v end
+  out.subtype = subtype
+  return out
+end
+
 -- send_text(request_id, text, opts): a plain text message from the caller.
 function M.methods:send_text(rid, text, opts)
   if text == nil then error("messages:send_text(): bad argument #2 'text' (string expected, got nil)", 2) end
@@ -76,8 +84,7 @@ end
 -- send_info(request_id, text, opts): an "info" system message (attributes.subtype = "info").
 function M.methods:send_info(rid, text, opts)
   local body = message("messages:send_info()", text, opts)
-  body.attributes = body.attributes or {}
-  body.attributes.subtype = "info"
+  body.attributes = with_subtype(body.attributes, "info")
   return self:send(rid, body)
 end
 
@@ -86,8 +93,7 @@ end
 -- e.g. a note for agents inside the transcript.
 function M.methods:send_hidden(rid, text, opts)
   local body = message("messages:send_hidden()", text, opts)
-  body.attributes = body.attributes or {}
-  body.attributes.subtype = "info/support"
+  body.attributes = with_subtype(body.attributes, "info/support")
   return self:send(rid, body)
 end
 
