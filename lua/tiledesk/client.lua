@@ -33,7 +33,12 @@ local OPTIONS = {
   user_agent = is_str,
   transport = function(v)
     local t = type(v)
-    return (t == "table" or t == "userdata") and type(v.send) == "function" or "a transport object"
+    if t ~= "table" and t ~= "userdata" then return "a transport object (see docs/design.md)" end
+    for _, m in ipairs({ "send", "set_credentials", "set_token", "auth_kind", "can_signin", "now_ms", "sleep_ms",
+      "close" }) do
+      if type(v[m]) ~= "function" then return "a transport object with a '" .. m .. "' method" end
+    end
+    return true
   end,
   on_request = is_fn, on_response = is_fn,
   log = function(v) return v == true or v == false or type(v) == "function" or "a function or true" end,

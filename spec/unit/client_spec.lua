@@ -54,6 +54,8 @@ describe("tiledesk.new", function()
     assert.has_error(function() tiledesk.new{ email = "a@b.c" } end) -- password missing
     assert.has_error(function() tiledesk.new{ auth = "basic" } end)
     assert.has_error(function() tiledesk.new("x") end)
+    assert.has_error(function() tiledesk.new{ transport = { send = print } } end,
+      "tiledesk.new(): option 'transport' must be a transport object with a 'set_credentials' method (got table)")
   end)
 
   it("checks every documented option's type", function()
