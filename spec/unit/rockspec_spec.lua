@@ -14,6 +14,19 @@ describe("rockspec", function()
     assert.same({ library = "curl" }, spec_env.external_dependencies.CURL)
   end)
 
+  it("builds tiledesk.core from exactly the C files in ext/, linked to curl", function()
+    local p = io.popen("cd '" .. helper.root .. "' && ls ext/*.c | LC_ALL=C sort")
+    local files = {}
+    for line in p:lines() do files[#files + 1] = line end
+    p:close()
+    local core = spec_env.build.modules["tiledesk.core"]
+    local listed = {}
+    for i, f in ipairs(core.sources) do listed[i] = f end
+    table.sort(listed)
+    assert.same(files, listed)
+    assert.same({ "curl" }, core.libraries)
+  end)
+
   it("lists exactly the Lua modules under lua/tiledesk", function()
     local tool = dofile(helper.root .. "tools/rockspec_modules.lua")
     local expected = {}
