@@ -8,6 +8,7 @@ local E = require("tiledesk.error")
 local _M = {}
 
 local MAX_PAGES = 100000
+local MAX_LIMIT = 100 -- no iterator asks for more than 100 items a page
 
 local Pager = {}
 Pager.__index = Pager
@@ -30,9 +31,11 @@ function _M.pages(fetch, how, query, op)
   end
   local size = how.size or 40
   if not how.fixed and not how.all then
-    local want = tonumber(q.limit) or size
-    if how.max and want > how.max then want = how.max end
-    if want < 1 then want = 1 end
+    -- limit 0 means "no limit" to the server (everything in one answer): never send it
+    local want = tonumber(q.limit)
+    if not want or want < 1 then want = size end
+    local cap = how.max or MAX_LIMIT
+    if want > cap then want = cap end
     size = math.floor(want)
     q.limit = size
   end
@@ -102,7 +105,8 @@ function Pager:next()
     n = #keep
   end
   self.seen = self.seen + n
-  if self.how.all or short or (count and (number + 1) * per_page >= count)
+  -- count is 0 when the caller asked for no_count=true: only a positive count can end the list
+  if self.how.all or short or (count and count > 0 and (number + 1) * per_page >= count)
     or (self.max_items and self.seen >= self.max_items) then
     self.done = true
   end

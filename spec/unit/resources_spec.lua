@@ -101,8 +101,16 @@ describe("generated methods", function()
         for k, v in pairs(fields) do assert.equal(v, q[k]) end
         for k, v in pairs(r.with or {}) do assert.equal(tostring(v), q[k]) end
         assert.is_nil(sent.body)
+      elseif next(fields) ~= nil then
+        -- a write with fields: they and the extra table make the body, nothing goes in the query
+        local want = { q1 = "y" }
+        for k, v in pairs(fields) do want[k] = v end
+        for k, v in pairs(r.with or {}) do want[k] = v end
+        assert.same(want, sent.json)
+        assert.is_nil(sent.url:find("?", 1, true))
       else
-        for k, v in pairs(fields) do assert.equal(v, sent.json[k]) end
+        assert.equal("y", q.q1)
+        assert.is_nil(sent.body)
       end
     end)
   end
@@ -277,6 +285,46 @@ describe("pagination", function()
     for _ in c.messages:each("r1") do n = n + 1 end
     assert.equal(2, n)
     assert.is_nil(decode_query(fake:last().url).page)
+  end)
+
+  it("keeps going when the server sends no count (no_count=true answers count 0)", function()
+    local c, fake = new()
+    fake:queue(200, env(2, 0, 0, 2))
+    fake:queue(200, env(2, 2, 0, 2))
+    fake:queue(200, env(1, 4, 0, 2))
+    local n = 0
+    for _ in c.requests:each{ limit = 2, no_count = true } do n = n + 1 end
+    assert.equal(5, n)
+    assert.equal(3, #fake.requests)
+  end)
+
+  it("never sends limit 0 (the server's 'everything') nor above 100, whatever the route", function()
+    local c, fake = new()
+    fake:queue(200, env(0, 0, 0, 100))
+    for _ in c.requests:each{ limit = 0 } do end
+    assert.equal("100", decode_query(fake:last().url).limit)
+    for _, res in ipairs({ "leads", "segments" }) do
+      fake:queue(200, { perPage = 100, count = 0, [res] = {} })
+      for _ in c[res]:each{ limit = 1000 } do end
+      assert.equal("100", decode_query(fake:last().url).limit, res)
+    end
+    for _, res in ipairs({ "properties", "roles" }) do
+      fake:queue(200, {})
+      for _ in c[res]:each{ limit = 5000 } do end
+      assert.equal("100", decode_query(fake:last().url).limit, res)
+    end
+    fake:queue(200, {})
+    for _ in c.faqs:each("bot1", { limit = -3 }) do end
+    assert.equal("100", decode_query(fake:last().url).limit)
+  end)
+
+  it("list() sends one page as asked, without max_items", function()
+    local c, fake = new()
+    fake:queue(200, env(3, 0, 3, 40))
+    assert(c.requests:list{ status = "all", max_items = 2 })
+    local q = decode_query(fake:last().url)
+    assert.is_nil(q.max_items)
+    assert.equal("all", q.status)
   end)
 
   it("raises out of the for loop with the err table when a page fails", function()

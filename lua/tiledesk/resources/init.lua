@@ -3,7 +3,8 @@
 --
 -- A generated method takes, in order: one argument per {} of the path (params), one per
 -- entry of `fields` (sent in the body, or in the query for GET/DELETE), then one optional
--- table: the body for `body = "object"|"required"|"array"`, else the query.
+-- table: the body for `body = "object"|"required"|"array"` and for writes that have fields
+-- (merged with them), else the query.
 local url = require("tiledesk.url")
 local json = require("tiledesk.json")
 local pager = require("tiledesk.pager")
@@ -90,9 +91,9 @@ local function build(route, client, level, ...)
     for k, v in pairs(route.with or {}) do q[k] = v end
     if with_query or next(q) ~= nil then spec.query = q end
     if not with_query and next(fields) ~= nil then
-      -- a write whose fields go in the body
+      -- a write whose fields go in the body: the extra table joins them there
       spec.query = nil
-      spec.body = fields
+      spec.body = q
     end
   end
   return spec
@@ -104,6 +105,8 @@ local function make_method(route)
       error(route.op .. ": call it with a colon (client." .. route.res .. ":" .. route.name .. "(...))", 2)
     end
     local spec = build(route, self.client, 3, ...)
+    -- max_items belongs to :each()/:pages(); one page is what the server sends
+    if route.page and spec.query then spec.query.max_items = nil end
     return self.client:call(route.op, spec)
   end
 end
