@@ -1,11 +1,12 @@
 -- Prints docs/coverage.md from the route table (lua/tiledesk/routes.lua).
--- ./dev coverage rewrites the file; spec/unit/coverage_spec.lua fails when the two differ.
+-- ./dev coverage rewrites the file; spec/unit/resources_spec.lua fails when the two differ.
 local routes = require("tiledesk.routes")
 
 local out = {}
 local function w(s) out[#out + 1] = s end
 
 local function signature(r)
+  if r.call then return r.call end
   local args = {}
   for _, p in ipairs(r.params or {}) do args[#args + 1] = p end
   for _, f in ipairs(r.fields or {}) do args[#args + 1] = f end
@@ -28,7 +29,7 @@ end
 
 w("# API coverage")
 w("")
-w("Generated from `lua/tiledesk/routes.lua` by `./dev coverage`; `spec/unit/coverage_spec.lua` fails when this")
+w("Generated from `lua/tiledesk/routes.lua` by `./dev coverage`; `spec/unit/resources_spec.lua` fails when this")
 w("file and the route table differ. Every endpoint of the reference (shared/tiledesk-api.md §2) is either")
 w("reached by a Lua call below or listed under \"Left out\" with the reason. Any endpoint at all can still")
 w("be called with `client:request{ method = ..., path = ... }`.")

@@ -16,13 +16,18 @@ M.REPORTS = REPORTS
 
 M.routes = {
   { "waiting_time", "GET", "/analytics/requests/waiting", doc = "Average waiting time in ms ({last=seconds})" },
-  { "tags", "GET", "/analytics/tags/{}", params = { "type" }, doc = "Tag usage of a type" },
+  { "tags", "GET", "/analytics/tags/{}", params = { "type" }, doc = "Tag usage of a type (requests or leads)" },
 }
+-- every report is a route of its own in the table (coverage), reached through report(name, q)
+for _, name in ipairs(REPORTS) do
+  M.routes[#M.routes + 1] = { "report " .. name, "GET", "/analytics/" .. name, skip = true,
+    call = 'client.analytics:report("' .. name .. '", query?)', doc = "Aggregation (lastdays, department_id, ...)" }
+end
 
 local known = {}
 for _, r in ipairs(REPORTS) do known[r] = true end
 
-M.methods = {}
+M.methods = { REPORTS = REPORTS }
 -- report(name, q): any aggregation of REPORTS, e.g. report("requests/aggregate/day", {lastdays=7})
 function M.methods:report(name, q)
   if type(name) ~= "string" or not known[name] then

@@ -15,5 +15,7 @@ M.routes = {
   { "export", "GET", "/faq_kb/exportjson/{}", params = { "bot_id" }, doc = "Export as JSON" },
   { "ask", "POST", "/faq_kb/askbot", fields = { "id_faq_kb", "question" }, doc = "Ask a question, get scored hits" },
   { "train", "POST", "/faq_kb/train", fields = { "id_faq_kb" }, body = "object", doc = "Train" },
+  { "training", "POST", "/faq_kb/{}/training", params = { "bot_id" }, body = "object",
+    doc = "Train one bot (its intents engine)" },
 }
 return M

@@ -12,9 +12,10 @@ M.routes = {
   { "is_open", "GET", "/projects/{}/isopen", params = { "project_id" }, default_project = true, scope = "global",
     auth = "none", doc = "Operating-hours check" },
   { "available_agents", "GET", "/projects/{}/users/availables", params = { "project_id" }, default_project = true,
-    scope = "global", auth = "none", doc = "Agents available now" },
+    scope = "global", auth = "none", page = { all = true }, doc = "Agents available now" },
   { "ban", "POST", "/projects/{}/ban", params = { "project_id" }, default_project = true, scope = "global",
     body = "required", doc = "Ban a visitor ({id=, ip=})" },
-  { "unban", "DELETE", "/projects/{}/ban/{}", params = { "project_id", "ban_id" }, scope = "global", doc = "Lift a ban" },
+  { "unban", "DELETE", "/projects/{}/ban/{}", params = { "project_id", "ban_id" }, default_project = true,
+    scope = "global", doc = "Lift a ban" },
 }
 return M

@@ -40,8 +40,8 @@ M.routes = {
   { "add_note", "POST", "/requests/{}/notes", params = { "request_id" }, fields = { "text" },
     doc = "Add an internal note" },
   { "remove_note", "DELETE", "/requests/{}/notes/{}", params = { "request_id", "note_id" }, doc = "Remove a note" },
-  { "set_tags", "PUT", "/requests/{}/tag", params = { "request_id" }, body = "array",
-    doc = "Add tags ({tag=, color=} or plain strings; de-duplicated by the server)" },
+  { "add_tags", "PUT", "/requests/{}/tag", params = { "request_id" }, body = "array",
+    doc = "Add tags (plain strings or {tag=, color=}; the server de-duplicates by tag)" },
   { "remove_tag", "DELETE", "/requests/{}/tag/{}", params = { "request_id", "tag_id" },
     doc = "Remove a tag by its sub-document _id" },
   { "send_transcript", "POST", "/requests/{}/email/send", params = { "request_id" }, fields = { "text" },
@@ -61,7 +61,8 @@ M.routes = {
 
 M.methods = {}
 
--- add_tags(id, {"vip", {tag="x", color="#f00"}}): strings become {tag=s}
+-- add_tags(id, {"vip", {tag="x", color="#f00"}}): strings become {tag=s} (the server drops
+-- anything that is not a {tag=} object without a word)
 function M.methods:add_tags(id, tags)
   if type(tags) ~= "table" then error("requests:add_tags(): bad argument #2 'tags' (table expected, got " .. type(tags) .. ")", 2) end
   local list = {}
@@ -71,7 +72,7 @@ function M.methods:add_tags(id, tags)
     else error("requests:add_tags(): tag #" .. i .. " must be a string or {tag=, color=}", 2) end
   end
   if #list == 0 then error("requests:add_tags(): no tags given", 2) end
-  return self:set_tags(id, list)
+  return require("tiledesk.resources").invoke(self, "add_tags", id, list)
 end
 
 -- start{ text = "...", ... }: a new conversation with its first message; returns the conversation.

@@ -19,6 +19,13 @@ M.routes = {
   { "restore", "PUT", "/project_users/{}/restore", params = { "project_user_id" }, doc = "Restore a trashed teammate" },
   { "create_guest", "POST", "/project_users", body = "object", doc = "A guest membership for a visitor" },
   { "invitations", "GET", "/pendinginvitations", page = { all = true }, doc = "Pending invitations" },
+  { "get_invitation", "GET", "/pendinginvitations/{}", params = { "invitation_id" }, doc = "One pending invitation" },
+  { "update_invitation", "PUT", "/pendinginvitations/{}", params = { "invitation_id" }, body = "required",
+    doc = "Change a pending invitation (role)" },
+  { "cancel_invitation", "DELETE", "/pendinginvitations/{}", params = { "invitation_id" },
+    doc = "Withdraw a pending invitation" },
+  { "resend_invitation", "GET", "/pendinginvitations/resendinvite/{}", params = { "invitation_id" },
+    doc = "Send the invitation email again" },
 }
 M.methods = {}
 -- set_availability(available [, project_user_id]): own availability, or a teammate's (admin)

@@ -151,6 +151,13 @@ return function(r)
       table.sort(hits, function(a, c) return a.score > c.score end)
       return 200, { hits = hits }
     end)
+    r:add("POST", P .. "/:id/training", admin, function(ctx)
+      local b = find(ctx)
+      if not b then return E.not_found() end
+      b.trained = true
+      bots:touch(b)
+      return 200, { train = true, id_faq_kb = b._id, intentsEngine = b.intentsEngine or "standard" }
+    end)
     r:add("POST", P .. "/train", admin, function(ctx)
       local b = bots:get((ctx.body or {}).id_faq_kb or "")
       if not b or b.id_project ~= ctx.pid then return E.not_found() end

@@ -475,10 +475,27 @@ return function(r)
   end)
 
   -- quotas
+  local usage = store.coll("quote_usage")
+  local function tokens_used(pid)
+    local u = usage:find_one(function(x) return x.id_project == pid end)
+    return u and u.tokens or 0
+  end
   r:add("POST", "/:pid/quotes", agent, function(ctx)
     local n = #store.coll("requests"):find(function(x) return x.id_project == ctx.pid end)
     return 200, { success = true, quotes = { requests = { quote = n }, messages = { quote = 0 }, email = { quote = 0 },
-      tokens = { quote = 0 } }, slot = { startDate = store.iso(store.now_ms() - 30 * 86400000), endDate = store.now() } }
+      tokens = { quote = tokens_used(ctx.pid) } },
+      slot = { startDate = store.iso(store.now_ms() - 30 * 86400000), endDate = store.now() } }
+  end)
+  -- the server counts AI tokens here whatever the type in the path (QuoteManager.incrementTokenCount)
+  r:add("POST", "/:pid/quotes/incr/:type", agent, function(ctx)
+    local b = ctx.body or {}
+    local n = tonumber(b.tokens)
+    if not n or n < 0 then return 422, { errors = util.arr{ util.invalid("tokens", b.tokens) } } end
+    local u = usage:find_one(function(x) return x.id_project == ctx.pid end)
+      or usage:insert{ id_project = ctx.pid, tokens = 0 }
+    u.tokens = u.tokens + math.floor(n)
+    local key = "quotes:tokens:" .. ctx.pid .. ":" .. store.iso():sub(1, 7)
+    return 200, { message = "value incremented for key " .. key, key = key, currentQuote = u.tokens }
   end)
   r:add("GET", "/:pid/quotes/:type", agent, function(ctx)
     local known = { requests = true, messages = true, email = true, tokens = true, voice_duration = true }

@@ -163,7 +163,43 @@ return function(r)
     pus:update(pu._id, { trashed = false, status = "active" })
     return 200, view.pu(pu)
   end)
+  local invs = store.coll("pendinginvitations")
   r:add("GET", "/:pid/pendinginvitations", { role = "agent" }, function(ctx)
-    return 200, store.coll("pendinginvitations"):find(function(i) return i.id_project == ctx.pid end)
+    return 200, invs:find(function(i) return i.id_project == ctx.pid end)
+  end)
+  local function find_inv(ctx)
+    local inv = invs:get(ctx.params.id)
+    if not inv or inv.id_project ~= ctx.pid then return nil end
+    return inv
+  end
+  r:add("GET", "/:pid/pendinginvitations/:id", { role = "agent" }, function(ctx)
+    local inv = find_inv(ctx)
+    if not inv then return E.not_found() end
+    return 200, inv
+  end)
+  -- the server mails the invitee again and answers with the invitation under this odd key
+  r:add("GET", "/:pid/pendinginvitations/resendinvite/:id", { role = "agent" }, function(ctx)
+    local inv = find_inv(ctx)
+    if not inv then return E.not_found() end
+    inv.resent = (inv.resent or 0) + 1
+    return 200, { ["Resend invitation email to"] = inv }
+  end)
+  r:add("PUT", "/:pid/pendinginvitations/:id", { role = "agent" }, function(ctx)
+    local inv = find_inv(ctx)
+    if not inv then return E.not_found() end
+    local b = ctx.body or {}
+    if b.role ~= nil and (type(b.role) ~= "string" or not ROLES[b.role] or b.role == "owner") then
+      return 422, { errors = util.arr{ util.invalid("role", b.role) } }
+    end
+    if b.email ~= nil and (type(b.email) ~= "string" or not b.email:find("@")) then
+      return 422, { errors = util.arr{ util.invalid("email", b.email) } }
+    end
+    return 200, invs:update(inv._id, { role = b.role, email = b.email and b.email:lower() })
+  end)
+  r:add("DELETE", "/:pid/pendinginvitations/:id", { role = "agent" }, function(ctx)
+    local inv = find_inv(ctx)
+    -- a raw remove result, as the server answers
+    if inv then invs:remove(inv._id) end
+    return 200, { n = inv and 1 or 0, ok = 1, deletedCount = inv and 1 or 0 }
   end)
 end
