@@ -3,7 +3,11 @@
 package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/?.lua;" .. package.path
 local common = require("common")
 
-local opts = common.args(arg, { apply = true, log = true })
+local opts = common.args(arg, { flags = { apply = true }, options = { days = true }, usage = [[
+usage: close_idle.lua [connection] [--days N] [--apply]
+Lists the open conversations (status 100, 200, 300) whose last update is more than N days
+old (default 7) and, with --apply, closes them one by one, reporting each failure.
+Without --apply nothing is changed (a dry run).]] })
 local days = tonumber(opts.days or "7")
 if not days or days < 0 then common.die("--days must be a number of days") end
 local ok, client = pcall(common.client, opts)

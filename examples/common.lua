@@ -4,20 +4,44 @@ local tiledesk = require("tiledesk")
 
 local M = {}
 
--- Parses --name value and --flag; returns opts, positional.
-function M.args(argv, flags)
+-- The options every example takes to reach Tiledesk (or the sandbox).
+local CONNECTION = { "state", "role", "base_url", "project", "email", "password", "token" }
+M.CONNECTION_HELP = [[
+Connection (one of):
+  --state FILE          a sandbox state file (.sandbox/state.json), with --role owner|admin|agent (admin)
+  --base-url URL --project ID --email E --password P | --token T
+                        a real project; the TILEDESK_BASE_URL, TILEDESK_PROJECT_ID,
+                        TILEDESK_EMAIL, TILEDESK_PASSWORD and TILEDESK_TOKEN variables work too
+  --log                 one line per HTTP call on stderr]]
+
+-- Parses the command line. spec = { usage = text, flags = { name = true }, options = { name = true } }
+-- (names with _ for -). --help prints the usage and exits; an unknown option or a missing
+-- value prints the usage to stderr and exits 2. Returns opts, positional.
+function M.args(argv, spec)
+  local known = { log = "flag", help = "flag" }
+  for _, n in ipairs(CONNECTION) do known[n] = "value" end
+  for n in pairs(spec.flags or {}) do known[n] = "flag" end
+  for n in pairs(spec.options or {}) do known[n] = "value" end
+  local function usage(to, code, why)
+    if why then to:write((arg and arg[0] or "example"), ": ", why, "\n") end
+    to:write(spec.usage, "\n", M.CONNECTION_HELP, "\n")
+    os.exit(code)
+  end
   local opts, pos = {}, {}
   local i = 1
   while i <= #argv do
     local a = argv[i]
+    if a == "-h" then a = "--help" end
     local name = a:match("^%-%-([%w%-_]+)$")
     if name then
       name = name:gsub("%-", "_")
-      if flags and flags[name] then
+      local kind = known[name]
+      if not kind then usage(io.stderr, 2, "unknown option " .. a) end
+      if kind == "flag" then
         opts[name] = true
       else
         i = i + 1
-        if argv[i] == nil then error("missing value for --" .. name, 0) end
+        if argv[i] == nil then usage(io.stderr, 2, "missing value for " .. a) end
         opts[name] = argv[i]
       end
     else
@@ -25,6 +49,7 @@ function M.args(argv, flags)
     end
     i = i + 1
   end
+  if opts.help then usage(io.stdout, 0) end
   return opts, pos
 end
 

@@ -7,9 +7,29 @@ package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/?.lua;" .. package.pat
 local common = require("common")
 local tiledesk = require("tiledesk")
 
-local opts = common.args(arg, { messages = true, log = true })
+local opts = common.args(arg, { flags = { messages = true }, options = { from = true, to = true, format = true,
+  out = true, timezone = true }, usage = [[
+usage: export_conversations.lua [connection] [--from DD/MM/YYYY] [--to DD/MM/YYYY]
+                                [--timezone ZONE] [--format jsonl|csv] [--out FILE] [--messages]
+Exports the conversations created in the date range (both days included, closed ones too),
+oldest first, one per line (JSON Lines) or one per row (CSV), with a progress line on stderr.
+  --timezone ZONE   how the server reads the dates: an IANA name (default UTC; the server's
+                    own default is Europe/Rome)
+  --messages        add each conversation's transcript (one more call per conversation)]] })
 local format = opts.format or "jsonl"
 if format ~= "jsonl" and format ~= "csv" then common.die("--format must be jsonl or csv") end
+-- a date the server would not read would silently widen the export: refuse it here
+local function check_date(name)
+  local v = opts[name]
+  if v == nil then return end
+  local d, m = v:match("^(%d%d?)/(%d%d?)/%d%d%d%d$")
+  d, m = tonumber(d), tonumber(m)
+  if not d or m < 1 or m > 12 or d < 1 or d > 31 then
+    common.die("--" .. name .. " must be a date as DD/MM/YYYY (got " .. v .. ")")
+  end
+end
+check_date("from")
+check_date("to")
 local ok, client = pcall(common.client, opts)
 if not ok then common.die(client) end
 
@@ -26,7 +46,8 @@ local function csv(v)
   return v
 end
 
-local query = { status = "all", start_date = opts.from, end_date = opts.to, sort = "createdAt", direction = 1 }
+local query = { status = "all", start_date = opts.from, end_date = opts.to, timezone = opts.timezone or "UTC",
+  sort = "createdAt", direction = 1 }
 if format == "csv" then
   out:write("request_id,created_at,status,department,lead,email,first_text,messages\n")
 end
