@@ -31,6 +31,7 @@ typedef struct td_req {
   td_buf head;        /* header lines of the last response ("HTTP/..." resets it) */
   curl_off_t max_body;
   int too_large;
+  int head_done;      /* the empty line that ends the header block of the last response came */
 } td_req;
 
 typedef struct td_client {
@@ -86,6 +87,18 @@ static int td_is_token(const char *s, size_t n) {
   return 1;
 }
 
+/* ASCII case-insensitive comparison of n bytes (header names). */
+static int td_strncaseeq(const char *a, const char *b, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+    if (x >= 'A' && x <= 'Z') x = (unsigned char)(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = (unsigned char)(y - 'A' + 'a');
+    if (x != y) return 0;
+  }
+  return 1;
+}
+
 static td_client *td_check(lua_State *L, int idx) {
   td_client *c = (td_client *)luaL_checkudata(L, idx, TD_CLIENT_MT);
   if (c->closed) luaL_error(L, "tiledesk.Client is closed");
@@ -107,7 +120,8 @@ static void td_check_keys(lua_State *L, int idx, const char *const *names, const
   }
 }
 
-/* Optional string field; NULL when absent. Raises on a wrong type. */
+/* Optional string field; NULL when absent. Raises on a wrong type. The value stays pushed on
+   the stack, which keeps the string alive whatever happens to the table. */
 static const char *td_opt_string(lua_State *L, int idx, const char *field, size_t *len, const char *what) {
   const char *s = NULL;
   lua_getfield(L, idx, field);
@@ -116,7 +130,6 @@ static const char *td_opt_string(lua_State *L, int idx, const char *field, size_
       luaL_error(L, "%s: option '%s' must be a string (got %s)", what, field, luaL_typename(L, -1));
     s = lua_tolstring(L, -1, len);
   }
-  lua_pop(L, 1); /* the string stays alive: the caller's table holds it */
   return s;
 }
 
@@ -167,6 +180,9 @@ static size_t td_on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
     /* a new response starts (after 100 Continue or a proxy CONNECT): keep only the last */
     td_buf_reset(&r->head, 0);
     r->body.len = 0;
+    r->head_done = 0;
+  } else if ((n == 2 && ptr[0] == '\r' && ptr[1] == '\n') || (n == 1 && ptr[0] == '\n')) {
+    r->head_done = 1;
   }
   if (td_buf_add(&r->head, ptr, n) != 0) return 0;
   return n;
@@ -223,20 +239,6 @@ static int td_add_json_string(td_buf *b, const char *s) {
     if (rc) return -1;
   }
   return td_buf_addc(b, '"');
-}
-
-/* Appends one header line built in scratch; returns 0 or -1 (out of memory). */
-static int td_append_header(td_client *c, const char *name, size_t nl, const char *value, size_t vl) {
-  struct curl_slist *s;
-  td_buf_reset(&c->scratch, 1);
-  if (td_buf_add(&c->scratch, name, nl) || td_buf_adds(&c->scratch, ": ") ||
-      td_buf_add(&c->scratch, value, vl))
-    return -1;
-  s = curl_slist_append(c->slist, c->scratch.data);
-  td_buf_reset(&c->scratch, 1);
-  if (s == NULL) return -1;
-  c->slist = s;
-  return 0;
 }
 
 static int td_append_auth(td_client *c) {
@@ -349,29 +351,31 @@ static void td_push_headers(lua_State *L, const td_buf *head) {
     const char *line_end = eol ? eol : end;
     const char *colon, *v, *ve;
     size_t i, nl;
-    char name[128];
     if (line_end > p && line_end[-1] == '\r') line_end--;
     if (first) { /* status line */
       first = 0;
       p = eol ? eol + 1 : end;
       continue;
     }
-    if (line_end <= p) { /* empty line: the end of the header block */
+    /* an empty line ends the block; a line folded onto the previous one (obsolete) is skipped */
+    if (line_end <= p || *p == ' ' || *p == '\t') {
       p = eol ? eol + 1 : end;
       continue;
     }
     colon = (const char *)memchr(p, ':', (size_t)(line_end - p));
-    if (colon && colon > p && (size_t)(colon - p) < sizeof name) {
+    if (colon && colon > p) {
+      luaL_Buffer b;
       nl = (size_t)(colon - p);
+      luaL_buffinit(L, &b);
       for (i = 0; i < nl; i++) {
         char ch = p[i];
-        name[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+        luaL_addchar(&b, (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch);
       }
+      luaL_pushresult(&b);
       v = colon + 1;
       while (v < line_end && (*v == ' ' || *v == '\t')) v++;
       ve = line_end;
       while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
-      lua_pushlstring(L, name, nl);
       lua_pushvalue(L, -1);
       lua_rawget(L, -3);
       if (lua_isnil(L, -1)) {
@@ -404,49 +408,108 @@ static void td_release_request(td_client *c) {
   td_buf_reset(&c->scratch, 1);
 }
 
+/* Headers the transport manages itself: a caller's copy would break the framing. */
+static int td_managed_header(const char *n, size_t nl) {
+  static const char *const managed[] = {"content-length", "transfer-encoding", "expect", "connection", NULL};
+  int i;
+  for (i = 0; managed[i]; i++)
+    if (strlen(managed[i]) == nl && td_strncaseeq(n, managed[i], nl)) return 1;
+  return 0;
+}
+
+/*
+ * Builds the results of a perform, inside lua_pcall (it allocates, so it may raise or run
+ * finalizers): status, headers, body or nil, msg, err.
+ * Arguments: the client (light userdata), the CURLcode, the method and the URL strings.
+ */
+static int td_finish(lua_State *L) {
+  td_client *c = (td_client *)lua_touserdata(L, 1);
+  CURLcode rc = (CURLcode)lua_tointeger(L, 2);
+  const char *method = lua_tostring(L, 3), *url = lua_tostring(L, 4);
+  lua_settop(L, 4);
+  if (rc == CURLE_OK && !c->req.head_done) {
+    return td_push_failure(L, method, url, "transport", (int)CURLE_PARTIAL_FILE,
+                           "the connection closed before the end of the response headers");
+  }
+  if (rc != CURLE_OK) {
+    const char *kind = td_kind_of(rc, c->req.too_large);
+    char detail[CURL_ERROR_SIZE + 64];
+    if (strcmp(kind, "too_large") == 0)
+      snprintf(detail, sizeof detail, "response larger than max_body_size %ld bytes, curl %d", (long)c->max_body,
+               (int)rc);
+    else
+      snprintf(detail, sizeof detail, "%s, curl %d", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc), (int)rc);
+    return td_push_failure(L, method, url, kind, (int)rc, detail);
+  }
+  {
+    long status = 0;
+    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+    lua_pushinteger(L, (lua_Integer)status);
+    td_push_headers(L, &c->req.head);
+    lua_pushlstring(L, c->req.body.data ? c->req.body.data : "", c->req.body.len);
+  }
+  return 3;
+}
+
+/* Stack slots of perform, fixed so that every string stays anchored while C uses it. */
+enum { TD_S_METHOD = 3, TD_S_URL, TD_S_BODY, TD_S_LINES, TD_S_FINISH, TD_S_TOP = TD_S_FINISH };
+
 static int td_perform(lua_State *L) {
   td_client *c = td_check(L, 1);
   const char *what = "tiledesk.Client:perform()";
   const char *method, *url, *body = NULL;
   size_t mlen, ulen, blen = 0;
   long timeout_ms, connect_ms;
-  int send_mode, rc_ok;
+  int send_mode, rc_ok, nlines, i;
   CURLcode rc;
   CURL *e;
 
   if (c->busy) return luaL_error(L, "tiledesk.Client is busy (perform called from inside perform)");
+  lua_settop(L, 2);
   luaL_checktype(L, 2, LUA_TTABLE);
-  td_check_keys(L, 2, td_perform_keys, what);
+  luaL_checkstack(L, 16, what);
 
-  /* 1. validate everything before libcurl or malloc is touched */
-  method = td_opt_string(L, 2, "method", &mlen, what);
-  if (!method) {
-    method = "GET";
-    mlen = 3;
+  /*
+   * 1. validate and anchor: every value C will use is copied onto the stack (slots above), so a
+   * finalizer that changes the request table cannot pull a string from under us. This phase may
+   * raise or run finalizers; it changes nothing in the client.
+   */
+  td_check_keys(L, 2, td_perform_keys, what);
+  lua_getfield(L, 2, "method"); /* TD_S_METHOD */
+  if (lua_isnil(L, TD_S_METHOD)) {
+    lua_pop(L, 1);
+    lua_pushliteral(L, "GET");
+  } else if (lua_type(L, TD_S_METHOD) != LUA_TSTRING) {
+    return luaL_error(L, "%s: option 'method' must be a string", what);
   }
+  method = lua_tolstring(L, TD_S_METHOD, &mlen);
   if (!td_is_token(method, mlen)) return luaL_error(L, "%s: invalid method", what);
-  url = td_opt_string(L, 2, "url", &ulen, what);
-  if (!url) return luaL_error(L, "%s: option 'url' is required", what);
-  {
-    size_t i;
-    for (i = 0; i < ulen; i++) {
-      unsigned char ch = (unsigned char)url[i];
-      if (ch <= 32 || ch == 127) return luaL_error(L, "%s: url contains a control character or space", what);
-    }
+  lua_getfield(L, 2, "url"); /* TD_S_URL */
+  if (lua_type(L, TD_S_URL) != LUA_TSTRING) return luaL_error(L, "%s: option 'url' is required (a string)", what);
+  url = lua_tolstring(L, TD_S_URL, &ulen);
+  for (i = 0; (size_t)i < ulen; i++) {
+    unsigned char ch = (unsigned char)url[i];
+    if (ch <= 32 || ch == 127) return luaL_error(L, "%s: url contains a control character or space", what);
   }
-  body = td_opt_string(L, 2, "body", &blen, what);
+  lua_getfield(L, 2, "body"); /* TD_S_BODY */
+  if (!lua_isnil(L, TD_S_BODY)) {
+    if (lua_type(L, TD_S_BODY) != LUA_TSTRING) return luaL_error(L, "%s: option 'body' must be a string", what);
+    body = lua_tolstring(L, TD_S_BODY, &blen);
+  }
   timeout_ms = td_opt_ms(L, 2, "timeout_ms", c->timeout_ms, what);
   connect_ms = td_opt_ms(L, 2, "connect_timeout_ms", c->connect_timeout_ms, what);
   lua_getfield(L, 2, "auth");
   send_mode = lua_isnil(L, -1) ? TD_SEND_CREDENTIALS : luaL_checkoption(L, -1, NULL, td_send_modes);
   lua_pop(L, 1);
-  if (send_mode == TD_SEND_SIGNIN && !(c->email && c->password))
-    return luaL_error(L, "%s: auth='signin' needs email and password credentials", what);
-  lua_getfield(L, 2, "headers"); /* stays at index 3 */
-  if (!lua_isnil(L, 3)) {
-    luaL_checktype(L, 3, LUA_TTABLE);
+  /* header lines "Name: value", composed now (string conversion of numbers allocates) */
+  lua_newtable(L); /* TD_S_LINES */
+  nlines = 0;
+  lua_getfield(L, 2, "headers");
+  if (!lua_isnil(L, -1)) {
+    int h = lua_gettop(L);
+    luaL_checktype(L, h, LUA_TTABLE);
     lua_pushnil(L);
-    while (lua_next(L, 3) != 0) {
+    while (lua_next(L, h) != 0) {
       size_t nl, vl;
       const char *n, *v;
       if (lua_type(L, -2) != LUA_TSTRING) return luaL_error(L, "%s: header names must be strings", what);
@@ -454,36 +517,47 @@ static int td_perform(lua_State *L) {
         return luaL_error(L, "%s: header values must be strings", what);
       n = lua_tolstring(L, -2, &nl);
       if (!td_is_token(n, nl)) return luaL_error(L, "%s: invalid header name", what);
+      if (td_managed_header(n, nl)) return luaL_error(L, "%s: header '%s' is set by the transport", what, n);
       lua_pushvalue(L, -1);
       v = lua_tolstring(L, -1, &vl);
       if (td_has_ctl(v, vl)) return luaL_error(L, "%s: header '%s' contains CR, LF or NUL", what, n);
+      /* only auth='header' lets the caller speak for itself, whatever the case of the name */
+      if (send_mode == TD_SEND_HEADER || !(nl == 13 && td_strncaseeq(n, "authorization", 13))) {
+        lua_pushfstring(L, "%s: %s", n, v);
+        lua_rawseti(L, TD_S_LINES, ++nlines);
+      }
       lua_pop(L, 2);
     }
   }
+  lua_settop(L, TD_S_LINES);
+  lua_pushcfunction(L, td_finish); /* TD_S_FINISH: pushed now, so running it later needs no allocation */
 
-  /* 2. configure: from here on, no raising until the results are pushed */
+  /* a finalizer run above may have closed this client, or be inside it */
+  if (c->closed) return luaL_error(L, "tiledesk.Client is closed");
+  if (c->busy) return luaL_error(L, "tiledesk.Client is busy (perform called from inside perform)");
+  if (send_mode == TD_SEND_SIGNIN && !(c->email && c->password))
+    return luaL_error(L, "%s: auth='signin' needs email and password credentials", what);
+
+  /* 2. configure and run: from here on nothing raises and nothing allocates Lua memory */
+  c->busy = 1;
   e = c->easy;
   curl_easy_reset(e);
   td_release_request(c);
   td_buf_reset(&c->req.body, 0);
   td_buf_reset(&c->req.head, 0);
   c->req.too_large = 0;
+  c->req.head_done = 0;
   c->req.max_body = c->max_body;
   c->errbuf[0] = '\0';
   rc_ok = 1;
 
-  if (!lua_isnil(L, 3)) {
-    lua_pushnil(L);
-    while (rc_ok && lua_next(L, 3) != 0) {
-      size_t nl, vl;
-      const char *n = lua_tolstring(L, -2, &nl), *v;
-      lua_pushvalue(L, -1);
-      v = lua_tolstring(L, -1, &vl);
-      if (send_mode != TD_SEND_HEADER && nl == 13 && strncmp(n, "authorization", 13) == 0) {
-        /* only auth='header' lets the caller speak for itself */
-      } else if (td_append_header(c, n, nl, v, vl)) rc_ok = 0;
-      lua_pop(L, 2);
-    }
+  for (i = 1; rc_ok && i <= nlines; i++) {
+    struct curl_slist *s;
+    lua_rawgeti(L, TD_S_LINES, i);
+    s = curl_slist_append(c->slist, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (s == NULL) rc_ok = 0;
+    else c->slist = s;
   }
   if (rc_ok && send_mode == TD_SEND_CREDENTIALS && td_append_auth(c)) rc_ok = 0;
   if (rc_ok && send_mode == TD_SEND_SIGNIN) {
@@ -505,84 +579,68 @@ static int td_perform(lua_State *L) {
     if (!s) rc_ok = 0;
     else c->slist = s;
   }
+
   if (!rc_ok) {
-    td_release_request(c);
-    return td_push_failure(L, method, url, "transport", -1, "out of memory");
-  }
-
-  curl_easy_setopt(e, CURLOPT_URL, url);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->ssl_verify ? 1L : 0L);
-  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->ssl_verify ? 2L : 0L);
-  if (c->cafile) curl_easy_setopt(e, CURLOPT_CAINFO, c->cafile);
-  if (c->capath) curl_easy_setopt(e, CURLOPT_CAPATH, c->capath);
-  if (c->proxy) curl_easy_setopt(e, CURLOPT_PROXY, c->proxy);
-  curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
-  curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->slist);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, td_on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, &c->req);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, td_on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, &c->req);
-  if (c->max_body > 0) curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, c->max_body);
-
-  if (mlen == 3 && memcmp(method, "GET", 3) == 0 && !body) {
-    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-  } else if (mlen == 4 && memcmp(method, "HEAD", 4) == 0) {
-    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    rc = CURLE_OUT_OF_MEMORY;
   } else {
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-    if (body || (mlen == 4 && memcmp(method, "POST", 4) == 0)) {
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
-      curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->ssl_verify ? 1L : 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->ssl_verify ? 2L : 0L);
+    if (c->cafile) curl_easy_setopt(e, CURLOPT_CAINFO, c->cafile);
+    if (c->capath) curl_easy_setopt(e, CURLOPT_CAPATH, c->capath);
+    if (c->proxy) curl_easy_setopt(e, CURLOPT_PROXY, c->proxy);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->slist);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, td_on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &c->req);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, td_on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &c->req);
+    if (c->max_body > 0) curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, c->max_body);
+
+    if (mlen == 3 && memcmp(method, "GET", 3) == 0 && !body) {
+      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    } else if (mlen == 4 && memcmp(method, "HEAD", 4) == 0) {
+      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    } else {
+      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+      if (body || (mlen == 4 && memcmp(method, "POST", 4) == 0)) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
+      }
     }
+    rc = curl_easy_perform(e);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
   }
-
-  /* 3. run; the busy flag covers the whole call, result building included */
-  c->busy = 1;
-  rc = curl_easy_perform(e);
   td_release_request(c); /* also wipes the sign-in body */
-  curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
 
-  if (rc != CURLE_OK) {
-    const char *kind = td_kind_of(rc, c->req.too_large);
-    char detail[CURL_ERROR_SIZE + 48];
-    if (strcmp(kind, "too_large") == 0)
-      snprintf(detail, sizeof detail, "response larger than max_body_size %ld bytes, curl %d",
-               (long)c->max_body, (int)rc);
-    else
-      snprintf(detail, sizeof detail, "%s, curl %d", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc),
-               (int)rc);
-    td_buf_reset(&c->req.body, 0);
-    td_buf_reset(&c->req.head, 0);
-    c->busy = 0;
-    return td_push_failure(L, method, url, kind, (int)rc, detail);
-  }
-  {
-    long status = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    lua_pushinteger(L, (lua_Integer)status);
-    td_push_headers(L, &c->req.head);
-    lua_pushlstring(L, c->req.body.data ? c->req.body.data : "", c->req.body.len);
-  }
+  /* 3. results, built under lua_pcall: whatever happens there, busy is cleared below */
+  lua_pushvalue(L, TD_S_FINISH);
+  lua_pushlightuserdata(L, c);
+  lua_pushinteger(L, (lua_Integer)rc);
+  lua_pushvalue(L, TD_S_METHOD);
+  lua_pushvalue(L, TD_S_URL);
+  rc_ok = lua_pcall(L, 4, 3, 0) == 0;
   /* give large buffers back rather than keeping the biggest response ever seen */
   if (c->req.body.cap > 1024 * 1024) td_buf_free(&c->req.body, 0);
   else td_buf_reset(&c->req.body, 0);
   td_buf_reset(&c->req.head, 0);
   c->busy = 0;
+  if (!rc_ok) return lua_error(L);
   return 3;
 }
 
@@ -591,52 +649,72 @@ static int td_perform(lua_State *L) {
 static const char *const td_cred_keys[] = {"mode", "email", "password", "token", NULL};
 static const char *const td_modes[] = {"none", "basic", "jwt", NULL};
 
-static int td_set_token_value(lua_State *L, td_client *c, int idx) {
-  td_free_secret(&c->token);
-  if (!lua_isnil(L, idx)) {
-    size_t n;
-    const char *t = lua_tolstring(L, idx, &n);
-    if (td_has_ctl(t, n)) return luaL_error(L, "tiledesk.Client: token contains CR, LF or NUL");
-    c->token = td_strdup(t, n);
-    if (!c->token) return luaL_error(L, "tiledesk.Client: out of memory");
-  }
-  return 0;
+/* Copies an optional secret string (nil -> *out = NULL). Returns 0, or -1 when memory ran out. */
+static int td_copy_secret(const char *s, size_t n, char **out) {
+  *out = NULL;
+  if (!s) return 0;
+  *out = td_strdup(s, n);
+  return *out ? 0 : -1;
 }
 
+static void td_check_idle(lua_State *L, td_client *c) {
+  if (c->busy) luaL_error(L, "tiledesk.Client is busy (credentials changed from inside perform)");
+}
+
+/* All or nothing: every value is checked and copied before the old ones are wiped. */
 static int td_set_credentials(lua_State *L) {
   td_client *c = td_check(L, 1);
   const char *what = "tiledesk.Client:set_credentials()";
-  size_t el = 0, pl = 0;
-  const char *email, *password;
+  size_t el = 0, pl = 0, tl = 0;
+  const char *email, *password, *token = NULL;
+  char *ne = NULL, *np = NULL, *nt = NULL;
   int mode;
+  td_check_idle(L, c);
+  lua_settop(L, 2);
   luaL_checktype(L, 2, LUA_TTABLE);
   td_check_keys(L, 2, td_cred_keys, what);
   lua_getfield(L, 2, "mode");
   mode = luaL_checkoption(L, -1, "none", td_modes);
-  lua_pop(L, 1);
-  email = td_opt_string(L, 2, "email", &el, what);
+  email = td_opt_string(L, 2, "email", &el, what);       /* these stay on the stack */
   password = td_opt_string(L, 2, "password", &pl, what);
   lua_getfield(L, 2, "token");
-  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
-    return luaL_error(L, "%s: option 'token' must be a string", what);
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "%s: option 'token' must be a string", what);
+    token = lua_tolstring(L, -1, &tl);
+  }
   if ((email && td_has_ctl(email, el)) || (password && td_has_ctl(password, pl)))
     return luaL_error(L, "%s: email and password must not contain CR, LF or NUL", what);
+  if (token && td_has_ctl(token, tl)) return luaL_error(L, "%s: token contains CR, LF or NUL", what);
   if (mode == TD_AUTH_BASIC && !(email && password))
     return luaL_error(L, "%s: mode 'basic' needs email and password", what);
+  if (td_copy_secret(email, el, &ne) || td_copy_secret(password, pl, &np) || td_copy_secret(token, tl, &nt)) {
+    td_free_secret(&ne);
+    td_free_secret(&np);
+    td_free_secret(&nt);
+    return luaL_error(L, "%s: out of memory", what);
+  }
   td_free_secret(&c->email);
   td_free_secret(&c->password);
-  if (email && !(c->email = td_strdup(email, el))) return luaL_error(L, "%s: out of memory", what);
-  if (password && !(c->password = td_strdup(password, pl))) return luaL_error(L, "%s: out of memory", what);
+  td_free_secret(&c->token);
+  c->email = ne;
+  c->password = np;
+  c->token = nt;
   c->mode = mode;
-  td_set_token_value(L, c, lua_gettop(L));
   return 0;
 }
 
+/* Replaces (or with nil drops) the JWT; the old one stays when the new one is refused. */
 static int td_set_token(lua_State *L) {
   td_client *c = td_check(L, 1);
-  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TSTRING);
-  lua_settop(L, 2);
-  td_set_token_value(L, c, 2);
+  size_t n = 0;
+  const char *t = NULL;
+  char *nt;
+  td_check_idle(L, c);
+  if (!lua_isnoneornil(L, 2)) t = luaL_checklstring(L, 2, &n);
+  if (t && td_has_ctl(t, n)) return luaL_error(L, "tiledesk.Client: token contains CR, LF or NUL");
+  if (td_copy_secret(t, n, &nt)) return luaL_error(L, "tiledesk.Client: out of memory");
+  td_free_secret(&c->token);
+  c->token = nt;
   if (c->token) c->mode = TD_AUTH_JWT;
   return 0;
 }
@@ -712,6 +790,7 @@ static int td_dup_opt(lua_State *L, char **dst, const char *field, const char *w
     *dst = td_strdup(s, n);
     if (!*dst) return luaL_error(L, "%s: out of memory", what);
   }
+  lua_pop(L, 1); /* copied: the userdata must stay on top */
   return 0;
 }
 

@@ -45,16 +45,17 @@ local OPTIONS = {
 }
 _M.OPTIONS = OPTIONS
 
--- Validates and copies opts; raises (level 3: the caller of tiledesk.new) on misuse.
-function _M.check_options(opts, what, extra)
+-- Validates and copies opts; raises at `level` (the user's call) on misuse.
+function _M.check_options(opts, what, extra, level)
+  level = level or 3
   if opts == nil then opts = {} end
-  if type(opts) ~= "table" then error(what .. ": options must be a table", 3) end
+  if type(opts) ~= "table" then error(what .. ": options must be a table", level) end
   local copy = {}
   for k, v in pairs(opts) do
     local check = OPTIONS[k] or (extra and extra[k])
-    if not check then error(what .. ": unknown option '" .. tostring(k) .. "'", 3) end
+    if not check then error(what .. ": unknown option '" .. tostring(k) .. "'", level) end
     local ok = check(v)
-    if ok ~= true then error(what .. ": option '" .. k .. "' must be " .. ok .. " (got " .. type(v) .. ")", 3) end
+    if ok ~= true then error(what .. ": option '" .. k .. "' must be " .. ok .. " (got " .. type(v) .. ")", level) end
     copy[k] = v
   end
   return copy
@@ -95,6 +96,8 @@ function _M.parse_retry_after(v, now_s)
     mon, d, h, mi, s, y = v:match("^%a+ (%a%a%a) +(%d%d?) (%d%d):(%d%d):(%d%d) (%d%d%d%d)$")
   end
   if not d or not MONTHS[mon] then return nil end
+  d, h, mi, s = tonumber(d), tonumber(h), tonumber(mi), tonumber(s)
+  if d < 1 or d > 31 or h > 23 or mi > 59 or s > 60 then return nil end
   local t = days_from_civil(tonumber(y), MONTHS[mon], tonumber(d)) * 86400
     + tonumber(h) * 3600 + tonumber(mi) * 60 + tonumber(s)
   local delta = t - (now_s or os.time())
@@ -123,18 +126,30 @@ local function stderr_log(line)
 end
 
 -- Builds a client from checked options. The password and token go to the transport only.
-function _M.new(opts, what)
+-- level: where misuse errors point (2 = the caller of this function).
+function _M.new(opts, what, level)
   what = what or "tiledesk.new()"
-  local cfg = _M.check_options(opts, what)
-  local base = url.base(cfg.base_url or DEFAULT_BASE_URL)
-  if not base then error(what .. ": option 'base_url' must be an http(s) URL without query", 2) end
-  if cfg.project_id ~= nil and cfg.project_id == "" then error(what .. ": option 'project_id' is empty", 2) end
+  level = level or 2
+  local cfg = _M.check_options(opts, what, nil, level + 1)
+  local base, why = url.base(cfg.base_url or DEFAULT_BASE_URL)
+  if not base then error(what .. ": option 'base_url' must be " .. why, level) end
+  if cfg.project_id ~= nil then
+    local _, perr = url.segment(cfg.project_id)
+    if perr then error(what .. ": option 'project_id' " .. perr, level) end
+  end
   if (cfg.email == nil) ~= (cfg.password == nil) then
-    error(what .. ": options 'email' and 'password' go together", 2)
+    error(what .. ": options 'email' and 'password' go together", level)
+  end
+  if cfg.token ~= nil then
+    if cfg.token:match("^%s*$") then error(what .. ": option 'token' is empty", level) end
+    if cfg.token:match("^[Bb][Ee][Aa][Rr][Ee][Rr] ") then
+      error(what .. ": option 'token': Tiledesk refuses 'Bearer'; give the token as the server sent it ('JWT ...')",
+        level)
+    end
   end
   local mode = cfg.auth or "jwt"
-  if mode == "basic" and not cfg.email then error(what .. ": auth 'basic' needs email and password", 2) end
-  if mode == "basic" and cfg.token then error(what .. ": auth 'basic' does not use a token", 2) end
+  if mode == "basic" and not cfg.email then error(what .. ": auth 'basic' needs email and password", level) end
+  if mode == "basic" and cfg.token then error(what .. ": auth 'basic' does not use a token", level) end
 
   local transport = cfg.transport or default_transport(cfg)
   transport:set_credentials{ mode = mode, email = cfg.email, password = cfg.password, token = cfg.token }
@@ -167,34 +182,51 @@ end
 
 function Client:__tostring()
   return string.format("tiledesk.Client(base_url=%s, project=%s, auth=%s)", self.base_url,
-    tostring(self.project_id), self._transport:auth_kind())
+    tostring(self.project_id), self._closed and "closed" or self._transport:auth_kind())
 end
 
 function Client:auth_kind()
   return self._transport:auth_kind()
 end
 
+-- Idempotent; later calls raise. Also the __close of `local c <close> = tiledesk.new{...}`.
 function Client:close()
-  if self._transport then self._transport:close() end
+  if self._closed then return end
+  self._closed = true
+  self._transport:close()
 end
+Client.__close = function(self) self:close() end
 
 ---------------------------------------------------------------------------------------------
 -- request()
 
 local REQUEST_KEYS = { method = true, path = true, query = true, body = true, headers = true,
-  project = true, timeout = true, retries = true, retry = true, auth = true, op = true, raw = true }
+  project = true, timeout = true, retries = true, retry = true, auth = true, op = true, raw = true,
+  secret = true }
 
-local function copy_headers(h, redact)
+-- Header values never shown in hooks or errors: credentials and the resthook shared secret.
+local SECRET_HEADERS = { authorization = true, ["x-hook-secret"] = true, cookie = true, ["set-cookie"] = true }
+
+local function copy_headers(h)
   local out = {}
   for k, v in pairs(h or {}) do
-    if redact and k:lower() == "authorization" then
-      out[k] = (tostring(v):match("^(%S+)") or "") .. " [redacted]"
+    local lk = type(k) == "string" and k:lower() or k
+    if SECRET_HEADERS[lk] then
+      local first = type(v) == "table" and v[1] or v
+      out[k] = lk == "authorization" and ((tostring(first):match("^(%S+)") or "") .. " [redacted]") or "[redacted]"
     else
       out[k] = v
     end
   end
   return out
 end
+
+-- What a path looks like in messages: secrets in its query redacted, control characters escaped,
+-- so that a message stays one line and carries no token.
+local function shown_path(path)
+  return (url.redact(path):gsub("%c", function(c) return string.format("\\x%02X", c:byte()) end))
+end
+_M.shown_path = shown_path
 
 -- Waits for a rate-limit token (client-side bucket refilled at rate/min).
 function Client:_take_token()
@@ -220,7 +252,7 @@ function Client:_build_url(path, query, project)
   local u = self.base_url
   if project ~= false then
     if not self.project_id then return nil, "a project-scoped call needs the 'project_id' option" end
-    u = u .. "/" .. url.escape(self.project_id)
+    u = u .. "/" .. assert(url.segment(self.project_id))
   end
   u = u .. path
   local ok, qs = pcall(url.query, query)
@@ -235,19 +267,35 @@ local function is_json_type(headers)
   return type(ct) == "string" and ct:lower():find("json", 1, true) ~= nil
 end
 
-local function log_line(self, method, shown_url, status, elapsed, attempt, note)
+-- One line per HTTP exchange: operation, method, URL, outcome, time, attempt; a failure adds the
+-- server's own words or the transport's reason, so "my bot never answers" shows up in the log.
+local function log_line(self, op, method, shown_url, outcome, elapsed, attempt, note)
   if not self._log then return end
-  local line = string.format("tiledesk: %s %s -> %s in %d ms (attempt %d%s)", method, shown_url,
-    tostring(status), math.floor(elapsed + 0.5), attempt, note and (", " .. note) or "")
-  self._log(line)
+  self._log(string.format("tiledesk: %s %s %s -> %s in %d ms (attempt %d)%s", op, method, shown_url,
+    tostring(outcome), math.floor(elapsed + 0.5), attempt, note and (": " .. note) or ""))
+end
+
+local function hides_request(secret) return secret == "request" or secret == "both" end
+local function hides_response(secret) return secret == "response" or secret == "both" end
+
+-- The server's words for a log line, with secrets taken out.
+local function failure_text(rheaders, rbody, secret)
+  if hides_response(secret) then return nil end
+  local decoded
+  if is_json_type(rheaders) and type(rbody) == "string" then decoded = json.decode(rbody) end
+  if type(decoded) == "table" then return E.server_text(E.redact_value(decoded)) end
+  return E.server_text(nil, E.redact_body(rbody, json))
 end
 
 -- Sends one logical request with retries; returns res | nil, msg, err.
-function Client:_send(spec, op)
+-- spec.secret ("request", "response", "both") keeps that side's body out of hooks and errors.
+-- level: where misuse errors point (the user's call).
+function Client:_send(spec, op, level)
+  level = level or 3
   local t = self._transport
   local method = spec.method
   local full_url, uerr = self:_build_url(spec.path, spec.query, spec.project)
-  if not full_url then error(op .. ": " .. uerr, 3) end
+  if not full_url then error(op .. ": " .. uerr, level) end
   local shown_url = url.redact(full_url)
 
   local headers = { accept = "application/json" }
@@ -255,33 +303,36 @@ function Client:_send(spec, op)
   local body = spec.body
   if type(body) == "table" then
     local text, jerr = json.encode(body)
-    if not text then error(op .. ": body cannot be encoded as JSON: " .. tostring(jerr), 3) end
+    if not text then error(op .. ": body cannot be encoded as JSON: " .. tostring(jerr), level) end
     body = text
   end
   if body ~= nil and not headers["content-type"] then headers["content-type"] = "application/json" end
   local auth = spec.auth or "credentials"
   if auth == "header" and not headers.authorization then
-    error(op .. ": auth 'header' needs an authorization header", 3)
+    error(op .. ": auth 'header' needs an authorization header", level)
   end
+  local secret = spec.secret
+  if auth == "signin" then secret = "both" end
 
   local max_attempts = 1 + (spec.retries or self._retries)
   local may_retry = RETRY_METHODS[method] or spec.retry == true
   local timeout = spec.timeout or self._timeout
   local reauthed = false
-  local attempt = 0
+  local attempt = 0 -- counts against max_attempts (the repeat after a new sign-in does not)
+  local sends = 0   -- every time this call went out: err.attempts and the log say this
   local req = {
     method = method, url = full_url, headers = headers, body = body,
     timeout_ms = timeout, connect_timeout_ms = self._connect_timeout, auth = auth,
   }
-  -- sign-in calls: the request (password) or the response (token) must not reach hooks
-  local secret_body = auth == "signin" or spec.secret_response == true
 
   while true do
     attempt = attempt + 1
+    sends = sends + 1
     self:_take_token()
     if self._on_request then
-      self._on_request{ method = method, url = shown_url, headers = copy_headers(headers, true),
-        body = auth == "signin" and "[redacted]" or body, attempt = attempt, op = op }
+      self._on_request{ method = method, url = shown_url, headers = copy_headers(headers),
+        body = hides_request(secret) and body ~= nil and "[redacted]" or E.redact_body(body, json),
+        attempt = sends, op = op }
     end
     local started = t:now_ms()
     local status, rheaders, rbody = t:send(req)
@@ -292,49 +343,49 @@ function Client:_send(spec, op)
       local tmsg, terr = rheaders, rbody
       if type(terr) ~= "table" then terr = {} end
       err = E.new{ kind = terr.kind or "transport", code = terr.code, method = method, url = shown_url,
-        attempts = attempt }
+        attempts = sends }
       err.msg = op .. ": " .. url.redact(tostring(tmsg))
     end
     if self._on_response then
-      local shown_body = rbody
-      if secret_body and type(rbody) == "string" then shown_body = "[redacted]" end
-      self._on_response{ method = method, url = shown_url, status = status, headers = status and rheaders,
-        body = status and shown_body or nil, elapsed_ms = elapsed, attempt = attempt, op = op,
-        err = err }
+      self._on_response{ method = method, url = shown_url, status = status, headers = status and copy_headers(rheaders),
+        body = status and (hides_response(secret) and "[redacted]" or E.redact_body(rbody, json)) or nil,
+        elapsed_ms = elapsed, attempt = sends, op = op, err = err }
     end
 
     -- decide what comes next
-    local retry_ms, retry_after
+    local retry_ms
     if err then
       if may_retry and RETRY_KINDS[err.kind] and attempt < max_attempts then
         retry_ms = _M.backoff_ms(attempt, self._retry_base, self._retry_max)
       end
-      log_line(self, method, shown_url, err.kind, elapsed, attempt,
-        retry_ms and ("retrying in " .. retry_ms .. " ms") or nil)
+      local reason = err.msg:sub(#op + 3)
+      log_line(self, op, method, shown_url, err.kind, elapsed, sends,
+        retry_ms and (reason .. "; retrying in " .. retry_ms .. " ms") or reason)
       if not retry_ms then
-        if attempt > 1 then err.msg = err.msg .. " (after " .. attempt .. " attempts)" end
+        if sends > 1 then err.msg = err.msg .. " (after " .. sends .. " attempts)" end
         return nil, err.msg, err
       end
     else
       if status == 401 and not reauthed and self.auth == "jwt" and auth == "credentials"
         and t:can_signin() then
-        log_line(self, method, shown_url, status, elapsed, attempt, "signing in again")
+        log_line(self, op, method, shown_url, status, elapsed, sends, "the token was refused; signing in again")
         reauthed = true
         local user, smsg, serr = self:signin()
-        if not user then return nil, smsg, serr end
+        if not user then return nil, op .. ": " .. smsg, serr end
         attempt = attempt - 1 -- the repeat after a new sign-in is not a retry
         retry_ms = -1
       elseif RETRY_STATUS[status] and may_retry and attempt < max_attempts then
-        retry_after = _M.parse_retry_after(rheaders and rheaders["retry-after"])
-        if retry_after then
-          if retry_after * 1000 <= self._retry_max then retry_ms = math.floor(retry_after * 1000) end
+        local after = _M.parse_retry_after(rheaders and rheaders["retry-after"])
+        if after then
+          if after * 1000 <= self._retry_max then retry_ms = math.floor(after * 1000) end
         else
           retry_ms = _M.backoff_ms(attempt, self._retry_base, self._retry_max)
         end
       end
       if retry_ms == nil then
-        log_line(self, method, shown_url, status, elapsed, attempt)
-        local res = { status = status, headers = rheaders or {}, body = rbody, attempts = attempt }
+        log_line(self, op, method, shown_url, status, elapsed, sends,
+          status >= 400 and failure_text(rheaders, rbody, secret) or nil)
+        local res = { status = status, headers = rheaders or {}, body = rbody, attempts = sends }
         if RETRY_STATUS[status] then
           res.retry_after = _M.parse_retry_after(rheaders and rheaders["retry-after"])
         end
@@ -349,7 +400,9 @@ function Client:_send(spec, op)
         return res
       end
       if retry_ms >= 0 then
-        log_line(self, method, shown_url, status, elapsed, attempt, "retrying in " .. retry_ms .. " ms")
+        local text = failure_text(rheaders, rbody, secret)
+        log_line(self, op, method, shown_url, status, elapsed, sends,
+          (text and (text .. "; ") or "") .. "retrying in " .. retry_ms .. " ms")
       end
     end
     if retry_ms >= 0 then t:sleep_ms(retry_ms) end
@@ -372,13 +425,26 @@ local function check_request_spec(spec, what)
   if qt ~= "nil" and qt ~= "table" then error(what .. ": 'query' must be a table", 3) end
   local bt = type(spec.body)
   if bt ~= "nil" and bt ~= "table" and bt ~= "string" then error(what .. ": 'body' must be a table or string", 3) end
-  if spec.headers ~= nil and type(spec.headers) ~= "table" then error(what .. ": 'headers' must be a table", 3) end
+  if spec.headers ~= nil then
+    if type(spec.headers) ~= "table" then error(what .. ": 'headers' must be a table", 3) end
+    for k, v in pairs(spec.headers) do
+      if type(k) ~= "string" then error(what .. ": header names must be strings (got " .. type(k) .. ")", 3) end
+      if type(v) ~= "string" and type(v) ~= "number" then
+        error(what .. ": header '" .. k .. "' must be a string (got " .. type(v) .. ")", 3)
+      end
+    end
+  end
   if spec.project ~= nil and type(spec.project) ~= "boolean" then error(what .. ": 'project' must be a boolean", 3) end
   if spec.timeout ~= nil and is_ms(spec.timeout) ~= true then error(what .. ": 'timeout' must be a number of ms", 3) end
   if spec.retries ~= nil and is_count(spec.retries) ~= true then error(what .. ": 'retries' must be an integer", 3) end
   if spec.retry ~= nil and type(spec.retry) ~= "boolean" then error(what .. ": 'retry' must be a boolean", 3) end
+  if spec.op ~= nil and type(spec.op) ~= "string" then error(what .. ": 'op' must be a string", 3) end
   if spec.auth ~= nil and spec.auth ~= "none" and spec.auth ~= "credentials" then
     error(what .. ": 'auth' must be \"none\" or \"credentials\"", 3)
+  end
+  local sec = spec.secret
+  if sec ~= nil and sec ~= "request" and sec ~= "response" and sec ~= "both" then
+    error(what .. ": 'secret' must be \"request\", \"response\" or \"both\"", 3)
   end
 end
 
@@ -393,30 +459,44 @@ function Client:_ensure_auth(spec)
   return true
 end
 
--- res = { status, headers, body, json } for any HTTP status; nil, msg, err when no response.
+local function check_open(self, what, level)
+  if self._closed then error(what .. ": the client is closed", level + 1) end
+end
+
+-- res = { status, headers, body, json } for any HTTP status; nil, msg, err when no response
+-- came (or when the sign-in it needed failed).
 function Client:request(spec)
   check_request_spec(spec, "client:request()")
-  local op = spec.op or (spec.method .. " " .. spec.path)
+  local op = spec.op or (spec.method .. " " .. shown_path(spec.path))
+  check_open(self, op, 2)
   local ok, msg, err = self:_ensure_auth(spec)
-  if not ok then return nil, msg, err end
-  return self:_send(spec, op)
+  if not ok then return nil, op .. ": " .. msg, err end
+  return self:_send(spec, op, 3)
 end
 
 -- Decoded JSON on 2xx; nil, msg, err otherwise (kind "http" for 4xx/5xx).
 function Client:call(op, spec)
   check_request_spec(spec, op)
+  check_open(self, op, 3)
   local ok, amsg, aerr = self:_ensure_auth(spec)
-  if not ok then return nil, amsg, aerr end
-  local res, msg, err = self:_send(spec, op)
+  if not ok then return nil, op .. ": " .. amsg, aerr end
+  local res, msg, err = self:_send(spec, op, 4)
   if not res then return nil, msg, err end
+  local hide = hides_response(spec.secret)
   local function fail(kind, m)
+    if res.attempts and res.attempts > 1 then m = m .. " (after " .. res.attempts .. " attempts)" end
     local shown_url = url.redact((self:_build_url(spec.path, spec.query, spec.project)))
-    local e = E.new{ kind = kind, status = res.status, body = res.json ~= nil and res.json or res.body,
+    local body
+    if not hide then
+      if res.json ~= nil then body = E.redact_value(res.json) else body = E.redact_body(res.body, json) end
+    end
+    local e = E.new{ kind = kind, status = res.status, body = body,
       method = spec.method, url = shown_url, retry_after = res.retry_after, attempts = res.attempts, msg = m }
     return nil, m, e
   end
   if res.status >= 400 then
-    return fail("http", E.http_message(op, res.status, res.json, res.body))
+    if hide then return fail("http", E.http_message(op, res.status, nil, nil)) end
+    return fail("http", E.http_message(op, res.status, E.redact_value(res.json), E.redact_body(res.body, json)))
   end
   if res.status < 200 or res.status >= 300 then
     return fail("http", op .. ": unexpected HTTP " .. res.status)
@@ -426,8 +506,8 @@ function Client:call(op, spec)
   if res.json ~= nil then return res.json end
   local v, derr = json.decode(res.body)
   if v == nil then
-    return fail("decode", op .. ": response is not JSON (" .. tostring(res.decode_error or derr) .. "): "
-      .. E.preview(res.body))
+    return fail("decode", op .. ": response is not JSON (" .. tostring(res.decode_error or derr) .. ")"
+      .. (hide and "" or (": " .. E.preview(E.redact_body(res.body, json)))))
   end
   return v
 end
@@ -445,7 +525,7 @@ local function verb(method, with_body)
         spec[k] = v
       end
     end
-    return self:call(method .. " " .. path, spec)
+    return self:call(method .. " " .. shown_path(path), spec)
   end
 end
 Client.get = verb("GET", false)
@@ -468,19 +548,22 @@ local function token_of(res)
   return nil
 end
 
--- Finishes a sign-in style call: keeps the token in the transport, returns the user.
-function Client:_adopt(op, res)
+-- Finishes a sign-in style call (POST base_url .. path): keeps the token in the transport and
+-- returns the user, or nil, msg, err.
+function Client:_adopt(op, path, res)
+  local where = self.base_url .. path
   if res.status ~= 200 then
-    local body = res.json
-    if type(body) == "table" then body.token = nil end
-    local m = E.http_message(op, res.status, body, res.json == nil and res.body or nil)
+    local body = res.json ~= nil and E.redact_value(res.json) or nil
+    local m = E.http_message(op, res.status, body, body == nil and E.redact_body(res.body, json) or nil)
     return nil, m, E.new{ kind = "http", status = res.status, body = body, method = "POST",
-      url = self.base_url, attempts = res.attempts, msg = m }
+      url = where, attempts = res.attempts, msg = m }
   end
   local tok, j = token_of(res)
-  if not tok then
-    local m = op .. ": no token in the response"
-    return nil, m, E.new{ kind = "decode", status = res.status, method = "POST", url = self.base_url,
+  local why = not tok and "no token in the response"
+    or (tok:find("[%c]") or tok:match("^%s*$")) and "the server sent an unusable token (control characters)"
+  if why then
+    local m = op .. ": " .. why
+    return nil, m, E.new{ kind = "decode", status = res.status, method = "POST", url = where,
       attempts = res.attempts, msg = m }
   end
   self._transport:set_token(tok)
@@ -493,11 +576,13 @@ function Client:signin()
     error("client:signin(): the client was created without email and password", 2)
   end
   if self.auth ~= "jwt" then error("client:signin(): auth 'basic' sends credentials on every call", 2) end
+  check_open(self, "client:signin()", 2)
+  -- signing in changes nothing on the server: safe to repeat on a timeout or a 503
   local res, msg, err = self:_send({ method = "POST", path = "/auth/signin", project = false,
-    auth = "signin", retry = true }, "signin()")
+    auth = "signin", retry = true }, "signin()", 3)
   if not res then return nil, msg, err end
   res.body = nil
-  return self:_adopt("signin()", res)
+  return self:_adopt("signin()", "/auth/signin", res)
 end
 
 -- Exchanges an externally signed JWT (sub "userexternal") for a Tiledesk token; returns the user.
@@ -506,12 +591,13 @@ function Client:signin_with_custom_token(jwt)
     error("client:signin_with_custom_token(): jwt must be a non-empty string", 2)
   end
   if jwt:find("[%c]") then error("client:signin_with_custom_token(): jwt contains control characters", 2) end
+  check_open(self, "client:signin_with_custom_token()", 2)
   local header = jwt:match("^[Jj][Ww][Tt] ") and jwt or ("JWT " .. jwt)
   local res, msg, err = self:_send({ method = "POST", path = "/auth/signinWithCustomToken", project = false,
-    auth = "header", headers = { authorization = header }, secret_response = true,
-    body = self.project_id and { id_project = self.project_id } or nil }, "signin_with_custom_token()")
+    auth = "header", headers = { authorization = header }, secret = "response",
+    body = self.project_id and { id_project = self.project_id } or nil }, "signin_with_custom_token()", 3)
   if not res then return nil, msg, err end
-  return self:_adopt("signin_with_custom_token()", res)
+  return self:_adopt("signin_with_custom_token()", "/auth/signinWithCustomToken", res)
 end
 
 local ANON_FIELDS = { firstname = is_str, lastname = is_str, email = is_str,
@@ -519,20 +605,22 @@ local ANON_FIELDS = { firstname = is_str, lastname = is_str, email = is_str,
 
 -- tiledesk.signin_anonymously{ base_url, project_id, firstname, lastname, email, attributes, ... }
 -- Returns a guest client and its user, or nil, msg, err.
+-- (called through tiledesk.signin_anonymously: misuse errors point two levels up)
 function _M.signin_anonymously(opts)
   local what = "tiledesk.signin_anonymously()"
-  local cfg = _M.check_options(opts, what, ANON_FIELDS)
-  if not cfg.project_id then error(what .. ": option 'project_id' is required", 2) end
-  if cfg.password or cfg.token then error(what .. ": a guest has no password or token", 2) end
+  local cfg = _M.check_options(opts, what, ANON_FIELDS, 4)
+  if not cfg.project_id then error(what .. ": option 'project_id' is required", 3) end
+  if cfg.password or cfg.token then error(what .. ": a guest has no password or token", 3) end
   local body = { id_project = cfg.project_id, firstname = cfg.firstname, lastname = cfg.lastname,
     email = cfg.email, attributes = cfg.attributes }
   local copts = {}
   for k, v in pairs(cfg) do if OPTIONS[k] and k ~= "email" then copts[k] = v end end
-  local client = _M.new(copts, what)
+  local client = _M.new(copts, what, 4)
+  -- each sign-in creates a guest on the server: never repeated behind the caller's back
   local res, msg, err = client:_send({ method = "POST", path = "/auth/signinAnonymously", project = false,
-    auth = "none", body = body, retry = true, secret_response = true }, "signin_anonymously()")
+    auth = "none", body = body, secret = "response" }, "signin_anonymously()", 4)
   if not res then return nil, msg, err end
-  local user, m2, e2 = client:_adopt("signin_anonymously()", res)
+  local user, m2, e2 = client:_adopt("signin_anonymously()", "/auth/signinAnonymously", res)
   if not user then return nil, m2, e2 end
   return client, user
 end

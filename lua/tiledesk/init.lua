@@ -19,7 +19,7 @@ local attach_resources = resources.attach
 
 -- Creates a client. Options: see README.md ("Client options"). Unknown options raise.
 function _M.new(opts)
-  local c = client.new(opts, "tiledesk.new()")
+  local c = client.new(opts, "tiledesk.new()", 3)
   attach_resources(c)
   return c
 end

@@ -46,10 +46,21 @@ function _M.pages(fetch, how, query, op)
   }, Pager)
 end
 
+-- What identifies a page: its first item's id, or else the first item's scalar fields (so a
+-- server that ignores 'page' is caught even when the items carry no id).
 local function first_key(items)
   local it = items[1]
-  if type(it) ~= "table" then return nil end
-  return it._id or it.id or it.request_id
+  if type(it) ~= "table" then return it end
+  local id = it._id or it.id or it.request_id
+  if id ~= nil then return id end
+  local keys = {}
+  for k, v in pairs(it) do
+    local tv = type(v)
+    if type(k) == "string" and (tv == "string" or tv == "number" or tv == "boolean") then keys[#keys + 1] = k end
+  end
+  table.sort(keys)
+  for i, k in ipairs(keys) do keys[i] = k .. "=" .. tostring(it[k]) end
+  return #keys > 0 and (#items .. ":" .. table.concat(keys, "&")) or nil
 end
 
 local function shape_error(self, why)

@@ -18,8 +18,9 @@ function _M.segment(v)
   if tv == "string" then
     s = v
   elseif tv == "number" then
-    if v ~= v or v == math.huge or v == -math.huge or v ~= math.floor(v) then
-      return nil, "must be a string or an integer (got a non-integer number)"
+    -- beyond 2^53 a double no longer names one integer (and 5.1 would print garbage)
+    if v ~= v or v ~= math.floor(v) or v <= -2 ^ 53 or v >= 2 ^ 53 then
+      return nil, "must be a string or an integer (got a non-integer or too large number)"
     end
     s = string.format("%d", v)
   else
@@ -61,19 +62,23 @@ local function scalar(v, key)
   if tv == "string" then return v end
   if tv == "boolean" then return v and "true" or "false" end
   if tv == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then
+      error("query value for '" .. key .. "' is not a finite number", 0)
+    end
     if v == math.floor(v) and v > -2^53 and v < 2^53 then return string.format("%d", v) end
-    return tostring(v)
+    return string.format("%.17g", v)
   end
   error("query value for '" .. key .. "' must be a string, number, boolean or array of those (got " .. tv .. ")", 0)
 end
 
 -- Encodes a query table: keys sorted, arrays as repeated keys, booleans as true/false.
+-- Raises (level 0: callers add the operation) on anything else, e.g. a nested map.
 function _M.query(q)
   if q == nil then return "" end
-  if type(q) ~= "table" then error("query must be a table", 3) end
+  if type(q) ~= "table" then error("query must be a table", 0) end
   local keys = {}
   for k in pairs(q) do
-    if type(k) ~= "string" then error("query keys must be strings", 3) end
+    if type(k) ~= "string" then error("query keys must be strings (got " .. type(k) .. ")", 0) end
     keys[#keys + 1] = k
   end
   table.sort(keys)
@@ -81,6 +86,9 @@ function _M.query(q)
   for _, k in ipairs(keys) do
     local v = q[k]
     if type(v) == "table" then
+      local n = 0
+      for _ in pairs(v) do n = n + 1 end
+      if n ~= #v then error("query value for '" .. k .. "' must be an array, not a map", 0) end
       for _, x in ipairs(v) do
         parts[#parts + 1] = _M.escape(k) .. "=" .. _M.escape(scalar(x, k))
       end
@@ -91,22 +99,27 @@ function _M.query(q)
   return table.concat(parts, "&")
 end
 
--- Normalises a base URL: scheme http(s), no trailing slash, no query.
+-- Normalises a base URL: scheme http(s), a host, no user:password@, no query or fragment, no
+-- trailing slash. Returns the URL, or nil and why.
 function _M.base(u)
   if type(u) ~= "string" or not u:match("^[hH][tT][tT][pP][sS]?://[^/?#]+") then
-    return nil
+    return nil, "an http(s) URL"
   end
-  if u:find("[?#]") or u:find("[%c ]") then return nil end
+  if u:find("[?#]") or u:find("[%c ]") then return nil, "an http(s) URL without query, fragment or spaces" end
+  if u:match("^%a+://[^/]*@") then
+    return nil, "an http(s) URL without user:password@ (give email and password as options)"
+  end
   return (u:gsub("/+$", ""))
 end
 
 local SECRET_PARAMS = { token = true, secret_token = true, jwt = true, password = true,
   access_token = true, secret = true }
 
--- Replaces secret-looking query values and any userinfo by [redacted].
+-- Replaces secret-looking query values and any userinfo by [redacted], wherever the URL sits in
+-- the text (transport messages carry it after the method).
 function _M.redact(u)
   if type(u) ~= "string" then return u end
-  u = u:gsub("^(%a[%w+.-]*://)[^/@]*@", "%1[redacted]@")
+  u = u:gsub("(%a[%w+.-]*://)[^/@%s]*@", "%1[redacted]@")
   return (u:gsub("([?&])([^=&#]+)=([^&#]*)", function(sep, k, v)
     if SECRET_PARAMS[k:lower()] then return sep .. k .. "=[redacted]" end
     return sep .. k .. "=" .. v

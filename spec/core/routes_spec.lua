@@ -38,7 +38,8 @@ describe("the sandbox serves every route the SDK wraps", function()
           assert.equal("http", err.kind, msg)
           assert.is_nil(tostring(msg):find("Cannot " .. r.method, 1, true), msg)
           assert.is_true(err.status >= 400 and err.status < 500, msg)
-          assert.is_table(err.body, msg) -- the server's JSON refusal, not a page
+          -- the server's JSON refusal, not a page (routes carrying secrets keep even that to themselves)
+          if not r.secret then assert.is_table(err.body, msg) end
         end
       end)
     end

@@ -8,7 +8,7 @@ M.routes = {
   { "merge_attributes", "PATCH", "/faq_kb/{}/attributes", params = { "bot_id" }, body = "required", doc = "Merge attributes" },
   { "set_language", "PUT", "/faq_kb/{}/language/{}", params = { "bot_id", "language" }, doc = "Change the language" },
   { "delete", "DELETE", "/faq_kb/{}", params = { "bot_id" }, doc = "Delete" },
-  { "token", "GET", "/faq_kb/{}/jwt", params = { "bot_id" }, doc = "Mint a bot token ({jwt=})" },
+  { "token", "GET", "/faq_kb/{}/jwt", params = { "bot_id" }, secret = "response", doc = "Mint a bot token ({jwt=})" },
   { "published", "GET", "/faq_kb/{}/published", params = { "bot_id" }, doc = "Published copies" },
   { "publish", "PUT", "/faq_kb/{}/publish", params = { "bot_id" }, body = "object", doc = "Publish (release_note)" },
   { "fork", "POST", "/faq_kb/fork/{}", params = { "bot_id" }, doc = "Fork into a project (query projectid, public, globals)" },

@@ -67,7 +67,7 @@ local function build(route, client, level, ...)
     error(string.format("%s: too many arguments (%d given, at most %d)", op, args.n, i), level)
   end
   local spec = { method = route.method, path = path, project = route.scope ~= "global", raw = route.raw,
-    auth = route.auth }
+    auth = route.auth, secret = route.secret }
   local b = route.body
   if b == "array" then
     if extra == nil and route.fields == nil then argerror(op, i, "list", "array", "nil", level) end

@@ -3,7 +3,7 @@ local M = {}
 M.routes = {
   { "me", "GET", "/users", scope = "global", doc = "The signed-in user" },
   { "update", "PUT", "/users", scope = "global", body = "required", doc = "Update names, phone, description, ..." },
-  { "change_password", "PUT", "/users/changepsw", scope = "global", fields = { "oldpsw", "newpsw" },
+  { "change_password", "PUT", "/users/changepsw", scope = "global", fields = { "oldpsw", "newpsw" }, secret = "request",
     doc = "Change the password" },
   { "resend_verification", "GET", "/users/resendverifyemail", scope = "global", doc = "Send the verification email again" },
   { "delete", "DELETE", "/users", scope = "global", doc = "Anonymise and disable the account" },

@@ -1,0 +1,277 @@
+-- What audits found and the fixes keep: secrets out of hooks, logs and errors on every route
+-- that carries one; one-line messages; attempts counted across a new sign-in; the client after
+-- close; inputs that could escape a URL; the retry rules at their edges. No sockets.
+local Fake = require("spec.support.fake_transport")
+local tiledesk = require("tiledesk")
+local client_mod = require("tiledesk.client")
+local url = require("tiledesk.url")
+
+local PID = "65a1b2c3d4e5f60718293a4b"
+local BOT_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib3QifQ.Ym90LXNpZ25hdHVyZQ"
+local PROJECT_SECRET = "cad0f3879c04project-shared-secret"
+local HOOK_SECRET = "436e0c1d-hook-secret"
+local OLD_PW, NEW_PW = "OldSecret-1", "NewSecret-2"
+local SECRETS = { BOT_JWT, "Ym90LXNpZ25hdHVyZQ", PROJECT_SECRET, HOOK_SECRET, OLD_PW, NEW_PW }
+
+local function new(opts)
+  local fake = Fake.new()
+  local o = { base_url = "http://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return tiledesk.new(o), fake
+end
+
+local function strings_in(v, out, seen)
+  out, seen = out or {}, seen or {}
+  local t = type(v)
+  if t == "string" then out[#out + 1] = v
+  elseif t == "table" and not seen[v] then
+    seen[v] = true
+    for k, x in pairs(v) do strings_in(k, out, seen) strings_in(x, out, seen) end
+    local mt = getmetatable(v)
+    if mt and mt.__tostring then out[#out + 1] = tostring(v) end
+  end
+  return out
+end
+
+local function assert_clean(...)
+  for _, s in ipairs(strings_in({ ... })) do
+    for _, secret in ipairs(SECRETS) do
+      assert.is_nil(s:find(secret, 1, true), "a secret leaked in: " .. s)
+    end
+  end
+end
+
+describe("routes that carry secrets", function()
+  local function watched()
+    local seen, lines = {}, {}
+    local c, fake = new{ log = function(l) lines[#lines + 1] = l end,
+      on_request = function(i) seen[#seen + 1] = i end, on_response = function(i) seen[#seen + 1] = i end }
+    return c, fake, seen, lines
+  end
+
+  it("keep bot tokens, project secrets, hook secrets and passwords out of hooks and logs", function()
+    local c, fake, seen, lines = watched()
+    fake:queue(200, { jwt = BOT_JWT })
+    fake:queue(200, { jwtSecret = PROJECT_SECRET, privateKey = PROJECT_SECRET })
+    fake:queue(200, { _id = "s1", event = "request.create", secret = HOOK_SECRET }, { ["x-hook-secret"] = HOOK_SECRET })
+    fake:queue(200, { message = "Password change successful" })
+    -- the caller still gets every secret it asked for
+    assert.equal(BOT_JWT, assert(c.bots:token("b1")).jwt)
+    assert.equal(PROJECT_SECRET, assert(c.keys:generate()).jwtSecret)
+    assert.equal(HOOK_SECRET, assert(c.subscriptions:create("request.create", "http://hook.test/x")).secret)
+    assert(c.users:change_password(OLD_PW, NEW_PW))
+    assert.equal(8, #seen)
+    assert.equal(4, #lines)
+    assert.equal("[redacted]", seen[2].body)
+    assert.equal("[redacted]", seen[6].headers["x-hook-secret"])
+    assert.equal("[redacted]", seen[7].body)
+    assert_clean(seen, lines)
+  end)
+
+  it("redact secret keys of any other body shown to hooks", function()
+    local c, fake, seen = watched()
+    fake:queue(200, { ok = true, nested = { token = BOT_JWT, list = { { password = OLD_PW } } } })
+    assert(c:post("/whatever", { password = NEW_PW, name = "kept" }))
+    assert.matches('"name":"kept"', seen[1].body)
+    assert.matches("%[redacted%]", seen[2].body)
+    assert_clean(seen)
+  end)
+
+  it("keep a secret out of msg and err when its response is cut short or refused", function()
+    local c, fake = new()
+    fake:queue(200, '{"jwtSecret":"' .. PROJECT_SECRET, { ["content-type"] = "application/json" })
+    local v, msg, err = c.keys:generate()
+    assert.is_nil(v)
+    assert.equal("decode", err.kind)
+    assert.matches("^keys:generate%(%): response is not JSON", msg)
+    assert_clean(msg, err)
+    fake:queue(500, { err = "error", jwt = BOT_JWT })
+    local _, msg2, err2 = c.bots:token("b1")
+    assert.matches("^bots:token%(%): HTTP 500", msg2)
+    assert_clean(msg2, err2)
+  end)
+
+  it("redact secret values in the err.body of any refusal", function()
+    local c, fake = new()
+    fake:queue(403, { success = false, msg = "nope", token = BOT_JWT })
+    local _, msg, err = c:get("/x")
+    assert.equal("nope", err.body.msg)
+    assert.equal("[redacted]", err.body.token)
+    assert_clean(msg, err)
+  end)
+end)
+
+describe("messages", function()
+  it("never carry a token put in a path's query, nor a line break", function()
+    local c, fake = new()
+    fake:queue(404, "Cannot GET", { ["content-type"] = "text/html" })
+    local _, msg, err = c:get("/nothing?token=" .. BOT_JWT .. "&secret_token=" .. PROJECT_SECRET)
+    assert.matches("^GET /nothing%?token=%[redacted%]&secret_token=%[redacted%]: HTTP 404", msg)
+    assert_clean(msg, err)
+    local ok, e = pcall(c.get, c, "/x\r\nX-Injected: 1")
+    assert.is_false(ok)
+    assert.is_nil(tostring(e):find("\n", 1, true), "a two-line message: " .. tostring(e))
+  end)
+
+  it("say which operation failed when the sign-in it needed failed", function()
+    local fake = Fake.new()
+    local c = tiledesk.new{ base_url = "http://api.test", project_id = PID, transport = fake,
+      email = "a@x.test", password = OLD_PW }
+    fake:queue(401, { success = false, msg = "Authentication failed. Wrong password." })
+    local v, msg, err = c.requests:list()
+    assert.is_nil(v)
+    assert.equal("requests:list(): signin(): HTTP 401 Unauthorized: Authentication failed. Wrong password.", msg)
+    assert.equal(401, err.status)
+    assert.equal("http://api.test/auth/signin", err.url)
+    assert_clean(msg, err)
+  end)
+
+  it("count every attempt, a repeat after a new sign-in included, and say so", function()
+    local lines = {}
+    local fake = Fake.new()
+    local c = tiledesk.new{ base_url = "http://api.test", project_id = PID, transport = fake,
+      email = "a@x.test", password = OLD_PW, retries = 0, log = function(l) lines[#lines + 1] = l end }
+    fake:queue(200, { token = "JWT one", user = {} })
+    fake:queue(401, "Unauthorized", { ["content-type"] = "text/plain" })
+    fake:queue(200, { token = "JWT two", user = {} })
+    fake:queue(401, "Unauthorized", { ["content-type"] = "text/plain" })
+    local _, msg, err = c:get("/x")
+    assert.equal(2, err.attempts)
+    assert.matches("%(after 2 attempts%)$", msg)
+    assert.matches("^tiledesk: GET /x GET http://api.test/" .. PID .. "/x %-> 401 in %d+ ms %(attempt 1%): the token", lines[2])
+    assert.matches("%(attempt 2%): Unauthorized$", lines[4])
+  end)
+
+  it("log the server's words and the transport's reason, for 'my bot never answers'", function()
+    local lines = {}
+    local c, fake = new{ retries = 0, log = function(l) lines[#lines + 1] = l end }
+    fake:queue(422, { errors = { "text field is required" } })
+    fake:queue_error("connect", "POST http://api.test/v3/x: connect (Connection refused, curl 7)")
+    c.messages:send("r1", { type = "text" })
+    c.messages:send("r1", { text = "hi" })
+    assert.matches("^tiledesk: messages:send%(%) POST http://api.test/v3/" .. PID ..
+      "/requests/r1/messages %-> 422 in %d+ ms %(attempt 1%): text field is required$", lines[1])
+    assert.matches("%-> connect in %d+ ms %(attempt 1%): .*Connection refused", lines[2])
+  end)
+end)
+
+describe("the client", function()
+  it("after close: tostring works, calls raise, close again is fine, <close> closes it", function()
+    local c, fake = new()
+    c:close()
+    assert.matches("auth=closed", tostring(c))
+    assert.has_error(function() c:get("/x") end, "GET /x: the client is closed")
+    assert.has_error(function() c.requests:get("r1") end, "requests:get(): the client is closed")
+    assert.has_error(function() c:request{ method = "GET", path = "/x" } end)
+    c:close()
+    assert.is_true(fake.closed)
+    if _VERSION == "Lua 5.4" then
+      local fake2 = Fake.new()
+      assert((load or loadstring)([[
+        local tiledesk, fake = ...
+        local c <close> = tiledesk.new{ project_id = "p", token = "JWT t", transport = fake }
+      ]]))(tiledesk, fake2)
+      assert.is_true(fake2.closed)
+    end
+  end)
+
+  it("sends the default timeouts: 15000 ms for the call, 5000 ms to connect", function()
+    local c, fake = new()
+    fake:queue(200, {})
+    assert(c:get("/x"))
+    assert.equal(15000, fake:last().timeout_ms)
+    assert.equal(5000, fake:last().connect_timeout_ms)
+  end)
+
+  it("refuses a base_url with user:password@, a Bearer token, and a project id that is no segment", function()
+    assert.has_error(function() tiledesk.new{ base_url = "http://bob:hunter2@api.test/v3", project_id = PID } end,
+      "tiledesk.new(): option 'base_url' must be an http(s) URL without user:password@ (give email and password as options)")
+    assert.has_error(function() tiledesk.new{ project_id = PID, token = "Bearer abc" } end)
+    assert.has_error(function() tiledesk.new{ project_id = "" } end)
+    local ok, e = pcall(function() local c = tiledesk.new{ project_id = PID, bogus = 1 }; return c end)
+    assert.is_false(ok)
+    assert.matches("hardening_spec.lua:%d+: tiledesk.new%(%): unknown option 'bogus'", e) -- points at the caller
+  end)
+
+  it("keeps a project id such as '..' inside its one segment", function()
+    local c, fake = new{ project_id = ".." }
+    fake:queue(200, {})
+    assert(c.requests:list())
+    assert.equal("http://api.test/v3/%2E%2E/requests", fake:last().url)
+  end)
+
+  it("refuses a server token with control characters without raising, keeping the client usable", function()
+    local fake = Fake.new()
+    local c = tiledesk.new{ base_url = "http://api.test", project_id = PID, transport = fake,
+      email = "a@x.test", password = OLD_PW }
+    fake:queue(200, { token = "JWT bad\r\nX-Injected: yes", user = {} })
+    local user, msg, err = c:signin()
+    assert.is_nil(user)
+    assert.equal("decode", err.kind)
+    assert.matches("unusable token", msg)
+    assert.equal("none", c:auth_kind())
+    fake:queue(200, { token = "JWT good", user = { _id = "u" } })
+    assert.same({ _id = "u" }, c:signin())
+  end)
+
+  it("never repeats an anonymous sign-in (each one creates a guest)", function()
+    local fake = Fake.new()
+    fake:queue_error("timeout", "POST x: timeout")
+    local c, msg, err = tiledesk.signin_anonymously{ base_url = "http://api.test", project_id = PID, transport = fake }
+    assert.is_nil(c)
+    assert.equal("timeout", err.kind)
+    assert.equal(1, #fake.requests)
+    assert.matches("^signin_anonymously%(%): ", msg)
+  end)
+end)
+
+describe("retries at their edges", function()
+  it("retry 502, 503 and 504 for GET, HEAD, PUT, DELETE and OPTIONS", function()
+    for _, method in ipairs({ "GET", "HEAD", "PUT", "DELETE", "OPTIONS" }) do
+      for _, status in ipairs({ 502, 503, 504, 429 }) do
+        local c, fake = new{ retries = 1, retry_base_ms = 10 }
+        fake:queue(status, "busy", { ["content-type"] = "text/plain" })
+        fake:queue(200, {})
+        local res = assert(c:request{ method = method, path = "/x" })
+        assert.equal(200, res.status, method .. " " .. status)
+        assert.equal(2, #fake.requests, method .. " " .. status)
+      end
+    end
+  end)
+
+  it("read no impossible Retry-After date", function()
+    assert.is_nil(client_mod.parse_retry_after("Mon, 31 Feb 2026 99:99:99 GMT", 0))
+    assert.is_nil(client_mod.parse_retry_after("Mon, 00 Jan 2026 10:00:00 GMT", 0))
+    assert.is_nil(client_mod.parse_retry_after("-5", 0))
+    assert.equal(0, client_mod.parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", 10))
+  end)
+end)
+
+describe("url", function()
+  it("refuses numbers that name no single integer and query maps", function()
+    assert.is_nil((url.segment(1e300)))
+    assert.is_nil((url.segment(2 ^ 53)))
+    assert.equal("9007199254740991", url.segment(2 ^ 53 - 1))
+    assert.has_error(function() url.query{ filter = { a = 1 } } end, "query value for 'filter' must be an array, not a map")
+    assert.has_error(function() url.query{ n = 0 / 0 } end)
+    assert.equal("a=1&a=2&b=true", url.query{ a = { 1, 2 }, b = true })
+  end)
+
+  it("redacts userinfo wherever a URL sits in a text", function()
+    assert.equal("GET http://[redacted]@h/x: connect", url.redact("GET http://bob:pw@h/x: connect"))
+  end)
+end)
+
+describe("pager", function()
+  it("stops a server that ignores 'page' even when its items carry no id", function()
+    local c, fake = new()
+    local page = {}
+    for i = 1, 40 do page[i] = { event = "request.create", target = "http://t/" .. i } end
+    fake:queue(200, page)
+    fake:queue(200, page)
+    local ok, err = pcall(function() for _ in c.subscriptions:each_history() do end end)
+    assert.is_false(ok)
+    assert.equal("decode", err.kind)
+    assert.equal(2, #fake.requests)
+  end)
+end)
