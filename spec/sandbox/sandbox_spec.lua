@@ -243,113 +243,444 @@ describe("sandbox", function()
   end)
 
   describe("control path", function()
+    local socket = require("socket")
+
     local function fault(body)
       local s, j = req("POST", "/__sandbox/faults", body)
       assert.equal(200, s)
       return j
     end
 
-    it("injects statuses with and without Retry-After, for a count of calls", function()
-      fault{ path = "/departments$", count = 2, action = { type = "status", status = 429, retry_after = 3 } }
-      local s, j, h = req("GET", "/" .. PID .. "/departments")
-      assert.equal(429, s)
-      assert.same({ message = "Rate limit exceeded" }, j)
-      assert.equal("3", h["retry-after"])
-      assert.equal(429, (req("GET", "/" .. PID .. "/departments")))
-      assert.equal(200, (req("GET", "/" .. PID .. "/departments")))
-      fault{ path = "/departments$", action = { type = "status", status = 503, content_type = "text/plain",
-        body = "Down for maintenance" } }
-      local s2, _, h2, text = req("GET", "/" .. PID .. "/departments")
-      assert.equal(503, s2)
-      assert.matches("text/plain", h2["content-type"])
-      assert.equal("Down for maintenance", text)
-      fault{ path = "/departments$", method = "POST", action = { type = "status", status = 500 } }
-      assert.equal(200, (req("GET", "/" .. PID .. "/departments")))
-      local s3, j3 = req("POST", "/" .. PID .. "/departments", { name = "x" }, basic("admin"))
-      assert.equal(500, s3)
-      assert.same({ err = "error" }, j3)
-    end)
+    local function log_entries(query)
+      local s, j = req("GET", "/__sandbox/log" .. (query and ("?" .. query) or ""))
+      assert.equal(200, s)
+      return j.entries, j.last_seq
+    end
 
-    it("truncates, sends non-JSON, oversizes and drops connections", function()
-      fault{ path = "/departments$", action = { type = "truncate" } }
-      local s, j, _, text = req("GET", "/" .. PID .. "/departments")
-      assert.equal(200, s)
-      assert.is_nil(j)
-      assert.matches("^%[{", text)
-      fault{ path = "/departments$", action = { type = "non_json" } }
-      s, j, _, text = req("GET", "/" .. PID .. "/departments")
-      assert.equal(200, s)
-      assert.is_nil(j)
-      assert.matches("<html>", text)
-      fault{ path = "/departments$", action = { type = "oversize", bytes = 100000 } }
-      s, _, _, text = req("GET", "/" .. PID .. "/departments")
-      assert.equal(200, s)
-      assert.equal(100000, #text)
-      fault{ path = "/departments$", action = { type = "reset" } }
-      local p = io.popen("curl -s -o /dev/null -w '%{http_code} %{size_download}' --max-time 5 " .. B .. "/" .. PID
-        .. "/departments; echo \" rc=$?\"")
+    -- The newest log entry whose raw query is q.
+    local function entry_for(q)
+      local found
+      for _, e in ipairs((log_entries())) do if e.query == q then found = e end end
+      return found
+    end
+
+    local function sh(cmd)
+      local p = assert(io.popen(cmd))
       local out = p:read("*a")
       p:close()
-      assert.matches("rc=18", out) -- curl: transfer closed with outstanding read data remaining
+      return out
+    end
+
+    -- curl's exit code (and what it printed with -w) for one call
+    local function curl(args)
+      return sh("curl -s -o /dev/null " .. args .. " 2>/dev/null; echo \" rc=$?\"")
+    end
+
+    local DEPTS = B .. "/" .. PID .. "/departments"
+
+    describe("statuses", function()
+      it("answers 429 with and without Retry-After", function()
+        fault{ path = "/departments$", action = { type = "status", status = 429, retry_after = 3 } }
+        local s, j, h = req("GET", "/" .. PID .. "/departments")
+        assert.equal(429, s)
+        assert.same({ message = "Rate limit exceeded" }, j)
+        assert.equal("3", h["retry-after"])
+        fault{ path = "/departments$", action = { type = "status", status = 429 } }
+        s, j, h = req("GET", "/" .. PID .. "/departments")
+        assert.equal(429, s)
+        assert.same({ message = "Rate limit exceeded" }, j)
+        assert.is_nil(h["retry-after"])
+      end)
+
+      it("answers 500 {err}, a proxy's HTML 502 and 504, and the server's JSON 503", function()
+        fault{ path = "/departments$", action = { type = "status", status = 500 } }
+        local s, j, h = req("GET", "/" .. PID .. "/departments")
+        assert.equal(500, s)
+        assert.same({ err = "error" }, j)
+        assert.matches("^application/json", h["content-type"])
+        for _, code in ipairs({ 502, 504 }) do
+          fault{ path = "/departments$", action = { type = "status", status = code } }
+          local s2, j2, h2, text = req("GET", "/" .. PID .. "/departments")
+          assert.equal(code, s2)
+          assert.is_nil(j2)
+          assert.matches("^text/html", h2["content-type"])
+          assert.matches("<h1>" .. code .. " ", text, 1, true)
+        end
+        fault{ path = "/departments$", action = { type = "status", status = 503 } }
+        s, j = req("GET", "/" .. PID .. "/departments")
+        assert.equal(503, s)
+        assert.same({ success = false, msg = "Service Unavailable" }, j)
+      end)
+
+      it("makes the default body follow content_type, and keeps a given body", function()
+        fault{ path = "/departments$", action = { type = "status", status = 503, content_type = "text/plain" } }
+        local s, j, h, text = req("GET", "/" .. PID .. "/departments")
+        assert.equal(503, s)
+        assert.is_nil(j)
+        assert.equal("text/plain", h["content-type"])
+        assert.equal("503 Service Unavailable\n", text)
+        fault{ path = "/departments$", action = { type = "status", status = 429, content_type = "text/html" } }
+        s, j, h, text = req("GET", "/" .. PID .. "/departments")
+        assert.equal(429, s)
+        assert.is_nil(j)
+        assert.equal("text/html", h["content-type"])
+        assert.matches("<h1>429 Too Many Requests</h1>", text, 1, true)
+        fault{ path = "/departments$", action = { type = "status", status = 503, content_type = "text/plain",
+          body = "Down for maintenance" } }
+        s, j, h, text = req("GET", "/" .. PID .. "/departments")
+        assert.equal(503, s)
+        assert.is_nil(j)
+        assert.equal("text/plain", h["content-type"])
+        assert.equal("Down for maintenance", text)
+        fault{ path = "/departments$", action = { type = "status", status = 418, body = { teapot = true } } }
+        s, j = req("GET", "/" .. PID .. "/departments")
+        assert.equal(418, s)
+        assert.same({ teapot = true }, j)
+      end)
+
+      it("has a text/plain 503 maintenance page preset", function()
+        fault{ path = "/departments$", action = { type = "maintenance" } }
+        local s, j, h, text = req("GET", "/" .. PID .. "/departments")
+        assert.equal(503, s)
+        assert.is_nil(j)
+        assert.matches("^text/plain", h["content-type"])
+        assert.matches("maintenance", text)
+        assert.is_nil(h["retry-after"])
+        fault{ path = "/departments$", action = { type = "status", status = 503, preset = "maintenance", retry_after = 120 } }
+        local s2, _, h2, text2 = req("GET", "/" .. PID .. "/departments")
+        assert.equal(503, s2)
+        assert.equal(text, text2)
+        assert.equal("120", h2["retry-after"])
+        assert.equal(400, (req("POST", "/__sandbox/faults",
+          { path = "x", action = { type = "status", preset = "nonsense" } })))
+      end)
     end)
 
-    it("delays, and hangs until the client gives up", function()
-      fault{ path = "/departments$", action = { type = "hang", ms = 5000 } }
-      local p = io.popen("curl -s -o /dev/null --max-time 1 " .. B .. "/" .. PID .. "/departments; echo rc=$?")
-      local out = p:read("*a")
-      p:close()
-      assert.matches("rc=28", out) -- curl: operation timed out
-      fault{ path = "/departments$", action = { type = "delay", ms = 50 } }
-      assert.equal(200, (req("GET", "/" .. PID .. "/departments")))
+    describe("matching", function()
+      it("applies a fault exactly `count` times, then stops", function()
+        local f = fault{ path = "/departments$", count = 3, action = { type = "status", status = 503 } }
+        for i = 1, 3 do
+          assert.equal(503, (req("GET", "/" .. PID .. "/departments")), "call " .. i)
+          local _, list = req("GET", "/__sandbox/faults")
+          if i < 3 then
+            assert.equal(f.id, list[1].id)
+            assert.equal(3 - i, list[1].count)
+          else
+            assert.equal(0, #list)
+          end
+        end
+        for _ = 1, 2 do assert.equal(200, (req("GET", "/" .. PID .. "/departments"))) end
+      end)
+
+      it("matches the Lua pattern against the path without its /vN prefix, and the method", function()
+        fault{ path = "^/%x+/leads$", method = "post", count = 2, action = { type = "status", status = 502 } }
+        assert.equal(200, (req("GET", "/" .. PID .. "/departments")))
+        assert.equal(200, (req("GET", "/" .. PID .. "/leads", nil, basic("agent"))))
+        assert.equal(502, (req("POST", "/v3/" .. PID .. "/leads", { fullname = "x" }, basic("agent"))))
+        assert.equal(502, (req("POST", "/" .. PID .. "/leads", { fullname = "x" }, basic("agent"))))
+        assert.equal(200, (req("POST", "/" .. PID .. "/leads", { fullname = "x" }, basic("agent"))))
+        -- the first matching fault wins; the others wait their turn
+        fault{ path = "/departments$", action = { type = "status", status = 502 } }
+        fault{ path = "/departments$", action = { type = "status", status = 504 } }
+        assert.equal(502, (req("GET", "/" .. PID .. "/departments")))
+        assert.equal(504, (req("GET", "/" .. PID .. "/departments")))
+        assert.equal(200, (req("GET", "/" .. PID .. "/departments")))
+      end)
+
+      it("rejects malformed faults", function()
+        assert.equal(400, (req("POST", "/__sandbox/faults", { path = "x", action = { type = "explode" } })))
+        assert.equal(400, (req("POST", "/__sandbox/faults", { action = { type = "status" } })))
+        assert.equal(400, (req("POST", "/__sandbox/faults", { path = "[", action = { type = "status" } })))
+        assert.equal(400, (req("POST", "/__sandbox/faults", { path = "x", count = 0, action = { type = "status" } })))
+      end)
     end)
 
-    it("holds calls at a barrier until n are waiting, then releases them all", function()
-      local n = 4
-      fault{ path = "/barrier%-test$", action = { type = "barrier", n = n } }
-      local cmds = {}
-      for i = 1, n do
-        cmds[#cmds + 1] = string.format("(curl -s -o /dev/null -w '%%{http_code}\\n' --max-time 8 %s/__sandbox/barrier-test-%d >/dev/null; "
-          .. "curl -s -o /dev/null -w '%%{http_code}\\n' --max-time 8 %s/%s/barrier-test) &", B, i, B, PID)
+    describe("bodies", function()
+      it("truncates the real JSON answer to half, with a matching Content-Length", function()
+        fault{ path = "/departments$", action = { type = "truncate" } }
+        local s, j, h, text = req("GET", "/" .. PID .. "/departments")
+        assert.equal(200, s)
+        assert.is_nil(j)
+        assert.matches("^%[{", text)
+        assert.equal(tostring(#text), h["content-length"])
+        local _, full = req("GET", "/" .. PID .. "/departments")
+        assert.equal(math.floor(#cjson.encode(full) / 2), #text)
+      end)
+
+      it("truncates the 500 of a handler that raises, and logs its status", function()
+        -- without a fault the raising handler gives the server's 500
+        local s, j = req("GET", "/" .. PID .. "/__sandbox/raise")
+        assert.equal(500, s)
+        assert.same({ err = "error" }, j)
+        fault{ path = "/__sandbox/raise$", action = { type = "truncate" } }
+        local s2, j2, h2, text = req("GET", "/" .. PID .. "/__sandbox/raise?t=1")
+        assert.equal(500, s2)
+        assert.is_nil(j2)
+        assert.matches("^application/json", h2["content-type"])
+        assert.equal(string.sub('{"err":"error"}', 1, 7), text)
+        local e = entry_for("t=1")
+        assert.equal(500, e.status)
+        assert.equal("truncate", e.fault.type)
+      end)
+
+      it("sends a non-JSON 200 and oversized bodies of the exact size", function()
+        fault{ path = "/departments$", action = { type = "non_json" } }
+        local s, j, h, text = req("GET", "/" .. PID .. "/departments")
+        assert.equal(200, s)
+        assert.is_nil(j)
+        assert.matches("^text/html", h["content-type"])
+        assert.matches("<html>", text)
+        fault{ path = "/departments$", action = { type = "oversize", bytes = 100000 } }
+        s, j, h, text = req("GET", "/" .. PID .. "/departments")
+        assert.equal(200, s)
+        assert.equal(100000, #text)
+        assert.equal("100000", h["content-length"])
+        assert.equal(100000 - 11, #j.data)
+        local out = curl("-w '%{http_code} %{size_download}' " .. B .. "/__sandbox/bytes?n=3000001")
+        assert.matches("^200 3000001 rc=0", out)
+      end)
+
+      it("streams big bodies without building them in the worker's memory", function()
+        local function worker_hwm_kb()
+          local _, state = req("GET", "/__sandbox/state")
+          local pids = sh(string.format("ps -o pid= --ppid %d", state.pid))
+          local total = 0
+          for pid in pids:gmatch("%d+") do
+            local status = helper.read_file("/proc/" .. pid .. "/status") or ""
+            total = total + (tonumber(status:match("VmHWM:%s*(%d+)")) or 0)
+          end
+          return total
+        end
+        local before = worker_hwm_kb()
+        assert.is_true(before > 0, "no nginx worker found")
+        local n = 160 * 1048576
+        fault{ path = "/departments$", action = { type = "oversize", bytes = n } }
+        assert.matches("^200 " .. n .. " rc=0", curl("-w '%{http_code} %{size_download}' --max-time 300 " .. DEPTS))
+        assert.matches("^200 " .. n .. " rc=0", curl("-w '%{http_code} %{size_download}' --max-time 300 "
+          .. B .. "/__sandbox/bytes?n=" .. n))
+        -- one string of that size (and its copy in the output chain) would raise the peak by 160 MB or more
+        assert.is_true(worker_hwm_kb() - before < 64 * 1024, "the worker's peak memory grew by a body's size")
+      end)
+    end)
+
+    describe("time and connections", function()
+      it("delays by at least the given time, then answers normally", function()
+        fault{ path = "/departments$", action = { type = "delay", ms = 300 } }
+        local t0 = socket.gettime()
+        assert.equal(200, (req("GET", "/" .. PID .. "/departments")))
+        assert.is_true(socket.gettime() - t0 >= 0.3)
+      end)
+
+      it("hangs without answering until the client gives up, and closes without an answer at the cap", function()
+        fault{ path = "/departments$", action = { type = "hang", ms = 5000 } }
+        assert.matches("rc=28", curl("--max-time 1 '" .. DEPTS .. "?hang=1'")) -- curl: operation timed out
+        fault{ path = "/departments$", action = { type = "hang", ms = 200 } }
+        local t0 = socket.gettime()
+        assert.matches("rc=52", curl("--max-time 30 '" .. DEPTS .. "?hang=2'")) -- curl: empty reply from server
+        assert.is_true(socket.gettime() - t0 >= 0.2)
+        local e = entry_for("hang=2")
+        assert.equal(444, e.status)
+        assert.equal("hang", e.fault.type)
+      end)
+
+      it("resets the connection mid-body with a TCP RST, or drops it with a FIN", function()
+        fault{ path = "/departments$", action = { type = "reset" } }
+        local out = curl("-w '%{http_code} %{size_download}' --max-time 10 '" .. DEPTS .. "?cut=rst'")
+        assert.matches("^200 %d+ rc=56", out) -- curl: recv failure, connection reset by peer
+        assert.is_true(tonumber(out:match("^200 (%d+)")) > 0)
+        assert.equal("rst", entry_for("cut=rst").fault.closed_with)
+        fault{ path = "/departments$", action = { type = "drop" } }
+        out = curl("-w '%{http_code} %{size_download}' --max-time 10 '" .. DEPTS .. "?cut=fin'")
+        assert.matches("^200 %d+ rc=18", out) -- curl: transfer closed with outstanding read data remaining
+        assert.equal("fin", entry_for("cut=fin").fault.closed_with)
+        assert.equal(200, (req("GET", "/" .. PID .. "/departments")))
+      end)
+    end)
+
+    describe("barrier", function()
+      local tmp
+      before_each(function()
+        tmp = os.tmpname()
+        os.remove(tmp)
+        assert(os.execute("mkdir -p '" .. tmp .. "'"))
+      end)
+      after_each(function()
+        os.execute("rm -rf '" .. tmp .. "'")
+      end)
+
+      -- One curl in the background: its headers go to <tag>.hdr, its exit code to <tag>.done.
+      local function spawn(tag)
+        local c = { tag = tag, hdr = tmp .. "/" .. tag .. ".hdr", done = tmp .. "/" .. tag .. ".done" }
+        assert(os.execute(string.format("(curl -s -D '%s' -o /dev/null --max-time 60 '%s?c=%s'; echo $? > '%s.tmp'; "
+          .. "mv '%s.tmp' '%s') >/dev/null 2>&1 &", c.hdr, DEPTS, tag, c.done, c.done, c.done)))
+        return c
       end
-      local p = io.popen("(" .. table.concat(cmds, " ") .. " wait) 2>&1")
-      local out = p:read("*a")
-      p:close()
-      local codes = {}
-      for code in out:gmatch("%d%d%d") do codes[#codes + 1] = code end
-      assert.equal(n, #codes)
-      for _, code in ipairs(codes) do assert.equal("404", code) end -- released, then the unknown route
-      local _, log = req("GET", "/__sandbox/log")
-      local held = 0
-      for _, e in ipairs(log.entries) do if e.path:match("/barrier%-test$") then held = held + 1 end end
-      assert.equal(n, held)
+      local function done(c) return helper.read_file(c.done) ~= nil end
+      -- Polls the log until the call tagged `tag` has arrived (bounded: 800 x 25 ms).
+      local function arrived(tag)
+        for _ = 1, 800 do
+          if entry_for("c=" .. tag) then return true end
+          socket.sleep(0.025)
+        end
+        error("call " .. tag .. " never reached the sandbox")
+      end
+      local function finish(c)
+        for _ = 1, 2400 do
+          if done(c) then break end
+          socket.sleep(0.025)
+        end
+        assert.is_true(done(c), "call " .. c.tag .. " never finished")
+        local h = {}
+        local text = helper.read_file(c.hdr) or ""
+        c.status = tonumber(text:match("^HTTP/%S+ (%d+)"))
+        for k, v in text:gmatch("\n([%w-]+):%s*([^\r\n]*)") do h[k:lower()] = v end
+        c.headers, c.seq = h, tonumber(h["x-sandbox-request"])
+        return c
+      end
+
+      it("holds each wave of n calls until the n-th arrives, then releases the whole wave", function()
+        fault{ path = "/departments$", count = 6, action = { type = "barrier", n = 3, timeout_ms = 30000 } }
+        for wave = 1, 2 do
+          local calls = {}
+          for k = 1, 3 do
+            -- the calls before the n-th are all still held, each one after it has arrived
+            for i = 1, k - 1 do assert.is_false(done(calls[i]), calls[i].tag .. " was not held") end
+            local tag = "w" .. wave .. "-" .. k
+            calls[k] = spawn(tag)
+            arrived(tag)
+          end
+          for k = 1, 3 do finish(calls[k]) end
+          for k = 1, 3 do
+            local c = calls[k]
+            assert.equal(200, c.status)
+            assert.equal("released", c.headers["x-sandbox-barrier"])
+            assert.equal(tostring(wave), c.headers["x-sandbox-barrier-wave"])
+            -- released when the log already held the third call: none left before it was sent
+            assert.is_true(tonumber(c.headers["x-sandbox-log-seq"]) >= calls[3].seq, c.tag)
+          end
+          local e = entry_for("c=w" .. wave .. "-1")
+          assert.same({ wave = wave, position = 1, outcome = "released", log_seq = calls[3].seq }, e.barrier)
+        end
+        -- six calls used the fault up: the seventh is not held
+        local _, list = req("GET", "/__sandbox/faults")
+        assert.equal(0, #list)
+        local s, _, h = req("GET", "/" .. PID .. "/departments")
+        assert.equal(200, s)
+        assert.is_nil(h["x-sandbox-barrier"])
+      end)
+
+      it("gives up on a wave that does not fill in time with a 504 for each held call", function()
+        fault{ path = "/departments$", count = 2, action = { type = "barrier", n = 3, timeout_ms = 300 } }
+        local c1 = spawn("t1")
+        arrived("t1")
+        local c2 = spawn("t2")
+        finish(c1)
+        finish(c2)
+        for _, c in ipairs({ c1, c2 }) do
+          assert.equal(504, c.status)
+          assert.equal("timeout", c.headers["x-sandbox-barrier"])
+          local e = entry_for("c=" .. c.tag)
+          assert.equal(504, e.status)
+          assert.equal("timeout", e.barrier.outcome)
+        end
+        assert.equal(200, (req("GET", "/" .. PID .. "/departments")))
+      end)
     end)
 
-    it("logs every call with its connection, redacting credentials; reset clears it", function()
-      req("DELETE", "/__sandbox/log")
-      req("GET", "/" .. PID .. "/requests?limit=1", nil, basic("agent"))
-      local _, log = req("GET", "/__sandbox/log")
-      assert.equal(1, #log.entries)
-      local e = log.entries[1]
-      assert.equal("GET", e.method)
-      assert.equal("/" .. PID .. "/requests", e.path)
-      assert.equal("limit=1", e.query)
-      assert.equal("Basic [redacted]", e.headers.authorization)
-      assert.is_number(e.connection)
-      assert.equal(200, e.status)
-      local _, since = req("GET", "/__sandbox/log?since=" .. e.seq)
-      assert.equal(0, #since.entries)
-      req("POST", "/__sandbox/reset")
-      local _, after = req("GET", "/__sandbox/log")
-      assert.equal(0, #after.entries)
-    end)
+    describe("request log", function()
+      before_each(function() req("DELETE", "/__sandbox/log") end)
 
-    it("rejects malformed faults", function()
-      assert.equal(400, (req("POST", "/__sandbox/faults", { path = "x", action = { type = "explode" } })))
-      assert.equal(400, (req("POST", "/__sandbox/faults", { action = { type = "status" } })))
-      assert.equal(400, (req("POST", "/__sandbox/faults", { path = "[", action = { type = "status" } })))
+      it("logs every call with a growing seq, the raw URI and the path; limit and since select", function()
+        req("GET", "/" .. PID .. "/requests?limit=1", nil, basic("agent"))
+        req("GET", "/v3/" .. PID .. "/departments?x=1")
+        req("POST", "/v1/" .. PID .. "/leads", { fullname = "Logged" }, basic("agent"))
+        local all = log_entries()
+        assert.equal(3, #all)
+        local e = all[1]
+        assert.equal("GET", e.method)
+        assert.equal("/" .. PID .. "/requests", e.path)
+        assert.equal("/" .. PID .. "/requests?limit=1", e.uri)
+        assert.equal("limit=1", e.query)
+        assert.equal("Basic [redacted]", e.headers.authorization)
+        assert.is_number(e.connection)
+        assert.equal(200, e.status)
+        assert.equal("/v3/" .. PID .. "/departments?x=1", all[2].uri)
+        assert.equal("/" .. PID .. "/departments", all[2].path)
+        assert.equal('{"fullname":"Logged"}', all[3].body)
+        assert.is_true(all[1].seq < all[2].seq and all[2].seq < all[3].seq)
+        local newest = log_entries("limit=2")
+        assert.equal(2, #newest)
+        assert.equal(all[2].seq, newest[1].seq)
+        assert.equal(all[3].seq, newest[2].seq)
+        local since, last = log_entries("since=" .. all[1].seq)
+        assert.equal(2, #since)
+        assert.equal(all[3].seq, last)
+        assert.equal(0, #log_entries("since=" .. all[3].seq))
+        local both = log_entries("since=" .. all[1].seq .. "&limit=1")
+        assert.equal(1, #both)
+        assert.equal(all[3].seq, both[1].seq)
+        req("POST", "/__sandbox/reset")
+        assert.equal(0, #log_entries())
+      end)
+
+      it("redacts passwords in bodies, credentials after the scheme word, and cookie values", function()
+        local u = st.users.agent
+        req("POST", "/auth/signin", { email = u.email, password = u.password })
+        helper.http("POST", B .. "/v2/auth/signin", "email=" .. u.email .. "&password=" .. u.password,
+          { ["content-type"] = "application/x-www-form-urlencoded" })
+        req("PUT", "/users/changepassword", { oldpassword = u.password, newpassword = "nope" },
+          { authorization = "JWT aaa.bbb.ccc" })
+        req("GET", "/" .. PID .. "/departments", nil, { cookie = "sid=s3cret; theme=dark" })
+        local all = log_entries()
+        assert.equal(4, #all)
+        for _, e in ipairs(all) do
+          assert.is_nil(cjson.encode(e):find(u.password, 1, true))
+        end
+        assert.same({ email = u.email, password = "[redacted]" }, cjson.decode(all[1].body))
+        assert.equal("email=" .. u.email .. "&password=[redacted]", all[2].body)
+        assert.equal("/v2/auth/signin", all[2].uri)
+        assert.equal("/auth/signin", all[2].path)
+        assert.same({ oldpassword = "[redacted]", newpassword = "[redacted]" }, cjson.decode(all[3].body))
+        assert.equal("JWT [redacted]", all[3].headers.authorization)
+        assert.equal("sid=[redacted]; theme=[redacted]", all[4].headers.cookie)
+      end)
+
+      it("keeps at most 64 KiB of a body and notes the original length", function()
+        local big = cjson.encode({ fullname = "Big", attributes = { blob = string.rep("y", 100000) } })
+        req("POST", "/" .. PID .. "/leads", big, basic("agent"))
+        local e = log_entries()[1]
+        assert.equal(65536, #e.body)
+        assert.equal(big:sub(1, 65536), e.body)
+        assert.is_true(e.body_truncated)
+        assert.equal(#big, e.body_length)
+      end)
+
+      it("gives calls on one keep-alive connection one connection id, and other connections others", function()
+        local function two_on_one(tag)
+          local c = assert(socket.connect("127.0.0.1", tonumber(B:match(":(%d+)$"))))
+          c:settimeout(10)
+          for i = 1, 2 do
+            assert(c:send("GET /" .. PID .. "/departments?k=" .. tag .. i .. " HTTP/1.1\r\nHost: sandbox\r\n\r\n"))
+            local len
+            for _ = 1, 100 do
+              local line = assert(c:receive("*l"))
+              if line == "" then break end
+              len = len or tonumber(line:lower():match("^content%-length:%s*(%d+)"))
+            end
+            assert(c:receive(len))
+          end
+          c:close()
+        end
+        two_on_one("a")
+        two_on_one("b")
+        local a1, a2 = entry_for("k=a1"), entry_for("k=a2")
+        local b1, b2 = entry_for("k=b1"), entry_for("k=b2")
+        assert.equal(a1.connection, a2.connection)
+        assert.equal(b1.connection, b2.connection)
+        assert.are_not.equal(a1.connection, b1.connection)
+      end)
     end)
   end)
-
   describe("state", function()
     it("describes URLs, CA files, the project and the seeded users", function()
       local _, s = req("GET", "/__sandbox/state")
