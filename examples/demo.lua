@@ -4,7 +4,10 @@
 package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/?.lua;" .. package.path
 local common = require("common")
 
-local opts = common.args(arg, { log = true })
+local opts = common.args(arg, { usage = [[
+usage: demo.lua [connection]
+Signs in, lists the open conversations, shows the most recent one with its messages, adds a
+note to it, closes it, and prints what it did. ./dev demo runs it against the sandbox.]] })
 local ok, client = pcall(common.client, opts)
 if not ok then common.die(client) end
 
