@@ -66,9 +66,21 @@ local function send(status, body, ctype, extra_headers)
 end
 _M.send = send
 
-local function html_404(method, path)
+-- Express's finalhandler page: the raw path, percent-encoded where a URL may not hold the
+-- character, then HTML-escaped.
+local HTML_ESC = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
+local function html_404(method, raw_path)
+  -- encodeurl: a '%' not starting an escape becomes %25; characters outside
+  -- !%&'()*+,-./0-9:;=?@A-Z[]_a-z~ are escaped
+  local encoded = raw_path:gsub("%%(%x?%x?)", function(h)
+    if #h == 2 then return "%" .. h end
+    return "%25" .. h
+  end):gsub("[^%w!%%&'%(%)%*%+,%-%./:;=%?@%[%]_~]", function(c)
+    return string.format("%%%02X", c:byte())
+  end)
+  local text = ("Cannot " .. method .. " " .. encoded):gsub("[&<>\"']", HTML_ESC)
   return 404, '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n'
-    .. "</head>\n<body>\n<pre>Cannot " .. method .. " " .. path .. "</pre>\n</body>\n</html>\n",
+    .. "</head>\n<body>\n<pre>" .. text .. "</pre>\n</body>\n</html>\n",
     "text/html; charset=utf-8"
 end
 
@@ -85,68 +97,119 @@ local function find_user_by_email(email)
 end
 _M.find_user_by_email = find_user_by_email
 
--- Returns principal or nil (401). principal = { kind, id, user, bot, sub, payload }
-local function authenticate(header)
-  if type(header) ~= "string" or header == "" then return nil end
-  local scheme, value = header:match("^(%S+)%s+(.+)$")
-  if not scheme then return nil end
-  scheme = scheme:lower()
-  if scheme == "basic" then
-    local pair = ngx.decode_base64(value)
-    if not pair then return nil end
-    local email, password = pair:match("^([^:]*):(.*)$")
-    if not email then return nil end
-    local u = find_user_by_email(email)
-    if not u or not crypto.equal(u.password, password) then return nil end
-    return { kind = "user", id = u._id, user = u }
-  elseif scheme == "jwt" then
-    local _, payload = jwt.peek(value)
-    if not payload then return nil end
-    local sub, aud = payload.sub, payload.aud
-    local secret, kind
-    if sub == "user" or sub == "guest" then
-      secret, kind = config.global_secret, sub
-    elseif sub == "userexternal" then
-      local pid = type(aud) == "string" and aud:match("^https://tiledesk%.com/projects/(%x+)$")
-      local project = pid and store.coll("projects"):get(pid)
-      if not project or not project.jwtSecret then return nil end
-      secret, kind = project.jwtSecret, sub
-    elseif sub == "bot" then
-      local bid = type(aud) == "string" and aud:match("^https://tiledesk%.com/bots/(%x+)$")
-      local bot = bid and store.coll("faq_kb"):get(bid)
-      if not bot then return nil end
-      secret, kind = bot.secret, sub
-    elseif sub == "subscription" then
-      local sid = type(aud) == "string" and aud:match("^https://tiledesk%.com/subscriptions/(%x+)$")
-      local s = sid and store.coll("subscriptions"):get(sid)
-      if not s then return nil end
-      secret, kind = s.secret, sub
-    else
-      return nil
-    end
-    local verified = jwt.verify(value, secret)
-    if not verified then return nil end
-    local id = verified._id or (type(verified._doc) == "table" and verified._doc._id)
-    if id == nil then return nil end
-    local p = { kind = kind, id = tostring(id), payload = verified }
-    if kind == "user" then
-      local u = store.coll("users"):get(p.id)
-      if not u or u.status ~= 100 then return nil end
-      p.user = u
-    elseif kind == "bot" then
-      p.bot = store.coll("faq_kb"):get(p.id)
-      if not p.bot then return nil end
-    elseif kind == "subscription" then
-      p.sub = store.coll("subscriptions"):get(p.id)
-      if not p.sub then return nil end
-    else
-      p.user = verified
-    end
-    return p
+-- String.prototype.split(" ") of JavaScript: empty pieces kept.
+local function js_split(str, sep)
+  local out, i = {}, 1
+  while true do
+    local j = str:find(sep, i, true)
+    if not j then out[#out + 1] = str:sub(i) return out end
+    out[#out + 1] = str:sub(i, j - 1)
+    i = j + #sep
   end
+end
+
+-- Node's Buffer.from(s, "base64") is lenient: it skips foreign characters and missing padding.
+local function lenient_base64(value)
+  local b = value:gsub("%-", "+"):gsub("_", "/"):gsub("[^%w%+/]", "")
+  if #b % 4 == 1 then b = b:sub(1, -2) end
+  if #b % 4 > 0 then b = b .. string.rep("=", 4 - #b % 4) end
+  return ngx.decode_base64(b) or ""
+end
+
+-- passport-http's Basic strategy. Returns principal; or nil, 400 (a header it calls malformed:
+-- fewer than two space-separated parts, or credentials without ':'); or nil (challenge, 401).
+local function basic_strategy(header)
+  if not header then return nil end
+  local parts = js_split(header, " ")
+  if #parts < 2 then return nil, 400 end
+  if not parts[1]:lower():find("basic", 1, true) then return nil end
+  local creds = js_split(lenient_base64(parts[2]), ":")
+  if #creds < 2 then return nil, 400 end
+  local email, password = creds[1], creds[2]
+  if email == "" or password == "" then return nil end
+  local u = find_user_by_email(email)
+  if not u or not crypto.equal(u.password, password) then return nil end
+  return { kind = "user", id = u._id, user = u }
+end
+
+-- passport-jwt: the token of "JWT <token>" (scheme in any case; the first two runs of
+-- non-blanks, as its /(\S+)\s+(\S+)/ reads them), else ?secret_token=.
+local function jwt_token(header, query_token)
+  if header then
+    local scheme, value = header:match("(%S+)%s+(%S+)")
+    if scheme and scheme:lower() == "jwt" then return value end
+  end
+  if type(query_token) == "table" then query_token = query_token[1] end
+  if type(query_token) == "string" and query_token ~= "" then return query_token end
   return nil
 end
+
+local function jwt_strategy(value)
+  local _, payload = jwt.peek(value)
+  if not payload then return nil end
+  local sub, aud = payload.sub, payload.aud
+  local secret, kind
+  if sub == "user" or sub == "guest" then
+    secret, kind = config.global_secret, sub
+  elseif sub == "userexternal" then
+    local pid = type(aud) == "string" and aud:match("^https://tiledesk%.com/projects/(%x+)$")
+    local project = pid and store.coll("projects"):get(pid)
+    if not project or not project.jwtSecret then return nil end
+    secret, kind = project.jwtSecret, sub
+  elseif sub == "bot" then
+    local bid = type(aud) == "string" and aud:match("^https://tiledesk%.com/bots/(%x+)$")
+    local bot = bid and store.coll("faq_kb"):get(bid)
+    if not bot then return nil end
+    secret, kind = bot.secret, sub
+  elseif sub == "subscription" then
+    local sid = type(aud) == "string" and aud:match("^https://tiledesk%.com/subscriptions/(%x+)$")
+    local s = sid and store.coll("subscriptions"):get(sid)
+    if not s then return nil end
+    secret, kind = s.secret, sub
+  else
+    return nil
+  end
+  local verified = jwt.verify(value, secret)
+  if not verified then return nil end
+  local id = verified._id or (type(verified._doc) == "table" and verified._doc._id)
+  if id == nil then return nil end
+  local p = { kind = kind, id = tostring(id), payload = verified }
+  if kind == "user" then
+    local u = store.coll("users"):get(p.id)
+    if not u or u.status ~= 100 then return nil end
+    p.user = u
+  elseif kind == "bot" then
+    p.bot = store.coll("faq_kb"):get(p.id)
+    if not p.bot then return nil end
+  elseif kind == "subscription" then
+    p.sub = store.coll("subscriptions"):get(p.id)
+    if not p.sub then return nil end
+  else
+    -- guest and userexternal tokens resolve to their payload, nothing looked up
+    p.user = verified
+  end
+  return p
+end
+
+-- passport.authenticate(['basic','jwt']). Returns principal, or nil, status (400 when the
+-- first failing strategy said so, else 401). principal = { kind, id, user, bot, sub, payload }
+local function authenticate(header, query_token)
+  if type(header) == "table" then header = header[1] end -- node keeps the first Authorization
+  if header == "" then header = nil end
+  local p, status = basic_strategy(header)
+  if p then return p end
+  local token = jwt_token(header, query_token)
+  p = token and jwt_strategy(token)
+  if p then return p end
+  return nil, status or 401
+end
 _M.authenticate = authenticate
+
+-- middleware/valid-token.js, after passport: the header must split on " " into two parts.
+local function valid_token(header)
+  if type(header) == "table" then header = header[1] end
+  return type(header) == "string" and header ~= "" and #js_split(header, " ") == 2
+end
 
 -- The token the server would issue for a user document.
 function _M.user_token(u)
@@ -159,17 +222,30 @@ function _M.sign_with_global(payload)
   return jwt.sign(payload, config.global_secret)
 end
 
--- The project_user of a principal in a project (nil when not a member).
+-- The project_user of a principal in a project (nil when not a member). As has-role.js looks
+-- it up: users by id_user, guest and custom-token (userexternal) principals by uuid_user, and
+-- only active memberships. Whatever a token's payload says, membership is this document.
 function _M.membership(principal, pid)
   local pus = store.coll("project_users")
-  if principal.kind == "user" then
-    return pus:find_one(function(pu)
-      return pu.id_project == pid and pu.id_user == principal.id and pu.status ~= "disabled" and not pu.trashed
-    end)
-  end
+  local field = principal.kind == "user" and "id_user" or "uuid_user"
   return pus:find_one(function(pu)
-    return pu.id_project == pid and pu.uuid_user == principal.id and not pu.trashed
+    return pu.id_project == pid and pu[field] == principal.id and pu.status == "active" and not pu.trashed
   end)
+end
+
+-- A custom role of the project (collection roles, made through /:pid/roles), by name.
+function _M.custom_role(pid, name)
+  if type(name) ~= "string" or ROLE_RANK[name] then return nil end
+  return store.coll("roles"):find_one(function(r)
+    return r.id_project == pid and r.name == name and (r.status or 100) < 1000
+  end)
+end
+
+-- Whether a member holds a permission name through a custom role ('*' grants all).
+function _M.has_permission(pu, perm)
+  local list = pu and pu.permissions
+  if type(list) ~= "table" then return false end
+  return util.contains(list, "*") or util.contains(list, perm)
 end
 
 local function authorize(route, ctx)
@@ -184,20 +260,36 @@ local function authorize(route, ctx)
     return false, errors.forbidden("you dont have the required role.")
   end
   local pu = _M.membership(p, ctx.pid)
-  if not pu then
-    -- custom-token users carry their role in the token
-    if p.kind == "userexternal" and p.payload.role and ROLE_RANK[p.payload.role] then
-      pu = { role = p.payload.role, id_project = ctx.pid, uuid_user = p.id }
-    else
-      return false, errors.not_member()
-    end
-  end
+  if not pu then return false, errors.not_member() end
   ctx.principal.pu = pu
   ctx.principal.role = pu.role
-  if opts.role and (ROLE_RANK[pu.role] or 0) < ROLE_RANK[opts.role] then
-    return false, errors.role()
+  if opts.role then
+    local rank = ROLE_RANK[pu.role]
+    if rank then
+      if rank < ROLE_RANK[opts.role] then return false, errors.role() end
+    elseif opts.role ~= "guest" and not (opts.perm and _M.has_permission(pu, opts.perm)) then
+      -- a custom role passes by permission names, never by rank
+      return false, errors.permission()
+    end
   end
   return true
+end
+
+-- Path parameters holding a Mongo _id: the server casts them, and a malformed one is a
+-- CastError answered with a 500 (shared/tiledesk-api.md §4), before any 404.
+local OID_PARAMS = { id = true, puid = true, mid = true }
+local CAST_MSG = { GET = "Error getting object.", POST = "Error getting object.", PUT = "Error updating object.",
+  PATCH = "Error updating object.", DELETE = "Error deleting object." }
+
+local function bad_object_id(route, ctx)
+  if route.opts.oid == false then return nil end
+  for name in pairs(OID_PARAMS) do
+    local v = ctx.params[name]
+    if v ~= nil and not util.is_oid(v) and not (route.opts.oid_except and route.opts.oid_except(v)) then
+      return CAST_MSG[ctx.method] or CAST_MSG.GET
+    end
+  end
+  return nil
 end
 
 ---------------------------------------------------------------------------------------------
@@ -232,7 +324,86 @@ local function redact_headers(h)
   return out
 end
 
+-- body-parser: json (strict: an object or an array at the top) and urlencoded (extended, as
+-- qs reads it: a[b]=1, a[]=1, repeated keys), both before anything else looks at the request.
+local function form_unescape(v)
+  return url_decode((v:gsub("%+", " ")))
+end
+
+local function form_decode(raw)
+  local out = {}
+  local n = 0
+  for pair in raw:gmatch("[^&]+") do
+    n = n + 1
+    if n > 1000 then break end -- qs parameterLimit
+    local k, v = pair:match("^([^=]*)=?(.*)$")
+    k, v = form_unescape(k), form_unescape(v)
+    if k ~= "" then
+      local path = { k }
+      local base, rest = k:match("^([^%[]+)(%[.*%])$")
+      if base and rest:gsub("%[[^%]]*%]", "") == "" then
+        path = { base }
+        for sub in rest:gmatch("%[([^%]]*)%]") do path[#path + 1] = sub end
+      end
+      local t = out
+      for i = 1, #path - 1 do
+        local key = path[i]
+        if key == "" then key = #t + 1 end
+        if type(t[key]) ~= "table" then t[key] = path[i + 1] == "" and json.arr() or {} end
+        t = t[key]
+      end
+      local last = path[#path]
+      if last == "" then
+        t[#t + 1] = v
+      elseif t[last] == nil then
+        t[last] = v
+      elseif type(t[last]) == "table" and getmetatable(t[last]) == json.array_mt then
+        t[last][#t[last] + 1] = v
+      elseif type(t[last]) == "string" then
+        t[last] = json.arr{ t[last], v }
+      end
+    end
+  end
+  return out
+end
+
+-- Returns nil when fine, else the 500 of Express's error handler.
+local function parse_body(ctx)
+  local raw = ctx.raw_body
+  if not raw or raw == "" then return nil end
+  local ct = ctx.headers["content-type"] or ""
+  if type(ct) == "table" then ct = ct[1] end
+  local media = ct:match("^%s*([^;%s]+)") or ""
+  media = media:lower()
+  if media == "application/json" or media:match("^[%w%.%-]+/[%w%.%-]+%+json$") then
+    local first = raw:match("^[ \t\r\n]*(.)")
+    local v = (first == "{" or first == "[") and json.decode(raw) or nil
+    if v == nil then return 500, { err = "error" } end -- malformed, or not an object/array
+    ctx.body = v
+  elseif media == "application/x-www-form-urlencoded" then
+    ctx.body = form_decode(raw)
+  end
+  return nil
+end
+
+-- cors() with its defaults, mounted first: any origin, and OPTIONS answered as a preflight.
+local CORS_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE"
+
+local function preflight(ctx)
+  local extra = { ["Access-Control-Allow-Methods"] = CORS_METHODS }
+  local asked = ctx.headers["access-control-request-headers"]
+  if type(asked) == "table" then asked = table.concat(asked, ",") end
+  if asked then
+    extra["Access-Control-Allow-Headers"] = asked
+    extra["Vary"] = "Access-Control-Request-Headers"
+  end
+  return 204, nil, nil, extra
+end
+
 local function dispatch(ctx)
+  if ctx.method == "OPTIONS" then return preflight(ctx) end
+  local status, body = parse_body(ctx)
+  if status then return status, body end
   local segs = ctx.segs
   if #segs == 0 then
     return 200, "Hello from Tiledesk server (sandbox). It's UP. See the documentation here http://developer.tiledesk.com",
@@ -242,7 +413,7 @@ local function dispatch(ctx)
   local first = segs[1]
   local is_control = first == "__sandbox"
   if not is_control and not GLOBAL[first] then
-    if not first:match("^%x+$") or #first ~= 24 then
+    if not util.is_oid(first) then
       return 400, { error = "Invalid project id: " .. first }
     end
     local project = store.coll("projects"):get(first)
@@ -252,30 +423,26 @@ local function dispatch(ctx)
     ctx.pid, ctx.project = first, project
   end
   local route, params = router:match(ctx.method, segs)
-  if not route then return html_404(ctx.method, ctx.path) end
+  if not route then return html_404(ctx.method, ctx.raw_path) end
   ctx.params = params
   if ctx.pid == nil and params.pid then ctx.pid = params.pid end
+  local header = ctx.headers.authorization
   if route.opts.auth ~= false then
-    local p = authenticate(ctx.headers.authorization)
-    if not p then return unauthorized() end
+    local p, failed = authenticate(header, ctx.query.secret_token)
+    if not p then
+      if failed == 400 then return 400, "Bad Request", "text/plain; charset=utf-8" end
+      return unauthorized()
+    end
+    if not valid_token(header) then return errors.forbidden() end
     ctx.principal = p
-    local ok, status, body = authorize(route, ctx)
-    if not ok then return status, body end
+    local ok, st, b = authorize(route, ctx)
+    if not ok then return st, b end
   else
     -- optional auth: handlers may still look at who calls
-    ctx.principal = authenticate(ctx.headers.authorization)
+    ctx.principal = authenticate(header)
   end
-  if ctx.raw_body and ctx.raw_body ~= "" and not ctx.body_error then
-    local ct = ctx.headers["content-type"] or ""
-    if type(ct) == "table" then ct = ct[1] end
-    if ct:find("json", 1, true) then
-      local v = json.decode(ctx.raw_body)
-      if v == nil then return 500, { err = "error" } end -- express: malformed JSON
-      ctx.body = v
-    elseif ct:find("x-www-form-urlencoded", 1, true) then
-      ctx.body = ngx.decode_args(ctx.raw_body, 200)
-    end
-  end
+  local cast = bad_object_id(route, ctx)
+  if cast then return errors.server(cast) end
   return route.handler(ctx)
 end
 
@@ -284,17 +451,22 @@ function _M.handle()
   local my_seq = seq
   ngx.header["X-Sandbox-Connection"] = ngx.var.connection
   ngx.header["X-Sandbox-Request"] = my_seq
+  ngx.header["Access-Control-Allow-Origin"] = "*"
   local method = ngx.req.get_method()
   local raw_uri = ngx.var.request_uri or "/"
   local raw_path, raw_query = raw_uri:match("^([^?]*)%??(.*)$")
   local segs = {}
   for s in raw_path:gmatch("[^/]+") do segs[#segs + 1] = url_decode(s) end
-  if segs[1] and segs[1]:match("^v[123]$") and segs[1] ~= "__sandbox" then table.remove(segs, 1) end
+  if segs[1] and segs[1]:match("^v[123]$") then
+    table.remove(segs, 1)
+    raw_path = raw_path:gsub("^/*[^/]+", "", 1)
+    if raw_path == "" then raw_path = "/" end
+  end
   local path = "/" .. table.concat(segs, "/")
   local headers = ngx.req.get_headers(100)
   local ctx = {
-    method = method, path = path, segs = segs, query = ngx.req.get_uri_args(200), raw_query = raw_query,
-    headers = headers, raw_body = read_body(), seq = my_seq,
+    method = method, path = path, raw_path = raw_path, segs = segs, query = ngx.req.get_uri_args(200),
+    raw_query = raw_query, headers = headers, raw_body = read_body(), seq = my_seq,
   }
   local control = require("sbx.control")
   local entry

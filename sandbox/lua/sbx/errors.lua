@@ -10,5 +10,6 @@ function _M.forbidden(msg) return 403, { success = false, msg = msg or "Unauthor
 function _M.server(msg) return 500, { success = false, msg = msg or "Error getting object." } end
 function _M.role() return 403, { success = false, msg = "you dont have the required role." } end
 function _M.not_member() return 403, { success = false, msg = "you dont belong to the project." } end
+function _M.permission() return 403, { success = false, msg = "you dont have the required permission." } end
 
 return _M

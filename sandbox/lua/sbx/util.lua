@@ -42,20 +42,48 @@ function _M.paginate(list, page, limit)
   return out
 end
 
--- sort by field, direction -1 (desc, default) or 1
+-- MongoDB's order between types (BSON comparison order); Lua types map onto it.
+local TYPE_RANK = { number = 1, string = 2, table = 3, boolean = 4 }
+
+-- A comparable key for one field value: { rank, value }. Tables compare by their JSON text
+-- (arrays and objects alike), so no value makes the sort raise.
+local function sort_key(v)
+  local t = type(v)
+  if v == nil or v == json.null then return nil end
+  if t == "table" then return { TYPE_RANK.table, json.encode(v) } end
+  if t == "boolean" then return { TYPE_RANK.boolean, v and 1 or 0 } end
+  if TYPE_RANK[t] then return { TYPE_RANK[t], v } end
+  return { 5, tostring(v) }
+end
+
+-- sort by field, direction -1 (desc, default) or 1. Documents without the field come last;
+-- ties keep the insertion order of the ids in the sort direction.
 function _M.sort(list, field, direction)
   field = field or "createdAt"
   local dir = tonumber(direction) or -1
+  local keys = {}
+  for _, d in ipairs(list) do keys[d] = sort_key(d[field]) end
   table.sort(list, function(a, b)
-    local x, y = a[field], b[field]
-    if x == y then return tostring(a._id) < tostring(b._id) end
-    if x == nil then return false end
-    if y == nil then return true end
-    if type(x) ~= type(y) then x, y = tostring(x), tostring(y) end
-    if dir == 1 then return x < y end
-    return x > y
+    local x, y = keys[a], keys[b]
+    local ida, idb = tostring(a._id), tostring(b._id)
+    if x == nil or y == nil then
+      if x ~= nil then return true end
+      if y ~= nil then return false end
+    elseif x[1] ~= y[1] or x[2] ~= y[2] then
+      local lt
+      if x[1] ~= y[1] then lt = x[1] < y[1] else lt = x[2] < y[2] end
+      if dir == 1 then return lt end
+      return not lt
+    end
+    if dir == 1 then return ida < idb end
+    return ida > idb
   end)
   return list
+end
+
+-- A Mongo ObjectId in its usual text form (24 hex digits).
+function _M.is_oid(v)
+  return type(v) == "string" and #v == 24 and v:match("^%x+$") ~= nil
 end
 
 function _M.contains(list, v)

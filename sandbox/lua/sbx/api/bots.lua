@@ -101,6 +101,8 @@ return function(r)
       if not b then return E.not_found() end
       return 200, bots:find(function(x) return x.root_id == b._id end)
     end)
+    -- Simplified: the server publishes a release (a copy with its intents) through its bot
+    -- service; the sandbox stores a trashed copy of the bot document only, no intents.
     r:add("PUT", P .. "/:id/publish", admin, function(ctx)
       local b = find(ctx)
       if not b then return E.not_found() end
@@ -113,6 +115,8 @@ return function(r)
       bots:insert(copy)
       return 200, { message = "Chatbot published successfully", bot_id = copy._id }
     end)
+    -- Simplified: the server forks the bot with its intents (and globals/public options); the
+    -- sandbox copies the bot document only, without its intents.
     r:add("POST", P .. "/fork/:id", admin, function(ctx)
       local b = find(ctx)
       if not b then return E.not_found() end
@@ -131,6 +135,8 @@ return function(r)
       out.intents = faqs:find(function(f) return f.id_faq_kb == b._id end)
       return 200, out
     end)
+    -- Simplified: the server asks the bot's intents engine (full-text or an AI engine); the
+    -- sandbox scores the intents by the question words they share.
     r:add("POST", P .. "/askbot", admin, function(ctx)
       local body = ctx.body or {}
       local b = bots:get(body.id_faq_kb or "")
@@ -151,6 +157,8 @@ return function(r)
       table.sort(hits, function(a, c) return a.score > c.score end)
       return 200, { hits = hits }
     end)
+    -- Simplified: the server hands the intents to its training service and answers with that
+    -- service's status; the sandbox trains nothing, marks the bot trained and answers {train:true}.
     r:add("POST", P .. "/:id/training", admin, function(ctx)
       local b = find(ctx)
       if not b then return E.not_found() end
@@ -158,6 +166,7 @@ return function(r)
       bots:touch(b)
       return 200, { train = true, id_faq_kb = b._id, intentsEngine = b.intentsEngine or "standard" }
     end)
+    -- Simplified like /:id/training above: nothing is trained.
     r:add("POST", P .. "/train", admin, function(ctx)
       local b = bots:get((ctx.body or {}).id_faq_kb or "")
       if not b or b.id_project ~= ctx.pid then return E.not_found() end
@@ -167,6 +176,7 @@ return function(r)
   end
 
   -- intents
+  local function by_intent(id) return id:match("^intentId(.+)$") end
   local function ffind(ctx)
     local f = faqs:get(ctx.params.id)
     if not f or f.id_project ~= ctx.pid then return nil end
@@ -242,8 +252,19 @@ return function(r)
       faqs:touch(f)
       return 200, f
     end)
-    r:add("DELETE", P .. "/:id", admin_or, function(ctx)
-      local f = ffind(ctx)
+    -- {id} is the faq _id, or intentId<intent_id> together with ?id_faq_kb=
+    r:add("DELETE", P .. "/:id", { role = "admin", types = { "bot", "subscription" }, oid_except = by_intent },
+      function(ctx)
+      local f
+      local intent = by_intent(ctx.params.id)
+      if intent then
+        local bot = util.str(ctx.query.id_faq_kb)
+        f = faqs:find_one(function(x)
+          return x.id_project == ctx.pid and x.intent_id == intent and x.id_faq_kb == bot
+        end)
+      else
+        f = ffind(ctx)
+      end
       if not f then return E.not_found() end
       faqs:remove(f._id)
       events.emit(ctx.pid, "faq.delete", f)

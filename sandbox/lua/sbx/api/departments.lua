@@ -7,6 +7,10 @@ local events = require("sbx.events")
 local FIELDS = { "name", "routing", "description", "default", "status", "id_group", "groups", "id_bot", "bot_only",
   "online_msg", "offline_msg", "tags" }
 
+-- GET /:pid/departments/default (and its operators) reads the default department; elsewhere
+-- "default" is no ObjectId and fails the cast like any other malformed id.
+local function is_default(id) return id == "default" end
+
 return function(r)
   local depts = store.coll("departments")
   local function find(ctx)
@@ -30,12 +34,15 @@ return function(r)
   r:add("GET", "/:pid/departments/allstatus", { role = "agent", types = { "bot", "subscription" } }, function(ctx)
     return 200, sorted(depts:find(function(d) return d.id_project == ctx.pid and (d.status or 1) >= 0 end), ctx.query)
   end)
-  r:add("GET", "/:pid/departments/:id", { auth = false }, function(ctx)
+  r:add("GET", "/:pid/departments/:id", { auth = false, oid_except = is_default }, function(ctx)
     local d = find(ctx)
     if not d then return E.not_found() end
     return 200, d
   end)
-  r:add("GET", "/:pid/departments/:id/operators", { role = "agent", types = { "bot", "subscription" } }, function(ctx)
+  -- Simplified: the server runs its routing (round robin, max chats, groups, operator.select
+  -- hooks); the sandbox picks the department's bot, else the first available agent.
+  r:add("GET", "/:pid/departments/:id/operators",
+    { role = "agent", types = { "bot", "subscription" }, oid_except = is_default }, function(ctx)
     local d = find(ctx)
     if not d then return E.not_found() end
     local available = util.arr()

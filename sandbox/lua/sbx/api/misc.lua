@@ -222,23 +222,25 @@ return function(r)
 
   -- chatbot webhooks (automation triggers)
   local hooks = store.coll("webhooks")
+  -- /:pid/webhooks/:id names the chatbot by its id, a plain string field there: no ObjectId cast
+  local hook_admin = { role = "admin", oid = false }
   local function hook_of(ctx)
     return hooks:find_one(function(h) return h.id_project == ctx.pid and h.chatbot_id == ctx.params.id end)
   end
-  r:add("GET", "/:pid/webhooks", admin, function(ctx)
+  r:add("GET", "/:pid/webhooks", hook_admin, function(ctx)
     return 200, hooks:find(function(h) return h.id_project == ctx.pid end)
   end)
-  r:add("GET", "/:pid/webhooks/id/:wid", admin, function(ctx)
+  r:add("GET", "/:pid/webhooks/id/:wid", hook_admin, function(ctx)
     local h = hooks:find_one(function(x) return x.id_project == ctx.pid and x.webhook_id == ctx.params.wid end)
     if not h then return E.not_found() end
     return 200, h
   end)
-  r:add("GET", "/:pid/webhooks/:id", admin, function(ctx)
+  r:add("GET", "/:pid/webhooks/:id", hook_admin, function(ctx)
     local h = hook_of(ctx)
     if not h then return E.not_found() end
     return 200, h
   end)
-  r:add("POST", "/:pid/webhooks", admin, function(ctx)
+  r:add("POST", "/:pid/webhooks", hook_admin, function(ctx)
     local b = ctx.body or {}
     local bot_id = b.chatbot_id or b.id_faq_kb
     local bot = bot_id and owned("faq_kb", ctx, bot_id)
@@ -249,7 +251,7 @@ return function(r)
     return 200, hooks:insert{ id_project = ctx.pid, chatbot_id = bot_id, block_id = b.block_id, async = b.async ~= false,
       copilot = b.copilot == true, enabled = true, webhook_id = store.uuid(true), createdBy = ctx.principal.id }
   end)
-  r:add("PUT", "/:pid/webhooks/:id", admin, function(ctx)
+  r:add("PUT", "/:pid/webhooks/:id", hook_admin, function(ctx)
     local h = hook_of(ctx)
     if not h then return E.not_found() end
     local b = ctx.body or {}
@@ -257,14 +259,14 @@ return function(r)
     hooks:touch(h)
     return 200, h
   end)
-  r:add("PUT", "/:pid/webhooks/:id/regenerate", admin, function(ctx)
+  r:add("PUT", "/:pid/webhooks/:id/regenerate", hook_admin, function(ctx)
     local h = hook_of(ctx)
     if not h then return E.not_found() end
     h.webhook_id = store.uuid(true)
     hooks:touch(h)
     return 200, h
   end)
-  r:add("DELETE", "/:pid/webhooks/:id", admin, function(ctx)
+  r:add("DELETE", "/:pid/webhooks/:id", hook_admin, function(ctx)
     local h = hook_of(ctx)
     if not h then return E.not_found() end
     hooks:remove(h._id)
@@ -272,6 +274,9 @@ return function(r)
   end)
   -- the per-project token buckets live in the store, so /__sandbox/reset refills them
   local buckets = store.coll("webhook_buckets")
+  -- Simplified: the server runs the chatbot flow from block_id and answers with the block's
+  -- output; the sandbox runs no flow and echoes what it got (payload and query), after the same
+  -- 404 / 422 / 429 checks.
   r:add("ANY", "/webhook/:wid", { auth = false }, function(ctx)
     local h = hooks:find_one(function(x) return x.webhook_id == ctx.params.wid end)
     if not h then return 404, { success = false, error = "Webhook not found with id " .. ctx.params.wid } end
@@ -316,6 +321,7 @@ return function(r)
   end)
 
   -- custom-auth secret
+  -- The sandbox makes the shared secret only: no RSA key pair (publicKey/privateKey are null).
   r:add("POST", "/:pid/keys/generate", { role = "agent" }, function(ctx)
     local secret = crypto.hex(crypto.random(24))
     ctx.project.jwtSecret = secret
@@ -347,6 +353,9 @@ return function(r)
     util.sort(list, util.str(q.sort) or "createdAt", util.str(q.direction))
     return list
   end
+  -- Activities are seeded and recorded by sbx.conv (conversations opened and closed,
+  -- invitations, membership updates and deletes). Simplified: the server also adds a readable
+  -- text to each item and answers chart=true with a chart; the sandbox does neither.
   r:add("GET", "/:pid/activities", { role = "admin" }, function(ctx)
     local limit = util.int(ctx.query.limit, 40)
     if limit <= 0 then limit = 40 end
@@ -376,6 +385,8 @@ return function(r)
   r:add("GET", "/:pid/labels", { auth = false }, function(ctx)
     return 200, set_of(ctx) or {}
   end)
+  -- Simplified: the server ships its full widget translations for many languages; the sandbox
+  -- has two labels in EN and IT.
   r:add("GET", "/:pid/labels/default", { auth = false }, function()
     local out = util.arr()
     for lang, data in pairs(DEFAULT) do out[#out + 1] = { lang = lang, data = data } end
@@ -460,12 +471,16 @@ return function(r)
       attributes = b.attributes, sender = b.sender or ctx.principal.id }, ctx.principal)
     return 200, m
   end)
+  -- Simplified: the server queues a job that writes to every lead of the segment; the sandbox
+  -- records the job (collection campaign_jobs) and sends nothing.
   r:add("POST", "/:pid/campaigns/direct", { role = "agent" }, function(ctx)
     local b = ctx.body or {}
     if not b.segment_id or not owned("segments", ctx, b.segment_id) then return E.not_found() end
     store.coll("campaign_jobs"):insert{ id_project = ctx.pid, segment_id = b.segment_id, text = b.text }
     return 200, { queued = true }
   end)
+  -- Simplified: the server mails through its SMTP settings; the sandbox stores the email
+  -- (collection emails) and sends nothing.
   r:add("POST", "/:pid/emails/internal/send", agent, function(ctx)
     local b = ctx.body or {}
     if type(b.to) ~= "string" or not b.to:find("@") then return 422, { errors = util.arr{ util.invalid("to", b.to) } } end
@@ -480,6 +495,8 @@ return function(r)
     local u = usage:find_one(function(x) return x.id_project == pid end)
     return u and u.tokens or 0
   end
+  -- Simplified: the server reads its plan quotas per monthly slot from Redis; the sandbox counts
+  -- the project's conversations and the tokens of /quotes/incr, and no other usage.
   r:add("POST", "/:pid/quotes", agent, function(ctx)
     local n = #store.coll("requests"):find(function(x) return x.id_project == ctx.pid end)
     return 200, { success = true, quotes = { requests = { quote = n }, messages = { quote = 0 }, email = { quote = 0 },
@@ -497,6 +514,7 @@ return function(r)
     local key = "quotes:tokens:" .. ctx.pid .. ":" .. store.iso():sub(1, 7)
     return 200, { message = "value incremented for key " .. key, key = key, currentQuote = u.tokens }
   end)
+  -- Simplified: the sandbox has no plan limits, so every known quota is always available.
   r:add("GET", "/:pid/quotes/:type", agent, function(ctx)
     local known = { requests = true, messages = true, email = true, tokens = true, voice_duration = true }
     if not known[ctx.params.type] then return 400, { success = false, error = "Unknown quota type" } end
