@@ -17,10 +17,15 @@ end
 
 local function coll(n) return store.coll(n) end
 
+-- A conversation is (project, request_id): the same request_id may live in two projects.
 function _M.find(pid, rid)
-  local r = coll("requests"):find_one(function(x) return x.request_id == rid end)
-  if r and r.id_project == pid then return r end
-  return nil
+  return coll("requests"):find_one(function(x) return x.request_id == rid and x.id_project == pid end)
+end
+
+-- The transcript of a conversation, oldest first.
+function _M.messages(pid, rid)
+  local list = coll("messages"):find(function(m) return m.recipient == rid and m.id_project == pid end)
+  return util.sort(list, "createdAt", 1)
 end
 
 function _M.split_participants(r)
@@ -80,8 +85,9 @@ function _M.default_department(pid)
   return coll("departments"):find_one(function(d) return d.id_project == pid and d.default end)
 end
 
--- Routes r to department dept (nobot: skip its bot). Sets participants and status.
-function _M.route(r, dept, nobot)
+-- Routes r to department dept (nobot: skip its bot). Sets participants and status; at_ms is
+-- the time of the routing (default now).
+function _M.route(r, dept, nobot, at_ms)
   r.department = dept and dept._id or r.department
   local agents = available_agents(r.id_project)
   r.snapshot = r.snapshot or {}
@@ -100,7 +106,7 @@ function _M.route(r, dept, nobot)
       local pick = agents[(rr - 1) % #agents + 1]
       r.participants = util.arr{ pick.id_user }
       r.status = _M.STATUS.ASSIGNED
-      r.assigned_at = store.now()
+      r.assigned_at = store.iso(at_ms)
     else
       r.participants = util.arr()
       r.status = _M.STATUS.UNASSIGNED
@@ -137,6 +143,48 @@ function _M.find_or_create_lead(pid, lead_id, fullname, email, attributes, creat
   return lead, true
 end
 
+-- The next ticket number of a project: a counter of its own, so a number is never given
+-- twice, even after the conversation holding it was deleted.
+function _M.next_ticket(pid)
+  local counters = coll("counters")
+  local c = counters:find_one(function(x) return x.id_project == pid and x.name == "ticket" end)
+    or counters:insert{ id_project = pid, name = "ticket", seq = 0 }
+  c.seq = c.seq + 1
+  return c.seq
+end
+
+---------------------------------------------------------------------------------------------
+-- activities, as pubmodules/activities/activityArchiver.js writes them (the server does so only
+-- with ACTIVITY_HISTORY_ENABLED=true; the sandbox always does):
+-- { actor = {type, id, name}, verb, actionObj, target = {type, id, object}, id_project }
+
+-- The actor of a call: the principal, named by its full name when it has one.
+function _M.actor(principal)
+  if not principal then return { type = "user" } end
+  local u = principal.user or (principal.bot and { firstname = principal.bot.name }) or {}
+  local name = u.fullName or ((u.firstname or "") .. " " .. (u.lastname or "")):gsub("^%s+", ""):gsub("%s+$", "")
+  return { type = "user", id = principal.id, name = name ~= "" and name or nil }
+end
+
+function _M.activity(pid, actor, verb, action, target, at_ms)
+  return coll("activities"):insert({ actor = actor, verb = verb, actionObj = action, target = target,
+    id_project = pid }, at_ms)
+end
+
+-- REQUEST_CREATE / REQUEST_CLOSE: the request (frozen as it is now) is both the action object
+-- and the target. The creator is the requester's user, the closer is closed_by.
+function _M.request_activity(r, verb, at_ms)
+  local snapshot = util.copy(r)
+  snapshot.id = r._id
+  local actor_id = r.closed_by
+  if verb == "REQUEST_CREATE" then
+    local pu = r.requester and coll("project_users"):get(r.requester)
+    actor_id = pu and (pu.id_user or pu.uuid_user) or r.createdBy
+  end
+  return _M.activity(r.id_project, { type = "user", id = actor_id }, verb, snapshot,
+    { type = "request", id = r._id, object = snapshot }, at_ms)
+end
+
 -- Creates a conversation. f: first_text, request_id, sender, senderFullname, email, departmentid, ...
 function _M.create(pid, f, principal, at_ms)
   local rid = f.request_id or ("support-group-" .. pid .. "-" .. store.uuid(true))
@@ -148,7 +196,7 @@ function _M.create(pid, f, principal, at_ms)
   if f.departmentid then dept = coll("departments"):get(f.departmentid) end
   if not dept or dept.id_project ~= pid then dept = _M.default_department(pid) end
   local r = {
-    request_id = rid, ticket_id = coll("requests"):count() + 1, requester = pu and pu._id, lead = lead._id,
+    request_id = rid, ticket_id = _M.next_ticket(pid), requester = pu and pu._id, lead = lead._id,
     subject = f.subject, first_text = f.first_text, status = _M.STATUS.UNASSIGNED, preflight = f.preflight == true,
     participants = util.arr(), followers = util.arr(), priority = f.priority or "medium", tags = util.arr(),
     notes = util.arr(), sourcePage = f.sourcePage, language = f.language or "en", userAgent = f.userAgent,
@@ -164,12 +212,15 @@ function _M.create(pid, f, principal, at_ms)
     r.status = _M.STATUS.ASSIGNED
     _M.refresh(r)
   else
-    _M.route(r, dept, false)
+    _M.route(r, dept, false, at_ms)
   end
   if f.request_status then r.status = tonumber(f.request_status) or r.status end
   if f.followers then r.followers = util.arr(util.shallow(f.followers)) end
   r.waiting_time = nil
-  if not at_ms then events.emit(pid, "request.create", _M.view(r)) end
+  if not at_ms then
+    events.emit(pid, "request.create", _M.view(r))
+    if not r.preflight then _M.request_activity(r, "REQUEST_CREATE") end
+  end
   return r
 end
 
@@ -188,6 +239,7 @@ function _M.add_message(pid, r, f, principal, at_ms)
   if r.status == _M.STATUS.ASSIGNED and sender and util.contains(r.participants, sender) then
     r.status = _M.STATUS.SERVED
     r.first_response_at = r.first_response_at or store.now()
+    r.waiting_time = r.waiting_time or (store.now_ms() - (store.ms_of(r.createdAt) or store.now_ms()))
   end
   coll("requests"):touch(r)
   local rv = _M.view(r)
@@ -205,9 +257,9 @@ function _M.close(r, by)
   r.closed_by = by
   coll("requests"):touch(r)
   local rv = _M.view(r)
-  local msgs = coll("messages"):find(function(m) return m.recipient == r.request_id end)
-  rv.messages = msgs
+  rv.messages = _M.messages(r.id_project, r.request_id)
   events.emit(r.id_project, "request.close", rv)
+  _M.request_activity(r, "REQUEST_CLOSE")
   return r
 end
 

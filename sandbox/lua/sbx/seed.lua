@@ -82,50 +82,60 @@ return function(S, seeded)
       userAgent = "Mozilla/5.0 (sandbox)" }, { id = guest }, at)
     local status = statuses[rand(#statuses)]
     local agent = agents[rand(#agents)]
-    if dept.id_bot and status ~= 100 and rand(2) == 1 then
+    -- 200, 300 and 1000 were routed as they opened; 100, 50 and 150 never had anyone
+    local handled = status == 200 or status == 300 or status == 1000
+    if handled and dept.id_bot and rand(2) == 1 then
       r.participants = util.arr{ "bot_" .. bot._id }
-    elseif status == 100 or status == 50 or status == 150 then
-      r.participants = util.arr()
-    else
+    elseif handled then
       r.participants = util.arr{ agent._id }
-      r.assigned_at = S.iso(at + 30000)
+    else
+      r.participants = util.arr()
     end
-    r.status = status
+    r.assigned_at = handled and S.iso(at) or nil
+    r.status = handled and conv.STATUS.ASSIGNED or (status == 50 and 50 or conv.STATUS.UNASSIGNED)
     conv.refresh(r)
-    r.waiting_time = 15000 + rand(600000)
     if rand(5) == 1 then r.tags = util.arr{ { _id = S.id(), tag = ({ "vip", "bug", "billing" })[rand(3)], color = "#43B1F2" } } end
     r.priority = ({ "low", "medium", "medium", "high" })[rand(4)]
+    conv.request_activity(r, "REQUEST_CREATE", at)
+    r.status = status
     conv.add_message(pid, r, { text = q, sender = guest, senderFullname = first .. " " .. last }, { id = guest }, at)
+    -- 200 is assigned but not answered yet: the first answer of a participant makes it 300
+    local answers = status == 300 or status == 1000
     local n = 1 + rand(7)
-    local t = at
+    if status == 300 and n < 2 then n = 2 end
+    local t, first_answer = at, nil
     for k = 2, n do
       t = t + 20000 + rand(300000)
-      if k % 2 == 0 and #r.participants > 0 then
+      if k % 2 == 0 and answers and #r.participants > 0 then
         local who = r.participants[1]
         local is_bot = who:match("^bot_")
         conv.add_message(pid, r, { text = REPLIES[rand(#REPLIES)], sender = who,
           senderFullname = is_bot and bot.name or (agent.firstname .. " " .. agent.lastname) }, { id = who }, t)
+        first_answer = first_answer or t
       else
         conv.add_message(pid, r, { text = VISITOR[rand(#VISITOR)], sender = guest,
           senderFullname = first .. " " .. last }, { id = guest }, t)
       end
     end
-    r.updatedAt = S.iso(t)
+    if first_answer then
+      r.first_response_at = S.iso(first_answer)
+      r.waiting_time = first_answer - at
+    end
+    local last_change = t
     if status == 1000 then
-      r.closed_at = S.iso(t + 60000)
+      last_change = t + 60000
+      r.closed_at = S.iso(last_change)
       r.closed_by = r.participants[1] or owner._id
-      r.duration = t + 60000 - at
+      r.duration = last_change - at
       if rand(2) == 1 then
         r.rating = rand(5)
         r.rating_message = ({ "Slow", "Meh", "OK", "Good", "Great, thanks!" })[r.rating]
       end
     end
+    r.updatedAt = S.iso(last_change)
     if r.hasBot then r.attributes._answerid = ({ "start", "opening_hours", "shipping" })[rand(3)] end
     if rand(6) == 1 then lead.tags = util.arr{ ({ "returning", "newsletter" })[rand(2)] } end
-    if status >= 200 and status ~= 1000 and #r.participants > 0 then r.first_response_at = S.iso(at + 40000) end
-    S.coll("activities"):insert({ actor = { type = "user", id = agent._id, name = agent.firstname },
-      verb = status == 1000 and "REQUEST_CLOSE" or "REQUEST_CREATE", actionObj = { request_id = r.request_id },
-      target = { type = "request", id = r.request_id }, id_project = pid }, at)
+    if status == 1000 then conv.request_activity(r, "REQUEST_CLOSE", last_change) end
   end
   -- a few extra leads that never wrote
   for i = 1, 20 do

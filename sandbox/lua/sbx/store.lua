@@ -20,6 +20,23 @@ end
 
 function _M.now() return _M.iso() end
 
+-- days since 1970-01-01 of a civil date (proleptic Gregorian)
+local function days_from_civil(y, m, d)
+  if m <= 2 then y = y - 1 end
+  local era = math.floor(y / 400)
+  local yoe = y - era * 400
+  local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
+  return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
+end
+
+-- Epoch ms of an ISO 8601 UTC text as iso() writes it (nil when it is not one).
+function _M.ms_of(iso)
+  local y, mo, d, h, mi, s, ms = tostring(iso):match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)%.?(%d*)Z$")
+  if not y then return nil end
+  local days = days_from_civil(tonumber(y), tonumber(mo), tonumber(d))
+  return ((days * 24 + tonumber(h)) * 60 + tonumber(mi)) * 60000 + tonumber(s) * 1000 + (tonumber(ms) or 0)
+end
+
 -- 24-hex ObjectId-like ids from a counter: the seed gets the same ids on every run.
 function _M.id()
   counter = counter + 1

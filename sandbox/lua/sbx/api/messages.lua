@@ -13,18 +13,12 @@ local csv_escape = util.csv_escape
 return function(r)
   local member = { types = { "bot", "subscription" } }
   local msgs = store.coll("messages")
-  local function of(rid)
-    local list = msgs:find(function(m) return m.recipient == rid end)
-    util.sort(list, "createdAt", 1)
-    return list
-  end
-
   r:add("GET", "/:pid/requests/:rid/messages", member, function(ctx)
-    return 200, of(ctx.params.rid)
+    return 200, conv.messages(ctx.pid, ctx.params.rid)
   end)
   r:add("GET", "/:pid/requests/:rid/messages/csv", member, function(ctx)
     local lines = { "createdAt;sender;senderFullname;type;text" }
-    for _, m in ipairs(of(ctx.params.rid)) do
+    for _, m in ipairs(conv.messages(ctx.pid, ctx.params.rid)) do
       lines[#lines + 1] = table.concat({ m.createdAt, csv_escape(m.sender), csv_escape(m.senderFullname), m.type,
         csv_escape(m.text) }, ";")
     end

@@ -4,6 +4,7 @@ local util = require("sbx.util")
 local view = require("sbx.view")
 local E = require("sbx.errors")
 local events = require("sbx.events")
+local conv = require("sbx.conv")
 
 local AGENT_ROLES = { agent = true, supervisor = true, admin = true, owner = true }
 local UPDATABLE = { "user_available", "profileStatus", "max_assigned_chat", "number_assigned_requests",
@@ -16,8 +17,14 @@ local function busy(pu)
 end
 
 return function(r)
+  local app = require("sbx.app")
   local pus = store.coll("project_users")
   local function list_view(pu) return view.pu(pu, { isBusy = busy(pu) }) end
+  -- PROJECT_USER_* activities: the body as action, the populated membership as target
+  local function record(ctx, verb, pu)
+    conv.activity(ctx.pid, conv.actor(ctx.principal), verb, util.copy(type(ctx.body) == "table" and ctx.body or {}),
+      { type = "project_user", id = pu._id, object = util.copy(view.pu(pu)) })
+  end
   local function find(ctx)
     local pu = pus:get(ctx.params.puid)
     if not pu or pu.id_project ~= ctx.pid then return nil end
@@ -88,6 +95,8 @@ return function(r)
     if not u then
       local inv = store.coll("pendinginvitations"):insert{ id_project = ctx.pid, email = email, role = b.role,
         createdBy = ctx.principal.id }
+      conv.activity(ctx.pid, conv.actor(ctx.principal), "PROJECT_USER_INVITE", util.copy(b),
+        { type = "pendinginvitation", id = inv._id, object = util.copy(inv) })
       return 200, { msg = "User not found. Pending invitation created", pendingInvitation = inv }
     end
     local existing = pus:find_one(function(x) return x.id_project == ctx.pid and x.id_user == u._id end)
@@ -98,15 +107,22 @@ return function(r)
       user_available = b.user_available ~= false, status = "active", trashed = false, attributes = {},
       tags = util.arr(), max_assigned_chat = -1, number_assigned_requests = 0, createdBy = ctx.principal.id }
     events.emit(ctx.pid, "project_user.invite", view.pu(pu))
+    record(ctx, "PROJECT_USER_INVITE", pu)
     return 200, view.pu(pu)
   end)
-  local function apply(pu, b, allow_role)
+  local function apply(ctx, pu, b, allow_role)
     local set = {}
     for _, k in ipairs(UPDATABLE) do if b[k] ~= nil then set[k] = b[k] end end
+    local permissions
     if allow_role then
       if b.role ~= nil then
-        if not ROLES[b.role] then return false end
+        -- a built-in role, or a custom one of the project (POST /:pid/roles) by name, whose
+        -- permission names the membership then carries
+        local custom = not ROLES[b.role] and app.custom_role(ctx.pid, b.role)
+        if not ROLES[b.role] and not custom then return false end
         set.role = b.role
+        permissions = custom and util.arr(util.shallow(type(custom.permissions) == "table" and custom.permissions or {}))
+          or false
       end
       if b.status ~= nil then
         if b.status ~= "active" and b.status ~= "disabled" then return false end
@@ -117,23 +133,26 @@ return function(r)
       set.presence = { status = set.user_available and "online" or "offline" }
     end
     pus:update(pu._id, set)
+    if permissions then pu.permissions = permissions elseif permissions == false then pu.permissions = nil end
     return true
   end
   r:add("PUT", "/:pid/project_users/:puid", { role = "admin", types = { "subscription" } }, function(ctx)
     local pu = find(ctx)
     if not pu then return E.not_found() end
-    if not apply(pu, ctx.body or {}, true) then
+    if not apply(ctx, pu, ctx.body or {}, true) then
       return 422, { errors = util.arr{ util.invalid("role", (ctx.body or {}).role) } }
     end
     events.emit(ctx.pid, "project_user.update", view.pu(pu))
     if AGENT_ROLES[pu.role] then events.emit(ctx.pid, "project_user.update.agent", view.pu(pu)) end
+    record(ctx, "PROJECT_USER_UPDATE", pu)
     return 200, view.pu(pu)
   end)
   r:add("PUT", "/:pid/project_users", { role = "agent" }, function(ctx)
     local pu = ctx.principal.pu
     if not pu or not pu._id then return E.not_found() end
-    apply(pu, ctx.body or {}, false)
+    apply(ctx, pu, ctx.body or {}, false)
     events.emit(ctx.pid, "project_user.update", view.pu(pu))
+    record(ctx, "PROJECT_USER_UPDATE", pu)
     return 200, view.pu(pu)
   end)
   r:add("POST", "/:pid/project_users", { role = "agent" }, function(ctx)
@@ -148,9 +167,11 @@ return function(r)
     if util.bool(ctx.query.hard) then
       pus:remove(pu._id)
       events.emit(ctx.pid, "project_user.delete", view.pu(pu))
+      record(ctx, "PROJECT_USER_DELETE", pu)
     elseif util.bool(ctx.query.soft) then
       pus:update(pu._id, { trashed = true, status = "disabled", user_available = false })
       events.emit(ctx.pid, "project_user.delete", view.pu(pu))
+      record(ctx, "PROJECT_USER_DELETE", pu)
     else
       pus:update(pu._id, { status = "disabled", user_available = false })
     end

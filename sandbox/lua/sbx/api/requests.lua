@@ -449,6 +449,8 @@ return function(r)
     return 200, out
   end)
   r:add("DELETE", "/:pid/requests/:rid/tag/:tid", agent, remove_subdoc("tags", "tid"))
+  -- Simplified: the server emails the lead; the sandbox stores the email (collection emails)
+  -- and sends nothing.
   r:add("POST", "/:pid/requests/:rid/email/send", agent, function(ctx)
     local req = get(ctx)
     if not req then return E.not_found() end
@@ -479,12 +481,14 @@ return function(r)
   end)
   -- owner-only deletes answer the role checker's sibling body, "Unauthorized."
   local function is_owner(ctx) return ctx.principal.role == "owner" end
-  r:add("DELETE", "/:pid/requests/:rid", { role = "agent" }, function(ctx)
-    if not is_owner(ctx) then return E.forbidden() end
+  r:add("DELETE", "/:pid/requests/:rid", { role = "agent", perm = "request_delete" }, function(ctx)
+    if not is_owner(ctx) and not require("sbx.app").has_permission(ctx.principal.pu, "request_delete") then
+      return E.forbidden()
+    end
     local req = get(ctx)
     if not req then return E.not_found() end
     local msgs = store.coll("messages")
-    for _, m in ipairs(msgs:find(function(m) return m.recipient == req.request_id end)) do msgs:remove(m._id) end
+    for _, m in ipairs(conv.messages(ctx.pid, req.request_id)) do msgs:remove(m._id) end
     store.coll("requests"):remove(req._id)
     return ok(req)
   end)
@@ -509,6 +513,8 @@ return function(r)
     return 200, { id_project = req.id_project }
   end)
   r:add("GET", "/public/requests/:rid/messages", { auth = false }, function(ctx)
-    return 200, store.coll("messages"):find(function(m) return m.recipient == ctx.params.rid end)
+    -- no project in the path: every message addressed to the request_id, oldest first
+    local list = store.coll("messages"):find(function(m) return m.recipient == ctx.params.rid end)
+    return 200, util.sort(list, "createdAt", 1)
   end)
 end

@@ -1,0 +1,221 @@
+-- Who reaches what: conversations scoped by (project, request_id), custom tokens that carry a
+-- role without a membership, custom roles, and malformed ObjectIds in paths
+-- (shared/tiledesk-api.md §1.2, §1.3, §2.1, §2.4, §4).
+local helper = require("spec.helper")
+
+local st = helper.sandbox()
+local PID = st.project_id
+local B = st.http_url
+
+local api = helper.api
+
+local function reset()
+  assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
+end
+
+local function basic(email, password)
+  return { authorization = "Basic " .. require("mime").b64(email .. ":" .. password) }
+end
+-- seed_core.lua: a real user who owns another project and is no member of the seeded one
+local OUTSIDER = basic("outsider@sandbox.test", "outsider-pass-123")
+
+local function other_project()
+  local status, list = helper.http_json("GET", B .. "/projects", nil, OUTSIDER)
+  assert.equal(200, status)
+  assert.equal(1, #list)
+  return list[1].id_project._id
+end
+
+local function sign(payload, secret)
+  local status, j = helper.http_json("POST", st.control_url .. "/sign", { payload = payload, secret = secret })
+  assert.equal(200, status)
+  return "JWT " .. j.token
+end
+
+describe("sandbox conversations are scoped by project", function()
+  before_each(reset)
+
+  it("does not show a transcript through another project's id", function()
+    local opid = other_project()
+    local _, list = api("owner", "GET", "/requests?status=all&limit=1")
+    local rid = list.requests[1].request_id
+    local _, mine = api("owner", "GET", "/requests/" .. rid .. "/messages")
+    assert.is_true(#mine > 0)
+    local status, leaked = helper.http_json("GET", B .. "/" .. opid .. "/requests/" .. rid .. "/messages", nil, OUTSIDER)
+    assert.equal(200, status)
+    assert.same({}, leaked)
+    status = helper.http_json("GET", B .. "/" .. opid .. "/requests/" .. rid .. "/messages/csv", nil, OUTSIDER)
+    assert.equal(200, status)
+    local _, _, text = helper.http("GET", B .. "/" .. opid .. "/requests/" .. rid .. "/messages/csv", nil, OUTSIDER)
+    assert.equal("createdAt;sender;senderFullname;type;text\n", text)
+  end)
+
+  it("keeps a post to the same request_id in another project apart from the first one", function()
+    local opid = other_project()
+    local _, list = api("owner", "GET", "/requests?status=all&limit=1")
+    local rid = list.requests[1].request_id
+    local _, before = api("owner", "GET", "/requests/" .. rid .. "/messages")
+    local status, m = helper.http_json("POST", B .. "/" .. opid .. "/requests/" .. rid .. "/messages",
+      { text = "hello from elsewhere" }, OUTSIDER)
+    assert.equal(200, status)
+    assert.equal(opid, m.id_project)
+    assert.equal(opid, m.request.id_project)
+    -- the seeded conversation and its transcript are untouched
+    local _, after = api("owner", "GET", "/requests/" .. rid .. "/messages")
+    assert.equal(#before, #after)
+    for _, x in ipairs(after) do assert.are_not.equal("hello from elsewhere", x.text) end
+    local _, r = api("owner", "GET", "/requests/" .. rid)
+    assert.equal(PID, r.id_project)
+    assert.equal(list.requests[1]._id, r._id)
+    -- and the other project sees only its own conversation and message
+    local s2, other = helper.http_json("GET", B .. "/" .. opid .. "/requests/" .. rid, nil, OUTSIDER)
+    assert.equal(200, s2)
+    assert.equal(opid, other.id_project)
+    assert.are_not.equal(r._id, other._id)
+    local _, theirs = helper.http_json("GET", B .. "/" .. opid .. "/requests/" .. rid .. "/messages", nil, OUTSIDER)
+    assert.equal(1, #theirs)
+    assert.equal("hello from elsewhere", theirs[1].text)
+  end)
+end)
+
+describe("sandbox custom (userexternal) tokens", function()
+  before_each(reset)
+
+  local function project_secret()
+    local status, keys = api("agent", "POST", "/keys/generate")
+    assert.equal(200, status)
+    return keys.jwtSecret
+  end
+  local AUD = "https://tiledesk.com/projects/" .. PID
+
+  it("grant nothing by the role in their payload: a membership decides", function()
+    local owner_claim = sign({ _id = "ext-mallory", sub = "userexternal", aud = AUD, role = "owner" }, project_secret())
+    local status, j = helper.http_json("DELETE", B .. "/projects/" .. PID, nil, { authorization = owner_claim })
+    assert.equal(403, status)
+    assert.same({ success = false, msg = "you dont belong to the project." }, j)
+    status, j = api(owner_claim, "GET", "/requests")
+    assert.equal(403, status)
+    assert.same({ success = false, msg = "you dont belong to the project." }, j)
+    local s2, project = helper.http_json("GET", B .. "/projects/" .. PID, nil, helper.auth("owner"))
+    assert.equal(200, s2)
+    assert.equal(100, project.status)
+  end)
+
+  it("act with the membership signinWithCustomToken made, whatever role they claim later", function()
+    local secret = project_secret()
+    local plain = sign({ _id = "ext-11", sub = "userexternal", aud = AUD, firstname = "Ext" }, secret)
+    local status, j = helper.http_json("POST", B .. "/auth/signinWithCustomToken", nil, { authorization = plain })
+    assert.equal(200, status)
+    assert.equal(plain, j.token)
+    -- a "user" member: may write in a conversation, may not list the project's conversations
+    local rid = "support-group-" .. PID .. "-ext11000000000000000000000000000"
+    assert.equal(200, (api(plain, "POST", "/requests/" .. rid .. "/messages", { text = "hi" })))
+    local admin_claim = sign({ _id = "ext-11", sub = "userexternal", aud = AUD, role = "admin" }, secret)
+    status, j = api(admin_claim, "GET", "/requests")
+    assert.equal(403, status)
+    assert.same({ success = false, msg = "you dont have the required role." }, j)
+    -- a role the server trusts at sign-in makes a real user with a user token
+    local agent_claim = sign({ _id = "ext-12", sub = "userexternal", aud = AUD, role = "agent",
+      email = "ext12@example.com" }, secret)
+    status, j = helper.http_json("POST", B .. "/auth/signinWithCustomToken", nil, { authorization = agent_claim })
+    assert.equal(200, status)
+    assert.are_not.equal(agent_claim, j.token)
+    assert.equal(200, (api(j.token, "GET", "/requests")))
+    assert.equal(403, (api(agent_claim, "GET", "/requests")))
+  end)
+end)
+
+describe("sandbox custom roles", function()
+  before_each(reset)
+
+  local function bob_pu()
+    local _, team = api("owner", "GET", "/project_users")
+    for _, pu in ipairs(team) do
+      if pu.id_user.email == "bob@sandbox.test" then return pu end
+    end
+    error("no bob")
+  end
+
+  it("accepts a custom role by name on PUT /project_users/{id}; unknown names stay 422", function()
+    local status, role = api("admin", "POST", "/roles", { name = "closer", permissions = { "request_delete" } })
+    assert.equal(200, status)
+    assert.equal("closer", role.name)
+    local pu = bob_pu()
+    local j
+    status, j = api("admin", "PUT", "/project_users/" .. pu._id, { role = "closer" })
+    assert.equal(200, status)
+    assert.equal("closer", j.role)
+    status, j = api("admin", "PUT", "/project_users/" .. pu._id, { role = "no-such-role" })
+    assert.equal(422, status)
+    assert.equal("role", j.errors[1].param)
+    -- its permission names count: request_delete deletes a conversation, as owners do
+    local _, list = api("owner", "GET", "/requests?limit=1")
+    local rid = list.requests[1].request_id
+    local bob = basic("bob@sandbox.test", "bob-pass-123")
+    status = api(bob, "DELETE", "/requests/" .. rid)
+    assert.equal(200, status)
+    assert.equal(404, (api("owner", "GET", "/requests/" .. rid)))
+    -- back to a built-in role: the permissions go with the custom role
+    status, j = api("admin", "PUT", "/project_users/" .. pu._id, { role = "agent" })
+    assert.equal(200, status)
+    assert.is_nil(j.permissions)
+    local _, list2 = api("owner", "GET", "/requests?limit=1")
+    status, j = api(bob, "DELETE", "/requests/" .. list2.requests[1].request_id)
+    assert.equal(403, status)
+    assert.same({ success = false, msg = "Unauthorized." }, j)
+  end)
+end)
+
+describe("sandbox malformed ObjectIds in paths", function()
+  before_each(reset)
+
+  local UNKNOWN = "5f0000000000000000000000"
+
+  it("answer 500 Error getting object. where a well-formed unknown id is a 404", function()
+    for _, base in ipairs({ "/leads/", "/departments/", "/faq_kb/", "/bots/", "/faq/", "/intents/", "/groups/",
+      "/project_users/", "/canned/", "/tags/", "/subscriptions/", "/events/", "/properties/", "/segments/",
+      "/roles/", "/pendinginvitations/" }) do
+      local status, j = api("owner", "GET", base .. "not-an-id")
+      assert.equal(500, status, base)
+      assert.same({ success = false, msg = "Error getting object." }, j, base)
+      status, j = api("owner", "GET", base .. UNKNOWN)
+      assert.equal(404, status, base)
+      assert.same({ success = false, msg = "Object not found." }, j, base)
+    end
+    local _, list = api("owner", "GET", "/requests?limit=1")
+    local status, j = api("owner", "GET", "/requests/" .. list.requests[1].request_id .. "/messages/123")
+    assert.equal(500, status)
+    assert.same({ success = false, msg = "Error getting object." }, j)
+  end)
+
+  it("names the failed operation on writes", function()
+    local status, j = api("owner", "PUT", "/leads/xyz", { fullname = "x" })
+    assert.equal(500, status)
+    assert.same({ success = false, msg = "Error updating object." }, j)
+    status, j = api("owner", "PATCH", "/departments/xyz", { name = "x" })
+    assert.equal(500, status)
+    assert.same({ success = false, msg = "Error updating object." }, j)
+    status, j = api("owner", "DELETE", "/tags/xyz")
+    assert.equal(500, status)
+    assert.same({ success = false, msg = "Error deleting object." }, j)
+    status, j = api("owner", "DELETE", "/leads/" .. UNKNOWN)
+    assert.equal(404, status)
+    assert.same({ success = false, msg = "Object not found." }, j)
+  end)
+
+  it("leaves request_id, the default department, intentId deletes and chatbot ids alone", function()
+    assert.equal(404, (api("owner", "GET", "/requests/not-an-object-id")))
+    local status, d = api(nil, "GET", "/departments/default")
+    assert.equal(200, status)
+    assert.is_true(d.default)
+    assert.equal(200, (api("owner", "GET", "/departments/default/operators")))
+    assert.equal(500, (api("owner", "DELETE", "/departments/default")))
+    local _, faqs = api("admin", "GET", "/faq?id_faq_kb=" .. st.bot._id)
+    local f = faqs[1]
+    status = api("admin", "DELETE", "/faq/intentId" .. f.intent_id .. "?id_faq_kb=" .. st.bot._id)
+    assert.equal(200, status)
+    assert.equal(404, (api("admin", "GET", "/faq/" .. f._id)))
+    assert.equal(404, (api("admin", "DELETE", "/faq/intentIdnope?id_faq_kb=" .. st.bot._id)))
+    assert.equal(404, (api("admin", "GET", "/webhooks/no-such-bot")))
+  end)
+end)
