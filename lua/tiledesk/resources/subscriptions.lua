@@ -3,7 +3,8 @@ local M = {}
 M.routes = {
   { "list", "GET", "/subscriptions", page = { all = true }, doc = "Subscriptions (no secrets)" },
   { "get", "GET", "/subscriptions/{}", params = { "subscription_id" }, doc = "One subscription" },
-  { "create", "POST", "/subscriptions", fields = { "event", "target" }, secret = "response", doc = "Subscribe a URL to an event; the answer carries the secret" },
+  { "create", "POST", "/subscriptions", fields = { "event", "target" }, secret = "response",
+    doc = "Subscribe a URL to an event; the answer carries the secret" },
   { "update", "PUT", "/subscriptions/{}", params = { "subscription_id" }, body = "required", doc = "Update" },
   { "delete", "DELETE", "/subscriptions/{}", params = { "subscription_id" }, doc = "Unsubscribe" },
   { "history", "GET", "/subscriptions/history", page = { size = 40, fixed = true }, doc = "Delivery log, newest first" },
