@@ -189,6 +189,43 @@ function Client:auth_kind()
   return self._transport:auth_kind()
 end
 
+-- Call options a view made by client:with{} applies to every call it makes.
+local WITH_OPTIONS = { retry = is_bool, retries = is_count, timeout = is_ms }
+
+-- client:with{ retry = true, retries = n, timeout = ms }: the same client (one connection, the
+-- same credentials, hooks, log and rate limit) whose calls, resource methods included, carry
+-- these options unless a call gives its own. retry = true lets a POST or PATCH be repeated.
+function Client:with(opts)
+  if type(opts) ~= "table" then error("client:with(): options must be a table (got " .. type(opts) .. ")", 2) end
+  local base = rawget(self, "_base") or self
+  local merged = {}
+  for k, v in pairs(rawget(self, "_call_opts") or {}) do merged[k] = v end
+  for k, v in pairs(opts) do
+    local check = WITH_OPTIONS[k]
+    if not check then error("client:with(): unknown option '" .. tostring(k) .. "' (retry, retries, timeout)", 2) end
+    local ok = check(v)
+    if ok ~= true then error("client:with(): option '" .. k .. "' must be " .. ok .. " (got " .. type(v) .. ")", 2) end
+    merged[k] = v
+  end
+  -- reads fall through to the client, writes (state such as the rate-limit bucket) go to it
+  local view = setmetatable({}, { __index = base, __newindex = base, __name = Client.__name,
+    __tostring = function() return tostring(base) end, __close = function() base:close() end })
+  rawset(view, "_base", base)
+  rawset(view, "_call_opts", merged)
+  if _M.attach_resources then _M.attach_resources(view) end
+  return view
+end
+
+-- Fills the call options of a with{} view into a request spec (the call's own win).
+local function apply_call_opts(self, spec)
+  local o = rawget(self, "_call_opts")
+  if not o then return spec end
+  local s = {}
+  for k, v in pairs(spec) do s[k] = v end
+  for k, v in pairs(o) do if s[k] == nil then s[k] = v end end
+  return s
+end
+
 -- Idempotent; later calls raise. Also the __close of `local c <close> = tiledesk.new{...}`.
 function Client:close()
   if self._closed then return end
@@ -467,6 +504,7 @@ end
 -- came (or when the sign-in it needed failed).
 function Client:request(spec)
   check_request_spec(spec, "client:request()")
+  spec = apply_call_opts(self, spec)
   local op = spec.op or (spec.method .. " " .. shown_path(spec.path))
   check_open(self, op, 2)
   local ok, msg, err = self:_ensure_auth(spec)
@@ -477,6 +515,7 @@ end
 -- Decoded JSON on 2xx; nil, msg, err otherwise (kind "http" for 4xx/5xx).
 function Client:call(op, spec)
   check_request_spec(spec, op)
+  spec = apply_call_opts(self, spec)
   check_open(self, op, 3)
   local ok, amsg, aerr = self:_ensure_auth(spec)
   if not ok then return nil, op .. ": " .. amsg, aerr end

@@ -275,3 +275,41 @@ describe("pager", function()
     assert.equal(2, #fake.requests)
   end)
 end)
+
+describe("client:with", function()
+  it("lets resource writes opt into retries, and leaves the client as it was", function()
+    local c, fake = new{ retry_base_ms = 10 }
+    fake:queue(503, "busy", { ["content-type"] = "text/plain" })
+    local v, _, err = c.leads:create{ fullname = "Ann" }
+    assert.is_nil(v)
+    assert.equal(1, err.attempts) -- a POST is never repeated behind the caller's back
+    local r = c:with{ retry = true, timeout = 2500 }
+    fake:queue(503, "busy", { ["content-type"] = "text/plain" })
+    fake:queue(200, { _id = "l1" })
+    assert.equal("l1", assert(r.leads:create{ fullname = "Ann" })._id)
+    assert.equal(3, #fake.requests)
+    assert.equal(2500, fake:last().timeout_ms)
+    -- the call's own options win over the view's
+    fake:queue(200, {})
+    assert(r:post("/x", {}, { timeout = 100 }))
+    assert.equal(100, fake:last().timeout_ms)
+    -- the client itself is unchanged, and views share its connection and state
+    fake:queue(503, "busy", { ["content-type"] = "text/plain" })
+    assert.is_nil((c.leads:create{ fullname = "Bob" }))
+    assert.equal(15000, fake:last().timeout_ms)
+    assert.is_nil(rawget(c, "_call_opts"))
+    assert.equal(tostring(c), tostring(r))
+    r:close()
+    assert.is_true(fake.closed)
+    assert.has_error(function() c:get("/x") end, "GET /x: the client is closed")
+  end)
+
+  it("refuses unknown or wrongly typed options", function()
+    local c = new()
+    assert.has_error(function() c:with{ retyr = true } end, "client:with(): unknown option 'retyr' (retry, retries, timeout)")
+    assert.has_error(function() c:with{ timeout = "5s" } end)
+    assert.has_error(function() c:with("x") end)
+    local r = c:with{ retries = 0 }:with{ timeout = 10 }
+    assert.same({ retries = 0, timeout = 10 }, rawget(r, "_call_opts"))
+  end)
+end)

@@ -165,7 +165,8 @@ end
 
 function _M.attach(client)
   for _, name in ipairs(routes.resources) do
-    client[name] = setmetatable({ client = client, name = name }, _M.methods(name))
+    -- rawset: a client:with{} view keeps resources of its own (they carry its call options)
+    rawset(client, name, setmetatable({ client = client, name = name }, _M.methods(name)))
   end
   return client
 end
