@@ -48,6 +48,7 @@ build = {
     ["tiledesk.resources.emails"] = "lua/tiledesk/resources/emails.lua",
     ["tiledesk.resources.events"] = "lua/tiledesk/resources/events.lua",
     ["tiledesk.resources.faqs"] = "lua/tiledesk/resources/faqs.lua",
+    ["tiledesk.resources.files"] = "lua/tiledesk/resources/files.lua",
     ["tiledesk.resources.groups"] = "lua/tiledesk/resources/groups.lua",
     ["tiledesk.resources"] = "lua/tiledesk/resources/init.lua",
     ["tiledesk.resources.keys"] = "lua/tiledesk/resources/keys.lua",

@@ -6,7 +6,7 @@ local _M = {}
 _M.resources = {
   "users", "projects", "requests", "messages", "leads", "activities", "team", "departments",
   "groups", "bots", "faqs", "canned", "tags", "subscriptions", "webhooks", "events", "keys",
-  "analytics", "labels", "properties", "segments", "roles", "campaigns", "emails", "quotes",
+  "analytics", "labels", "properties", "segments", "roles", "campaigns", "emails", "quotes", "files",
 }
 
 _M.list = {}          -- every route, in resource order
@@ -93,9 +93,11 @@ _M.left_out = {
   { method = "GET", path = "/{pid}/widgets", why = "widget boot configuration" },
   { method = "POST", path = "/{pid}/jwt/decode", why = "debug helper" },
   { method = "POST", path = "/{pid}/jwt/generatetestjwt", why = "debug helper, unsafe to expose" },
-  { method = "ANY", path = "/{pid}/files/*",
-    why = "file storage: multipart uploads and downloads are not wrapped yet (client:request{} reaches them)" },
-  { method = "GET", path = "/files, /images, /images/thumbnails", why = "global file serving for the widget and dashboard" },
+  { method = "POST", path = "/{pid}/files/users/photo", why = "profile photos and bot avatars are set in the dashboard" },
+  { method = "DELETE", path = "/{pid}/files/download",
+    why = "no such route on the server (the reference's row pairs GET and DELETE); files:delete() uses DELETE /files" },
+  { method = "GET", path = "/files, /images, /images/thumbnails",
+    why = "public file serving for the widget: files:url(filename) gives an attachment's address" },
   { method = "ANY", path = "/jwt/history/*", why = "enterprise build only" },
   { method = "WS", path = "wss://…/ws/?token=", why = "the realtime WebSocket API is not REST (§2.19): a later issue" },
 }

@@ -30,6 +30,10 @@ describe("the sandbox serves every route the SDK wraps", function()
         local v, msg, err
         if r.skip and r.res == "analytics" then
           v, msg, err = c.analytics:report(r.path:match("^/analytics/(.*)$"), { lastdays = 7 })
+        elseif r.skip then
+          -- a hand-written method (uploads): called by the name the table gives, with a small file
+          local name = r.call:match("^client%.[%w_]+:([%w_]+)%(")
+          v, msg, err = c[r.res][name](c[r.res], "hello\n", { name = "hello.txt" })
         else
           v, msg, err = c[r.res][r.name](c[r.res], (table.unpack or unpack)(args))
         end

@@ -23,7 +23,7 @@ local ROLE_RANK = { guest = 1, user = 2, teammate = 3, agent = 4, supervisor = 5
 _M.ROLE_RANK = ROLE_RANK
 
 local API_MODULES = { "auth", "users", "projects", "project_users", "requests", "messages", "leads",
-  "departments", "bots", "misc" }
+  "departments", "bots", "misc", "files" }
 
 function _M.config() return config end
 function _M.router() return router end

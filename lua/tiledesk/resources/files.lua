@@ -1,0 +1,98 @@
+-- Files: chat attachments and project assets (multipart uploads), their content and the public
+-- address the chat widget shows an attachment from.
+local util = require("tiledesk.util")
+local url = require("tiledesk.url")
+
+local M = {}
+
+M.routes = {
+  { "upload", "POST", "/files/chat", skip = true, call = "client.files:upload(content, { name = , type = })",
+    doc = "Upload a chat attachment ({filename=}); the server takes jpg, png, gif, pdf and txt up to 1 MB by default" },
+  { "upload_asset", "POST", "/files/assets", skip = true,
+    call = "client.files:upload_asset(content, { name = , type = , expiration = })",
+    doc = "Upload a project asset (admin; expiration in seconds optional)" },
+  { "get", "GET", "/files", fields = { "path" }, raw = true, doc = "A file's content (as_attachment = true optional)" },
+  { "download", "GET", "/files/download", fields = { "path" }, raw = true, doc = "A file's content, as an attachment" },
+  { "delete", "DELETE", "/files", fields = { "path" }, doc = "Delete a file (and its thumbnail)" },
+}
+
+-- The content types the server expects for each extension (it refuses a mismatch).
+local TYPES = { jpg = "image/jpeg", jpeg = "image/jpeg", png = "image/png", gif = "image/gif",
+  pdf = "application/pdf", txt = "text/plain", csv = "text/csv", doc = "application/msword",
+  docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document" }
+M.TYPES = TYPES
+
+-- content type of a file name, by its extension (nil when unknown)
+function M.type_of(name)
+  local ext = type(name) == "string" and name:match("%.([^./]+)$")
+  return ext and TYPES[ext:lower()]
+end
+
+-- A multipart/form-data body with one file field. Returns body, content-type header value.
+local function multipart(content, name, ctype)
+  local boundary = "tiledesk-lua-" .. util.uuid(true)
+  -- the name goes in a quoted header parameter: no quote, backslash or line break may break it
+  local safe = name:gsub('[%c"\\]', "_")
+  local body = table.concat({
+    "--", boundary, "\r\n",
+    'Content-Disposition: form-data; name="file"; filename="', safe, '"\r\n',
+    "Content-Type: ", ctype, "\r\n\r\n",
+    content, "\r\n",
+    "--", boundary, "--\r\n",
+  })
+  return body, "multipart/form-data; boundary=" .. boundary
+end
+
+local function upload(self, op, path, content, opts, allow_expiration)
+  if type(content) ~= "string" then
+    error(op .. ": bad argument #1 'content' (string expected, got " .. type(content) .. ")", 3)
+  end
+  if type(opts) ~= "table" then error(op .. ": bad argument #2 'opts' (table expected, got " .. type(opts) .. ")", 3) end
+  for k in pairs(opts) do
+    if k ~= "name" and k ~= "type" and not (allow_expiration and k == "expiration") then
+      error(op .. ": unknown option '" .. tostring(k) .. "'", 3)
+    end
+  end
+  if type(opts.name) ~= "string" or not opts.name:match("[^/\\]%.[%w]+$") then
+    error(op .. ": option 'name' must be a file name with an extension (the server checks it)", 3)
+  end
+  local ctype = opts.type or M.type_of(opts.name)
+  if type(ctype) ~= "string" or ctype:find("[%c]") then
+    error(op .. ": option 'type' must be a content type (none is known for " .. opts.name .. ")", 3)
+  end
+  local query
+  if opts.expiration ~= nil then
+    if type(opts.expiration) ~= "number" or opts.expiration <= 0 then
+      error(op .. ": option 'expiration' must be a number of seconds > 0", 3)
+    end
+    query = { expiration = math.floor(opts.expiration) }
+  end
+  local body, header = multipart(content, opts.name, ctype)
+  -- an upload creates a file each time: never repeated behind the caller's back
+  return self.client:call(op, { method = "POST", path = path, query = query, body = body,
+    headers = { ["content-type"] = header } })
+end
+
+M.methods = {}
+
+-- upload(content, { name = "invoice.pdf", type = "application/pdf" }): a chat attachment.
+-- The type defaults from the name's extension. Returns { message, filename }.
+function M.methods:upload(content, opts)
+  return upload(self, "files:upload()", "/files/chat", content, opts, false)
+end
+
+-- upload_asset(content, { name =, type =, expiration = seconds }): a project asset (admin).
+function M.methods:upload_asset(content, opts)
+  return upload(self, "files:upload_asset()", "/files/assets", content, opts, true)
+end
+
+-- url(filename): the public address of an uploaded file, as the chat widget shows it
+-- (GET <base_url>/files?path=<filename>, no authentication).
+function M.methods:url(filename)
+  if type(filename) ~= "string" or filename == "" then
+    error("files:url(): bad argument #1 'filename' (string expected, got " .. type(filename) .. ")", 2)
+  end
+  return self.client.base_url .. "/files?path=" .. url.escape(filename)
+end
+
+return M
