@@ -1,10 +1,49 @@
--- The README documents every resource and every public client function (luv's docs-coverage idea).
+-- The README documents every resource method and every public client function, each with a
+-- `syntax:` line and an example (luv's docs-coverage idea, lua-resty-http's layout); its API
+-- reference is what tools/readme_api.lua generates; every Lua example in it compiles.
 local helper = require("spec.helper")
 local routes = require("tiledesk.routes")
 local client_mod = require("tiledesk.client")
+local tiledesk = require("tiledesk")
+local Fake = require("spec.support.fake_transport")
+local api = require("tools.readme_api")
+
+local function escape(s) return (s:gsub("%p", "%%%0")) end
+
+-- Every ```lua block of a text, in order.
+local function lua_blocks(text)
+  local out = {}
+  for code in text:gmatch("\n```lua\n(.-)\n```") do out[#out + 1] = code end
+  return out
+end
+
+-- Compiles a chunk against an environment where every global is a stub; never runs it.
+local function compile(code, name)
+  local stub = setmetatable({}, { __index = function(t) return t end, __call = function(t) return t end })
+  local env = setmetatable({}, { __index = function() return stub end })
+  local loadstring = rawget(_G, "loadstring")
+  local setfenv = rawget(_G, "setfenv")
+  if loadstring and setfenv then -- Lua 5.1 / LuaJIT
+    local fn, err = loadstring(code, name)
+    if fn then setfenv(fn, env) end
+    return fn, err
+  end
+  return load(code, name, "t", env)
+end
 
 describe("README", function()
   local readme = assert(helper.read_file(helper.root .. "README.md"))
+  local examples = {} -- the text of every example: ```lua blocks and `Example:` lines
+  for _, code in ipairs(lua_blocks(readme)) do examples[#examples + 1] = code end
+  for ex in readme:gmatch("\nExample: `([^\n]*)`") do examples[#examples + 1] = ex end
+  local example_text = "\n" .. table.concat(examples, "\n") .. "\n"
+
+  local function has_syntax(call)
+    return readme:find("\n`syntax: [^`\n]*" .. escape(call) .. "[^%w_]") ~= nil
+  end
+  local function has_example(call)
+    return example_text:find("[^%w_%.:]" .. escape(call) .. "[^%w_]") ~= nil
+  end
 
   it("starts with the two commands", function()
     local first_block = readme:match("```sh\n(.-)```")
@@ -18,17 +57,103 @@ describe("README", function()
     end
   end)
 
-  it("has a syntax line for every public client function", function()
-    for _, fn in ipairs({ "tiledesk.new", "client:signin", "tiledesk.signin_anonymously",
-      "client:signin_with_custom_token", "client:request", "client:get", "client:close" }) do
-      assert.truthy(readme:find("syntax: [^\n]*" .. fn:gsub("[%.:]", "%%%0")), "no syntax line for " .. fn)
-    end
-    for name in pairs(client_mod.Client) do
-      if type(client_mod.Client[name]) == "function" and not name:match("^_") and name ~= "call"
-        and name ~= "auth_kind" then
-        assert.truthy(readme:find("client:" .. name, 1, true), "README lacks client:" .. name)
+  it("has the API reference tools/readme_api.lua generates (run ./dev readme after changing routes or docs)", function()
+    local generated, total = api.generate()
+    assert.is_true(total > 200)
+    local committed = api.extract(readme)
+    assert.is_string(committed, "README lacks the marker lines of the API reference")
+    assert.equal(generated, committed)
+    -- the block sits in the "API by area" section, before the Examples
+    local area = readme:find("\n## API by area\n", 1, true)
+    local begin = readme:find(api.BEGIN, 1, true)
+    local after = readme:find("\n## ", begin, true)
+    assert.truthy(area and area < begin)
+    assert.truthy(after and readme:find("\n## Examples\n", 1, true) == after)
+  end)
+
+  it("has a syntax line and an example for every method of every resource", function()
+    local c = tiledesk.new{ transport = Fake.new(), project_id = "p", token = "JWT t" }
+    local n = 0
+    for _, res in ipairs(routes.resources) do
+      local methods = getmetatable(c[res])
+      for name, fn in pairs(methods) do
+        if type(fn) == "function" and not name:match("^_") then
+          n = n + 1
+          local call = "client." .. res .. ":" .. name
+          assert.is_true(has_syntax(call), "no syntax line for " .. call)
+          assert.is_true(has_example(call), "no example for " .. call)
+          -- each/pages (each_x/pages_x) are documented under list (x)
+          local base = name:match("^each_(.+)$") or name:match("^pages_(.+)$")
+            or ((name == "each" or name == "pages") and "list") or name
+          assert.truthy(readme:find("\n#### client." .. res .. ":" .. base .. "\n", 1, true), "no heading for " .. call)
+        end
       end
     end
+    local _, total = api.generate()
+    assert.equal(n, total)
+    c:close()
+  end)
+
+  it("has a syntax line and an example for every public client function", function()
+    local fns = { "tiledesk.new", "tiledesk.path", "tiledesk.array", "tiledesk.null", "tiledesk.empty_array",
+      "tiledesk.signin_anonymously", "tiledesk.json_encode", "tiledesk.json_decode", "client:signin",
+      "client:signin_with_custom_token", "client:request", "client:get", "client:post", "client:put",
+      "client:patch", "client:delete", "client:close", "client:auth_kind", "client:with" }
+    local listed = {}
+    for _, fn in ipairs(fns) do
+      listed[fn] = true
+      assert.is_true(has_syntax(fn), "no syntax line for " .. fn)
+      assert.is_true(has_example(fn), "no example for " .. fn)
+    end
+    -- a function added to the module or the client must be documented too
+    for name, v in pairs(tiledesk) do
+      if type(v) == "function" and not name:match("^_") then
+        assert.is_true(listed["tiledesk." .. name], "README does not document tiledesk." .. name)
+      end
+    end
+    for name, v in pairs(client_mod.Client) do
+      if type(v) == "function" and not name:match("^_") and name ~= "call" then
+        assert.is_true(listed["client:" .. name], "README does not document client:" .. name)
+      end
+    end
+  end)
+
+  it("has a runnable example for every area", function()
+    local block = "\n" .. api.extract(readme)
+    local starts = {}
+    local at = block:find("\n### ", 1, true)
+    while at do
+      starts[#starts + 1] = at
+      at = block:find("\n### ", at + 1, true)
+    end
+    assert.equal(#api.AREAS, #starts)
+    for i, from in ipairs(starts) do
+      local section = block:sub(from + 1, (starts[i + 1] or #block + 1) - 1)
+      assert.truthy(section:find("\n```lua\n", 1, true), "no ```lua example in " .. section:match("^[^\n]*"))
+    end
+    local seen = {}
+    for _, area in ipairs(api.AREAS) do
+      for _, res in ipairs(area.resources) do seen[res] = true end
+      assert.is_string(area.example)
+      assert.truthy(area.example:find("\n", 1, true), area.title .. ": the example should be a few lines")
+    end
+    for _, res in ipairs(routes.resources) do assert.truthy(seen[res], res .. " is in no area") end
+  end)
+
+  it("has Lua examples that compile", function()
+    local blocks = lua_blocks(readme)
+    assert.is_true(#blocks >= #api.AREAS + 10)
+    for i, code in ipairs(blocks) do
+      local fn, err = compile(code, "README block " .. i)
+      assert.is_function(fn, "README ```lua block " .. i .. " does not compile: " .. tostring(err) .. "\n" .. code)
+    end
+    local lines = 0
+    for ex in readme:gmatch("\nExample: `([^\n]*)`") do
+      lines = lines + 1
+      local fn, err = compile(ex, "example")
+      assert.is_function(fn, "example does not compile: " .. tostring(err) .. "\n" .. ex)
+    end
+    assert.is_true(lines > 200)
   end)
 
   it("has a Conventions section", function()

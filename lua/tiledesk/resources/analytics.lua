@@ -15,8 +15,10 @@ local REPORTS = {
 M.REPORTS = REPORTS
 
 M.routes = {
-  { "waiting_time", "GET", "/analytics/requests/waiting", doc = "Average waiting time in ms ({last=seconds})" },
-  { "tags", "GET", "/analytics/tags/{}", params = { "type" }, doc = "Tag usage of a type (requests or leads)" },
+  { "waiting_time", "GET", "/analytics/requests/waiting", doc = "Average waiting time in ms ({last=seconds})",
+    example = 'local stats = assert(client.analytics:waiting_time{ last = 3600 })' },
+  { "tags", "GET", "/analytics/tags/{}", params = { "type" }, doc = "Tag usage of a type (requests or leads)",
+    example = 'local stats = assert(client.analytics:tags("requests"))' },
 }
 -- every report is a route of its own in the table (coverage), reached through report(name, q)
 for _, name in ipairs(REPORTS) do
@@ -36,4 +38,13 @@ function M.methods:report(name, q)
   if q ~= nil and type(q) ~= "table" then error("analytics:report(): bad argument #2 'query' (table expected)", 2) end
   return self.client:call("analytics:report()", { method = "GET", path = "/analytics/" .. name, query = q })
 end
+-- README entry of report() (tools/readme_api.lua).
+M.docs = {
+  report = {
+    syntax = "stats, msg, err = client.analytics:report(name, query?)",
+    doc = "One of the aggregations in `client.analytics.REPORTS` (query: lastdays, department_id, ...): `"
+      .. table.concat(REPORTS, "`, `") .. "`",
+    endpoint = "GET /{pid}/analytics/{name}",
+    example = 'local stats = assert(client.analytics:report("requests/aggregate/day", { lastdays = 7 }))' },
+}
 return M

@@ -3,8 +3,10 @@ local M = {}
 M.routes = {
   { "list", "GET", "/canned", page = { size = 1000, fixed = true }, doc = "Shared and own canned responses" },
   { "get", "GET", "/canned/{}", params = { "canned_id" }, doc = "One (only its creator may read it)" },
-  { "create", "POST", "/canned", fields = { "title", "text" }, body = "object", doc = "Create (shared optional)" },
-  { "update", "PUT", "/canned/{}", params = { "canned_id" }, body = "required", doc = "Update title, text, attributes" },
+  { "create", "POST", "/canned", fields = { "title", "text" }, body = "object", doc = "Create (shared optional)",
+    example = 'local canned = assert(client.canned:create("Refund", "Your refund is on its way.", { shared = true }))' },
+  { "update", "PUT", "/canned/{}", params = { "canned_id" }, body = "required", doc = "Update title, text, attributes",
+    example = 'client.canned:update(canned_id, { text = "Your refund was sent today." })' },
   { "delete", "DELETE", "/canned/{}", params = { "canned_id" }, doc = "Soft delete" },
   { "delete_physical", "DELETE", "/canned/{}/physical", params = { "canned_id" }, doc = "Hard delete" },
 }

@@ -3,12 +3,16 @@ local M = {}
 M.routes = {
   { "list", "GET", "/departments", page = { all = true }, doc = "Visible departments" },
   { "list_all", "GET", "/departments/allstatus", page = { all = true }, doc = "All departments, any status" },
-  { "get", "GET", "/departments/{}", params = { "department_id" }, doc = "One department ('default' works)" },
+  { "get", "GET", "/departments/{}", params = { "department_id" }, doc = "One department ('default' works)",
+    example = 'local dept = assert(client.departments:get("default"))' },
   { "operators", "GET", "/departments/{}/operators", params = { "department_id" }, doc = "Who routing would pick" },
-  { "create", "POST", "/departments", body = "required", doc = "Create (name, routing, id_bot, id_group, ...)" },
+  { "create", "POST", "/departments", body = "required", doc = "Create (name, routing, id_bot, id_group, ...)",
+    example = 'local dept = assert(client.departments:create{ name = "Returns", routing = "assigned", id_bot = bot_id })' },
   { "replace", "PUT", "/departments/{}", params = { "department_id" }, body = "required",
-    doc = "Replace (clears id_bot/id_group when omitted)" },
-  { "update", "PATCH", "/departments/{}", params = { "department_id" }, body = "required", doc = "Update only the given keys" },
+    doc = "Replace (clears id_bot/id_group when omitted)",
+    example = 'client.departments:replace(dep_id, { name = "Returns", routing = "pooled" })' },
+  { "update", "PATCH", "/departments/{}", params = { "department_id" }, body = "required", doc = "Update only the given keys",
+    example = 'client.departments:update(dep_id, { description = "Returns and exchanges" })' },
   { "delete", "DELETE", "/departments/{}", params = { "department_id" }, doc = "Delete" },
 }
 return M

@@ -1,8 +1,10 @@
 -- Custom events (they trigger event.emit webhooks).
 local M = {}
 M.routes = {
-  { "create", "POST", "/events", fields = { "name" }, body = "object", doc = "Emit an event (attributes optional)" },
-  { "list", "GET", "/events", page = { items = "events", size = 40, fixed = true }, doc = "Events, 40 per page" },
+  { "create", "POST", "/events", fields = { "name" }, body = "object", doc = "Emit an event (attributes optional)",
+    example = 'client.events:create("order_shipped", { attributes = { order_id = "1234" } })' },
+  { "list", "GET", "/events", page = { items = "events", size = 40, fixed = true }, doc = "Events, 40 per page",
+    example = 'local page = assert(client.events:list{ page = 0 })' },
   { "get", "GET", "/events/{}", params = { "event_id" }, doc = "One event" },
 }
 return M

@@ -11,9 +11,12 @@ M.routes = {
   { "upload_asset", "POST", "/files/assets", skip = true,
     call = "client.files:upload_asset(content, { name = , type = , expiration = })",
     doc = "Upload a project asset (admin; expiration in seconds optional)" },
-  { "get", "GET", "/files", fields = { "path" }, raw = true, doc = "A file's content (as_attachment = true optional)" },
-  { "download", "GET", "/files/download", fields = { "path" }, raw = true, doc = "A file's content, as an attachment" },
-  { "delete", "DELETE", "/files", fields = { "path" }, doc = "Delete a file (and its thumbnail)" },
+  { "get", "GET", "/files", fields = { "path" }, raw = true, doc = "A file's content (as_attachment = true optional)",
+    example = 'local pdf = assert(client.files:get(up.filename))' },
+  { "download", "GET", "/files/download", fields = { "path" }, raw = true, doc = "A file's content, as an attachment",
+    example = 'local data = assert(client.files:download(up.filename))' },
+  { "delete", "DELETE", "/files", fields = { "path" }, doc = "Delete a file (and its thumbnail)",
+    example = 'client.files:delete(up.filename)' },
 }
 
 -- The content types the server expects for each extension (it refuses a mismatch).
@@ -95,4 +98,21 @@ function M.methods:url(filename)
   return self.client.base_url .. "/files?path=" .. url.escape(filename)
 end
 
+-- README entries of the hand-written methods (tools/readme_api.lua).
+M.docs = {
+  upload = {
+    syntax = "res, msg, err = client.files:upload(content, { name, type? })",
+    doc = "Upload a chat attachment (multipart; never repeated): the type defaults from the name's extension; "
+      .. "the answer is `{ message, filename }`, and `filename` is the path the other methods take",
+    example = 'local up = assert(client.files:upload(io.open("invoice.pdf", "rb"):read("*a"), { name = "invoice.pdf" }))' },
+  upload_asset = {
+    syntax = "res, msg, err = client.files:upload_asset(content, { name, type?, expiration? })",
+    doc = "Upload a project asset (admin; expiration in seconds)",
+    example = 'local up = assert(client.files:upload_asset(logo_png, { name = "logo.png", expiration = 86400 }))' },
+  url = {
+    syntax = "address = client.files:url(filename)",
+    doc = "The public address of an uploaded file, as the chat widget shows it (`GET <base_url>/files?path=`, "
+      .. "no authentication; no HTTP call)",
+    example = 'client.messages:send_file(rid, { src = client.files:url(up.filename), name = "invoice.pdf" })' },
+}
 return M

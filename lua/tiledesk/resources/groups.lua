@@ -3,8 +3,10 @@ local M = {}
 M.routes = {
   { "list", "GET", "/groups", page = { all = true }, doc = "Groups (member filter)" },
   { "get", "GET", "/groups/{}", params = { "group_id" }, doc = "One group" },
-  { "create", "POST", "/groups", fields = { "name" }, body = "object", doc = "Create (members = user ids)" },
-  { "update", "PUT", "/groups/{}", params = { "group_id" }, body = "required", doc = "Update name, members, attributes" },
+  { "create", "POST", "/groups", fields = { "name" }, body = "object", doc = "Create (members = user ids)",
+    example = 'local group = assert(client.groups:create("Night shift", { members = { user_id } }))' },
+  { "update", "PUT", "/groups/{}", params = { "group_id" }, body = "required", doc = "Update name, members, attributes",
+    example = 'client.groups:update(group_id, { members = { user_id, other_user_id } })' },
   { "enable", "PUT", "/groups/enable/{}", params = { "group_id" }, doc = "Enable" },
   { "disable", "PUT", "/groups/disable/{}", params = { "group_id" }, doc = "Disable" },
   { "delete", "DELETE", "/groups/{}", params = { "group_id" }, doc = "Delete (soft; force=true removes)" },

@@ -3,17 +3,22 @@ local M = {}
 
 M.routes = {
   { "list", "GET", "/requests/{}/messages", params = { "request_id" }, page = { all = true },
-    doc = "The whole transcript, oldest first (unpaginated)" },
+    doc = "The whole transcript, oldest first (unpaginated)",
+    example = 'local list = assert(client.messages:list(rid))' },
   { "get", "GET", "/requests/{}/messages/{}", params = { "request_id", "message_id" }, doc = "One message" },
   { "send", "POST", "/requests/{}/messages", params = { "request_id" }, body = "required",
-    doc = "Send a message (creates the conversation on the first one)" },
+    doc = "Send a message (creates the conversation on the first one)",
+    example = 'client.messages:send(rid, { text = "Your order shipped today", attributes = { order_id = "1234" } })' },
   { "send_many", "POST", "/requests/{}/messages/multi", params = { "request_id" }, body = "array",
-    doc = "Send several messages at once" },
+    doc = "Send several messages at once",
+    example = 'client.messages:send_many(rid, { { text = "Hello!" }, { text = "How can I help?" } })' },
   { "csv", "GET", "/requests/{}/messages/csv", params = { "request_id" }, raw = true, doc = "Transcript as CSV" },
   { "send_direct", "POST", "/messages", body = "required",
-    doc = "Direct or group message outside a conversation (recipient, recipientFullname)" },
+    doc = "Direct or group message outside a conversation (recipient, recipientFullname)",
+    example = 'client.messages:send_direct{ recipient = user_id, recipientFullname = "Joe Park", text = "Can you take the Acme chat?" }' },
   { "list_project", "GET", "/messages", page = { size = 50, max = 50 },
-    doc = "All messages of the project, newest first (owner)" },
+    doc = "All messages of the project, newest first (owner)",
+    example = 'local page = assert(client.messages:list_project{ limit = 50 })' },
   { "csv_project", "GET", "/messages/csv", raw = true, doc = "All messages as CSV (owner)" },
 }
 
@@ -109,4 +114,43 @@ function M.methods:send_file(rid, file, text, opts)
   return self:send(rid, body)
 end
 
+-- README entries of the hand-written methods (tools/readme_api.lua; `after` places them there).
+M.docs = {
+  send_text = { after = "send",
+    syntax = "message, msg, err = client.messages:send_text(request_id, text, opts?)",
+    doc = "A plain text message from the caller (opts: more message fields: attributes, type, metadata, ...)",
+    via = "send",
+    example = 'client.messages:send_text(rid, "Let me check for you.")' },
+  send_as_bot = { after = "send",
+    syntax = "message, msg, err = client.messages:send_as_bot(request_id, bot, text, opts?)",
+    doc = "As a bot: bot is `{ _id =, name = }` or a bot id; the sender becomes `bot_<id>`",
+    via = "send",
+    example = 'client.messages:send_as_bot(rid, { _id = bot_id, name = "Helper" }, "Hi! How can I help?")' },
+  send_as_agent = { after = "send",
+    syntax = "message, msg, err = client.messages:send_as_agent(request_id, user, text, opts?)",
+    doc = "As a teammate: user is `{ _id =, firstname =, lastname = }` or a user id",
+    via = "send",
+    example = 'client.messages:send_as_agent(rid, { _id = user_id, firstname = "Joe", lastname = "Park" }, "Taking over now.")' },
+  send_as_user = { after = "send",
+    syntax = "message, msg, err = client.messages:send_as_user(request_id, lead, text, opts?)",
+    doc = "As the visitor: lead is `{ id =, fullname =, email = }` or the visitor's sender id",
+    via = "send",
+    example = 'client.messages:send_as_user(rid, { id = "visitor-42", fullname = "Ann Lee", email = "ann@example.com" }, "Thanks!")' },
+  send_info = { after = "send",
+    syntax = "message, msg, err = client.messages:send_info(request_id, text, opts?)",
+    doc = "An info system message (`attributes.subtype = \"info\"`); the caller's attributes are copied, not changed",
+    via = "send",
+    example = 'client.messages:send_info(rid, "Conversation moved to Billing")' },
+  send_hidden = { after = "send",
+    syntax = "message, msg, err = client.messages:send_hidden(request_id, text, opts?)",
+    doc = "A message shown to agents, not to the visitor (`attributes.subtype = \"info/support\"`)",
+    via = "send",
+    example = 'client.messages:send_hidden(rid, "Customer is on the premium plan")' },
+  send_file = { after = "send",
+    syntax = "message, msg, err = client.messages:send_file(request_id, file, text?, opts?)",
+    doc = "An attachment by URL: file is `{ src =, name =, type =, width =, height = }`; "
+      .. "an `image/*` type sends an image, anything else a file; text defaults to the file name",
+    via = "send",
+    example = 'client.messages:send_file(rid, { src = "https://example.com/invoice.pdf", name = "invoice.pdf", type = "application/pdf" })' },
+}
 return M

@@ -3,8 +3,10 @@ local M = {}
 M.routes = {
   { "list", "GET", "/properties", page = { size = 100 }, doc = "Properties" },
   { "get", "GET", "/properties/{}", params = { "property_id" }, doc = "One property" },
-  { "create", "POST", "/properties", body = "required", doc = "Create (label, name, type)" },
-  { "update", "PUT", "/properties/{}", params = { "property_id" }, body = "required", doc = "Update" },
+  { "create", "POST", "/properties", body = "required", doc = "Create (label, name, type)",
+    example = 'local property = assert(client.properties:create{ label = "Company", name = "company", type = "text" })' },
+  { "update", "PUT", "/properties/{}", params = { "property_id" }, body = "required", doc = "Update",
+    example = 'client.properties:update(property_id, { label = "Company name" })' },
   { "delete", "DELETE", "/properties/{}", params = { "property_id" }, doc = "Soft delete" },
   { "delete_physical", "DELETE", "/properties/{}/physical", params = { "property_id" }, doc = "Hard delete" },
 }

@@ -3,8 +3,10 @@ local M = {}
 M.routes = {
   { "list", "GET", "/roles", page = { size = 100 }, doc = "Custom roles" },
   { "get", "GET", "/roles/{}", params = { "role_id" }, doc = "One role" },
-  { "create", "POST", "/roles", body = "required", doc = "Create (name, permissions)" },
-  { "update", "PUT", "/roles/{}", params = { "role_id" }, body = "required", doc = "Update" },
+  { "create", "POST", "/roles", body = "required", doc = "Create (name, permissions)",
+    example = 'local role = assert(client.roles:create{ name = "billing", permissions = { "request_read", "lead_read" } })' },
+  { "update", "PUT", "/roles/{}", params = { "role_id" }, body = "required", doc = "Update",
+    example = 'client.roles:update(role_id, { permissions = { "request_read" } })' },
   { "delete", "DELETE", "/roles/{}", params = { "role_id" }, doc = "Delete" },
 }
 return M

@@ -3,8 +3,10 @@ local M = {}
 M.routes = {
   { "list", "GET", "/segments", page = { items = "segments", size = 100 }, doc = "Segments" },
   { "get", "GET", "/segments/{}", params = { "segment_id" }, doc = "One segment" },
-  { "create", "POST", "/segments", body = "required", doc = "Create (name, match, filters)" },
-  { "update", "PUT", "/segments/{}", params = { "segment_id" }, body = "required", doc = "Update" },
+  { "create", "POST", "/segments", body = "required", doc = "Create (name, match, filters)",
+    example = 'local segment = assert(client.segments:create{ name = "VIP", filters = { { field = "tags", operator = "contains", value = "vip" } } })' },
+  { "update", "PUT", "/segments/{}", params = { "segment_id" }, body = "required", doc = "Update",
+    example = 'client.segments:update(segment_id, { name = "VIP customers" })' },
   { "delete", "DELETE", "/segments/{}", params = { "segment_id" }, doc = "Delete" },
 }
 return M

@@ -4,8 +4,10 @@ M.routes = {
   { "list", "GET", "/subscriptions", page = { all = true }, doc = "Subscriptions (no secrets)" },
   { "get", "GET", "/subscriptions/{}", params = { "subscription_id" }, doc = "One subscription" },
   { "create", "POST", "/subscriptions", fields = { "event", "target" }, secret = "response",
-    doc = "Subscribe a URL to an event; the answer carries the secret" },
-  { "update", "PUT", "/subscriptions/{}", params = { "subscription_id" }, body = "required", doc = "Update" },
+    doc = "Subscribe a URL to an event; the answer carries the secret",
+    example = 'local sub = assert(client.subscriptions:create("request.create", "https://hooks.example.com/tiledesk")); print(sub.secret)' },
+  { "update", "PUT", "/subscriptions/{}", params = { "subscription_id" }, body = "required", doc = "Update",
+    example = 'client.subscriptions:update(subscription_id, { target = "https://hooks.example.com/v2" })' },
   { "delete", "DELETE", "/subscriptions/{}", params = { "subscription_id" }, doc = "Unsubscribe" },
   { "history", "GET", "/subscriptions/history", page = { size = 40, fixed = true }, doc = "Delivery log, newest first" },
 }

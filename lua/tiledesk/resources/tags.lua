@@ -3,8 +3,10 @@ local M = {}
 M.routes = {
   { "list", "GET", "/tags", page = { size = 40, fixed = true }, doc = "Tags, 40 per page" },
   { "get", "GET", "/tags/{}", params = { "tag_id" }, doc = "One tag" },
-  { "create", "POST", "/tags", fields = { "tag", "color?" }, doc = "Create (an existing one is returned on duplicate)" },
-  { "update", "PUT", "/tags/{}", params = { "tag_id" }, fields = { "tag", "color" }, doc = "Update name and color" },
+  { "create", "POST", "/tags", fields = { "tag", "color?" }, doc = "Create (an existing one is returned on duplicate)",
+    example = 'local tag = assert(client.tags:create("vip", "#43a047"))' },
+  { "update", "PUT", "/tags/{}", params = { "tag_id" }, fields = { "tag", "color" }, doc = "Update name and color",
+    example = 'client.tags:update(tag_id, "vip", "#fb8c00")' },
   { "delete", "DELETE", "/tags/{}", params = { "tag_id" }, doc = "Delete" },
 }
 return M

@@ -2,9 +2,11 @@
 local M = {}
 M.routes = {
   { "me", "GET", "/users", scope = "global", doc = "The signed-in user" },
-  { "update", "PUT", "/users", scope = "global", body = "required", doc = "Update names, phone, description, ..." },
+  { "update", "PUT", "/users", scope = "global", body = "required", doc = "Update names, phone, description, ...",
+    example = 'client.users:update{ firstname = "Ann", lastname = "Lee", description = "Support lead" }' },
   { "change_password", "PUT", "/users/changepsw", scope = "global", fields = { "oldpsw", "newpsw" }, secret = "request",
-    doc = "Change the password" },
+    doc = "Change the password",
+    example = 'client.users:change_password(old_password, new_password)' },
   { "resend_verification", "GET", "/users/resendverifyemail", scope = "global", doc = "Send the verification email again" },
   { "delete", "DELETE", "/users", scope = "global", doc = "Anonymise and disable the account" },
   { "public_profile", "GET", "/users_util/{}", params = { "user_id" }, scope = "global", auth = "none",

@@ -4,11 +4,14 @@ M.routes = {
   { "list", "GET", "/webhooks", page = { all = true }, doc = "Webhooks of the project" },
   { "get", "GET", "/webhooks/{}", params = { "chatbot_id" }, doc = "The webhook of a bot" },
   { "get_by_id", "GET", "/webhooks/id/{}", params = { "webhook_id" }, doc = "A webhook by its id" },
-  { "create", "POST", "/webhooks", fields = { "chatbot_id" }, body = "object", doc = "Create (block_id, async, copilot)" },
-  { "update", "PUT", "/webhooks/{}", params = { "chatbot_id" }, body = "required", doc = "Update async, copilot, enabled" },
+  { "create", "POST", "/webhooks", fields = { "chatbot_id" }, body = "object", doc = "Create (block_id, async, copilot)",
+    example = 'local webhook = assert(client.webhooks:create(chatbot_id, { async = true }))' },
+  { "update", "PUT", "/webhooks/{}", params = { "chatbot_id" }, body = "required", doc = "Update async, copilot, enabled",
+    example = 'client.webhooks:update(chatbot_id, { enabled = false })' },
   { "regenerate", "PUT", "/webhooks/{}/regenerate", params = { "chatbot_id" }, doc = "New webhook id" },
   { "delete", "DELETE", "/webhooks/{}", params = { "chatbot_id" }, doc = "Delete" },
   { "run", "POST", "/webhook/{}", params = { "webhook_id" }, scope = "global", auth = "none", body = "object",
-    doc = "Run the bot flow behind a webhook id (rate limited by the server)" },
+    doc = "Run the bot flow behind a webhook id (rate limited by the server)",
+    example = 'client.webhooks:run(webhook_id, { order_id = "1234" })' },
 }
 return M
