@@ -1096,6 +1096,13 @@ describe("every area of the route table, round trips against the sandbox", funct
         name = "dot.png", type = "image/png", width = 1, height = 1 }))
       assert.equal("image", msg.type)
       assert.equal(agent.files:url(up.filename), msg.metadata.src)
+      -- or in one call: the content goes up first, the message carries its public address
+      local msg2, up2 = assert(agent.messages:send_file(conv.request_id, { content = PNG, name = "dot2.png" }))
+      assert.matches("/dot2%.png$", up2.filename)
+      assert.equal(agent.files:url(up2.filename), msg2.metadata.src)
+      assert.equal("image/png", msg2.metadata.type)
+      local _, pub = helper.http("GET", msg2.metadata.src)
+      assert.is_table(pub)
       assert.equal("File deleted successfully", assert(agent.files:delete(up.filename)).message)
       local v, m, err = agent.files:get(up.filename)
       refused(404, v, m, err)

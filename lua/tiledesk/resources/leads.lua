@@ -24,6 +24,9 @@ M.methods = {}
 -- search(text, q): full-text search, one page
 function M.methods:search(text, q)
   if type(text) ~= "string" then error("leads:search(): bad argument #1 'text' (string expected, got " .. type(text) .. ")", 2) end
+  if q ~= nil and type(q) ~= "table" then
+    error("leads:search(): bad argument #2 'query' (table expected, got " .. type(q) .. ")", 2)
+  end
   local query = {}
   for k, v in pairs(q or {}) do query[k] = v end
   query.full_text = text

@@ -102,16 +102,33 @@ function M.methods:send_hidden(rid, text, opts)
   return self:send(rid, body)
 end
 
--- send_file(request_id, { src=, name=, type=, width=, height= }, text, opts): an attachment by URL.
+-- send_file(request_id, file, text, opts): an attachment, file = { src = url, name =, type =,
+-- width =, height = }, or { content = bytes, name =, type = } to upload it first (files:upload)
+-- and send its public address. Returns the message (and the upload's answer when it uploaded).
 function M.methods:send_file(rid, file, text, opts)
-  if type(file) ~= "table" or type(file.src) ~= "string" then
-    error("messages:send_file(): bad argument #2 'file' ({src=url, ...} expected)", 2)
+  local op = "messages:send_file()"
+  if type(file) ~= "table" or (type(file.src) ~= "string") == (type(file.content) ~= "string") then
+    error(op .. ": bad argument #2 'file' ({ src = url, ... } or { content = bytes, name = } expected)", 2)
   end
-  local body = message("messages:send_file()", text or file.name or "", opts)
-  local mime = file.type or ""
-  body.type = body.type or (mime:match("^image/") and "image" or "file")
-  body.metadata = { src = file.src, name = file.name, type = file.type, width = file.width, height = file.height }
-  return self:send(rid, body)
+  for _, k in ipairs({ "name", "type" }) do
+    if file[k] ~= nil and type(file[k]) ~= "string" then
+      error(op .. ": bad argument #2 'file': '" .. k .. "' must be a string (got " .. type(file[k]) .. ")", 2)
+    end
+  end
+  local src, mime, uploaded = file.src, file.type, nil
+  if file.content then
+    if not file.name then error(op .. ": bad argument #2 'file': uploading needs a 'name' with its extension", 2) end
+    mime = mime or require("tiledesk.resources.files").type_of(file.name)
+    local up, m, err = self.client.files:upload(file.content, { name = file.name, type = mime })
+    if not up then return nil, op .. ": " .. m, err end
+    src, uploaded = self.client.files:url(up.filename), up
+  end
+  local body = message(op, text or file.name or "", opts)
+  body.type = body.type or ((mime or ""):match("^image/") and "image" or "file")
+  body.metadata = { src = src, name = file.name, type = mime, width = file.width, height = file.height }
+  local sent, m, err = self:send(rid, body)
+  if not sent then return nil, m, err end
+  return sent, uploaded
 end
 
 -- README entries of the hand-written methods (tools/readme_api.lua; `after` places them there).
@@ -148,7 +165,8 @@ M.docs = {
     example = 'client.messages:send_hidden(rid, "Customer is on the premium plan")' },
   send_file = { after = "send",
     syntax = "message, msg, err = client.messages:send_file(request_id, file, text?, opts?)",
-    doc = "An attachment by URL: file is `{ src =, name =, type =, width =, height = }`; "
+    doc = "An attachment: file is `{ src = url, name =, type =, width =, height = }`, or "
+      .. "`{ content = bytes, name = }` to upload it first (files:upload) and send its public address; "
       .. "an `image/*` type sends an image, anything else a file; text defaults to the file name",
     via = "send",
     example = 'client.messages:send_file(rid, { src = "https://example.com/invoice.pdf", name = "invoice.pdf", type = "application/pdf" })' },
