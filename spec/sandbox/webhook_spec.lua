@@ -130,6 +130,62 @@ describe("sandbox webhooks", function()
       assert.equal("localhost:" .. port, list[1].headers.host)
     end)
 
+    it("delivers to https targets (TLS without certificate verification)", function()
+      local tls_port = st.https_url:match(":(%d+)$")
+      local target = "https://localhost:" .. tls_port .. "/__sandbox/sink/secure?via=tls"
+      local status, s = api("admin", "POST", "/subscriptions", { event = "lead.create", target = target })
+      assert.equal(200, status)
+      api("owner", "POST", "/leads", { fullname = "Over TLS" })
+      local list = wait_for("secure", 1)
+      assert.equal(1, #list)
+      assert.equal(s.secret, list[1].headers["x-hook-secret"])
+      assert.equal("localhost:" .. tls_port, list[1].headers.host)
+      assert.equal("Over TLS", list[1].doc.payload.fullname)
+      -- an https target by IP literal (no SNI) too
+      status = api("admin", "POST", "/subscriptions",
+        { event = "lead.create", target = "https://127.0.0.1:" .. tls_port .. "/__sandbox/sink/secure-ip" })
+      assert.equal(200, status)
+      api("owner", "POST", "/leads", { fullname = "Over TLS by IP" })
+      assert.equal(1, #wait_for("secure-ip", 1))
+    end)
+
+    it("keeps the subscription history and the sinks bounded", function()
+      -- 25 subscriptions to a closed port and one to a sink, 41 leads: 1066 history entries made, 1000 kept
+      for i = 1, 25 do
+        assert.equal(200, (api("admin", "POST", "/subscriptions",
+          { event = "lead.create", target = "http://127.0.0.1:9/closed/" .. i })))
+      end
+      subscribe("lead.create", "live")
+      for i = 1, 41 do api("owner", "POST", "/leads", { fullname = "History " .. i }) end
+      -- a burst of deliveries to dead targets loses none of those to a live one
+      assert.equal(41, #wait_for("live", 41))
+      local total, names = 0, {}
+      for page = 0, 100 do
+        local _, list = api("admin", "GET", "/subscriptions/history?page=" .. page)
+        if #list == 0 then break end
+        total = total + #list
+        for _, h in ipairs(list) do names[cjson.decode(h.body).payload.fullname] = true end
+      end
+      assert.equal(1000, total)
+      -- the oldest went: the first lead's 26 entries are among the 66 dropped
+      assert.is_nil(names["History 1"])
+      assert.is_true(names["History 41"])
+      -- a sink keeps its newest 1000 deliveries, and at most 64 KiB of each body
+      local big = string.rep("z", 70000)
+      assert.equal(200, (helper.http("POST", sink_url("big"), big, { ["content-type"] = "text/plain" })))
+      local d = deliveries("big")[1]
+      assert.equal(65536, #d.body)
+      assert.equal(70000, d.body_length)
+      assert.is_true(d.body_truncated)
+      for i = 1, 1001 do
+        helper.http("POST", sink_url("many"), tostring(i), { ["content-type"] = "text/plain" })
+      end
+      local many = deliveries("many")
+      assert.equal(1000, #many)
+      assert.equal("2", many[1].body)
+      assert.equal("1001", many[1000].body)
+    end)
+
     it("keeps project-less events (user.signup) away from project subscriptions", function()
       subscribe("user.signup", "signup")
       subscribe("lead.create", "sync")
@@ -294,6 +350,57 @@ describe("sandbox webhooks", function()
       local texts = {}
       for _, d in ipairs(list) do texts[#texts + 1] = d.doc.payload.text end
       assert.same({ "first", "\\start", "last one" }, texts)
+    end)
+
+    it("delivers to an https bot url", function()
+      local tls_port = st.https_url:match(":(%d+)$")
+      bot_url("https://localhost:" .. tls_port .. "/__sandbox/sink/bot-tls")
+      start_bot_conversation("owner", "over tls")
+      local list = wait_for("bot-tls", 1)
+      assert.equal(1, #list)
+      assert.equal("over tls", list[1].doc.payload.text)
+      assert.equal("tiledesk-bot", list[1].headers["user-agent"])
+    end)
+
+    it("sends the hidden \\start when a conversation is routed to the bot's department without a message", function()
+      bot_url(sink_url("started"))
+      subscribe("message.create", "mc")
+      local support = department("Support (bot first)")
+      -- created in the default department: no bot, nothing sent
+      local _, r = api("owner", "POST", "/requests", { first_text = "routed later" })
+      assert.are_not.equal(support._id, r.department._id or r.department)
+      -- routed to the bot's department: the bot is called with \start from system
+      local status, routed = api("owner", "PUT", "/requests/" .. r.request_id .. "/departments",
+        { departmentid = support._id })
+      assert.equal(200, status)
+      assert.same({ "bot_" .. st.bot._id }, routed.participants)
+      local list = wait_for("started", 1)
+      assert.equal(1, #list)
+      local p = list[1].doc.payload
+      assert.equal("\\start", p.text)
+      assert.equal("system", p.sender)
+      assert.equal("info", p.attributes.subtype)
+      assert.equal(r.request_id, p.recipient)
+      assert.equal(r.request_id, p.request.request_id)
+      assert.equal(st.bot._id, list[1].doc.hook._id)
+      -- it is a message of the conversation (the resthook saw it too)
+      local mc = wait_for("mc", 1)
+      assert.equal("\\start", mc[#mc].doc.payload.text)
+      -- created straight in the bot's department: \start too
+      local _, r2 = api("owner", "POST", "/requests", { first_text = "bot from the start", departmentid = support._id })
+      list = wait_for("started", 2)
+      assert.equal(2, #list)
+      assert.equal("\\start", list[2].doc.payload.text)
+      assert.equal(r2.request_id, list[2].doc.payload.request.request_id)
+      -- a first message creating the conversation reaches the bot itself, without a \start
+      start_bot_conversation("owner", "a real first message")
+      wait_for("started", 3)
+      subscribe("lead.create", "flush")
+      api("owner", "POST", "/leads", { fullname = "Flush" })
+      wait_for("flush", 1)
+      list = deliveries("started")
+      assert.equal(3, #list)
+      assert.equal("a real first message", list[3].doc.payload.text)
     end)
 
     it("calls nobody for an internal bot or an empty url", function()

@@ -500,8 +500,6 @@ function _M.register(r)
   r:add("POST", "/__sandbox/reset", open, function()
     _M.clear()
     store.reset()
-    local ok, events = pcall(require, "sbx.events")
-    if ok and events.clear then events.clear() end
     return 200, { success = true }
   end)
   r:add("POST", "/__sandbox/faults", open, function(ctx)

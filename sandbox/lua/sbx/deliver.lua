@@ -1,6 +1,8 @@
 -- Outbound HTTP/1.1 for webhook deliveries: one POST per connection over ngx.socket.tcp,
--- bounded in time (per-step timeouts) and in size (header count, body bytes). Plain http
--- only: webhook and bot targets of a local sandbox live on the loopback or the LAN.
+-- bounded in time (per-step timeouts) and in size (header count, body bytes). http and https
+-- targets; https goes through the cosocket's sslhandshake with SNI and WITHOUT certificate
+-- verification: targets of a local sandbox are test servers on the loopback or the LAN,
+-- usually with self-signed certificates, and the sandbox has no trust store of its own.
 local _M = {}
 
 _M.CONNECT_MS = 2000
@@ -9,21 +11,24 @@ _M.READ_MS = 5000
 _M.MAX_HEADERS = 100
 _M.MAX_BODY = 64 * 1024
 
--- http://host[:port][/path[?query]] -> host, port, path ; nil, err otherwise
+local DEFAULT_PORT = { http = 80, https = 443 }
+
+-- http[s]://host[:port][/path[?query]] -> host, port, path, tls ; nil, err otherwise
 function _M.parse_url(u)
   if type(u) ~= "string" then return nil, "target is not a string" end
   local scheme, rest = u:match("^(%a[%w+.-]*)://(.*)$")
   if not scheme then return nil, "target is not an absolute URL" end
-  if scheme:lower() ~= "http" then return nil, "only http targets are supported" end
+  scheme = scheme:lower()
+  if not DEFAULT_PORT[scheme] then return nil, "only http and https targets are supported" end
   local authority, path = rest:match("^([^/?#]*)(.*)$")
   path = path:gsub("#.*$", "")
   if path == "" then path = "/" elseif path:sub(1, 1) == "?" then path = "/" .. path end
   local host, port = authority:match("^%[([^%]]+)%]:?(%d*)$")
   if not host then host, port = authority:match("^([^:@]+):?(%d*)$") end
   if not host or host == "" then return nil, "target has no host" end
-  port = tonumber(port) or 80
+  port = tonumber(port) or DEFAULT_PORT[scheme]
   if port < 1 or port > 65535 then return nil, "target port out of range" end
-  return host, port, path
+  return host, port, path, scheme == "https"
 end
 
 -- nginx cosockets resolve names only through a `resolver` directive, which the sandbox does
@@ -110,7 +115,7 @@ end
 
 -- POST body to url with headers (name -> value). Returns { status, headers, body } or nil, err.
 function _M.post(url, body, headers)
-  local host, port, path = _M.parse_url(url)
+  local host, port, path, tls = _M.parse_url(url)
   if not host then return nil, port end
   local addr, rerr = _M.resolve(host)
   if not addr then return nil, rerr end
@@ -118,7 +123,15 @@ function _M.post(url, body, headers)
   sock:settimeouts(_M.CONNECT_MS, _M.SEND_MS, _M.READ_MS)
   local ok, err = sock:connect(addr, port)
   if not ok then return nil, "connect: " .. tostring(err) end
-  local lines = { "POST " .. path .. " HTTP/1.1", "Host: " .. (port == 80 and host or (host .. ":" .. port)),
+  if tls then
+    -- SNI for names only (not for IP literals); verify = false, see the top of this file
+    local sni = not (host:match("^%d+%.%d+%.%d+%.%d+$") or host:find(":", 1, true)) and host or nil
+    ok, err = sock:sslhandshake(nil, sni, false)
+    if not ok then sock:close() return nil, "tls: " .. tostring(err) end
+  end
+  local default_port = tls and 443 or 80
+  local hosthdr = host:find(":", 1, true) and ("[" .. host .. "]") or host
+  local lines = { "POST " .. path .. " HTTP/1.1", "Host: " .. (port == default_port and hosthdr or (hosthdr .. ":" .. port)),
     "Connection: close", "Content-Length: " .. #body }
   for k, v in pairs(headers or {}) do
     local lk = k:lower()

@@ -1,33 +1,86 @@
 -- Resthook and bot-webhook delivery (shared/tiledesk-api.md §6), from timers so the caller's
 -- answer never waits for a target.
+--
+-- Deliveries go through a bounded queue served by at most WORKERS timers (nginx drops a timer
+-- outright when lua_max_running_timers are busy, so one timer per delivery loses webhooks in a
+-- burst). A retry waits in its own pending timer, not in a worker, so slow or dead targets do
+-- not hold up the others.
 local json = require("sbx.json")
 local store = require("sbx.store")
 local jwt = require("sbx.jwt")
 local deliver = require("sbx.deliver")
 
-local _M = { RETRIES = 2, RETRY_DELAY = 0.1, delivered = 0 }
+local _M = { RETRIES = 2, RETRY_DELAY = 0.1, delivered = 0, SUBSCRIPTION_LOGS_MAX = 1000,
+  WORKERS = 64, QUEUE_MAX = 10000 }
 
--- In a timer: POST with the server's retry rule, then note the outcome in the log entry.
-local function deliver_job(premature, target, body, headers, log_entry)
-  if premature then return end
-  local res, err, attempts = deliver.post_with_retries(target, body, headers, _M.RETRIES, _M.RETRY_DELAY)
+local queue = { first = 1, last = 0 }
+local workers = 0
+
+local function finish(job, res, err)
   _M.delivered = _M.delivered + 1
-  if log_entry then
-    log_entry.attempts = attempts
-    log_entry.response = res and { status = res.status, body = res.body } or nil
-    log_entry.err = err
-    log_entry.updatedAt = store.now()
+  local e = job.log_entry
+  if e then
+    e.attempts = job.attempt
+    e.response = res and { status = res.status, body = res.body } or nil
+    e.err = err
+    e.updatedAt = store.now()
   end
   if not res or deliver.retryable(res) then
-    ngx.log(ngx.WARN, "sandbox: webhook to ", target, " failed after ", attempts, " attempts: ",
+    ngx.log(ngx.WARN, "sandbox: webhook to ", job.target, " failed after ", job.attempt, " attempts: ",
       res and ("HTTP " .. res.status) or tostring(err))
   end
 end
 
+local push
+
+-- One attempt; the server's retry rule (deliver.retryable) decides about another.
+local function attempt(job)
+  job.attempt = job.attempt + 1
+  local res, err = deliver.post(job.target, job.body, job.headers)
+  if deliver.retryable(res) and job.attempt <= _M.RETRIES then
+    local ok = ngx.timer.at(_M.RETRY_DELAY * 2 ^ (job.attempt - 1), function(premature)
+      if not premature then push(job) end
+    end)
+    if ok then return end
+  end
+  finish(job, res, err)
+end
+
+local function worker(premature)
+  if not premature then
+    for _ = 1, _M.QUEUE_MAX * (_M.RETRIES + 1) do
+      if queue.first > queue.last then break end
+      local job = queue[queue.first]
+      queue[queue.first] = nil
+      queue.first = queue.first + 1
+      local ok, err = pcall(attempt, job)
+      if not ok then ngx.log(ngx.ERR, "sandbox: webhook delivery error: ", err) end
+    end
+  end
+  workers = workers - 1
+end
+
+function push(job)
+  if queue.last - queue.first + 1 >= _M.QUEUE_MAX then
+    ngx.log(ngx.ERR, "sandbox: webhook queue full, dropping a delivery to ", job.target)
+    finish(job, nil, "sandbox webhook queue full")
+    return false
+  end
+  queue.last = queue.last + 1
+  queue[queue.last] = job
+  if workers < _M.WORKERS then
+    workers = workers + 1
+    local ok, err = ngx.timer.at(0, worker)
+    if not ok then
+      workers = workers - 1
+      ngx.log(ngx.ERR, "sandbox: cannot start a webhook worker: ", err)
+    end
+  end
+  return true
+end
+
 local function schedule(target, body, headers, log_entry)
-  local ok, err = ngx.timer.at(0, deliver_job, target, body, headers, log_entry)
-  if not ok then ngx.log(ngx.ERR, "sandbox: cannot schedule a webhook: ", err) end
-  return ok
+  return push{ target = target, body = body, headers = headers, log_entry = log_entry, attempt = 0 }
 end
 
 -- The server populates request.department.bot in message payloads; the store's department
@@ -45,8 +98,70 @@ local function with_department_bot(request)
   return req
 end
 
+---------------------------------------------------------------------------------------------
+-- The conversation-started trigger (§6.2): a conversation routed to a bot department without
+-- a message (POST /requests, PUT /requests/{rid}/departments) gets a hidden "\start" message
+-- from "system", which reaches the bot's webhook like any message. The trigger runs from a
+-- timer, so a message added by the same call (POST /requests/{rid}/messages creates the
+-- conversation, then adds its first message) cancels it: the bot gets that message instead.
+
+local function bot_of_route(rv)
+  local d = type(rv) == "table" and rv.department
+  local id = type(d) == "table" and d.id_bot
+  if not id then return nil end
+  for _, p in ipairs(rv.participants or {}) do
+    if p == "bot_" .. id then return id end
+  end
+  return nil
+end
+
+local function start_job(premature, pid, rid, bot_id, token)
+  if premature or token.cancelled then return end
+  local conv = require("sbx.conv")
+  local r = conv.find(pid, rid)
+  if not r or r.status == 1000 then return end
+  local still = false
+  for _, p in ipairs(r.participants or {}) do if p == "bot_" .. bot_id then still = true end end
+  if not still then return end
+  conv.add_message(pid, r, { sender = "system", senderFullname = "System", text = "\\start",
+    attributes = { subtype = "info" } })
+end
+
+-- Which calls route a conversation: creation, and the department change (api/requests.lua
+-- emits request.update for it; the route is told by the call itself).
+local function routing_call(event)
+  if event == "request.create" then return true end
+  if event ~= "request.update" or ngx.get_phase() ~= "content" then return false end
+  local uri = ngx.var.uri or ""
+  return ngx.req.get_method() == "PUT" and uri:find("/requests/[^/]+/departments$") ~= nil
+end
+
+local function maybe_start(pid, event, rv)
+  if not routing_call(event) then return end
+  local bot_id = bot_of_route(rv)
+  local bot = bot_id and store.coll("faq_kb"):get(bot_id)
+  if not bot or bot.type == "internal" or type(bot.url) ~= "string" or bot.url == "" then return end
+  local token = { cancelled = false }
+  local ctx = ngx.get_phase() ~= "timer" and ngx.ctx or {}
+  ctx.sbx_starts = ctx.sbx_starts or {}
+  ctx.sbx_starts[rv.request_id] = token
+  local ok, err = ngx.timer.at(0, start_job, pid, rv.request_id, bot_id, token)
+  if not ok then ngx.log(ngx.ERR, "sandbox: cannot schedule the \\start trigger: ", err) end
+end
+
+-- A message to the conversation in the same call: no \start.
+local function cancel_start(rid)
+  if ngx.get_phase() == "timer" then return end
+  local starts = ngx.ctx.sbx_starts
+  local token = starts and starts[rid]
+  if token then token.cancelled = true end
+end
+
+---------------------------------------------------------------------------------------------
+
 -- Resthooks: every subscription of the project to exactly this event.
 function _M.emit(pid, event, payload)
+  if event == "request.create" or event == "request.update" then maybe_start(pid, event, payload) end
   if event:sub(1, 14) == "message.create" and type(payload) == "table" and payload.request then
     local copy = {}
     for k, v in pairs(payload) do copy[k] = v end
@@ -68,8 +183,14 @@ function _M.emit(pid, event, payload)
     local body = json.encode({ timestamp = ts, payload = payload, hook = hook, token = token })
     -- the history keeps the request without its token: that token acts as the subscription
     local logged = json.encode({ timestamp = ts, payload = payload, hook = hook, token = "[redacted]" })
-    local entry = store.coll("subscription_logs"):insert{ event = event, target = s.target, id_project = s.id_project,
+    local logs = store.coll("subscription_logs")
+    local entry = logs:insert{ event = event, target = s.target, id_project = s.id_project,
       body = logged, jsonRequest = logged }
+    -- the history is bounded: the oldest entries go first
+    for _ = 1, 100 do
+      if logs:count() <= _M.SUBSCRIPTION_LOGS_MAX then break end
+      logs:remove(logs:all()[1]._id)
+    end
     schedule(s.target, body, { ["Content-Type"] = "application/json", ["x-hook-secret"] = s.secret,
       ["User-Agent"] = "tiledesk-webhooks", Origin = "http://127.0.0.1" }, entry)
   end
@@ -84,6 +205,7 @@ end
 
 -- Bot webhooks for a new message (rules of §6.2).
 function _M.message_created(pid, msg, request_view)
+  if request_view then cancel_start(request_view.request_id) end
   local text = type(msg.text) == "string" and msg.text or ""
   if text:find("\\agent", 1, true) or text:find("\\close", 1, true) then return end
   if msg.sender == "system" and text ~= "\\start" and text ~= "/start" then return end
