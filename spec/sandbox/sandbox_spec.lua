@@ -726,3 +726,114 @@ describe("sandbox operating hours", function()
     assert.is_true(#raw >= 2)
   end)
 end)
+
+describe("sandbox script", function()
+  local socket = require("socket")
+  local script = helper.root .. "sandbox/bin/sandbox"
+
+  local function sh(cmd)
+    local p = assert(io.popen(cmd .. " 2>&1; echo \"rc=$?\""))
+    local out = p:read("*a")
+    p:close()
+    return out, tonumber(out:match("rc=(%d+)%s*$"))
+  end
+
+  local function free_port_pair()
+    local first = 19600 + (os.time() % 50) * 2
+    for i = 0, 49 do
+      local p = 19600 + (first - 19600 + i * 2) % 100
+      local a, b = socket.bind("127.0.0.1", p), socket.bind("127.0.0.1", p + 1)
+      if a then a:close() end
+      if b then b:close() end
+      if a and b then return p end
+    end
+    error("no free port pair in 19600-19699")
+  end
+
+  local function exists(path) return os.execute("test -e '" .. path .. "'") == true end
+
+  it("starts, reports, stops; status makes no directory; a stale pid file names nothing it kills", function()
+    local tmp = os.tmpname()
+    os.remove(tmp)
+    local dir = tmp .. "/runtime"
+    local port = free_port_pair()
+    local function run(args) return sh("TD_SANDBOX_DIR='" .. dir .. "' '" .. script .. "' " .. args) end
+    local sleeper
+    finally(function()
+      run("stop")
+      if sleeper then os.execute("kill " .. sleeper .. " 2>/dev/null") end
+      os.execute("rm -rf '" .. tmp .. "'")
+    end)
+
+    local out, rc = run("status")
+    assert.equal(1, rc, out)
+    assert.matches("not running", out)
+    assert.is_false(exists(tmp), "status made " .. tmp)
+    out, rc = run("stop")
+    assert.equal(0, rc, out)
+    assert.is_false(exists(tmp), "stop made " .. tmp)
+
+    out, rc = run("start " .. port)
+    assert.equal(0, rc, out)
+    local state = cjson.decode(helper.read_file(dir .. "/state.json"))
+    assert.equal("http://127.0.0.1:" .. port, state.http_url)
+    -- the certificate names 127.0.0.1 too: both https URLs verify with the sandbox's CA
+    local san = sh("openssl x509 -in '" .. dir .. "/tls/server.pem' -noout -ext subjectAltName")
+    assert.matches("DNS:localhost", san)
+    assert.matches("IP Address:127.0.0.1", san, 1, true)
+    for _, host in ipairs({ "localhost", "127.0.0.1" }) do
+      out = sh("curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert '" .. state.ca_file .. "' https://"
+        .. host .. ":" .. (port + 1) .. "/__sandbox/echo")
+      assert.matches("^200rc=0", out)
+    end
+    out, rc = run("status")
+    assert.equal(0, rc, out)
+    assert.matches("running %(pid " .. math.floor(state.pid) .. "%)", out)
+    out, rc = run("stop")
+    assert.equal(0, rc, out)
+    assert.matches("stopped", out)
+    assert.is_false(exists(dir .. "/nginx.pid"))
+
+    -- a pid file naming a live process that is not this sandbox's nginx: never killed
+    local p = assert(io.popen("sleep 60 >/dev/null 2>&1 & echo $!"))
+    sleeper = p:read("*l")
+    p:close()
+    local other_nginx = math.floor(st.pid) -- the sandbox these specs run against
+    for _, pid in ipairs({ sleeper, tostring(other_nginx) }) do
+      local f = assert(io.open(dir .. "/nginx.pid", "w"))
+      f:write(pid, "\n")
+      f:close()
+      out, rc = run("status")
+      assert.equal(1, rc, out)
+      assert.matches("stale pid file", out)
+      f = assert(io.open(dir .. "/nginx.pid", "w"))
+      f:write(pid, "\n")
+      f:close()
+      out, rc = run("stop")
+      assert.equal(0, rc, out)
+      assert.matches("stale pid file", out)
+      assert.is_false(exists(dir .. "/nginx.pid"))
+      assert.is_true(os.execute("kill -0 " .. pid) == true, "pid " .. pid .. " was killed")
+    end
+    assert.equal(200, (helper.http("GET", st.http_url .. "/__sandbox/echo")))
+
+    -- a server certificate from before IP:127.0.0.1 is issued again from the same CA
+    local ca = helper.read_file(dir .. "/tls/ca.pem")
+    assert(os.execute("cd '" .. dir .. "/tls' && openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
+      .. "-keyout server.key -out old.csr 2>/dev/null && printf 'subjectAltName=DNS:localhost\\n' > old.ext && "
+      .. "openssl x509 -req -in old.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -extfile old.ext "
+      .. "-out server.pem 2>/dev/null && rm -f old.csr old.ext ca.srl"))
+    assert.is_nil(sh("openssl x509 -in '" .. dir .. "/tls/server.pem' -noout -ext subjectAltName"):find("IP Address"))
+    out, rc = run("start " .. port)
+    assert.equal(0, rc, out)
+    assert.matches("new server certificate", out)
+    assert.equal(ca, helper.read_file(dir .. "/tls/ca.pem"))
+    assert.matches("IP Address:127.0.0.1",
+      sh("openssl x509 -in '" .. dir .. "/tls/server.pem' -noout -ext subjectAltName"), 1, true)
+    out = sh("curl -s -o /dev/null -w '%{http_code}' --max-time 10 --cacert '" .. dir .. "/tls/ca.pem' https://127.0.0.1:"
+      .. (port + 1) .. "/__sandbox/echo")
+    assert.matches("^200rc=0", out)
+    out, rc = run("stop")
+    assert.equal(0, rc, out)
+  end)
+end)
