@@ -161,12 +161,13 @@ _M.redact_body = redact_body
 function _M.log_request(e)
   local body = e.body
   if type(body) == "string" then
-    body = redact_body(body, e.headers)
+    -- cut first (bounds the redaction's work); a value cut short is still redacted
     if #body > _M.LOG_BODY_MAX then
-      e.body_length = #e.body
+      e.body_length = #body
       e.body_truncated = true
       body = body:sub(1, _M.LOG_BODY_MAX)
     end
+    body = redact_body(body, e.headers)
   end
   e.body = body
   e.headers = redact_headers(e.headers)
