@@ -6,7 +6,6 @@ local cjson = require("cjson")
 
 local st = helper.sandbox()
 local HTTP, HTTPS = st.http_url, st.https_url
-local TLS_PORT = HTTPS:match(":(%d+)$")
 
 local function control(method, path, body)
   local status, json = helper.http_json(method, st.control_url .. path, body)
@@ -71,12 +70,13 @@ describe("tiledesk.core", function()
     assert.equal("tls", err.kind)
     assert.matches("^GET https://localhost:%d+/__sandbox/echo: tls", msg)
     local c2 = core.new{ cafile = st.ca_file }
-    s, msg, err = c2:perform{ url = "https://127.0.0.1:" .. TLS_PORT .. "/__sandbox/echo" }
+    -- the right CA, but a certificate for another name (wrong-host.invalid)
+    s, msg, err = c2:perform{ url = st.wrong_host_url .. "/__sandbox/echo" }
     assert.is_nil(s)
     assert.equal("tls", err.kind, msg)
     -- only an explicit ssl_verify = false lets it through
     local c3 = core.new{ ssl_verify = false }
-    s = c3:perform{ url = "https://127.0.0.1:" .. TLS_PORT .. "/__sandbox/echo" }
+    s = c3:perform{ url = st.wrong_host_url .. "/__sandbox/echo" }
     assert.equal(200, s)
   end)
 

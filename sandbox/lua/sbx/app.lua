@@ -34,6 +34,7 @@ function _M.init(opts)
   config.tls_port = opts.tls_port
   config.http_url = "http://127.0.0.1:" .. opts.port
   config.https_url = "https://localhost:" .. opts.tls_port
+  config.wrong_host_url = "https://localhost:" .. opts.wrong_port
   -- a fresh global secret per start: tokens of an older run are forgeries now
   config.global_secret = crypto.hex(crypto.random(32))
   for _, name in ipairs(API_MODULES) do

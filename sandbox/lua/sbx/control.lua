@@ -621,7 +621,7 @@ function _M.state()
   local pid = pidf and tonumber(pidf:read("*l"))
   if pidf then pidf:close() end
   return {
-    pid = pid, http_url = cfg.http_url, https_url = cfg.https_url,
+    pid = pid, http_url = cfg.http_url, https_url = cfg.https_url, wrong_host_url = cfg.wrong_host_url,
     ca_file = cfg.dir .. "/tls/ca.pem", other_ca_file = cfg.dir .. "/tls/other-ca.pem",
     project_id = seeded.project and seeded.project._id, control_url = cfg.http_url .. "/__sandbox",
     users = users, bot = seeded.bot and { _id = seeded.bot._id, name = seeded.bot.name } or nil,
