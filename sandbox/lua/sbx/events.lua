@@ -127,17 +127,10 @@ local function start_job(premature, pid, rid, bot_id, token)
     attributes = { subtype = "info" } })
 end
 
--- Which calls route a conversation: creation, and the department change (api/requests.lua
--- emits request.update for it; the route is told by the call itself).
-local function routing_call(event)
-  if event == "request.create" then return true end
-  if event ~= "request.update" or ngx.get_phase() ~= "content" then return false end
-  local uri = ngx.var.uri or ""
-  return ngx.req.get_method() == "PUT" and uri:find("/requests/[^/]+/departments$") ~= nil
-end
-
-local function maybe_start(pid, event, rv)
-  if not routing_call(event) then return end
+-- A conversation was routed (created, or sent to another department): if a bot with a webhook
+-- now takes part, it gets the hidden "\start". Creation calls this through emit; the handlers
+-- that reroute call it themselves.
+function _M.conversation_routed(pid, rv)
   local bot_id = bot_of_route(rv)
   local bot = bot_id and store.coll("faq_kb"):get(bot_id)
   if not bot or bot.type == "internal" or type(bot.url) ~= "string" or bot.url == "" then return end
@@ -161,7 +154,7 @@ end
 
 -- Resthooks: every subscription of the project to exactly this event.
 function _M.emit(pid, event, payload)
-  if event == "request.create" or event == "request.update" then maybe_start(pid, event, payload) end
+  if event == "request.create" then _M.conversation_routed(pid, payload) end
   if event:sub(1, 14) == "message.create" and type(payload) == "table" and payload.request then
     local copy = {}
     for k, v in pairs(payload) do copy[k] = v end

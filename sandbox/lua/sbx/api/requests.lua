@@ -306,7 +306,9 @@ return function(r)
     if b.departmentid and (not dept or dept.id_project ~= ctx.pid) then return E.not_found() end
     conv.route(req, dept or conv.default_department(ctx.pid), util.bool(b.nobot))
     store.coll("requests"):touch(req)
-    events.emit(ctx.pid, "request.update", conv.view(req))
+    local view = conv.view(req)
+    events.emit(ctx.pid, "request.update", view)
+    events.conversation_routed(ctx.pid, view)
     return ok(req)
   end
   r:add("PUT", "/:pid/requests/:rid/departments", agent, function(ctx) return reroute(ctx, false) end)
