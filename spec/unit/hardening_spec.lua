@@ -374,3 +374,28 @@ describe("files", function()
     assert.has_error(function() c.leads:search("a", "b") end)
   end)
 end)
+
+describe("requests:send_transcript", function()
+  it("emails the conversation's transcript when given no text, hidden notices left out", function()
+    local c, fake = new()
+    fake:queue(200, {
+      { createdAt = "2026-11-25T10:04:05.123Z", senderFullname = "Ann", text = "Where is my order?" },
+      { createdAt = "2026-11-25T10:04:30.000Z", sender = "system", text = "\\start" },
+      { createdAt = "2026-11-25T10:05:00.000Z", senderFullname = "Bob", text = "escalated", attributes = { subtype = "info/support" } },
+      { createdAt = "2026-11-25T10:06:00.000Z", senderFullname = "Bob", text = "", type = "file",
+        metadata = { name = "receipt.pdf", src = "http://x/files?path=r" } },
+    })
+    fake:queue(200, { queued = true })
+    assert.same({ queued = true }, assert(c.requests:send_transcript("r 1", nil, { subject = "Your chat" })))
+    assert.equal("http://api.test/v3/" .. PID .. "/requests/r%201/messages", fake.requests[1].url)
+    local sent = fake:last()
+    assert.equal("http://api.test/v3/" .. PID .. "/requests/r%201/email/send", sent.url)
+    assert.same({ subject = "Your chat", text = "2026-11-25 10:04:05 UTC  Ann: Where is my order?\n"
+      .. "2026-11-25 10:06:00 UTC  Bob: [receipt.pdf]" }, sent.json)
+    fake:queue(200, { queued = true })
+    assert(c.requests:send_transcript("r1", "My own words"))
+    assert.same({ text = "My own words" }, fake:last().json)
+    assert.has_error(function() c.requests:send_transcript("r1", 5) end)
+    assert.has_error(function() c.requests:send_transcript("r1", nil, "x") end)
+  end)
+end)

@@ -61,8 +61,8 @@ M.routes = {
     doc = "Add tags (plain strings or {tag=, color=}; the server de-duplicates by tag)" },
   { "remove_tag", "DELETE", "/requests/{}/tag/{}", params = { "request_id", "tag_id" },
     doc = "Remove a tag by its sub-document _id" },
-  { "send_transcript", "POST", "/requests/{}/email/send", params = { "request_id" }, fields = { "text" },
-    body = "object", doc = "Email the lead (opts: subject, replyto)",
+  { "send_transcript", "POST", "/requests/{}/email/send", params = { "request_id" }, fields = { "text?" },
+    body = "object", doc = "Email the lead the transcript, or a text of your own (opts: subject, replyto)",
     example = 'client.requests:send_transcript(rid, "Here is our conversation.", { subject = "Your chat with Acme" })' },
   { "rate", "PATCH", "/requests/{}/rating", params = { "request_id" }, fields = { "rating", "rating_message?" },
     doc = "Rate as the requester",
@@ -120,6 +120,53 @@ function M.methods:start(msg)
   return conv, sent
 end
 
+-- The transcript of a conversation as plain text, one line a message:
+-- "2026-11-25 10:04:05 UTC  Ann: Where is my order?". Hidden notices (subtype info/support)
+-- and system triggers stay out; attachments show as [file name].
+function M.transcript(messages)
+  local lines = {}
+  for _, m in ipairs(messages or {}) do
+    local attrs = type(m.attributes) == "table" and m.attributes or {}
+    local hidden = attrs.subtype == "info/support" or m.sender == "system"
+    if not hidden then
+      local text = type(m.text) == "string" and m.text or ""
+      local meta = type(m.metadata) == "table" and m.metadata or nil
+      if meta and (m.type == "image" or m.type == "file") then
+        local name = meta.name or meta.src or m.type
+        text = (text ~= "" and text ~= name) and (text .. " [" .. tostring(name) .. "]") or ("[" .. tostring(name) .. "]")
+      end
+      local when = tostring(m.createdAt or ""):gsub("^(%d+%-%d+%-%d+)T(%d+:%d+:%d+).*$", "%1 %2 UTC")
+      lines[#lines + 1] = when .. "  " .. tostring(m.senderFullname or m.sender or "?") .. ": " .. text
+    end
+  end
+  return table.concat(lines, "\n")
+end
+
+-- send_transcript(request_id, text?, opts?): emails the lead; without a text, the conversation's
+-- transcript (M.transcript) is the text. opts: subject, replyto.
+function M.methods:send_transcript(rid, text, opts)
+  local op = "requests:send_transcript()"
+  if text ~= nil and type(text) ~= "string" then
+    error(op .. ": bad argument #2 'text' (string expected, got " .. type(text) .. ")", 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error(op .. ": bad argument #3 'opts' (table expected, got " .. type(opts) .. ")", 2)
+  end
+  if text == nil then
+    local messages, m, err = self.client.messages:list(rid)
+    if not messages then return nil, op .. ": " .. m, err end
+    text = M.transcript(messages)
+    if text == "" then
+      local msg = op .. ": the conversation has no message to send"
+      local url = require("tiledesk.url")
+      return nil, msg, require("tiledesk.error").new{ kind = "empty", method = "GET", msg = msg, attempts = 1,
+        url = self.client.base_url .. "/" .. url.segment(self.client.project_id) .. "/requests/" .. url.segment(rid)
+          .. "/messages" }
+    end
+  end
+  return require("tiledesk.resources").invoke(self, "send_transcript", rid, text, opts)
+end
+
 -- A fresh support-group-<project>-<uuid> id, for callers that want it before sending.
 function M.methods:new_id()
   return util.request_id(self.client.project_id)
@@ -137,6 +184,12 @@ M.docs = {
     syntax = "request_id = client.requests:new_id()",
     doc = "A fresh `support-group-<project>-<uuid>` id, for callers that want it before sending (no HTTP call)",
     example = 'local rid = client.requests:new_id(); client.messages:send_text(rid, "Hello")' },
+  send_transcript = {
+    syntax = "res, msg, err = client.requests:send_transcript(request_id, text?, opts?)",
+    doc = "Emails the lead (`POST /{pid}/requests/{request_id}/email/send`, `{queued = true}`): without a text, "
+      .. "the conversation's transcript, one line a message (hidden notices left out); opts: subject, replyto",
+    via = { "send_transcript", "messages.list" },
+    example = 'client.requests:send_transcript(rid, nil, { subject = "Your chat with Acme" })' },
   add_tags = {
     syntax = "conv, msg, err = client.requests:add_tags(request_id, tags)",
     doc = "Add tags: plain strings become `{ tag = s }`, `{ tag =, color = }` tables go as they are "
