@@ -85,4 +85,20 @@ function helper.api(who, method, path, body, headers)
   return helper.http_json(method, st.http_url .. "/" .. st.project_id .. path, body, h)
 end
 
+-- Every string reachable from v: tables walked (keys too), __tostring of metatables used. The
+-- fake transport is skipped: it is where the secrets are meant to live. For redaction specs.
+function helper.strings_in(v, out, seen)
+  out, seen = out or {}, seen or {}
+  if type(v) == "table" and getmetatable(v) and getmetatable(v).__name == "spec.fake_transport" then return out end
+  local t = type(v)
+  if t == "string" then out[#out + 1] = v
+  elseif t == "table" and not seen[v] then
+    seen[v] = true
+    for k, x in pairs(v) do helper.strings_in(k, out, seen) helper.strings_in(x, out, seen) end
+    local mt = getmetatable(v)
+    if mt and mt.__tostring then out[#out + 1] = tostring(v) end
+  end
+  return out
+end
+
 return helper

@@ -17,15 +17,7 @@ local function signature(r)
   return "client." .. r.res .. ":" .. r.name .. "(" .. table.concat(args, ", ") .. ")"
 end
 
-local function shown_path(r)
-  local p = r.path
-  if r.scope ~= "global" then p = "/{pid}" .. p end
-  local i = 0
-  return (p:gsub("{}", function()
-    i = i + 1
-    return "{" .. ((r.params or {})[i] or "id") .. "}"
-  end))
-end
+local shown_path = routes.shown_path
 
 w("# API coverage")
 w("")

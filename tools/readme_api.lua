@@ -275,15 +275,7 @@ local function fail(fmt, ...) error("readme_api: " .. string.format(fmt, ...), 0
 
 local function suffix(route) return route.name == "list" and "" or ("_" .. route.name) end
 
-local function shown_path(r)
-  local p = r.path
-  if r.scope ~= "global" then p = "/{pid}" .. p end
-  local i = 0
-  return (p:gsub("{}", function()
-    i = i + 1
-    return "{" .. ((r.params or {})[i] or "id") .. "}"
-  end))
-end
+local shown_path = routes.shown_path
 
 local function endpoint(r)
   return r.method .. " " .. shown_path(r)

@@ -33,6 +33,17 @@ for _, res in ipairs(_M.resources) do
   _M.by_resource[res] = list
 end
 
+-- A route's endpoint as the reference writes it: "/{pid}/requests/{request_id}/notes".
+function _M.shown_path(r)
+  local p = r.path
+  if r.scope ~= "global" then p = "/{pid}" .. p end
+  local i = 0
+  return (p:gsub("{}", function()
+    i = i + 1
+    return "{" .. ((r.params or {})[i] or "id") .. "}"
+  end))
+end
+
 -- Endpoints reached through client methods rather than a resource.
 _M.client_calls = {
   { method = "POST", path = "/auth/signin", call = "client:signin() (also lazily on the first call)" },

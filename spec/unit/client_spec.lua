@@ -16,21 +16,7 @@ local function new(opts)
   return tiledesk.new(o), fake
 end
 
--- every string reachable from v (tables walked, metatables' __tostring used)
--- (the transport is skipped: it is where secrets are meant to live)
-local function strings_in(v, out, seen)
-  out, seen = out or {}, seen or {}
-  if type(v) == "table" and getmetatable(v) and getmetatable(v).__name == "spec.fake_transport" then return out end
-  local t = type(v)
-  if t == "string" then out[#out + 1] = v
-  elseif t == "table" and not seen[v] then
-    seen[v] = true
-    for k, x in pairs(v) do strings_in(k, out, seen) strings_in(x, out, seen) end
-    local mt = getmetatable(v)
-    if mt and mt.__tostring then out[#out + 1] = tostring(v) end
-  end
-  return out
-end
+local strings_in = helper.strings_in
 
 local function assert_no_secret(...)
   local all = strings_in({ ... })

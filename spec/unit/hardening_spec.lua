@@ -20,18 +20,7 @@ local function new(opts)
   return tiledesk.new(o), fake
 end
 
-local function strings_in(v, out, seen)
-  out, seen = out or {}, seen or {}
-  local t = type(v)
-  if t == "string" then out[#out + 1] = v
-  elseif t == "table" and not seen[v] then
-    seen[v] = true
-    for k, x in pairs(v) do strings_in(k, out, seen) strings_in(x, out, seen) end
-    local mt = getmetatable(v)
-    if mt and mt.__tostring then out[#out + 1] = tostring(v) end
-  end
-  return out
-end
+local strings_in = require("spec.helper").strings_in
 
 local function assert_clean(...)
   for _, s in ipairs(strings_in({ ... })) do
