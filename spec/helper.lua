@@ -85,6 +85,12 @@ function helper.api(who, method, path, body, headers)
   return helper.http_json(method, st.http_url .. "/" .. st.project_id .. path, body, h)
 end
 
+-- The sandbox back to its seed (faults, log and sinks cleared).
+function helper.reset()
+  local status = helper.http_json("POST", helper.sandbox().control_url .. "/reset")
+  if status ~= 200 then error("the sandbox reset answered HTTP " .. tostring(status), 2) end
+end
+
 -- Every string reachable from v: tables walked (keys too), __tostring of metatables used. The
 -- fake transport is skipped: it is where the secrets are meant to live. For redaction specs.
 function helper.strings_in(v, out, seen)

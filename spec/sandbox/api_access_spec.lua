@@ -9,9 +9,7 @@ local B = st.http_url
 
 local api = helper.api
 
-local function reset()
-  assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
-end
+local reset = helper.reset
 
 local function basic(email, password)
   return { authorization = "Basic " .. require("mime").b64(email .. ":" .. password) }

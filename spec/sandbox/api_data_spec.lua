@@ -7,9 +7,7 @@ local st = helper.sandbox()
 
 local api = helper.api
 
-local function reset()
-  assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
-end
+local reset = helper.reset
 
 -- every conversation of the project, whatever its status
 local function all_requests()

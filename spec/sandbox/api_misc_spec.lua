@@ -7,9 +7,7 @@ local PID = st.project_id
 
 local api = helper.api
 
-local function reset()
-  assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
-end
+local reset = helper.reset
 
 describe("sandbox canned responses", function()
   before_each(reset)

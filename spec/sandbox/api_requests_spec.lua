@@ -8,9 +8,7 @@ local _ -- the discarded first result of api()
 
 local auth, api = helper.auth, helper.api
 
-local function reset()
-  assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
-end
+local reset = helper.reset
 
 local function guest_token(name)
   local status, b = helper.http_json("POST", st.http_url .. "/auth/signinAnonymously",
