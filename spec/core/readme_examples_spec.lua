@@ -1,0 +1,54 @@
+-- The README's runnable example of each API area runs against the sandbox, as the README says,
+-- with the client its "API by area" section makes (the owner's). Its output is swallowed; a
+-- failing assert or a raise fails the spec.
+local helper = require("spec.helper")
+local tiledesk = require("tiledesk")
+
+local st = helper.sandbox()
+local readme = assert(helper.read_file(helper.root .. "README.md"))
+local reference = assert(readme:match("<!%-%- API REFERENCE BEGIN.-%-%->(.-)<!%-%- API REFERENCE END"))
+
+-- { heading, code } of the first ```lua block under each ### area heading
+local examples = {}
+do
+  local starts = {}
+  for pos in reference:gmatch("\n()### ") do starts[#starts + 1] = pos end
+  starts[#starts + 1] = #reference + 1
+  for i = 1, #starts - 1 do
+    local section = reference:sub(starts[i], starts[i + 1] - 1)
+    local heading = section:match("^### ([^\n]+)")
+    local code = section:match("```lua\n(.-)```")
+    if code then examples[#examples + 1] = { heading = heading, code = code } end
+  end
+end
+
+local function run(code)
+  local env = setmetatable({ print = function() end, client = tiledesk.new{ base_url = st.http_url,
+    project_id = st.project_id, email = st.users.owner.email, password = st.users.owner.password } },
+    { __index = _G })
+  local fn, err
+  if setfenv then
+    fn, err = loadstring(code, "README example")
+    if fn then setfenv(fn, env) end
+  else
+    fn, err = load(code, "README example", "t", env)
+  end
+  assert(fn, err)
+  fn()
+end
+
+describe("README area examples", function()
+  setup(helper.reset)
+  teardown(helper.reset)
+
+  it("are found, one per area", function()
+    assert.is_true(#examples >= 25, "only " .. #examples .. " area examples found")
+  end)
+
+  for _, ex in ipairs(examples) do
+    it("run: " .. ex.heading, function()
+      local ok, err = pcall(run, ex.code)
+      assert(ok, tostring(err) .. "\n" .. ex.code)
+    end)
+  end
+end)
