@@ -81,12 +81,15 @@ M.methods = {}
 -- upload(content, { name = "invoice.pdf", type = "application/pdf" }): a chat attachment.
 -- The type defaults from the name's extension. Returns { message, filename }.
 function M.methods:upload(content, opts)
-  return upload(self, "files:upload()", "/files/chat", content, opts, false)
+  -- not a tail call, so that misuse errors point at the caller
+  local res, msg, err = upload(self, "files:upload()", "/files/chat", content, opts, false)
+  return res, msg, err
 end
 
 -- upload_asset(content, { name =, type =, expiration = seconds }): a project asset (admin).
 function M.methods:upload_asset(content, opts)
-  return upload(self, "files:upload_asset()", "/files/assets", content, opts, true)
+  local res, msg, err = upload(self, "files:upload_asset()", "/files/assets", content, opts, true)
+  return res, msg, err
 end
 
 -- url(filename): the public address of an uploaded file, as the chat widget shows it

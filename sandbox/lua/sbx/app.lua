@@ -313,17 +313,6 @@ local function url_decode(s)
   return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end))
 end
 
-local function redact_headers(h)
-  local out = {}
-  for k, v in pairs(h) do
-    if k == "authorization" and type(v) == "string" then
-      out[k] = (v:match("^(%S+)") or "") .. " [redacted]"
-    else
-      out[k] = v
-    end
-  end
-  return out
-end
 
 -- body-parser: json (strict: an object or an array at the top) and urlencoded (extended, as
 -- qs reads it: a[b]=1, a[]=1, repeated keys), both before anything else looks at the request.
@@ -372,8 +361,7 @@ end
 local function parse_body(ctx)
   local raw = ctx.raw_body
   if not raw or raw == "" then return nil end
-  local ct = ctx.headers["content-type"] or ""
-  if type(ct) == "table" then ct = ct[1] end
+  local ct = util.header_value(ctx.headers, "content-type")
   local media = ct:match("^%s*([^;%s]+)") or ""
   media = media:lower()
   if media == "application/json" or media:match("^[%w%.%-]+/[%w%.%-]+%+json$") then
@@ -472,8 +460,9 @@ function _M.handle()
   local control = require("sbx.control")
   local entry
   if segs[1] ~= "__sandbox" then
+    -- control.log_request keeps a redacted copy of the headers and body
     entry = control.log_request{ seq = my_seq, method = method, path = path, query = raw_query,
-      headers = redact_headers(headers), body = ctx.raw_body, connection = tonumber(ngx.var.connection) }
+      headers = headers, body = ctx.raw_body, connection = tonumber(ngx.var.connection) }
     local fault = control.take_fault(method, path)
     if fault then
       local handled, status = control.apply_fault(fault, ctx, dispatch, send)

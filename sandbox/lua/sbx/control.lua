@@ -139,12 +139,7 @@ local function redact_form_text(s)
   end))
 end
 
-local function header_value(h, name)
-  local v = h and h[name]
-  if type(v) == "table" then v = v[1] end
-  return type(v) == "string" and v or ""
-end
-_M.header_value = header_value
+local header_value = require("sbx.util").header_value
 
 local function redact_body(body, headers)
   if type(body) ~= "string" or body == "" then return body end
@@ -153,7 +148,6 @@ local function redact_body(body, headers)
   if ct:find("json", 1, true) or body:find("^%s*[{%[]") then return redact_json_text(body) end
   return body
 end
-_M.redact_body = redact_body
 
 -- Called by app.lua for each non-control call: e = {seq, method, path, query, headers, body,
 -- connection}. The entry is kept bounded and without secrets; the raw URI (before the /vN

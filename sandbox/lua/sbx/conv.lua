@@ -218,7 +218,9 @@ function _M.create(pid, f, principal, at_ms)
   if f.followers then r.followers = util.arr(util.shallow(f.followers)) end
   r.waiting_time = nil
   if not at_ms then
-    events.emit(pid, "request.create", _M.view(r))
+    local rv = _M.view(r)
+    events.emit(pid, "request.create", rv)
+    events.conversation_routed(pid, rv)
     if not r.preflight then _M.request_activity(r, "REQUEST_CREATE") end
   end
   return r

@@ -166,18 +166,4 @@ function _M.retryable(res)
   return s < 200 or s == 429 or s >= 500
 end
 
--- Delivers with up to `retries` (default 2) retries and a short exponential pause.
--- Returns the last result (or nil), the last error, and the number of attempts.
-function _M.post_with_retries(url, body, headers, retries, base_delay)
-  retries = retries or 2
-  base_delay = base_delay or 0.1
-  local res, err
-  for attempt = 1, retries + 1 do
-    res, err = _M.post(url, body, headers)
-    if not _M.retryable(res) or attempt == retries + 1 then return res, err, attempt end
-    ngx.sleep(base_delay * 2 ^ (attempt - 1))
-  end
-  return res, err, retries + 1
-end
-
 return _M

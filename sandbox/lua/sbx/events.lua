@@ -7,6 +7,7 @@
 -- not hold up the others.
 local json = require("sbx.json")
 local store = require("sbx.store")
+local util = require("sbx.util")
 local jwt = require("sbx.jwt")
 local deliver = require("sbx.deliver")
 
@@ -108,11 +109,8 @@ end
 local function bot_of_route(rv)
   local d = type(rv) == "table" and rv.department
   local id = type(d) == "table" and d.id_bot
-  if not id then return nil end
-  for _, p in ipairs(rv.participants or {}) do
-    if p == "bot_" .. id then return id end
-  end
-  return nil
+  if not id or not util.contains(rv.participants, "bot_" .. id) then return nil end
+  return id
 end
 
 local function start_job(premature, pid, rid, bot_id, token)
@@ -120,16 +118,14 @@ local function start_job(premature, pid, rid, bot_id, token)
   local conv = require("sbx.conv")
   local r = conv.find(pid, rid)
   if not r or r.status == 1000 then return end
-  local still = false
-  for _, p in ipairs(r.participants or {}) do if p == "bot_" .. bot_id then still = true end end
-  if not still then return end
+  if not util.contains(r.participants, "bot_" .. bot_id) then return end
   conv.add_message(pid, r, { sender = "system", senderFullname = "System", text = "\\start",
     attributes = { subtype = "info" } })
 end
 
 -- A conversation was routed (created, or sent to another department): if a bot with a webhook
--- now takes part, it gets the hidden "\start". Creation calls this through emit; the handlers
--- that reroute call it themselves.
+-- now takes part, it gets the hidden "\start". conv.lua calls this when it creates a
+-- conversation, the handlers that reroute one when they do.
 function _M.conversation_routed(pid, rv)
   local bot_id = bot_of_route(rv)
   local bot = bot_id and store.coll("faq_kb"):get(bot_id)
@@ -154,7 +150,6 @@ end
 
 -- Resthooks: every subscription of the project to exactly this event.
 function _M.emit(pid, event, payload)
-  if event == "request.create" then _M.conversation_routed(pid, payload) end
   if event:sub(1, 14) == "message.create" and type(payload) == "table" and payload.request then
     local copy = {}
     for k, v in pairs(payload) do copy[k] = v end

@@ -109,4 +109,11 @@ function _M.invalid(param, value, location)
   return { value = value, msg = "Invalid value", param = param, location = location or "body" }
 end
 
+-- A request header's value as one string ("" when absent): ngx gives a table when it came twice.
+function _M.header_value(h, name)
+  local v = h and h[name]
+  if type(v) == "table" then v = v[1] end
+  return type(v) == "string" and v or ""
+end
+
 return _M

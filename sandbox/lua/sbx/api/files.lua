@@ -18,7 +18,7 @@ local MAGIC = { ["image/jpeg"] = "\255\216\255", ["image/png"] = "\137PNG\r\n\26
 
 -- One part of a multipart/form-data body: name, filename, content type and data, or nil.
 local function file_part(ctx, field)
-  local ctype = ctx.headers["content-type"] or ""
+  local ctype = util.header_value(ctx.headers, "content-type")
   local boundary = ctype:match("^multipart/form%-data;.*boundary=\"?([^\";]+)\"?")
   local body = ctx.raw_body
   if not boundary or not body then return nil end
