@@ -39,7 +39,7 @@ typedef struct td_client {
   struct curl_slist *slist;
   char errbuf[CURL_ERROR_SIZE];
   td_req req;
-  td_buf scratch;     /* composed header lines and the sign-in body; wiped after use */
+  td_buf scratch;     /* the Authorization value and the sign-in body; wiped after use */
   char *email, *password, *token; /* malloc'd copies, wiped when replaced or closed */
   int mode;           /* TD_AUTH_BASIC or TD_AUTH_JWT: what the credentials are for */
   char *user_agent, *cafile, *capath, *proxy;

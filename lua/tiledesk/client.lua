@@ -212,7 +212,7 @@ function Client:with(opts)
     __tostring = function() return tostring(base) end, __close = function() base:close() end })
   rawset(view, "_base", base)
   rawset(view, "_call_opts", merged)
-  if _M.attach_resources then _M.attach_resources(view) end
+  require("tiledesk.resources").attach(view) -- resources of its own, carrying its options
   return view
 end
 
@@ -263,7 +263,6 @@ end
 local function shown_path(path)
   return (url.redact(path):gsub("%c", function(c) return string.format("\\x%02X", c:byte()) end))
 end
-_M.shown_path = shown_path
 
 -- Waits for a rate-limit token (client-side bucket refilled at rate/min).
 function Client:_take_token()
@@ -315,13 +314,40 @@ end
 local function hides_request(secret) return secret == "request" or secret == "both" end
 local function hides_response(secret) return secret == "response" or secret == "both" end
 
--- The server's words for a log line, with secrets taken out.
-local function failure_text(rheaders, rbody, secret)
-  if hides_response(secret) then return nil end
-  local decoded
-  if is_json_type(rheaders) and type(rbody) == "string" then decoded = json.decode(rbody) end
-  if type(decoded) == "table" then return E.server_text(E.redact_value(decoded)) end
-  return E.server_text(nil, E.redact_body(rbody, json))
+-- One response as the caller may be shown it: decoded once, secrets taken out once, on demand.
+local Shown = {}
+Shown.__index = Shown
+
+local function shown_response(rheaders, rbody, secret)
+  local s = setmetatable({ body = rbody, hide = hides_response(secret) }, Shown)
+  if is_json_type(rheaders) and type(rbody) == "string" and rbody ~= "" then
+    local v, derr = json.decode(rbody)
+    if v == nil and derr then s.decode_error = derr else s.json = v end
+  end
+  return s
+end
+
+-- the decoded body with its secret values replaced (nil when not JSON)
+function Shown:safe_json()
+  if self.json == nil or self.hide then return nil end
+  if self.redacted == nil then self.redacted = E.redact_value(self.json) end
+  return self.redacted
+end
+
+-- the body text for hooks
+function Shown:safe_text()
+  if self.hide then return "[redacted]" end
+  local j = self:safe_json()
+  if type(j) == "table" then return json.encode(j) or "[redacted]" end
+  return E.redact_body(self.body, json)
+end
+
+-- the server's words, for a log line or a message
+function Shown:server_text()
+  if self.hide then return nil end
+  local j = self:safe_json()
+  if type(j) == "table" then return E.server_text(j) end
+  return E.server_text(nil, E.redact_body(self.body, json))
 end
 
 -- Sends one logical request with retries; returns res | nil, msg, err.
@@ -362,14 +388,19 @@ function Client:_send(spec, op, level)
     timeout_ms = timeout, connect_timeout_ms = self._connect_timeout, auth = auth,
   }
 
+  local shown_req_body -- the request body as hooks see it, made once
   while true do
     attempt = attempt + 1
     sends = sends + 1
     self:_take_token()
     if self._on_request then
+      if shown_req_body == nil and body ~= nil then
+        if hides_request(secret) then shown_req_body = "[redacted]"
+        elseif type(spec.body) == "table" then shown_req_body = json.encode(E.redact_value(spec.body)) or "[redacted]"
+        else shown_req_body = E.redact_body(body, json) end
+      end
       self._on_request{ method = method, url = shown_url, headers = copy_headers(headers),
-        body = hides_request(secret) and body ~= nil and "[redacted]" or E.redact_body(body, json),
-        attempt = sends, op = op }
+        body = shown_req_body, attempt = sends, op = op }
     end
     local started = t:now_ms()
     local status, rheaders, rbody = t:send(req)
@@ -383,10 +414,10 @@ function Client:_send(spec, op, level)
         attempts = sends }
       err.msg = op .. ": " .. url.redact(tostring(tmsg))
     end
+    local shown = status and shown_response(rheaders, rbody, secret)
     if self._on_response then
       self._on_response{ method = method, url = shown_url, status = status, headers = status and copy_headers(rheaders),
-        body = status and (hides_response(secret) and "[redacted]" or E.redact_body(rbody, json)) or nil,
-        elapsed_ms = elapsed, attempt = sends, op = op, err = err }
+        body = shown and shown:safe_text() or nil, elapsed_ms = elapsed, attempt = sends, op = op, err = err }
     end
 
     -- decide what comes next
@@ -420,24 +451,16 @@ function Client:_send(spec, op, level)
         end
       end
       if retry_ms == nil then
-        log_line(self, op, method, shown_url, status, elapsed, sends,
-          status >= 400 and failure_text(rheaders, rbody, secret) or nil)
-        local res = { status = status, headers = rheaders or {}, body = rbody, attempts = sends }
+        log_line(self, op, method, shown_url, status, elapsed, sends, status >= 400 and shown:server_text() or nil)
+        local res = { status = status, headers = rheaders or {}, body = rbody, attempts = sends,
+          json = shown.json, decode_error = shown.decode_error, url = shown_url, _shown = shown }
         if RETRY_STATUS[status] then
           res.retry_after = _M.parse_retry_after(rheaders and rheaders["retry-after"])
-        end
-        if is_json_type(rheaders) and type(rbody) == "string" and rbody ~= "" then
-          local v, derr = json.decode(rbody)
-          if v == nil and derr then
-            res.decode_error = derr
-          else
-            res.json = v
-          end
         end
         return res
       end
       if retry_ms >= 0 then
-        local text = failure_text(rheaders, rbody, secret)
+        local text = shown:server_text()
         log_line(self, op, method, shown_url, status, elapsed, sends,
           (text and (text .. "; ") or "") .. "retrying in " .. retry_ms .. " ms")
       end
@@ -521,21 +544,24 @@ function Client:call(op, spec)
   if not ok then return nil, op .. ": " .. amsg, aerr end
   local res, msg, err = self:_send(spec, op, 4)
   if not res then return nil, msg, err end
-  local hide = hides_response(spec.secret)
+  local shown = res._shown
+  local hide = shown.hide
+  -- the body an error may carry: decoded and redacted, or the redacted text
+  local function safe_body()
+    if hide then return nil end
+    local j = shown:safe_json()
+    if j ~= nil then return j end
+    return E.redact_body(res.body, json)
+  end
   local function fail(kind, m)
     if res.attempts and res.attempts > 1 then m = m .. " (after " .. res.attempts .. " attempts)" end
-    local shown_url = url.redact((self:_build_url(spec.path, spec.query, spec.project)))
-    local body
-    if not hide then
-      if res.json ~= nil then body = E.redact_value(res.json) else body = E.redact_body(res.body, json) end
-    end
-    local e = E.new{ kind = kind, status = res.status, body = body,
-      method = spec.method, url = shown_url, retry_after = res.retry_after, attempts = res.attempts, msg = m }
+    local e = E.new{ kind = kind, status = res.status, body = safe_body(),
+      method = spec.method, url = res.url, retry_after = res.retry_after, attempts = res.attempts, msg = m }
     return nil, m, e
   end
   if res.status >= 400 then
-    if hide then return fail("http", E.http_message(op, res.status, nil, nil)) end
-    return fail("http", E.http_message(op, res.status, E.redact_value(res.json), E.redact_body(res.body, json)))
+    local text = shown:server_text()
+    return fail("http", E.http_message(op, res.status, text, nil))
   end
   if res.status < 200 or res.status >= 300 then
     return fail("http", op .. ": unexpected HTTP " .. res.status)
@@ -587,10 +613,10 @@ local function token_of(res)
   return nil
 end
 
--- Finishes a sign-in style call (POST base_url .. path): keeps the token in the transport and
--- returns the user, or nil, msg, err.
-function Client:_adopt(op, path, res)
-  local where = self.base_url .. path
+-- Finishes a sign-in style call: keeps the token in the transport and returns the user, or
+-- nil, msg, err.
+function Client:_adopt(op, res)
+  local where = res.url
   if res.status ~= 200 then
     local body = res.json ~= nil and E.redact_value(res.json) or nil
     local m = E.http_message(op, res.status, body, body == nil and E.redact_body(res.body, json) or nil)
@@ -621,7 +647,7 @@ function Client:signin()
     auth = "signin", retry = true }, "signin()", 3)
   if not res then return nil, msg, err end
   res.body = nil
-  return self:_adopt("signin()", "/auth/signin", res)
+  return self:_adopt("signin()", res)
 end
 
 -- Exchanges an externally signed JWT (sub "userexternal") for a Tiledesk token; returns the user.
@@ -636,7 +662,7 @@ function Client:signin_with_custom_token(jwt)
     auth = "header", headers = { authorization = header }, secret = "response",
     body = self.project_id and { id_project = self.project_id } or nil }, "signin_with_custom_token()", 3)
   if not res then return nil, msg, err end
-  return self:_adopt("signin_with_custom_token()", "/auth/signinWithCustomToken", res)
+  return self:_adopt("signin_with_custom_token()", res)
 end
 
 local ANON_FIELDS = { firstname = is_str, lastname = is_str, email = is_str,
@@ -659,7 +685,7 @@ function _M.signin_anonymously(opts)
   local res, msg, err = client:_send({ method = "POST", path = "/auth/signinAnonymously", project = false,
     auth = "none", body = body, secret = "response" }, "signin_anonymously()", 4)
   if not res then return nil, msg, err end
-  local user, m2, e2 = client:_adopt("signin_anonymously()", "/auth/signinAnonymously", res)
+  local user, m2, e2 = client:_adopt("signin_anonymously()", res)
   if not user then return nil, m2, e2 end
   return client, user
 end

@@ -16,7 +16,6 @@ local _M = {
 
 local resources = require("tiledesk.resources")
 local attach_resources = resources.attach
-client.attach_resources = attach_resources -- client:with{} views get resources of their own
 
 -- Creates a client. Options: see README.md ("Client options"). Unknown options raise.
 function _M.new(opts)
