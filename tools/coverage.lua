@@ -6,15 +6,7 @@ local out = {}
 local function w(s) out[#out + 1] = s end
 
 local function signature(r)
-  if r.call then return r.call end
-  local args = {}
-  for _, p in ipairs(r.params or {}) do args[#args + 1] = p end
-  for _, f in ipairs(r.fields or {}) do args[#args + 1] = f end
-  if r.body == "array" then args[#args + 1] = "list"
-  elseif r.body == "object" then args[#args + 1] = "body?"
-  elseif r.body == "required" then args[#args + 1] = "body"
-  elseif r.method == "GET" or r.method == "DELETE" then args[#args + 1] = "query?" end
-  return "client." .. r.res .. ":" .. r.name .. "(" .. table.concat(args, ", ") .. ")"
+  return r.call or ("client." .. r.res .. ":" .. r.name .. "(" .. routes.arguments(r) .. ")")
 end
 
 local shown_path = routes.shown_path

@@ -282,19 +282,7 @@ local function endpoint(r)
 end
 
 -- The arguments of a generated method, as resources/init.lua takes them.
-local function arguments(r)
-  local args = {}
-  for i, p in ipairs(r.params or {}) do
-    args[#args + 1] = (i == 1 and r.default_project) and (p .. "?") or p
-  end
-  for _, f in ipairs(r.fields or {}) do args[#args + 1] = f end
-  local write = not (r.method == "GET" or r.method == "DELETE" or r.method == "HEAD")
-  if r.body == "array" then args[#args + 1] = r.fields and "list?" or "list"
-  elseif r.body == "required" then args[#args + 1] = r.fields and "body?" or "body"
-  elseif r.body == "object" or (write and r.fields) then args[#args + 1] = "body?"
-  else args[#args + 1] = "query?" end
-  return table.concat(args, ", ")
-end
+local arguments = routes.arguments
 
 local function result(r)
   local key = r.res .. "." .. r.name

@@ -44,6 +44,22 @@ function _M.shown_path(r)
   end))
 end
 
+-- The arguments a generated method takes, as resources/init.lua reads them ("?": may be left
+-- out): ids, fields, then the body (writes) or the query (reads).
+function _M.arguments(r)
+  local args = {}
+  for i, p in ipairs(r.params or {}) do
+    args[#args + 1] = (i == 1 and r.default_project) and (p .. "?") or p
+  end
+  for _, f in ipairs(r.fields or {}) do args[#args + 1] = f end
+  local write = not (r.method == "GET" or r.method == "DELETE" or r.method == "HEAD")
+  if r.body == "array" then args[#args + 1] = r.fields and "list?" or "list"
+  elseif r.body == "required" then args[#args + 1] = r.fields and "body?" or "body"
+  elseif r.body == "object" or (write and r.fields) then args[#args + 1] = "body?"
+  else args[#args + 1] = "query?" end
+  return table.concat(args, ", ")
+end
+
 -- Endpoints reached through client methods rather than a resource.
 _M.client_calls = {
   { method = "POST", path = "/auth/signin", call = "client:signin() (also lazily on the first call)" },
