@@ -8,7 +8,7 @@ local api = helper.api
 
 describe("sandbox bots", function()
   before_each(function()
-    assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
+    helper.reset()
   end)
 
   it("lists the seeded Sandbox Bot (external, empty url) without its secret, under both paths", function()
@@ -81,7 +81,7 @@ end)
 
 describe("sandbox intents", function()
   before_each(function()
-    assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
+    helper.reset()
   end)
 
   it("lists the seeded intents of a bot (bare array, faq_kb populated) under both paths", function()

@@ -11,7 +11,7 @@ end
 
 describe("sandbox departments", function()
   before_each(function()
-    assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
+    helper.reset()
   end)
 
   it("lists visible departments without auth, sorted by name when sort is given", function()
@@ -92,7 +92,7 @@ end)
 
 describe("sandbox groups", function()
   before_each(function()
-    assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
+    helper.reset()
   end)
 
   it("lists (agent), filters by member, creates, reads and updates", function()

@@ -9,7 +9,7 @@ local auth, api = helper.auth, helper.api
 
 describe("sandbox leads", function()
   before_each(function()
-    assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
+    helper.reset()
   end)
 
   it("lists an envelope of 40 by default, pages from 0, and counts all matches", function()

@@ -18,7 +18,7 @@ local ISO = "^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ$"
 
 describe("sandbox messages", function()
   before_each(function()
-    assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
+    helper.reset()
   end)
 
   it("creates the conversation and its lead on the first message, with the first-message fields", function()

@@ -50,7 +50,7 @@ end
 
 describe("sandbox webhooks", function()
   before_each(function()
-    assert.equal(200, (helper.http_json("POST", st.control_url .. "/reset")))
+    helper.reset()
   end)
 
   describe("subscriptions", function()
