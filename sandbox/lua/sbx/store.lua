@@ -29,12 +29,18 @@ local function days_from_civil(y, m, d)
   return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
 end
 
+_M.days_from_civil = days_from_civil
+
+-- Epoch ms of a UTC civil time (no local time zone involved).
+function _M.civil_ms(y, mo, d, h, mi, s, ms)
+  return ((days_from_civil(y, mo, d) * 24 + (h or 0)) * 60 + (mi or 0)) * 60000 + (s or 0) * 1000 + (ms or 0)
+end
+
 -- Epoch ms of an ISO 8601 UTC text as iso() writes it (nil when it is not one).
 function _M.ms_of(iso)
   local y, mo, d, h, mi, s, ms = tostring(iso):match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)%.?(%d*)Z$")
   if not y then return nil end
-  local days = days_from_civil(tonumber(y), tonumber(mo), tonumber(d))
-  return ((days * 24 + tonumber(h)) * 60 + tonumber(mi)) * 60000 + tonumber(s) * 1000 + (tonumber(ms) or 0)
+  return _M.civil_ms(tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(s), tonumber(ms))
 end
 
 -- 24-hex ObjectId-like ids from a counter: the seed gets the same ids on every run.

@@ -6,16 +6,7 @@ local util = require("sbx.util")
 
 local DAY_MS = 86400000
 
--- days since 1970-01-01 for a civil date (proleptic Gregorian), no time zone involved
-local function days_from_civil(y, m, d)
-  if m <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = math.floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
+local days_from_civil = store.days_from_civil
 
 -- ISO 8601 "YYYY-MM-DDTHH:MM:SS.mmmZ" -> parts table (nil when malformed)
 local function parts(iso)

@@ -77,8 +77,7 @@ local function parse_dmy(s, eod)
   s = util.str(s)
   local d, m, y = tostring(s or ""):match("^(%d%d?)/(%d%d?)/(%d%d%d%d)$")
   if not d then return nil end
-  return os.time{ year = tonumber(y), month = tonumber(m), day = tonumber(d), hour = eod and 23 or 0,
-    min = eod and 59 or 0, sec = eod and 59 or 0, isdst = false } * 1000
+  return store.civil_ms(tonumber(y), tonumber(m), tonumber(d), eod and 23 or 0, eod and 59 or 0, eod and 59 or 0)
 end
 
 return function(r)
@@ -345,7 +344,7 @@ return function(r)
       if verbs and not verbs[a.verb] then return false end
       if actor and (a.actor or {}).id ~= actor then return false end
       if from or to then
-        local t = conv.iso_ms and conv.iso_ms(a.createdAt) or 0
+        local t = store.ms_of(a.createdAt) or 0
         if (from and t < from) or (to and t > to) then return false end
       end
       return true

@@ -17,23 +17,11 @@ local function parse_date(s, end_of_day)
   if not d then y, m, d, rest = s:match("^(%d%d%d%d)/(%d%d?)/(%d%d?)(.*)$") end
   if not d then return nil end
   local h, mi, sec = rest:match("(%d%d?):(%d%d):?(%d*)")
-  local t = os.time{ year = tonumber(y), month = tonumber(m), day = tonumber(d),
-    hour = tonumber(h) or (end_of_day and 23 or 0), min = tonumber(mi) or (end_of_day and 59 or 0),
-    sec = tonumber(sec) or (end_of_day and 59 or 0), isdst = false }
-  -- os.time reads local time; undo the zone offset
-  local utc = os.time(os.date("!*t", t))
-  return (t + (t - utc)) * 1000
+  return store.civil_ms(tonumber(y), tonumber(m), tonumber(d), tonumber(h) or (end_of_day and 23 or 0),
+    tonumber(mi) or (end_of_day and 59 or 0), tonumber(sec) or (end_of_day and 59 or 0))
 end
 
-local function iso_ms(iso)
-  local y, mo, d, h, mi, s, ms = tostring(iso):match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)%.?(%d*)Z$")
-  if not y then return 0 end
-  local t = os.time{ year = tonumber(y), month = tonumber(mo), day = tonumber(d), hour = tonumber(h),
-    min = tonumber(mi), sec = tonumber(s), isdst = false }
-  local utc = os.time(os.date("!*t", t))
-  return (t + (t - utc)) * 1000 + (tonumber(ms) or 0)
-end
-conv.iso_ms = iso_ms
+local function iso_ms(iso) return store.ms_of(iso) or 0 end
 
 local function visible_to(ctx, r)
   local p = ctx.principal
