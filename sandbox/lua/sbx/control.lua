@@ -270,10 +270,11 @@ local function status_response(a)
 end
 
 -- Headers, then body in chunks of CHUNK (never one string of the whole size).
-local function stream_x(status, ctype, prefix, n, suffix)
+-- chunked: no Content-Length, so the body goes out chunked (HTTP/1.1)
+local function stream_x(status, ctype, prefix, n, suffix, chunked)
   ngx.status = status
   ngx.header["Content-Type"] = ctype
-  ngx.header["Content-Length"] = #prefix + n + #suffix
+  if not chunked then ngx.header["Content-Length"] = #prefix + n + #suffix end
   if prefix ~= "" then ngx.print(prefix) end
   local left = n
   for _ = 1, math.ceil(n / #CHUNK) do
@@ -386,12 +387,10 @@ end
 
 ---------------------------------------------------------------------------------------------
 
-local function set_status(status, f, t)
+-- the status a fault answered with, in its log entry (apply_fault has recorded the fault)
+local function set_status(status)
   local e = current_entry()
-  if e then
-    e.status = status
-    e.fault = { id = f.id, type = t }
-  end
+  if e then e.status = status end
 end
 
 -- Returns handled, status. Not handled: go on with normal dispatch (after a delay or a barrier).
@@ -410,14 +409,14 @@ function _M.apply_fault(f, ctx, dispatch, send)
     return true, status
   elseif t == "hang" then
     -- no answer at all; after the (capped) time the connection is closed without one
-    set_status(444, f, t)
+    set_status(444)
     sleep_ms(clamp_ms(a.ms, _M.MAX_MS))
     return ngx.exit(444)
   elseif t == "drop" or t == "reset" then
     -- "drop": headers and half the body, then a clean close (FIN). "reset": the same, then a
     -- TCP RST (on HTTP/2 a stream reset). Falls back to a drop where no RST can be made.
     local rst = t == "reset" and arm_reset()
-    set_status(200, f, t)
+    set_status(200)
     if e then e.fault.closed_with = rst and "rst" or "fin" end
     half_body()
     if rst then sleep_ms(50) end -- the client reads the half body before the RST arrives
@@ -430,7 +429,7 @@ function _M.apply_fault(f, ctx, dispatch, send)
     end
     local text = type(body) == "table" and json.encode(body) or tostring(body or "")
     text = text:sub(1, math.floor(#text / 2))
-    set_status(status, f, t)
+    set_status(status)
     send(status, text, "application/json; charset=utf-8")
     return true, status
   elseif t == "non_json" then
@@ -438,7 +437,7 @@ function _M.apply_fault(f, ctx, dispatch, send)
     return true, 200
   elseif t == "oversize" then
     local n = math.max(11, math.min(tonumber(a.bytes) or 1048576, _M.BYTES_MAX))
-    set_status(200, f, t)
+    set_status(200)
     stream_x(200, "application/json; charset=utf-8", '{"data":"', n - 11, '"}')
     return ngx.exit(200)
   elseif t == "barrier" then
@@ -547,19 +546,7 @@ function _M.register(r)
   end)
   r:add("GET", "/__sandbox/bytes", open, function(ctx)
     local n = math.max(0, math.min(tonumber(ctx.query.n) or 1024, _M.BYTES_MAX))
-    if ctx.query.chunked then
-      ngx.status = 200
-      ngx.header["Content-Type"] = "application/octet-stream"
-      local left = n
-      for _ = 1, math.ceil(n / #CHUNK) do
-        local k = math.min(left, #CHUNK)
-        ngx.print(k == #CHUNK and CHUNK or CHUNK:sub(1, k))
-        if not ngx.flush(true) then break end
-        left = left - k
-      end
-      return ngx.exit(200)
-    end
-    stream_x(200, "application/octet-stream", "", n, "")
+    stream_x(200, "application/octet-stream", "", n, "", ctx.query.chunked ~= nil)
     return ngx.exit(200)
   end)
   -- a project route whose handler raises: the server's 500 path, and faults on top of it
