@@ -1,11 +1,11 @@
--- The README's runnable example of each API area runs against the sandbox, as the README says,
+-- The runnable example of each API area in docs/api.md runs against the sandbox, as it says,
 -- with the client its "API by area" section makes (the owner's). Its output is swallowed; a
 -- failing assert or a raise fails the spec.
 local helper = require("spec.helper")
 local tiledesk = require("tiledesk")
 
 local st = helper.sandbox()
-local readme = assert(helper.read_file(helper.root .. "README.md"))
+local readme = assert(helper.read_file(helper.root .. "docs/api.md"))
 local reference = assert(readme:match("<!%-%- API REFERENCE BEGIN.-%-%->(.-)<!%-%- API REFERENCE END"))
 
 -- { heading, code } of the first ```lua block under each ### area heading
@@ -37,7 +37,7 @@ local function run(code)
   fn()
 end
 
-describe("README area examples", function()
+describe("docs/api.md area examples", function()
   setup(helper.reset)
   teardown(helper.reset)
 

@@ -1,6 +1,7 @@
--- The README documents every resource method and every public client function, each with a
+-- docs/api.md documents every resource method and every public client function, each with a
 -- `syntax:` line and an example (luv's docs-coverage idea, lua-resty-http's layout); its API
--- reference is what tools/readme_api.lua generates; every Lua example in it compiles.
+-- reference, its contents and the README's index of areas are what tools/readme_api.lua
+-- generates; every Lua example in the README and in docs/api.md compiles.
 local helper = require("spec.helper")
 local routes = require("tiledesk.routes")
 local client_mod = require("tiledesk.client")
@@ -31,8 +32,9 @@ local function compile(code, name)
   return load(code, name, "t", env)
 end
 
-describe("README", function()
-  local readme = assert(helper.read_file(helper.root .. "README.md"))
+describe("README and docs/api.md", function()
+  local readme_md = assert(helper.read_file(helper.root .. "README.md"))
+  local readme = assert(helper.read_file(helper.root .. "docs/api.md")) -- the reference
   local examples = {} -- the text of every example: ```lua blocks and `Example:` lines
   for _, code in ipairs(lua_blocks(readme)) do examples[#examples + 1] = code end
   for ex in readme:gmatch("\nExample: `([^\n]*)`") do examples[#examples + 1] = ex end
@@ -46,14 +48,15 @@ describe("README", function()
   end
 
   it("starts with the two commands", function()
-    local first_block = readme:match("```sh\n(.-)```")
+    local first_block = readme_md:match("```sh\n(.-)```")
     assert.matches("^%./dev demo", first_block)
     assert.matches("\n%./dev test", first_block)
   end)
 
-  it("names every resource", function()
+  it("names every resource, in both", function()
     for _, name in ipairs(routes.resources) do
-      assert.truthy(readme:find("client." .. name, 1, true), "README lacks client." .. name)
+      assert.truthy(readme_md:find("`client." .. name .. "`", 1, true), "README lacks client." .. name)
+      assert.truthy(readme:find("`client." .. name .. "`", 1, true), "docs/api.md lacks client." .. name)
     end
   end)
 
@@ -61,14 +64,46 @@ describe("README", function()
     local generated, total = api.generate()
     assert.is_true(total > 200)
     local committed = api.extract(readme)
-    assert.is_string(committed, "README lacks the marker lines of the API reference")
+    assert.is_string(committed, "docs/api.md lacks the marker lines of the API reference")
     assert.equal(generated, committed)
-    -- the block sits in the "API by area" section, before the Examples
+    assert.equal(api.contents(), api.extract(readme, api.TOC_BEGIN, api.TOC_END))
+    assert.equal(api.index(), api.extract(readme_md, api.INDEX_BEGIN, api.INDEX_END))
+    -- the block is the last section of docs/api.md, under "API by area"
     local area = readme:find("\n## API by area\n", 1, true)
     local begin = readme:find(api.BEGIN, 1, true)
-    local after = readme:find("\n## ", begin, true)
     assert.truthy(area and area < begin)
-    assert.truthy(after and readme:find("\n## Examples\n", 1, true) == after)
+    assert.is_nil(readme:find("\n## ", begin, true))
+    -- the README no longer carries the reference itself
+    assert.is_nil(readme_md:find(api.BEGIN, 1, true))
+    assert.is_true(#readme_md < #readme / 4)
+  end)
+
+  it("links every area of the index and every contents entry to a heading of docs/api.md", function()
+    local anchors = {}
+    for heading in ("\n" .. readme):gmatch("\n#+ ([^\n]+)") do anchors[api.anchor(heading)] = true end
+    local n = 0
+    for target in readme_md:gmatch("%(docs/api%.md#([^)]+)%)") do
+      n = n + 1
+      assert.truthy(anchors[target], "README links to docs/api.md#" .. target .. ", which is no heading")
+    end
+    for target in readme:gmatch("%]%(#([^)]+)%)") do
+      n = n + 1
+      assert.truthy(anchors[target], "docs/api.md links to #" .. target .. ", which is no heading")
+    end
+    assert.is_true(n >= 2 * #api.AREAS)
+    assert.equal("conversations-clientrequests", api.anchor("Conversations (`client.requests`)"))
+    assert.equal("clientrequestsadd_note", api.anchor("client.requests:add_note"))
+  end)
+
+  it("renders the filters and returned fields a route declares", function()
+    local r = routes.index["requests.list"]
+    local saved_f, saved_r = r.filters, r.returns
+    r.filters, r.returns = { "status", { "dept_id", "a department's _id" } }, { { "request_id" }, { "status", "100, 200 or 1000" } }
+    local ok, text = pcall(api.generate)
+    r.filters, r.returns = saved_f, saved_r
+    assert(ok, text)
+    assert.truthy(text:find("\nFilters: `status`, `dept_id` (a department's _id).\n", 1, true))
+    assert.truthy(text:find("\nReturns: `request_id`, `status` (100, 200 or 1000).\n", 1, true))
   end)
 
   it("has a syntax line and an example for every method of every resource", function()
@@ -141,11 +176,15 @@ describe("README", function()
   end)
 
   it("has Lua examples that compile", function()
+    for i, code in ipairs(lua_blocks(readme_md)) do
+      local fn, err = compile(code, "README block " .. i)
+      assert.is_function(fn, "README.md ```lua block " .. i .. " does not compile: " .. tostring(err) .. "\n" .. code)
+    end
     local blocks = lua_blocks(readme)
     assert.is_true(#blocks >= #api.AREAS + 10)
     for i, code in ipairs(blocks) do
       local fn, err = compile(code, "README block " .. i)
-      assert.is_function(fn, "README ```lua block " .. i .. " does not compile: " .. tostring(err) .. "\n" .. code)
+      assert.is_function(fn, "docs/api.md ```lua block " .. i .. " does not compile: " .. tostring(err) .. "\n" .. code)
     end
     local lines = 0
     for ex in readme:gmatch("\nExample: `([^\n]*)`") do
@@ -156,10 +195,10 @@ describe("README", function()
     assert.is_true(lines > 200)
   end)
 
-  it("has a Conventions section", function()
-    assert.truthy(readme:find("\n## Conventions\n", 1, true))
+  it("has a Conventions section in the README", function()
+    assert.truthy(readme_md:find("\n## Conventions\n", 1, true))
     for _, word in ipairs({ "Errors", "Timeouts", "Auth modes", "Retries", "Secrets are never shown" }) do
-      assert.truthy(readme:find("**" .. word, 1, true), word)
+      assert.truthy(readme_md:find("**" .. word, 1, true), word)
     end
   end)
 end)
