@@ -1,0 +1,333 @@
+-- ./dev bench: measures the SDK against baselines in one run and prints one table of ratios.
+-- usage: lua5.4 bench/bench.lua --state STATE_JSON --bin DIR [--out FILE] [--quick]
+-- The baselines (bench/c_easy.c, bench/c_multi.c) are built by ./dev bench into DIR.
+-- Ratios, not absolute numbers, are the targets: both sides run in the same process tree,
+-- interleaved, on the same URL, so a noisy machine moves both alike.
+local tiledesk = require("tiledesk")
+local core = require("tiledesk.core")
+local json = require("tiledesk.json")
+
+local args = {}
+do
+  local i = 1
+  while i <= #arg do
+    local a = arg[i]
+    if a == "--quick" then args.quick = true
+    elseif a == "--state" or a == "--bin" or a == "--out" or a == "--only" then args[a:sub(3)] = arg[i + 1]; i = i + 1
+    elseif a == "--help" then
+      print("usage: bench.lua --state STATE_JSON --bin DIR [--out FILE] [--only a,b,...] [--quick]")
+      os.exit(0)
+    else io.stderr:write("bench: unknown argument ", a, "\n"); os.exit(2) end
+    i = i + 1
+  end
+end
+assert(args.state and args.bin, "bench: --state and --bin are required (see --help)")
+
+local function read_file(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("a")
+  local ok, _, code = p:close()
+  return out, ok and (code or 0) == 0
+end
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local state = json.decode(read_file(args.state))
+local owner = state.users.owner
+local only = {}
+for k in (args.only or "a,b,c,d,e,f"):gmatch("[^,]+") do only[k] = true end
+local scale = args.quick and 0.2 or 1
+local function n_of(n) return math.max(10, math.floor(n * scale)) end
+
+local function median(t)
+  local c = {}
+  for i, v in ipairs(t) do c[i] = v end
+  table.sort(c)
+  local m = #c
+  if m % 2 == 1 then return c[(m + 1) / 2] end
+  return (c[m / 2] + c[m / 2 + 1]) / 2
+end
+
+local function new_client(base_url, extra)
+  local o = { base_url = base_url, project_id = state.project_id, email = owner.email, password = owner.password }
+  if base_url:match("^https:") then o.cafile = state.ca_file end
+  for k, v in pairs(extra or {}) do o[k] = v end
+  local c = tiledesk.new(o)
+  assert(c:signin())
+  return c
+end
+
+-- A token for the C baselines (they send the same Authorization header the SDK sends).
+local function token_for(base_url)
+  local c = tiledesk.new{ base_url = base_url, project_id = state.project_id, token = "JWT unused",
+    cafile = base_url:match("^https:") and state.ca_file or nil }
+  local res = assert(c:request{ method = "POST", path = "/auth/signin", project = false, auth = "none",
+    body = { email = owner.email, password = owner.password } })
+  c:close()
+  assert(res.status == 200, "bench: sign-in for the baseline failed: HTTP " .. tostring(res.status))
+  return json.decode(res.body).token
+end
+
+-- The small JSON object every sequential row reads: one department.
+local dep_path
+do
+  local c = new_client(state.http_url)
+  local deps = assert(c:get("/departments"))
+  assert(#deps > 0, "bench: the sandbox has no department")
+  dep_path = "/departments/" .. deps[#deps]._id
+  c:close()
+end
+
+local rows = {}
+local function row(t) rows[#rows + 1] = t; io.stderr:write("bench: ", t.id, " ", t.what, ": ", t.measured, " (", t.verdict, ")\n") end
+local function fmt(x, d) return string.format("%." .. (d or 2) .. "f", x) end
+
+-- C easy loop: calls per second over N sequential GETs.
+local function c_easy_rate(url, token, n, cafile)
+  local out, ok = sh(q(args.bin .. "/c_easy") .. " " .. q(url) .. " " .. q(token) .. " " .. n .. (cafile and (" " .. q(cafile)) or ""))
+  assert(ok, "bench: c_easy failed: " .. out)
+  local calls, secs = out:match("^(%d+) ([%d.]+)")
+  return tonumber(calls) / tonumber(secs)
+end
+
+local function lua_rate(n, f)
+  local t0 = core.now_ms()
+  for i = 1, n do f(i) end
+  return n / ((core.now_ms() - t0) / 1000)
+end
+
+-- a. Sequential raw and decoded calls against the C easy loop, over HTTP and TLS.
+local function bench_sequential(label, base_url)
+  local token = token_for(base_url)
+  local url = base_url .. "/" .. state.project_id .. dep_path
+  local cafile = base_url:match("^https:") and state.ca_file or nil
+  local c = new_client(base_url)
+  local n, rounds = n_of(1000), 9
+  local raw_spec = { method = "GET", path = dep_path }
+  local base, raw, dec = {}, {}, {}
+  -- warm both sides (connection, JIT of nothing, caches) before measuring
+  c_easy_rate(url, token, 50, cafile)
+  lua_rate(50, function() assert(c:get(dep_path)) end)
+  for r = 1, rounds do
+    base[r] = c_easy_rate(url, token, n, cafile)
+    raw[r] = lua_rate(n, function()
+      local res = c:request(raw_spec)
+      if not res or res.status ~= 200 then error("bench: raw call failed") end
+    end)
+    dec[r] = lua_rate(n, function()
+      local v = c:get(dep_path)
+      if not v then error("bench: decoded call failed") end
+    end)
+  end
+  c:close()
+  local b, rr, dd = median(base), median(raw), median(dec)
+  row{ id = "a", what = "client:request (raw) vs C easy loop, " .. label, target = ">= 0.90x",
+    measured = fmt(rr / b) .. "x (" .. fmt(rr, 0) .. " vs " .. fmt(b, 0) .. " calls/s)",
+    verdict = rr / b >= 0.9 and "met" or "NOT met" }
+  row{ id = "a", what = "client:get (decoded) vs C easy loop, " .. label, target = ">= 0.60x",
+    measured = fmt(dd / b) .. "x (" .. fmt(dd, 0) .. " vs " .. fmt(b, 0) .. " calls/s)",
+    verdict = dd / b >= 0.6 and "met" or "NOT met" }
+end
+
+-- b. client:batch at 16 in flight against the C multi loop.
+local function bench_batch(label, base_url)
+  local probe = new_client(base_url)
+  if type(probe.batch) ~= "function" then
+    probe:close()
+    row{ id = "b", what = "client:batch (16 in flight) vs C multi loop, " .. label, target = ">= 0.85x",
+      measured = "not measured: client:batch is not in this build", verdict = "NOT met" }
+    return
+  end
+  local token = token_for(base_url)
+  local url = base_url .. "/" .. state.project_id .. dep_path
+  local cafile = base_url:match("^https:") and state.ca_file or nil
+  local n, rounds = n_of(4000), 5
+  local calls = {}
+  for i = 1, n do calls[i] = { method = "GET", path = dep_path } end
+  local base, ours = {}, {}
+  local function multi_rate()
+    local out, ok = sh(q(args.bin .. "/c_multi") .. " " .. q(url) .. " " .. q(token) .. " " .. n .. " 16" ..
+      (cafile and (" " .. q(cafile)) or ""))
+    assert(ok, "bench: c_multi failed: " .. out)
+    local k, secs = out:match("^(%d+) ([%d.]+)")
+    return tonumber(k) / tonumber(secs)
+  end
+  probe:batch({ { method = "GET", path = dep_path } }, { concurrency = 16 })
+  for r = 1, rounds do
+    base[r] = multi_rate()
+    local t0 = core.now_ms()
+    local results = probe:batch(calls, { concurrency = 16 })
+    ours[r] = n / ((core.now_ms() - t0) / 1000)
+    assert(type(results) == "table" and #results == n, "bench: batch returned " .. tostring(results and #results))
+  end
+  probe:close()
+  local b, o = median(base), median(ours)
+  row{ id = "b", what = "client:batch (16 in flight) vs C multi loop, " .. label, target = ">= 0.85x",
+    measured = fmt(o / b) .. "x (" .. fmt(o, 0) .. " vs " .. fmt(b, 0) .. " calls/s)",
+    verdict = o / b >= 0.85 and "met" or "NOT met" }
+end
+
+-- c. The official Node client listing conversations the same way.
+local function bench_node(label, base_url, target)
+  local root = os.getenv("TD_ROOT") or "."
+  local mods = root .. "/.cache/node-client/node_modules"
+  local have = io.open(mods .. "/@tiledesk/tiledesk-client/index.js", "r")
+  if have then have:close() end
+  local what = "requests:list vs official Node client, " .. label
+  if not have then
+    row{ id = "c", what = what, target = ">= " .. target .. "x",
+      measured = "not measured: the Node client is not installed (tools/node-client-check.sh installs it)", verdict = "NOT met" }
+    return
+  end
+  local n, rounds = n_of(300), 3
+  local c = new_client(base_url)
+  local query = { limit = 5, status = "all" }
+  assert(c.requests:list(query))
+  local node, ours = {}, {}
+  local env = "NODE_PATH=" .. q(mods) .. (base_url:match("^https:") and (" NODE_EXTRA_CA_CERTS=" .. q(state.ca_file)) or "")
+  for r = 1, rounds do
+    local out, ok = sh(env .. " node " .. q(root .. "/bench/node_list.js") .. " " .. q(args.state) .. " " .. q(base_url) .. " " .. n)
+    assert(ok, "bench: node_list.js failed: " .. out)
+    local k, secs = out:match("(%d+) ([%d.]+)%s*$")
+    node[r] = tonumber(k) / tonumber(secs)
+    ours[r] = lua_rate(n, function() assert(c.requests:list(query)) end)
+  end
+  c:close()
+  local nd, o = median(node), median(ours)
+  row{ id = "c", what = what, target = ">= " .. target .. "x",
+    measured = fmt(o / nd, 1) .. "x (" .. fmt(o, 0) .. " vs " .. fmt(nd, 0) .. " calls/s)",
+    verdict = o / nd >= target and "met" or "NOT met" }
+end
+
+-- d. Instructions per call under callgrind: ours against libcurl's GET plus cjson's decode.
+local function callgrind_total(cmd)
+  local out, ok = sh("valgrind --tool=callgrind --callgrind-out-file=/dev/null " .. cmd)
+  assert(ok, "bench: callgrind run failed: " .. out)
+  local total = out:match("Collected%s*:%s*(%d+)")
+  return assert(tonumber(total), "bench: no instruction total in callgrind output")
+end
+
+local function bench_instructions()
+  local base_url = state.http_url
+  local token = token_for(base_url)
+  local url = base_url .. "/" .. state.project_id .. dep_path
+  local n1, n2 = 20, 220
+  local lua = os.getenv("TD_LUA") or "lua5.4"
+  local script = (os.getenv("TD_ROOT") or ".") .. "/bench/calls.lua"
+  local function ours(n)
+    return callgrind_total(lua .. " " .. q(script) .. " get " .. q(args.state) .. " " .. q(dep_path) .. " " .. n)
+  end
+  local function curl(n) return callgrind_total(q(args.bin .. "/c_easy") .. " " .. q(url) .. " " .. q(token) .. " " .. n) end
+  local function cjson(n)
+    return callgrind_total(lua .. " " .. q(script) .. " cjson " .. q(args.state) .. " " .. q(dep_path) .. " " .. n)
+  end
+  local per_ours = (ours(n2) - ours(n1)) / (n2 - n1)
+  local per_curl = (curl(n2) - curl(n1)) / (n2 - n1)
+  local per_cjson = (cjson(n2) - cjson(n1)) / (n2 - n1)
+  local ratio = per_ours / (per_curl + per_cjson)
+  row{ id = "d", what = "instructions per client:get vs libcurl GET + cjson decode", target = "<= 1.15x",
+    measured = string.format("%.2fx (%.0f vs %.0f + %.0f)", ratio, per_ours, per_curl, per_cjson),
+    verdict = ratio <= 1.15 and "met" or "NOT met" }
+end
+
+-- e. Resident memory growth over 100k calls, and over a streamed large export.
+local function rss_kib()
+  local f = io.open("/proc/self/status", "r")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return tonumber(s:match("VmRSS:%s*(%d+)"))
+end
+
+local function bench_memory()
+  local c = new_client(state.http_url)
+  local n = n_of(100000)
+  local spec = { method = "GET", path = dep_path }
+  for _ = 1, 1000 do assert(c:get(dep_path)) end
+  collectgarbage(); collectgarbage()
+  local after_1k = rss_kib()
+  for i = 1001, n do
+    local v = c:get(dep_path)
+    if not v then error("bench: call " .. i .. " failed") end
+    if i % 10000 == 0 then assert(c:request(spec)) end
+  end
+  collectgarbage(); collectgarbage()
+  local grow = (rss_kib() - after_1k) / 1024
+  row{ id = "e", what = "RSS growth, " .. n .. " calls against 1k", target = "<= 1 MiB",
+    measured = string.format("%.2f MiB", grow), verdict = grow <= 1 and "met" or "NOT met" }
+  -- a streamed export: a CSV-sized body (100k conversations at ~300 bytes a row) into a file
+  local bytes = math.floor(30 * 1024 * 1024 * scale)
+  local what = "RSS growth, a streamed " .. string.format("%.0f", bytes / 1048576) .. " MiB export to a file"
+  local tmp = os.tmpname()
+  local f = assert(io.open(tmp, "wb"))
+  local before = rss_kib()
+  local okc, res, msg = pcall(c.request, c, { method = "GET", path = "/__sandbox/bytes", project = false,
+    auth = "none", query = { n = tostring(bytes), chunked = "1" }, sink = f })
+  if not okc then res, msg = nil, res end
+  f:close()
+  local size = 0
+  do local g = io.open(tmp, "rb"); size = g:seek("end"); g:close() end
+  os.remove(tmp)
+  if not res or size ~= bytes then
+    row{ id = "e", what = what, target = "<= 1 MiB", verdict = "NOT met",
+      measured = "not measured: the call does not stream to a sink (" .. tostring(msg or ("wrote " .. size .. " bytes")) .. ")" }
+  else
+    collectgarbage(); collectgarbage()
+    local g2 = (rss_kib() - before) / 1024
+    row{ id = "e", what = what, target = "<= 1 MiB", measured = string.format("%.2f MiB", g2),
+      verdict = g2 <= 1 and "met" or "NOT met" }
+  end
+  c:close()
+end
+
+-- f. require "tiledesk" plus tiledesk.new against a bare interpreter start.
+local function bench_startup()
+  local lua = os.getenv("TD_LUA") or "lua5.4"
+  local bare = callgrind_total(lua .. " -e ''")
+  -- the search paths are set inside the chunk: callgrind follows no exec through env(1)
+  local ours = callgrind_total(lua .. " -e " .. q("package.path = " .. string.format("%q", package.path) ..
+    "; package.cpath = " .. string.format("%q", package.cpath) ..
+    "; require('tiledesk').new{ project_id = 'p', token = 'JWT x' }"))
+  row{ id = "f", what = "require + tiledesk.new vs bare `lua -e ''` (instructions)", target = "report",
+    measured = string.format("%.1fx (%d vs %d; +%.1f M)", ours / bare, ours, bare, (ours - bare) / 1e6), verdict = "measured" }
+end
+
+if only.a then bench_sequential("HTTP", state.http_url); bench_sequential("TLS", state.https_url) end
+if only.b then bench_batch("HTTP", state.http_url); bench_batch("TLS", state.https_url) end
+if only.c then bench_node("TLS", state.https_url, 10); bench_node("HTTP", state.http_url, 5) end
+if only.d then bench_instructions() end
+if only.e then bench_memory() end
+if only.f then bench_startup() end
+
+-- The table, on stdout and into the results file with the machine, versions and date.
+local lines = { "| row | what | target | measured | verdict |", "|---|---|---|---|---|" }
+for _, r in ipairs(rows) do
+  lines[#lines + 1] = string.format("| %s | %s | %s | %s | %s |", r.id, r.what, r.target, r.measured, r.verdict)
+end
+local tbl = table.concat(lines, "\n")
+print(tbl)
+if args.out then
+  local cpu = (sh("grep -m1 'model name' /proc/cpuinfo"):match(":%s*(.-)%s*$")) or "?"
+  local head = {
+    "# Benchmark results",
+    "",
+    "Written by `./dev bench` (bench/bench.lua); each ratio is measured in one run, both sides",
+    "interleaved against the same sandbox URL" .. (args.quick and " (--quick: a fifth of the calls)." or "."),
+    "",
+    "- date: " .. os.date("!%Y-%m-%d %H:%M UTC"),
+    "- machine: " .. cpu .. ", " .. (sh("nproc"):gsub("%s+$", "")) .. " cores",
+    "- " .. _VERSION .. ", tiledesk " .. tiledesk._VERSION .. ", libcurl " .. tostring(core.curl_version),
+    "- " .. (sh("nginx -v"):gsub("%s+$", "")) .. ", node " .. (sh("node --version"):gsub("%s+$", "")),
+    "",
+  }
+  local f = assert(io.open(args.out, "w"))
+  f:write(table.concat(head, "\n"), "\n", tbl, "\n")
+  f:close()
+end
