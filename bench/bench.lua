@@ -272,8 +272,9 @@ local function bench_memory()
     auth = "none", query = { n = tostring(bytes), chunked = "1" }, sink = f })
   if not okc then res, msg = nil, res end
   f:close()
-  local size = 0
-  do local g = io.open(tmp, "rb"); size = g:seek("end"); g:close() end
+  local g = assert(io.open(tmp, "rb"))
+  local size = g:seek("end")
+  g:close()
   os.remove(tmp)
   if not res or size ~= bytes then
     row{ id = "e", what = what, target = "<= 1 MiB", verdict = "NOT met",
