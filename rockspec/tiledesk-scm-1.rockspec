@@ -35,9 +35,11 @@ build = {
     },
     -- LUA MODULES BEGIN (kept equal to lua/tiledesk/**.lua by spec/unit/rockspec_spec.lua)
     ["tiledesk.client"] = "lua/tiledesk/client.lua",
+    ["tiledesk.crypto"] = "lua/tiledesk/crypto.lua",
     ["tiledesk.error"] = "lua/tiledesk/error.lua",
     ["tiledesk"] = "lua/tiledesk/init.lua",
     ["tiledesk.json"] = "lua/tiledesk/json.lua",
+    ["tiledesk.jwt"] = "lua/tiledesk/jwt.lua",
     ["tiledesk.pager"] = "lua/tiledesk/pager.lua",
     ["tiledesk.resources.activities"] = "lua/tiledesk/resources/activities.lua",
     ["tiledesk.resources.analytics"] = "lua/tiledesk/resources/analytics.lua",
