@@ -523,14 +523,17 @@ describe("client against the sandbox", function()
 
   describe("example scripts", function()
     local function run(script, args)
+      local errfile = os.tmpname()
       local cmd = string.format("cd '%s' && LUA_PATH='lua/?.lua;lua/?/init.lua;;' LUA_CPATH='build/?.so;;' "
-        .. "lua5.4 examples/%s --state '%s' %s 2>/tmp/td-example-err.txt; echo \"exit=$?\"", helper.root, script,
-        (os.getenv("TD_SANDBOX_DIR") or (helper.root .. ".sandbox")) .. "/state.json", args)
+        .. "lua5.4 examples/%s --state '%s' %s 2>'%s'; echo \"exit=$?\"", helper.root, script,
+        (os.getenv("TD_SANDBOX_DIR") or (helper.root .. ".sandbox")) .. "/state.json", args, errfile)
       local p = io.popen(cmd)
       local out = p:read("*a")
       p:close()
       local code = tonumber(out:match("exit=(%d+)%s*$"))
-      return out:gsub("exit=%d+%s*$", ""), code, helper.read_file("/tmp/td-example-err.txt")
+      local err = helper.read_file(errfile)
+      os.remove(errfile)
+      return out:gsub("exit=%d+%s*$", ""), code, err
     end
 
     it("export_conversations writes one JSON line per conversation", function()
