@@ -14,7 +14,7 @@ local shown_path = routes.shown_path
 w("# API coverage")
 w("")
 w("Generated from `lua/tiledesk/routes.lua` by `./dev coverage`; `spec/unit/resources_spec.lua` fails when this")
-w("file and the route table differ. Every endpoint of the reference (shared/tiledesk-api.md §2) is either")
+w("file and the route table differ. Every endpoint of the reference (docs/reference-endpoints.txt) is either")
 w("reached by a Lua call below or listed under \"Left out\" with the reason. Any endpoint at all can still")
 w("be called with `client:request{ method = ..., path = ... }`.")
 w("")

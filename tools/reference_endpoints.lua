@@ -1,10 +1,9 @@
--- Lists every endpoint of the API reference (shared/tiledesk-api.md §2), one "METHOD /path" a
+-- Lists every endpoint of an API reference's endpoint tables (markdown), one "METHOD /path" a
 -- line, sorted: path parameters become {}, project-scoped paths start with /{pid}. CRUD rows
 -- stand for list, create, get, update and delete; ANY stays ANY.
---   lua5.4 tools/reference_endpoints.lua [../shared/tiledesk-api.md] > docs/reference-endpoints.txt
--- (./dev reference). spec/unit/reference_spec.lua checks that the route table reaches, or lists
--- as left out, every line of docs/reference-endpoints.txt, and that the file is what this
--- tool reads from the reference when the reference is at hand.
+--   lua5.4 tools/reference_endpoints.lua REFERENCE.md > docs/reference-endpoints.txt
+-- spec/unit/reference_spec.lua checks that the route table reaches, or lists as left out, every
+-- line of docs/reference-endpoints.txt.
 local M = {}
 
 local METHODS = { GET = true, POST = true, PUT = true, PATCH = true, DELETE = true, ANY = true, CRUD = true }
@@ -148,11 +147,15 @@ function M.read_list(path)
 end
 
 if arg and arg[0] and arg[0]:match("reference_endpoints%.lua$") then
-  local path = arg[1] or "../shared/tiledesk-api.md"
+  local path = arg[1]
+  if not path then
+    io.stderr:write("usage: lua5.4 tools/reference_endpoints.lua REFERENCE.md > docs/reference-endpoints.txt\n")
+    os.exit(2)
+  end
   local f = assert(io.open(path, "rb"))
   local text = f:read("*a")
   f:close()
-  io.write("# Endpoints of the API reference (shared/tiledesk-api.md §2), made by tools/reference_endpoints.lua\n")
+  io.write("# Endpoints of the API reference, made by tools/reference_endpoints.lua\n")
   for _, e in ipairs(M.extract(text)) do io.write(e, "\n") end
 end
 

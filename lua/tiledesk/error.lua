@@ -42,7 +42,7 @@ local function text_of(v)
   return nil
 end
 
--- The server's own words, wherever this response keeps them (shared/tiledesk-api.md §4):
+-- The server's own words, wherever this response keeps them (docs/server-api.md §4):
 -- msg, message, error, err, errors[1].msg / errors[1], else the plain-text or HTML body.
 function _M.server_text(decoded, body)
   if type(decoded) == "table" then

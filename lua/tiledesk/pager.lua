@@ -1,4 +1,4 @@
--- Pagination over Tiledesk list endpoints (shared/tiledesk-api.md §3).
+-- Pagination over Tiledesk list endpoints (docs/server-api.md §3).
 --   pager = pages(fetch, how, query)   pager:next() -> page | nil (end) | nil, msg, err
 --   each(fetch, how, query)            iterator over items; raises on failure, like io.lines
 -- how = { items = "requests" (envelope key) | nil (bare array), size = n, max = n,

@@ -67,7 +67,7 @@ _M.client_calls = {
   { method = "POST", path = "/auth/signinWithCustomToken", call = "client:signin_with_custom_token(jwt)" },
 }
 
--- Endpoints of shared/tiledesk-api.md §2 the SDK does not wrap, and why.
+-- Endpoints of the reference (docs/reference-endpoints.txt) the SDK does not wrap, and why.
 -- (client:request{} reaches any of them all the same.)
 _M.left_out = {
   { method = "POST", path = "/auth/signup", why = "account creation is a dashboard flow (reCAPTCHA)" },

@@ -1,7 +1,7 @@
 -- Round trips for every area of the route table (tiledesk.routes.resources), the Lua client
 -- against the sandbox: create -> get shows it -> update -> get shows the change -> list/each
 -- holds it -> delete -> get refuses it (404, or the soft-delete state of
--- shared/tiledesk-api.md). Read-only areas are listed and read. Each area runs as the role
+-- docs/reference-endpoints.txt). Read-only areas are listed and read. Each area runs as the role
 -- the reference requires. Then pagination across pages, and a last spec checking that this
 -- file reached every route of the table.
 local helper = require("spec.helper")

@@ -1,6 +1,6 @@
 -- Who reaches what: conversations scoped by (project, request_id), custom tokens that carry a
 -- role without a membership, custom roles, and malformed ObjectIds in paths
--- (shared/tiledesk-api.md §1.2, §1.3, §2.1, §2.4, §4).
+-- (docs/server-api.md §1, §4).
 local helper = require("spec.helper")
 
 local st = helper.sandbox()

@@ -1,5 +1,5 @@
--- The sandbox's bots (faq_kb, alias bots) and intents (faq, alias intents), shared/tiledesk-api.md
--- §2.10 and §2.11.
+-- The sandbox's bots (faq_kb, alias bots) and intents (faq, alias intents): the server's
+-- routes/faq_kb.js and routes/faq.js.
 local helper = require("spec.helper")
 
 local st = helper.sandbox()

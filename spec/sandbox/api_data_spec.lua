@@ -1,6 +1,6 @@
 -- What the sandbox's data looks like: a seed whose conversations are consistent with their
 -- status, tickets numbered by a counter, activities recorded as the server's archiver does,
--- and sorting on any field (shared/tiledesk-api.md §2.5, §2.17, §2.20, §3).
+-- and sorting on any field (docs/server-api.md §3; the server's routes/request.js, pubmodules/analytics).
 local helper = require("spec.helper")
 
 local st = helper.sandbox()

@@ -1,4 +1,4 @@
--- The sandbox's departments and groups (shared/tiledesk-api.md §2.8, §2.9).
+-- The sandbox's departments and groups (the server's routes/department.js, routes/group.js).
 local helper = require("spec.helper")
 
 local st = helper.sandbox()

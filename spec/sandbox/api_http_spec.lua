@@ -1,6 +1,6 @@
 -- The sandbox at the HTTP level, as Express and passport shape it before any handler: body
 -- parsing first, CORS, the valid-token rules, the HTML 404 page, and JSON arrays in bodies
--- (shared/tiledesk-api.md §1.3, §1.4, §4).
+-- (docs/server-api.md §1, §2, §4).
 local helper = require("spec.helper")
 
 local st = helper.sandbox()

@@ -1,4 +1,4 @@
--- The sandbox's leads / contacts (shared/tiledesk-api.md §2.7): list envelope and filters,
+-- The sandbox's leads / contacts (the server's routes/lead.js): list envelope and filters,
 -- CRUD, merges, tags, soft and physical deletes, CSV.
 local helper = require("spec.helper")
 

@@ -1,4 +1,4 @@
--- The sandbox's messages (shared/tiledesk-api.md §2.6): the first message creating the
+-- The sandbox's messages (the server's routes/message.js): the first message creating the
 -- conversation and its lead, validation, bot and guest senders, multi, CSV, root /messages.
 local helper = require("spec.helper")
 

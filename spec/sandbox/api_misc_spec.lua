@@ -1,5 +1,5 @@
 -- The sandbox's smaller areas: canned responses, tags, events, activities, analytics, widget
--- labels, contact properties and segments (shared/tiledesk-api.md §2.12-§2.18, §3).
+-- labels, contact properties and segments (the server's routes and pubmodules for each area; docs/server-api.md §3).
 local helper = require("spec.helper")
 
 local st = helper.sandbox()

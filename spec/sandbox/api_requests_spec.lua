@@ -1,5 +1,5 @@
 -- The sandbox's conversations area (/:pid/requests) over plain HTTP: listing rules, filters,
--- pagination, the conversation life cycle and its sub-resources (shared/tiledesk-api.md §2.5, §3).
+-- pagination, the conversation life cycle and its sub-resources (the server's routes/request.js; docs/server-api.md §3).
 local helper = require("spec.helper")
 
 local st = helper.sandbox()

@@ -1,4 +1,4 @@
--- Resthook subscriptions and bot webhooks of the sandbox (shared/tiledesk-api.md §6), delivered
+-- Resthook subscriptions and bot webhooks of the sandbox (docs/server-api.md §6), delivered
 -- to the control sink (/__sandbox/sink/{name}) of the same sandbox.
 local helper = require("spec.helper")
 local mime = require("mime")

@@ -277,7 +277,7 @@ local function authorize(route, ctx)
 end
 
 -- Path parameters holding a Mongo _id: the server casts them, and a malformed one is a
--- CastError answered with a 500 (shared/tiledesk-api.md §4), before any 404.
+-- CastError answered with a 500 (docs/server-api.md §4), before any 404.
 local OID_PARAMS = { id = true, puid = true, mid = true }
 local CAST_MSG = { GET = "Error getting object.", POST = "Error getting object.", PUT = "Error updating object.",
   PATCH = "Error updating object.", DELETE = "Error deleting object." }

@@ -1,4 +1,4 @@
--- The server's error bodies (shared/tiledesk-api.md §4), ready to return from a handler.
+-- The server's error bodies (docs/server-api.md §4), ready to return from a handler.
 local arr = require("sbx.json").arr
 
 local _M = {}

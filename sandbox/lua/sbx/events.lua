@@ -1,4 +1,4 @@
--- Resthook and bot-webhook delivery (shared/tiledesk-api.md §6), from timers so the caller's
+-- Resthook and bot-webhook delivery (docs/server-api.md §6), from timers so the caller's
 -- answer never waits for a target.
 --
 -- Deliveries go through a bounded queue served by at most WORKERS timers (nginx drops a timer

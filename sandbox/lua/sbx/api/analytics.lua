@@ -1,4 +1,4 @@
--- /:pid/analytics/*: the server's aggregation reports (shared/tiledesk-api.md §2.17), computed
+-- /:pid/analytics/*: the server's aggregation reports (the server's pubmodules/analytics), computed
 -- from the store on every call. Shapes follow MongoDB $group output: arrays of { _id, <value> }
 -- where _id is the project id for totals, or an object of the grouping keys.
 local store = require("sbx.store")

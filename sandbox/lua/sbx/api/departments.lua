@@ -1,4 +1,4 @@
--- /:pid/departments and /:pid/groups (shared/tiledesk-api.md §2.8, §2.9).
+-- /:pid/departments and /:pid/groups (the server's routes/department.js, routes/group.js).
 local store = require("sbx.store")
 local util = require("sbx.util")
 local E = require("sbx.errors")

@@ -1,4 +1,4 @@
--- /:pid/leads (shared/tiledesk-api.md §2.7).
+-- /:pid/leads (the server's routes/lead.js).
 local store = require("sbx.store")
 local util = require("sbx.util")
 local E = require("sbx.errors")

@@ -1,4 +1,4 @@
--- /:pid/requests/:rid/messages and /:pid/messages (shared/tiledesk-api.md §2.6).
+-- /:pid/requests/:rid/messages and /:pid/messages (the server's routes/message.js).
 local store = require("sbx.store")
 local util = require("sbx.util")
 local E = require("sbx.errors")

@@ -1,4 +1,4 @@
--- /:pid/requests: conversations (shared/tiledesk-api.md §2.5, §3).
+-- /:pid/requests: conversations (the server's routes/request.js; docs/server-api.md §3).
 local store = require("sbx.store")
 local util = require("sbx.util")
 local E = require("sbx.errors")
