@@ -1,7 +1,29 @@
 -- Lists lua/tiledesk/**/*.lua as rockspec module entries, or (with --write) rewrites the block
--- between the LUA MODULES markers of rockspec/tiledesk-scm-1.rockspec. Used by ./dev rockspec
--- and by spec/unit/rockspec_spec.lua, so the rockspec cannot drift from the tree.
+-- between the LUA MODULES markers of rockspec/tiledesk-scm-1.rockspec and writes the versioned
+-- rockspec/tiledesk-<VERSION>-1.rockspec from it (the same build, the released version, the git
+-- tag v<VERSION> as source). Used by ./dev rockspec and by spec/unit/rockspec_spec.lua, so the
+-- rockspecs cannot drift from the tree or from VERSION, the one place the version is written.
 local M = {}
+
+-- The version, as written in the file VERSION at the root.
+function M.version(root)
+  local f = assert(io.open((root or ".") .. "/VERSION", "rb"))
+  local v = f:read("*a"):gsub("%s+$", "")
+  f:close()
+  assert(v:match("^%d+%.%d+%.%d+$"), "VERSION must read MAJOR.MINOR.PATCH, not " .. v)
+  return v
+end
+
+-- The versioned rockspec's text, made from the scm-1 rockspec's.
+function M.versioned(scm_text, version)
+  local text, n = scm_text:gsub('\nversion = "scm%-1"\n', '\nversion = "' .. version .. '-1"\n', 1)
+  assert(n == 1, "the scm rockspec lacks version = \"scm-1\"")
+  text, n = text:gsub('(\nsource = {\n%s*url = "[^"\n]*",\n)', '%1  tag = "v' .. version .. '",\n', 1)
+  assert(n == 1, "the scm rockspec lacks a source = { url = ... } block")
+  return "-- Generated from tiledesk-scm-1.rockspec by ./dev rockspec; do not edit.\n" .. text
+end
+
+function M.versioned_path(version) return "rockspec/tiledesk-" .. version .. "-1.rockspec" end
 
 function M.lua_files(root)
   root = root or "."
@@ -36,9 +58,27 @@ function M.write(path, root)
   f:close()
 end
 
+-- Writes the versioned rockspec and removes versioned ones of other versions.
+function M.write_versioned(root)
+  root = root or "."
+  local f = assert(io.open(root .. "/rockspec/tiledesk-scm-1.rockspec", "rb"))
+  local text = f:read("*a")
+  f:close()
+  local version = M.version(root)
+  local p = io.popen('cd "' .. root .. '" && ls rockspec/tiledesk-*-1.rockspec')
+  for old in p:lines() do
+    if old ~= "rockspec/tiledesk-scm-1.rockspec" and old ~= M.versioned_path(version) then os.remove(root .. "/" .. old) end
+  end
+  p:close()
+  f = assert(io.open(root .. "/" .. M.versioned_path(version), "wb"))
+  f:write(M.versioned(text, version))
+  f:close()
+end
+
 if arg and arg[0] and arg[0]:match("rockspec_modules%.lua$") then
   if arg[1] == "--write" then
     M.write("rockspec/tiledesk-scm-1.rockspec", ".")
+    M.write_versioned(".")
   else
     print(M.block("."))
   end

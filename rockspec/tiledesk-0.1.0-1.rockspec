@@ -1,0 +1,80 @@
+-- Generated from tiledesk-scm-1.rockspec by ./dev rockspec; do not edit.
+rockspec_format = "3.0"
+package = "tiledesk"
+version = "0.1.0-1"
+source = {
+  url = "git+https://github.com/tiledesk-lua/tiledesk.git",
+  tag = "v0.1.0",
+}
+description = {
+  summary = "Lua SDK for the Tiledesk REST API, with a libcurl C core",
+  detailed = [[
+    Drive Tiledesk (open-source live chat and chatbots) from Lua: conversations, messages,
+    leads, team, departments, bots, webhooks. Clear errors, pagination iterators, retries that
+    never duplicate a write, secrets that never reach a message or a log line.
+  ]],
+  homepage = "https://github.com/tiledesk-lua/tiledesk",
+  license = "MIT",
+}
+dependencies = {
+  "lua >= 5.1",
+  "lua-cjson",
+}
+test_dependencies = {
+  "busted",
+}
+external_dependencies = {
+  CURL = { library = "curl" },
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["tiledesk.core"] = {
+      sources = { "ext/td_buf.c", "ext/td_core.c" },
+      libraries = { "curl" },
+      incdirs = { "$(CURL_INCDIR)" },
+      libdirs = { "$(CURL_LIBDIR)" },
+    },
+    -- LUA MODULES BEGIN (kept equal to lua/tiledesk/**.lua by spec/unit/rockspec_spec.lua)
+    ["tiledesk.client"] = "lua/tiledesk/client.lua",
+    ["tiledesk.error"] = "lua/tiledesk/error.lua",
+    ["tiledesk"] = "lua/tiledesk/init.lua",
+    ["tiledesk.json"] = "lua/tiledesk/json.lua",
+    ["tiledesk.pager"] = "lua/tiledesk/pager.lua",
+    ["tiledesk.resources.activities"] = "lua/tiledesk/resources/activities.lua",
+    ["tiledesk.resources.analytics"] = "lua/tiledesk/resources/analytics.lua",
+    ["tiledesk.resources.bots"] = "lua/tiledesk/resources/bots.lua",
+    ["tiledesk.resources.campaigns"] = "lua/tiledesk/resources/campaigns.lua",
+    ["tiledesk.resources.canned"] = "lua/tiledesk/resources/canned.lua",
+    ["tiledesk.resources.departments"] = "lua/tiledesk/resources/departments.lua",
+    ["tiledesk.resources.emails"] = "lua/tiledesk/resources/emails.lua",
+    ["tiledesk.resources.events"] = "lua/tiledesk/resources/events.lua",
+    ["tiledesk.resources.faqs"] = "lua/tiledesk/resources/faqs.lua",
+    ["tiledesk.resources.files"] = "lua/tiledesk/resources/files.lua",
+    ["tiledesk.resources.groups"] = "lua/tiledesk/resources/groups.lua",
+    ["tiledesk.resources"] = "lua/tiledesk/resources/init.lua",
+    ["tiledesk.resources.keys"] = "lua/tiledesk/resources/keys.lua",
+    ["tiledesk.resources.labels"] = "lua/tiledesk/resources/labels.lua",
+    ["tiledesk.resources.leads"] = "lua/tiledesk/resources/leads.lua",
+    ["tiledesk.resources.messages"] = "lua/tiledesk/resources/messages.lua",
+    ["tiledesk.resources.projects"] = "lua/tiledesk/resources/projects.lua",
+    ["tiledesk.resources.properties"] = "lua/tiledesk/resources/properties.lua",
+    ["tiledesk.resources.quotes"] = "lua/tiledesk/resources/quotes.lua",
+    ["tiledesk.resources.requests"] = "lua/tiledesk/resources/requests.lua",
+    ["tiledesk.resources.roles"] = "lua/tiledesk/resources/roles.lua",
+    ["tiledesk.resources.segments"] = "lua/tiledesk/resources/segments.lua",
+    ["tiledesk.resources.subscriptions"] = "lua/tiledesk/resources/subscriptions.lua",
+    ["tiledesk.resources.tags"] = "lua/tiledesk/resources/tags.lua",
+    ["tiledesk.resources.team"] = "lua/tiledesk/resources/team.lua",
+    ["tiledesk.resources.users"] = "lua/tiledesk/resources/users.lua",
+    ["tiledesk.resources.webhooks"] = "lua/tiledesk/resources/webhooks.lua",
+    ["tiledesk.routes"] = "lua/tiledesk/routes.lua",
+    ["tiledesk.transport.curl"] = "lua/tiledesk/transport/curl.lua",
+    ["tiledesk.url"] = "lua/tiledesk/url.lua",
+    ["tiledesk.util"] = "lua/tiledesk/util.lua",
+    -- LUA MODULES END
+  },
+}
+test = {
+  type = "busted",
+}
