@@ -36,10 +36,12 @@ build = {
     -- LUA MODULES BEGIN (kept equal to lua/tiledesk/**.lua by spec/unit/rockspec_spec.lua)
     ["tiledesk.client"] = "lua/tiledesk/client.lua",
     ["tiledesk.crypto"] = "lua/tiledesk/crypto.lua",
+    ["tiledesk.csv"] = "lua/tiledesk/csv.lua",
     ["tiledesk.error"] = "lua/tiledesk/error.lua",
     ["tiledesk"] = "lua/tiledesk/init.lua",
     ["tiledesk.json"] = "lua/tiledesk/json.lua",
     ["tiledesk.jwt"] = "lua/tiledesk/jwt.lua",
+    ["tiledesk.message"] = "lua/tiledesk/message.lua",
     ["tiledesk.pager"] = "lua/tiledesk/pager.lua",
     ["tiledesk.resources.activities"] = "lua/tiledesk/resources/activities.lua",
     ["tiledesk.resources.analytics"] = "lua/tiledesk/resources/analytics.lua",

@@ -567,6 +567,7 @@ end
 function M.contents()
   if not M.counts then M.generate() end
   local out = { "- [Client](#client): creating a client, signing in, raw calls, JSON helpers",
+    "- [CSV (`tiledesk.csv`)](#csv-tiledeskcsv): reading and writing CSV, streaming",
     "- [API by area](#api-by-area)" }
   for _, area in ipairs(M.AREAS) do
     out[#out + 1] = "  - [" .. area.title .. "](#" .. M.anchor(area_heading(area)) .. ")"
