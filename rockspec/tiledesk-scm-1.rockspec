@@ -35,6 +35,7 @@ build = {
     },
     -- LUA MODULES BEGIN (kept equal to lua/tiledesk/**.lua by spec/unit/rockspec_spec.lua)
     ["tiledesk.client"] = "lua/tiledesk/client.lua",
+    ["tiledesk.credentials"] = "lua/tiledesk/credentials.lua",
     ["tiledesk.crypto"] = "lua/tiledesk/crypto.lua",
     ["tiledesk.csv"] = "lua/tiledesk/csv.lua",
     ["tiledesk.error"] = "lua/tiledesk/error.lua",
