@@ -4,3 +4,5 @@ exclude_files = { "build", ".luarocks", "lua_modules", ".sandbox*" }
 files["spec"] = { std = "max+busted" }
 files["sandbox/lua"] = { std = "luajit", globals = { "ngx" } }
 files["lua/tiledesk/transport/ngx.lua"] = { read_globals = { "ngx" } }
+files["spec/support/nginx_app.lua"] = { std = "max+busted", globals = { "ngx" } }
+files["spec/support/transport_contract.lua"] = { std = "max" }

@@ -73,6 +73,7 @@ build = {
     ["tiledesk.resources.webhooks"] = "lua/tiledesk/resources/webhooks.lua",
     ["tiledesk.routes"] = "lua/tiledesk/routes.lua",
     ["tiledesk.transport.curl"] = "lua/tiledesk/transport/curl.lua",
+    ["tiledesk.transport.ngx"] = "lua/tiledesk/transport/ngx.lua",
     ["tiledesk.url"] = "lua/tiledesk/url.lua",
     ["tiledesk.util"] = "lua/tiledesk/util.lua",
     -- LUA MODULES END

@@ -36,8 +36,9 @@ local adapters = {
     return contract.run(t, steps, cjson.decode)
   end },
 }
-local nginx_ok, nginx = pcall(require, "spec.support.nginx")
-if nginx_ok and nginx.contract_adapter then adapters[#adapters + 1] = nginx.contract_adapter() end
+local nginx = require("spec.support.nginx")
+adapters[#adapters + 1] = nginx.contract_adapter()
+teardown(function() nginx.stop_contract() end)
 
 local function send(req) req.url = req.url or ECHO req.method = req.method or "GET" return { op = "send", req = req } end
 

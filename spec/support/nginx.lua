@@ -1,0 +1,177 @@
+-- Starts and stops nginx instances of our own for the `nginx` specs: a config rendered into a
+-- fresh temporary directory (Debian nginx + its Lua module, 127.0.0.1 only), the SDK and
+-- spec/support/nginx_app.lua on the Lua path. Ports: TD_NGINX_PORT (./dev test sets it to the
+-- sandbox port + 100), else the sandbox's port + 100; each instance takes base + its offset.
+-- Every instance is stopped by its pid (stop, stop_all).
+local helper = require("spec.helper")
+local cjson = require("cjson")
+local socket = require("socket")
+
+local M = {}
+
+local running = {}
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("*a")
+  local ok, _, code = p:close()
+  return out, ok == true or ok == 0 or code == 0
+end
+
+local function quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+function M.base_port()
+  local env = tonumber(os.getenv("TD_NGINX_PORT") or "")
+  if env then return env end
+  local sandbox_port = tonumber(helper.sandbox().http_url:match(":(%d+)$"))
+  return sandbox_port + 100
+end
+
+local function multiarch()
+  local out = sh("gcc -print-multiarch || dpkg-architecture -qDEB_HOST_MULTIARCH")
+  return (out:match("[%w_-]+") or "x86_64-linux-gnu")
+end
+
+local function is_root()
+  local out = sh("id -u")
+  return out:match("^0%s") ~= nil
+end
+
+-- The http{} block around `servers` (text). opts.http: extra http-level directives.
+local function render(dir, opts, app_config)
+  local root = helper.root == "./" and (sh("pwd"):gsub("%s+$", "") .. "/") or helper.root
+  if root:sub(1, 1) ~= "/" then root = sh("pwd"):gsub("%s+$", "") .. "/" .. root end
+  local ma = multiarch()
+  local lines = {
+    "worker_processes " .. (opts.workers or 1) .. ";",
+    is_root() and "user root;" or "",
+    "daemon on;",
+    "pid " .. dir .. "/nginx.pid;",
+    "error_log " .. dir .. "/error.log " .. (opts.log_level or "warn") .. ";",
+    "load_module /usr/lib/nginx/modules/ndk_http_module.so;",
+    "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;",
+    "events { worker_connections 512; }",
+    "http {",
+    "  access_log off;",
+    "  client_body_temp_path " .. dir .. "/tmp/body;",
+    "  proxy_temp_path " .. dir .. "/tmp/proxy;",
+    "  fastcgi_temp_path " .. dir .. "/tmp/fastcgi;",
+    "  uwsgi_temp_path " .. dir .. "/tmp/uwsgi;",
+    "  scgi_temp_path " .. dir .. "/tmp/scgi;",
+    "  client_body_buffer_size 1m;",
+    "  lua_package_path \"" .. root .. "lua/?.lua;" .. root .. "lua/?/init.lua;" .. root
+      .. "?.lua;/usr/share/lua/5.1/?.lua;/usr/share/lua/5.1/?/init.lua;;\";",
+    -- build-luajit: the C core for LuaJIT, only for the spec that shows the curl transport blocking
+    "  lua_package_cpath \"" .. root .. "build-luajit/?.so;/usr/lib/" .. ma .. "/lua/5.1/?.so;;\";",
+    "  lua_socket_log_errors off;",
+    "  lua_ssl_verify_depth 3;",
+    opts.http or "",
+    "  init_by_lua_block {",
+    "    require('spec.support.nginx_app').init([==[" .. cjson.encode(app_config) .. "]==])",
+    "  }",
+    "  server {",
+    "    listen 127.0.0.1:" .. opts.port .. ";",
+    "    location / { content_by_lua_block { require('spec.support.nginx_app').handle() } }",
+    opts.server or "",
+    "  }",
+    "}",
+  }
+  return table.concat(lines, "\n") .. "\n"
+end
+
+local function wait_port(port, want_open)
+  for _ = 1, 200 do
+    local s = socket.tcp()
+    s:settimeout(0.2)
+    local ok = s:connect("127.0.0.1", port)
+    s:close()
+    if (ok ~= nil) == want_open then return true end
+    socket.sleep(0.05)
+  end
+  return false
+end
+
+local function alive(pid)
+  local _, ok = sh("kill -0 " .. pid)
+  return ok
+end
+
+-- start{ name, offset, workers, http, server, config } -> instance { url, port, pid, dir, stop }
+-- config: extra values for nginx_app.init (the sandbox state is always there).
+function M.start(opts)
+  local port = M.base_port() + (opts.offset or 0)
+  if wait_port(port, false) == false then error("port " .. port .. " is busy (set TD_NGINX_PORT)", 2) end
+  local dir = sh("mktemp -d"):gsub("%s+$", "")
+  assert(dir:match("^/"), "mktemp -d failed: " .. dir)
+  sh("mkdir -p " .. quote(dir .. "/tmp"))
+  local st = helper.sandbox()
+  local app_config = { sandbox = st, name = opts.name or "nginx", port = port }
+  for k, v in pairs(opts.config or {}) do app_config[k] = v end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.port = port
+  local f = assert(io.open(dir .. "/nginx.conf", "w"))
+  f:write(render(dir, o, app_config))
+  f:close()
+  local out, ok = sh("nginx -p " .. quote(dir) .. " -c " .. quote(dir .. "/nginx.conf"))
+  if not ok then
+    local log = helper.read_file(dir .. "/error.log") or ""
+    sh("rm -rf " .. quote(dir))
+    error("nginx did not start: " .. out .. log, 2)
+  end
+  local pid
+  for _ = 1, 100 do
+    pid = tonumber((helper.read_file(dir .. "/nginx.pid") or ""):match("%d+"))
+    if pid then break end
+    socket.sleep(0.05)
+  end
+  assert(pid, "nginx wrote no pid file")
+  local inst = { port = port, pid = pid, dir = dir, url = "http://127.0.0.1:" .. port, name = o.name }
+  function inst.stop()
+    if inst.stopped then return end
+    inst.stopped = true
+    sh("kill -QUIT " .. pid)
+    for _ = 1, 200 do
+      if not alive(pid) then break end
+      socket.sleep(0.05)
+    end
+    if alive(pid) then sh("kill -KILL " .. pid) end
+    running[inst] = nil
+    if not os.getenv("TD_NGINX_KEEP") then sh("rm -rf " .. quote(dir)) end
+  end
+  function inst.error_log()
+    return helper.read_file(dir .. "/error.log") or ""
+  end
+  running[inst] = true
+  assert(wait_port(port, true), "nginx does not listen on " .. port .. ": " .. inst.error_log())
+  return inst
+end
+
+function M.stop_all()
+  for inst in pairs(running) do inst.stop() end
+end
+
+-- HTTP to an instance: method, path, JSON body (table) -> status, decoded JSON (or nil), headers, text
+function M.call(inst, method, path, body, headers)
+  return helper.http_json(method, inst.url .. path, body, headers)
+end
+
+-- the ngx transport's adapter for spec/nginx/contract_spec.lua (one shared instance, offset 0)
+local contract_inst
+function M.contract_adapter()
+  return { name = "ngx", network = true, run = function(steps)
+    if not contract_inst then contract_inst = M.start{ name = "contract", offset = 0 } end
+    local status, json, _, text = M.call(contract_inst, "POST", "/contract", { steps = steps })
+    assert(status == 200, "nginx /contract answered " .. tostring(status) .. ": " .. tostring(text)
+      .. contract_inst.error_log())
+    return json.results
+  end }
+end
+
+function M.stop_contract()
+  if contract_inst then contract_inst.stop() contract_inst = nil end
+end
+
+return M
