@@ -37,6 +37,7 @@ build = {
     },
     -- LUA MODULES BEGIN (kept equal to lua/tiledesk/**.lua by spec/unit/rockspec_spec.lua)
     ["tiledesk.client"] = "lua/tiledesk/client.lua",
+    ["tiledesk.credentials"] = "lua/tiledesk/credentials.lua",
     ["tiledesk.crypto"] = "lua/tiledesk/crypto.lua",
     ["tiledesk.csv"] = "lua/tiledesk/csv.lua",
     ["tiledesk.error"] = "lua/tiledesk/error.lua",
@@ -45,6 +46,8 @@ build = {
     ["tiledesk.jwt"] = "lua/tiledesk/jwt.lua",
     ["tiledesk.message"] = "lua/tiledesk/message.lua",
     ["tiledesk.pager"] = "lua/tiledesk/pager.lua",
+    ["tiledesk.ratelimit.redis"] = "lua/tiledesk/ratelimit/redis.lua",
+    ["tiledesk.ratelimit.shared_dict"] = "lua/tiledesk/ratelimit/shared_dict.lua",
     ["tiledesk.resources.activities"] = "lua/tiledesk/resources/activities.lua",
     ["tiledesk.resources.analytics"] = "lua/tiledesk/resources/analytics.lua",
     ["tiledesk.resources.bots"] = "lua/tiledesk/resources/bots.lua",
@@ -74,6 +77,7 @@ build = {
     ["tiledesk.resources.webhooks"] = "lua/tiledesk/resources/webhooks.lua",
     ["tiledesk.routes"] = "lua/tiledesk/routes.lua",
     ["tiledesk.transport.curl"] = "lua/tiledesk/transport/curl.lua",
+    ["tiledesk.transport.ngx"] = "lua/tiledesk/transport/ngx.lua",
     ["tiledesk.url"] = "lua/tiledesk/url.lua",
     ["tiledesk.util"] = "lua/tiledesk/util.lua",
     -- LUA MODULES END

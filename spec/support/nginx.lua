@@ -72,7 +72,7 @@ local function render(dir, opts, app_config)
     "    require('spec.support.nginx_app').init([==[" .. cjson.encode(app_config) .. "]==])",
     "  }",
     "  server {",
-    "    listen 127.0.0.1:" .. opts.port .. ";",
+    "    listen 127.0.0.1:" .. opts.port .. (opts.reuseport and " reuseport" or "") .. ";",
     "    location / { content_by_lua_block { require('spec.support.nginx_app').handle() } }",
     opts.server or "",
     "  }",

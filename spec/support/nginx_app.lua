@@ -219,6 +219,38 @@ routes["/results"] = function()
   return reply(200, { value = v and cjson.decode(v) or nil })
 end
 
+
+-- rate-limit stores: "dict" (lua_shared_dict tiledesk_limits), "redis" (config.redis_port),
+-- "redis_down" (a port where nothing listens)
+local function store_of(name)
+  if name == "dict" then return require("tiledesk.ratelimit.shared_dict").new("tiledesk_limits") end
+  if name == "redis" then
+    return require("tiledesk.ratelimit.redis").new{ port = config.redis_port, prefix = config.redis_prefix }
+  end
+  if name == "redis_down" then
+    return require("tiledesk.ratelimit.redis").new{ port = config.redis_down_port, timeout = 500 }
+  end
+  error("no store " .. tostring(name))
+end
+M.store_of = store_of
+
+-- /take?store=&key=&per_minute=&capacity=: one store:take, and which worker made it
+routes["/take"] = function()
+  local a = ngx.req.get_uri_args()
+  local store = store_of(a.store)
+  ngx.update_time()
+  local wait, msg, err = store:take(a.key, tonumber(a.per_minute), tonumber(a.capacity), ngx.now() * 1000)
+  return reply(200, { wait = wait, msg = msg, kind = err and err.kind, worker = ngx.worker.pid(),
+    instance = config.name })
+end
+
+-- /seen?store=&key=&ttl=
+routes["/seen"] = function()
+  local a = ngx.req.get_uri_args()
+  local seen, msg, err = store_of(a.store):seen(a.key, tonumber(a.ttl))
+  return reply(200, { seen = seen, msg = msg, kind = err and err.kind })
+end
+
 function M.handle()
   -- locations such as /other-ca/call differ only in nginx directives: the route is the last part
   local h = routes[ngx.var.uri] or routes[ngx.var.uri:match("(/[^/]+)$") or ""]
