@@ -6,7 +6,7 @@
 --   local creds = require("tiledesk.credentials").new("tiledesk.transport.ngx")
 --   creds.set{ mode = "jwt", email = e, password = p, token = t }
 --   local lines, body = creds.wire(req)   -- header pairs and body as they go out
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local byte, concat, floor = string.byte, table.concat, math.floor
 

@@ -11,7 +11,7 @@ local tonumber, tostring, type, concat = tonumber, tostring, type, table.concat
 local floor, min = math.floor, math.min
 
 local NAME = "tiledesk.transport.ngx"
-local _M = { _VERSION = "0.1.0" }
+local _M = {}
 
 local Transport = {}
 Transport.__index = Transport
@@ -70,7 +70,8 @@ end
 local function default_user_agent()
   local v = ngx and ngx.config and ngx.config.ngx_lua_version
   local lua_v = v and (floor(v / 1000000) .. "." .. floor(v / 1000) % 1000 .. "." .. v % 1000) or "?"
-  return "tiledesk-lua/" .. _M._VERSION .. " ngx_lua/" .. lua_v
+  local sdk = package.loaded["tiledesk"] -- loaded by now when tiledesk.new makes the transport
+  return "tiledesk-lua/" .. (type(sdk) == "table" and sdk._VERSION or "?") .. " ngx_lua/" .. lua_v
 end
 _M.default_user_agent = default_user_agent
 
