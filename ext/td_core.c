@@ -1,10 +1,16 @@
 /*
  * tiledesk.core: a libcurl client userdata for the tiledesk Lua SDK.
  *
- * C moves bytes: it validates a request, applies the credentials it holds, performs the call
- * on one reused easy handle and hands back status, headers and body. It never decodes JSON,
- * never calls Lua from a libcurl callback and never raises while libcurl is running or while
- * it holds memory that only a local variable knows about.
+ * C moves bytes: it validates a request, applies the credentials it holds, runs transfers on
+ * one curl multi handle per client (one connection cache: sequential calls, batches and
+ * streams reuse the same connections) and hands back status, headers and body. It never
+ * decodes JSON, never calls Lua from a libcurl callback (sinks are called between multi
+ * steps) and never raises while libcurl is running or while it holds memory that only a
+ * local variable knows about.
+ *
+ * A call goes through three phases: (1) read and validate the request table (may raise;
+ * changes nothing), (2) configure a transfer with one setter per option family and run it
+ * (nothing raises, nothing allocates Lua memory), (3) build the results under lua_pcall.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -13,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "td_buf.h"
@@ -21,33 +28,59 @@
 #define TD_VERSION "0.1.0"
 #define TD_CLIENT_MT "tiledesk.Client"
 #define TD_DEFAULT_MAX_BODY ((curl_off_t)64 * 1024 * 1024)
+#define TD_SINK_CHUNK ((size_t)64 * 1024) /* a sink's buffer: the transfer pauses beyond it */
+#define TD_SINK_ERR_MAX 200
 
 enum { TD_AUTH_NONE = 0, TD_AUTH_BASIC = 1, TD_AUTH_JWT = 2 };
-enum { TD_SEND_CREDENTIALS, TD_SEND_NONE, TD_SEND_SIGNIN, TD_SEND_HEADER };
+enum { TD_SEND_CREDENTIALS = 0, TD_SEND_NONE, TD_SEND_SIGNIN, TD_SEND_HEADER };
+enum { TD_X_IDLE = 0, TD_X_RUNNING, TD_X_DONE };
 
-/* Per-request state. Kept apart from the client so a later curl-multi path can own many. */
-typedef struct td_req {
-  td_buf body;        /* response body */
-  td_buf head;        /* header lines of the last response ("HTTP/..." resets it) */
+/* One transfer: an easy handle and everything it points to, kept alive until its result is
+   taken. A client owns as many as it has in flight (one for a plain perform). */
+typedef struct td_xfer {
+  CURL *easy;
+  struct curl_slist *slist; /* request headers; every line is wiped before it is freed */
+  char errbuf[CURL_ERROR_SIZE];
+  td_buf body;              /* response body, or a sink's pending chunk */
+  td_buf head;              /* header lines of the last response ("HTTP/..." resets it) */
+  td_buf out;               /* the request body (POSTFIELDS points here); wiped when reused */
+  td_buf label;             /* "METHOD url" without query or fragment, for messages */
+  td_buf sinkerr;           /* what a failed sink said */
   curl_off_t max_body;
-  int too_large;
-  int head_done;      /* the empty line that ends the header block of the last response came */
-} td_req;
+  CURLcode rc;
+  long status;              /* from the last status line */
+  int state, id;
+  int once;                 /* at most once: libcurl may not send it a second time */
+  int sends;                /* times libcurl was about to send the request */
+  int resend_refused;       /* libcurl wanted to send it again and was stopped */
+  int sock_errno;           /* errno of a failed socket() */
+  int sink, sink_failed, paused;
+  int too_large, head_done;
+} td_xfer;
 
 typedef struct td_client {
-  CURL *easy;
-  struct curl_slist *slist;
-  char errbuf[CURL_ERROR_SIZE];
-  td_req req;
-  td_buf scratch;     /* the Authorization value and the sign-in body; wiped after use */
+  CURLM *multi;
+  td_xfer **xs;             /* transfer slots, reused */
+  int nxs, running, next_id;
+  td_buf scratch;           /* composing the Authorization value; wiped after use */
   char *email, *password, *token; /* malloc'd copies, wiped when replaced or closed */
-  int mode;           /* TD_AUTH_BASIC or TD_AUTH_JWT: what the credentials are for */
+  int mode;                 /* TD_AUTH_BASIC or TD_AUTH_JWT: what the credentials are for */
   char *user_agent, *cafile, *capath, *proxy;
+  int no_proxy;             /* proxy = false: ignore http_proxy and friends */
   int ssl_verify;
   long timeout_ms, connect_timeout_ms;
   curl_off_t max_body;
-  int busy, closed;
+  int busy;                 /* C is running transfers or building results for this client */
+  int closed;               /* td_release ran: every method but close/is_closed raises */
 } td_client;
+
+/* A request as read from its Lua table (phase 1). The strings stay anchored on the stack. */
+typedef struct td_spec {
+  const char *method, *url, *body;
+  size_t mlen, ulen, blen;
+  long timeout_ms, connect_ms;
+  int send_mode, once, sink, lines, nlines;
+} td_spec;
 
 static int td_global_ready = 0;
 
@@ -70,10 +103,21 @@ static char *td_strdup(const char *s, size_t n) {
   return d;
 }
 
-static int td_has_ctl(const char *s, size_t n) {
+/* CR, LF or NUL: what would split a line or cut a C string. */
+static int td_has_crlfnul(const char *s, size_t n) {
   size_t i;
   for (i = 0; i < n; i++)
     if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') return 1;
+  return 0;
+}
+
+/* A field value (RFC 9110 5.5): no control byte but HTAB, no DEL. */
+static int td_bad_field_value(const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return 1;
+  }
   return 0;
 }
 
@@ -99,11 +143,23 @@ static int td_strncaseeq(const char *a, const char *b, size_t n) {
   return 1;
 }
 
+static double td_clock_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1.0e6;
+}
+
 static td_client *td_check(lua_State *L, int idx) {
   td_client *c = (td_client *)luaL_checkudata(L, idx, TD_CLIENT_MT);
   if (c->closed) luaL_error(L, "tiledesk.Client is closed");
   return c;
 }
+
+static void td_check_idle(lua_State *L, td_client *c, const char *doing) {
+  if (c->busy) luaL_error(L, "tiledesk.Client is busy (%s from inside a call on the same client)", doing);
+}
+
+/* ---------- option tables: every message names the option ---------- */
 
 /* Raises unless every key of the table at idx is one of the names. */
 static void td_check_keys(lua_State *L, int idx, const char *const *names, const char *what) {
@@ -120,8 +176,8 @@ static void td_check_keys(lua_State *L, int idx, const char *const *names, const
   }
 }
 
-/* Optional string field; NULL when absent. Raises on a wrong type. The value stays pushed on
-   the stack, which keeps the string alive whatever happens to the table. */
+/* Optional string field; NULL when absent. The value stays pushed on the stack (nil or the
+   string), which keeps the string alive whatever happens to the table. */
 static const char *td_opt_string(lua_State *L, int idx, const char *field, size_t *len, const char *what) {
   const char *s = NULL;
   lua_getfield(L, idx, field);
@@ -141,7 +197,8 @@ static long td_opt_ms(lua_State *L, int idx, const char *field, long dflt, const
     if (lua_type(L, -1) != LUA_TNUMBER)
       luaL_error(L, "%s: option '%s' must be a number (got %s)", what, field, luaL_typename(L, -1));
     n = lua_tonumber(L, -1);
-    if (!(n >= 0 && n <= 2147483647.0)) luaL_error(L, "%s: option '%s' out of range", what, field);
+    if (!(n >= 0 && n <= 2147483647.0))
+      luaL_error(L, "%s: option '%s' must be between 0 and 2147483647 milliseconds", what, field);
     v = (long)n;
   }
   lua_pop(L, 1);
@@ -160,32 +217,102 @@ static int td_opt_bool(lua_State *L, int idx, const char *field, int dflt, const
   return v;
 }
 
+/* One of a list of names (luaL_checkoption on a field would say "bad argument #-1 to '?'", and
+   LuaJIT's takes a non-string as the default). Returns the index, or dflt when absent. */
+static int td_opt_choice(lua_State *L, int idx, const char *field, int dflt, const char *const *names,
+                         const char *what) {
+  int i, found = -1;
+  lua_getfield(L, idx, field);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return dflt;
+  }
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    const char *s = lua_tostring(L, -1);
+    for (i = 0; names[i]; i++)
+      if (strcmp(s, names[i]) == 0) found = i;
+  }
+  if (found < 0) {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (i = 0; names[i]; i++) {
+      if (i) luaL_addstring(&b, names[i + 1] ? ", " : " or ");
+      luaL_addchar(&b, '\'');
+      luaL_addstring(&b, names[i]);
+      luaL_addchar(&b, '\'');
+    }
+    luaL_pushresult(&b);
+    luaL_error(L, "%s: option '%s' must be %s (got %s)", what, field, lua_tostring(L, -1),
+               lua_type(L, -2) == LUA_TSTRING ? "another string" : luaL_typename(L, -2));
+  }
+  lua_pop(L, 1);
+  return found;
+}
+
 /* ---------- libcurl callbacks: never touch Lua here ---------- */
 
 static size_t td_on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
-  td_req *r = (td_req *)ud;
+  td_xfer *x = (td_xfer *)ud;
   size_t n = size * nmemb;
-  if (r->max_body > 0 && (curl_off_t)(r->body.len + n) > r->max_body) {
-    r->too_large = 1;
+  if (x->sink && x->status >= 200 && x->status < 300) {
+    /* streamed: the sink takes the buffer between multi steps; pause while it is full */
+    if (x->body.len >= TD_SINK_CHUNK) {
+      x->paused = 1;
+      return CURL_WRITEFUNC_PAUSE;
+    }
+  } else if (x->max_body > 0 && (curl_off_t)(x->body.len + n) > x->max_body) {
+    x->too_large = 1;
     return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
   }
-  if (td_buf_add(&r->body, ptr, n) != 0) return 0;
+  if (td_buf_add(&x->body, ptr, n) != 0) return 0;
   return n;
 }
 
 static size_t td_on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
-  td_req *r = (td_req *)ud;
+  td_xfer *x = (td_xfer *)ud;
   size_t n = size * nmemb;
   if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0) {
     /* a new response starts (after 100 Continue or a proxy CONNECT): keep only the last */
-    td_buf_reset(&r->head, 0);
-    r->body.len = 0;
-    r->head_done = 0;
+    const char *sp = (const char *)memchr(ptr, ' ', n);
+    td_buf_reset(&x->head, 0);
+    x->body.len = 0;
+    x->head_done = 0;
+    x->status = 0;
+    if (sp && (size_t)(sp - ptr) + 4 <= n) x->status = strtol(sp + 1, NULL, 10);
   } else if ((n == 2 && ptr[0] == '\r' && ptr[1] == '\n') || (n == 1 && ptr[0] == '\n')) {
-    r->head_done = 1;
+    x->head_done = 1;
   }
-  if (td_buf_add(&r->head, ptr, n) != 0) return 0;
+  if (td_buf_add(&x->head, ptr, n) != 0) return 0;
   return n;
+}
+
+/*
+ * Called each time libcurl is about to send the request: once normally, again when it retries
+ * by itself because a reused connection died before the first response byte (for POST too).
+ * A request sent at most once refuses that second time: the first copy may have been processed.
+ */
+static int td_on_prereq(void *ud, char *remote_ip, char *local_ip, int remote_port, int local_port) {
+  td_xfer *x = (td_xfer *)ud;
+  (void)remote_ip;
+  (void)local_ip;
+  (void)remote_port;
+  (void)local_port;
+  if (x->once && x->sends > 0) {
+    x->resend_refused = 1;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  x->sends++;
+  return CURL_PREREQFUNC_OK;
+}
+
+/* The plain socket() libcurl would make, keeping its errno: EMFILE is not a refused connection. */
+static curl_socket_t td_on_opensocket(void *ud, curlsocktype purpose, struct curl_sockaddr *a) {
+  td_xfer *x = (td_xfer *)ud;
+  curl_socket_t s;
+  (void)purpose;
+  s = socket(a->family, a->socktype, a->protocol);
+  if (s == CURL_SOCKET_BAD) x->sock_errno = errno;
+  return s;
 }
 
 /* ---------- composing what we send ---------- */
@@ -241,13 +368,28 @@ static int td_add_json_string(td_buf *b, const char *s) {
   return td_buf_addc(b, '"');
 }
 
-static int td_append_auth(td_client *c) {
+static int td_slist_add(struct curl_slist **l, const char *line) {
+  struct curl_slist *s = curl_slist_append(*l, line);
+  if (s == NULL) return -1;
+  *l = s;
+  return 0;
+}
+
+/* libcurl frees header lists without wiping them; one of these lines holds a credential. */
+static void td_slist_free(struct curl_slist **l) {
   struct curl_slist *s;
+  for (s = *l; s; s = s->next)
+    if (s->data) td_wipe(s->data, strlen(s->data));
+  curl_slist_free_all(*l);
+  *l = NULL;
+}
+
+static int td_append_auth(td_client *c, td_xfer *x) {
+  int rc;
   td_buf_reset(&c->scratch, 1);
   if (td_buf_adds(&c->scratch, "Authorization: ")) return -1;
   if (c->mode == TD_AUTH_BASIC && c->email && c->password) {
     td_buf pair;
-    int rc;
     td_buf_init(&pair);
     rc = td_buf_adds(&pair, c->email) || td_buf_addc(&pair, ':') || td_buf_adds(&pair, c->password) ||
          td_buf_adds(&c->scratch, "Basic ") ||
@@ -263,11 +405,9 @@ static int td_append_auth(td_client *c) {
     td_buf_reset(&c->scratch, 1);
     return 0; /* nothing to send */
   }
-  s = curl_slist_append(c->slist, c->scratch.data);
+  rc = td_slist_add(&x->slist, c->scratch.data);
   td_buf_reset(&c->scratch, 1);
-  if (s == NULL) return -1;
-  c->slist = s;
-  return 0;
+  return rc;
 }
 
 static const char *td_auth_kind(const td_client *c) {
@@ -276,14 +416,214 @@ static const char *td_auth_kind(const td_client *c) {
   return "none";
 }
 
-/* ---------- error mapping ---------- */
+/* ---------- transfer slots ---------- */
 
-static const char *td_kind_of(CURLcode rc, int too_large) {
-  switch (rc) {
+static void td_xfer_clear(td_xfer *x) {
+  td_slist_free(&x->slist);
+  td_buf_reset(&x->out, 1); /* may be the sign-in body */
+  /* give large buffers back rather than keeping the biggest response ever seen */
+  if (x->body.cap > 1024 * 1024) td_buf_free(&x->body, 0);
+  else td_buf_reset(&x->body, 0);
+  if (x->out.cap > 1024 * 1024) td_buf_free(&x->out, 1);
+  td_buf_reset(&x->head, 0);
+  td_buf_reset(&x->label, 0);
+  td_buf_reset(&x->sinkerr, 0);
+  x->state = TD_X_IDLE;
+  x->id = 0;
+}
+
+static void td_xfer_destroy(td_xfer *x) {
+  if (x->easy) curl_easy_cleanup(x->easy);
+  td_slist_free(&x->slist);
+  td_buf_free(&x->body, 0);
+  td_buf_free(&x->head, 0);
+  td_buf_free(&x->out, 1);
+  td_buf_free(&x->label, 0);
+  td_buf_free(&x->sinkerr, 0);
+  free(x);
+}
+
+/* Takes a transfer out of the multi handle (if it is there) and makes its slot free. */
+static void td_xfer_recycle(td_client *c, td_xfer *x) {
+  if (x->state == TD_X_RUNNING) {
+    curl_multi_remove_handle(c->multi, x->easy);
+    c->running--;
+  }
+  td_xfer_clear(x);
+}
+
+/* A free slot, or NULL when memory ran out. */
+static td_xfer *td_xfer_take(td_client *c) {
+  td_xfer *x, **grown;
+  int i;
+  for (i = 0; i < c->nxs; i++)
+    if (c->xs[i]->state == TD_X_IDLE) return c->xs[i];
+  x = (td_xfer *)calloc(1, sizeof *x);
+  if (!x) return NULL;
+  x->easy = curl_easy_init();
+  grown = (td_xfer **)realloc(c->xs, sizeof *grown * (size_t)(c->nxs + 1));
+  if (!x->easy || !grown) {
+    if (grown) c->xs = grown;
+    td_xfer_destroy(x);
+    return NULL;
+  }
+  c->xs = grown;
+  c->xs[c->nxs++] = x;
+  return x;
+}
+
+static td_xfer *td_xfer_find(td_client *c, int id) {
+  int i;
+  for (i = 0; i < c->nxs; i++)
+    if (c->xs[i]->state != TD_X_IDLE && c->xs[i]->id == id) return c->xs[i];
+  return NULL;
+}
+
+/* ---------- phase 2: one setter per option family; none raises ---------- */
+
+/* URL, method and body. The body is copied: the transfer may outlive the Lua call. */
+static int td_set_target(td_client *c, td_xfer *x, const td_spec *s) {
+  CURL *e = x->easy;
+  int is_post = s->mlen == 4 && memcmp(s->method, "POST", 4) == 0;
+  if (td_buf_add(&x->label, s->method, s->mlen) || td_buf_addc(&x->label, ' ') ||
+      td_buf_add(&x->label, s->url, strcspn(s->url, "?#")))
+    return -1;
+  curl_easy_setopt(e, CURLOPT_URL, s->url);
+  if (s->send_mode == TD_SEND_SIGNIN) {
+    if (td_buf_adds(&x->out, "{\"email\":") || td_add_json_string(&x->out, c->email) ||
+        td_buf_adds(&x->out, ",\"password\":") || td_add_json_string(&x->out, c->password) ||
+        td_buf_addc(&x->out, '}'))
+      return -1;
+  } else if (s->body && td_buf_add(&x->out, s->body, s->blen)) {
+    return -1;
+  }
+  if (s->mlen == 3 && memcmp(s->method, "GET", 3) == 0 && !s->body && s->send_mode != TD_SEND_SIGNIN) {
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+  } else if (s->mlen == 4 && memcmp(s->method, "HEAD", 4) == 0) {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else {
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, s->method);
+    if (s->body || is_post || s->send_mode == TD_SEND_SIGNIN) {
+      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->out.len);
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->out.data ? x->out.data : "");
+    }
+  }
+  return 0;
+}
+
+/* The caller's header lines (composed in phase 1), the credentials, and what we manage. */
+static int td_set_headers(lua_State *L, td_client *c, td_xfer *x, const td_spec *s) {
+  int i, rc = 0;
+  for (i = 1; rc == 0 && i <= s->nlines; i++) {
+    lua_rawgeti(L, s->lines, i); /* a string already in the table: no allocation */
+    rc = td_slist_add(&x->slist, lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  if (rc == 0 && s->send_mode == TD_SEND_CREDENTIALS) rc = td_append_auth(c, x);
+  if (rc == 0 && s->send_mode == TD_SEND_SIGNIN) rc = td_slist_add(&x->slist, "Content-Type: application/json");
+  if (rc == 0) rc = td_slist_add(&x->slist, "Expect:");
+  if (rc == 0) curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->slist);
+  return rc;
+}
+
+/* Protocols, timeouts, TLS, proxy, HTTP version and connection sharing. */
+static void td_set_connection(td_client *c, td_xfer *x, const td_spec *s) {
+  CURL *e = x->easy;
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->timeout_ms);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_ms);
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L); /* prefer a stream on an HTTP/2 connection */
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->ssl_verify ? 1L : 0L);
+  curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->ssl_verify ? 2L : 0L);
+  if (c->cafile) curl_easy_setopt(e, CURLOPT_CAINFO, c->cafile);
+  if (c->capath) curl_easy_setopt(e, CURLOPT_CAPATH, c->capath);
+  if (c->proxy) {
+    curl_easy_setopt(e, CURLOPT_PROXY, c->proxy);
+  } else if (c->no_proxy) {
+    curl_easy_setopt(e, CURLOPT_PROXY, ""); /* "" overrides the environment's proxies */
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+  }
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, td_on_opensocket);
+  curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+}
+
+/* Where the response goes, the size limit, and the at-most-once guard. */
+static void td_set_receive(td_xfer *x) {
+  CURL *e = x->easy;
+  curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, td_on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, td_on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+  /* a streamed body has no size limit; an error body still has */
+  if (x->max_body > 0 && !x->sink) curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, x->max_body);
+  curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, td_on_prereq);
+  curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
+}
+
+/*
+ * Configures a free slot for the request (as transfer id) and adds it to the multi handle. Returns the slot
+ * (state RUNNING, or DONE with rc set when setting up failed), or NULL when no slot could be
+ * had. Nothing here raises.
+ */
+static td_xfer *td_begin(lua_State *L, td_client *c, const td_spec *s, int id) {
+  td_xfer *x = td_xfer_take(c);
+  if (!x) return NULL;
+  curl_easy_reset(x->easy);
+  x->id = id;
+  c->next_id = id >= 0x3fffffff ? 0 : id;
+  x->rc = CURLE_OK;
+  x->status = 0;
+  x->max_body = c->max_body;
+  x->once = s->once;
+  x->sink = s->sink;
+  x->sends = x->resend_refused = x->sock_errno = x->sink_failed = x->paused = 0;
+  x->too_large = x->head_done = 0;
+  x->errbuf[0] = '\0';
+  x->state = TD_X_DONE;
+  if (td_set_target(c, x, s) || td_set_headers(L, c, x, s)) {
+    x->rc = CURLE_OUT_OF_MEMORY;
+    return x;
+  }
+  td_set_connection(c, x, s);
+  td_set_receive(x);
+  if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
+    x->rc = CURLE_OUT_OF_MEMORY;
+    return x;
+  }
+  x->state = TD_X_RUNNING;
+  c->running++;
+  return x;
+}
+
+/* ---------- phase 3: results ---------- */
+
+static const char *td_kind_of(const td_xfer *x) {
+  if (x->sink_failed) return "sink";
+  if (x->resend_refused) return "unknown_outcome";
+  switch (x->rc) {
+    case CURLE_OK: return x->once && x->sends > 0 ? "unknown_outcome" : "transport"; /* headers cut short */
     case CURLE_OPERATION_TIMEDOUT: return "timeout";
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY: return "resolve";
-    case CURLE_COULDNT_CONNECT: return "connect";
+    case CURLE_OUT_OF_MEMORY: return "resource";
+    case CURLE_COULDNT_CONNECT:
+      if (x->sock_errno == EMFILE || x->sock_errno == ENFILE || x->sock_errno == ENOBUFS || x->sock_errno == ENOMEM)
+        return "resource";
+      return "connect";
     case CURLE_FILESIZE_EXCEEDED: return "too_large";
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
@@ -299,31 +639,20 @@ static const char *td_kind_of(CURLcode rc, int too_large) {
     case CURLE_SSL_ENGINE_INITFAILED:
     case CURLE_SSL_SHUTDOWN_FAILED:
     case CURLE_USE_SSL_FAILED: return "tls";
-    case CURLE_WRITE_ERROR: return too_large ? "too_large" : "transport";
+    case CURLE_WRITE_ERROR: return x->too_large ? "too_large" : "transport";
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE: return x->once && x->sends > 0 ? "unknown_outcome" : "transport";
     default: return "transport";
   }
 }
 
-/* Pushes nil, msg, err. The URL in the message loses its query (it may carry a secret). */
-static int td_push_failure(lua_State *L, const char *method, const char *url, const char *kind, int code,
-                           const char *detail) {
-  size_t ul = strcspn(url, "?#");
+/* Pushes nil, msg, err: msg is "<label>: <kind> (<detail>)", label having no query. */
+static int td_push_failure(lua_State *L, const char *label, const char *kind, int code, const char *detail) {
   lua_pushnil(L);
-  {
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    luaL_addstring(&b, method);
-    luaL_addchar(&b, ' ');
-    luaL_addlstring(&b, url, ul);
-    luaL_addstring(&b, ": ");
-    luaL_addstring(&b, kind);
-    if (detail && *detail) {
-      luaL_addstring(&b, " (");
-      luaL_addstring(&b, detail);
-      luaL_addchar(&b, ')');
-    }
-    luaL_pushresult(&b);
-  }
+  if (detail && *detail) lua_pushfstring(L, "%s: %s (%s)", label, kind, detail);
+  else lua_pushfstring(L, "%s: %s", label, kind);
   lua_createtable(L, 0, 2);
   lua_pushstring(L, kind);
   lua_setfield(L, -2, "kind");
@@ -333,12 +662,6 @@ static int td_push_failure(lua_State *L, const char *method, const char *url, co
   }
   return 3;
 }
-
-/* ---------- perform ---------- */
-
-static const char *const td_perform_keys[] = {"method", "url", "headers", "body", "timeout_ms",
-                                              "connect_timeout_ms", "auth", NULL};
-static const char *const td_send_modes[] = {"credentials", "none", "signin", "header", NULL};
 
 /* Turns the collected header block into a table: lower-case names, repeats as arrays. */
 static void td_push_headers(lua_State *L, const td_buf *head) {
@@ -400,13 +723,170 @@ static void td_push_headers(lua_State *L, const td_buf *head) {
   }
 }
 
-static void td_release_request(td_client *c) {
-  if (c->slist) {
-    curl_slist_free_all(c->slist);
-    c->slist = NULL;
+/*
+ * Builds the results of a finished transfer, inside lua_pcall (it allocates, so it may raise
+ * or run finalizers): status, headers, body or nil, msg, err.
+ * Arguments: the client userdata, the transfer (light userdata).
+ */
+static int td_finish(lua_State *L) {
+  td_client *c = (td_client *)lua_touserdata(L, 1);
+  td_xfer *x = (td_xfer *)lua_touserdata(L, 2);
+  const char *label = x->label.data ? x->label.data : "?";
+  if (x->sink) { /* the sink is no longer needed */
+    td_getuservalue(L, 1);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, x->id);
+    lua_pop(L, 1);
   }
-  td_buf_reset(&c->scratch, 1);
+  if (x->rc != CURLE_OK || !x->head_done) {
+    const char *kind = td_kind_of(x);
+    char detail[CURL_ERROR_SIZE + TD_SINK_ERR_MAX + 160];
+    const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->rc);
+    if (x->rc == CURLE_OK) why = "the connection closed before the end of the response headers";
+    if (strcmp(kind, "too_large") == 0)
+      snprintf(detail, sizeof detail, "response larger than max_body_size %ld bytes, curl %d", (long)c->max_body,
+               (int)x->rc);
+    else if (strcmp(kind, "unknown_outcome") == 0)
+      snprintf(detail, sizeof detail,
+               "the connection failed after the request was sent; the server may have processed it, "
+               "so it was not sent again: %s, curl %d", why, (int)x->rc);
+    else if (strcmp(kind, "sink") == 0)
+      snprintf(detail, sizeof detail, "the sink failed: %s", x->sinkerr.data ? x->sinkerr.data : "?");
+    else if (strcmp(kind, "resource") == 0 && x->sock_errno)
+      snprintf(detail, sizeof detail, "no socket: %s, curl %d", strerror(x->sock_errno), (int)x->rc);
+    else
+      snprintf(detail, sizeof detail, "%s, curl %d", why, (int)x->rc);
+    return td_push_failure(L, label, kind, x->rc == CURLE_OK ? (int)CURLE_PARTIAL_FILE : (int)x->rc, detail);
+  }
+  lua_pushinteger(L, (lua_Integer)x->status);
+  td_push_headers(L, &x->head);
+  lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
+  return 3;
 }
+
+/* Runs td_finish (pushed at stack slot fin) for x, frees the slot, clears busy. Returns 3 or
+   raises what td_finish raised. */
+static int td_results(lua_State *L, td_client *c, td_xfer *x, int fin) {
+  int ok;
+  lua_pushvalue(L, fin);
+  lua_pushvalue(L, 1);
+  lua_pushlightuserdata(L, x);
+  ok = lua_pcall(L, 2, 3, 0) == 0;
+  td_xfer_recycle(c, x);
+  c->busy = 0;
+  if (!ok) return lua_error(L);
+  return 3;
+}
+
+/* ---------- sinks: called between multi steps, never from a libcurl callback ---------- */
+
+/* Protected: calls the sink of transfer 2 (light userdata) of client 1 with its pending chunk.
+   Raises when the sink raised, or returned false or nil plus a message. */
+static int td_call_sink(lua_State *L) {
+  td_xfer *x = (td_xfer *)lua_touserdata(L, 2);
+  td_getuservalue(L, 1);
+  lua_rawgeti(L, -1, x->id);
+  lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
+  td_buf_reset(&x->body, 0);
+  lua_call(L, 1, 2);
+  if ((lua_type(L, -2) == LUA_TBOOLEAN && !lua_toboolean(L, -2)) || (lua_isnil(L, -2) && !lua_isnil(L, -1))) {
+    if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) lua_pushvalue(L, -1);
+    else lua_pushliteral(L, "it returned false");
+    return lua_error(L);
+  }
+  return 0;
+}
+
+/* Hands each streamed transfer's pending chunk to its sink (td_call_sink pushed at slot snk).
+   A failing sink aborts its transfer; the others go on. */
+static void td_flush_sinks(lua_State *L, td_client *c, int snk) {
+  int i;
+  for (i = 0; i < c->nxs; i++) {
+    td_xfer *x = c->xs[i];
+    if (!x->sink || x->sink_failed || x->state == TD_X_IDLE || x->body.len == 0) continue;
+    if (x->status < 200 || x->status >= 300) continue; /* an error body is kept, not streamed */
+    if (x->state == TD_X_DONE && x->rc != CURLE_OK) continue;
+    lua_pushvalue(L, snk);
+    lua_pushvalue(L, 1);
+    lua_pushlightuserdata(L, x);
+    if (lua_pcall(L, 2, 0, 0) != 0) {
+      const char *m = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : NULL;
+      td_buf_reset(&x->sinkerr, 0);
+      if (m) td_buf_add(&x->sinkerr, m, strlen(m) > TD_SINK_ERR_MAX ? TD_SINK_ERR_MAX : strlen(m));
+      else td_buf_adds(&x->sinkerr, "it raised a non-string error");
+      lua_pop(L, 1);
+      x->sink_failed = 1;
+      td_buf_reset(&x->body, 0);
+      if (x->state == TD_X_RUNNING) {
+        curl_multi_remove_handle(c->multi, x->easy);
+        c->running--;
+        x->state = TD_X_DONE;
+      }
+      x->rc = CURLE_WRITE_ERROR;
+      continue;
+    }
+    if (x->paused && x->state == TD_X_RUNNING) {
+      x->paused = 0;
+      curl_easy_pause(x->easy, CURLPAUSE_CONT); /* may deliver the held bytes right away */
+    }
+  }
+}
+
+/* Moves the transfers libcurl finished to DONE. */
+static void td_collect(td_client *c) {
+  CURLMsg *m;
+  int left;
+  while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
+    td_xfer *x = NULL;
+    if (m->msg != CURLMSG_DONE) continue;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+    if (!x || x->state != TD_X_RUNNING) continue;
+    x->rc = m->data.result;
+    curl_multi_remove_handle(c->multi, x->easy);
+    c->running--;
+    x->state = TD_X_DONE;
+  }
+}
+
+static td_xfer *td_first_done(td_client *c) {
+  td_xfer *best = NULL;
+  int i;
+  for (i = 0; i < c->nxs; i++) {
+    td_xfer *x = c->xs[i];
+    if (x->state == TD_X_DONE && (!best || x->id < best->id)) best = x;
+  }
+  return best;
+}
+
+/*
+ * Runs the multi handle until `want` is done (want NULL: until any transfer is done), or no
+ * transfer is left, or wait_ms passed (wait_ms < 0: no limit). Sinks get their chunks between
+ * the steps. Nothing here raises.
+ */
+static void td_drive(lua_State *L, td_client *c, td_xfer *want, long wait_ms, int snk) {
+  double deadline = wait_ms >= 0 ? td_clock_ms() + (double)wait_ms : -1.0;
+  for (;;) {
+    int still = 0;
+    long ms = 1000;
+    curl_multi_perform(c->multi, &still);
+    td_collect(c);
+    td_flush_sinks(L, c, snk);
+    if (want ? want->state == TD_X_DONE : td_first_done(c) != NULL) return;
+    if (c->running == 0) return;
+    if (deadline >= 0) {
+      double left = deadline - td_clock_ms();
+      if (left <= 0) return;
+      if (left < ms) ms = (long)left + 1;
+    }
+    curl_multi_poll(c->multi, NULL, 0, (int)ms, NULL);
+  }
+}
+
+/* ---------- phase 1: reading a request table ---------- */
+
+static const char *const td_request_keys[] = {"method", "url", "headers", "body", "timeout_ms", "connect_timeout_ms",
+                                              "auth", "once", "sink", NULL};
+static const char *const td_send_modes[] = {"credentials", "none", "signin", "header", NULL};
 
 /* Headers the transport manages itself: a caller's copy would break the framing. */
 static int td_managed_header(const char *n, size_t nl) {
@@ -417,231 +897,220 @@ static int td_managed_header(const char *n, size_t nl) {
   return 0;
 }
 
-/*
- * Builds the results of a perform, inside lua_pcall (it allocates, so it may raise or run
- * finalizers): status, headers, body or nil, msg, err.
- * Arguments: the client (light userdata), the CURLcode, the method and the URL strings.
- */
-static int td_finish(lua_State *L) {
-  td_client *c = (td_client *)lua_touserdata(L, 1);
-  CURLcode rc = (CURLcode)lua_tointeger(L, 2);
-  const char *method = lua_tostring(L, 3), *url = lua_tostring(L, 4);
-  lua_settop(L, 4);
-  if (rc == CURLE_OK && !c->req.head_done) {
-    return td_push_failure(L, method, url, "transport", (int)CURLE_PARTIAL_FILE,
-                           "the connection closed before the end of the response headers");
+/* The caller's headers as "Name: value" lines in a new table pushed on the stack (composed
+   now: converting a number allocates). Returns how many. */
+static int td_read_headers(lua_State *L, int req, int send_mode, const char *what) {
+  int nlines = 0, lines, h;
+  lua_newtable(L);
+  lines = lua_gettop(L);
+  lua_getfield(L, req, "headers");
+  h = lua_gettop(L);
+  if (lua_isnil(L, h)) {
+    lua_pop(L, 1);
+    return 0;
   }
-  if (rc != CURLE_OK) {
-    const char *kind = td_kind_of(rc, c->req.too_large);
-    char detail[CURL_ERROR_SIZE + 64];
-    if (strcmp(kind, "too_large") == 0)
-      snprintf(detail, sizeof detail, "response larger than max_body_size %ld bytes, curl %d", (long)c->max_body,
-               (int)rc);
-    else
-      snprintf(detail, sizeof detail, "%s, curl %d", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc), (int)rc);
-    return td_push_failure(L, method, url, kind, (int)rc, detail);
+  if (!lua_istable(L, h))
+    return luaL_error(L, "%s: option 'headers' must be a table (got %s)", what, luaL_typename(L, h));
+  lua_pushnil(L);
+  while (lua_next(L, h) != 0) {
+    size_t nl, vl;
+    const char *n, *v;
+    if (lua_type(L, -2) != LUA_TSTRING) return luaL_error(L, "%s: header names must be strings", what);
+    if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
+      return luaL_error(L, "%s: header '%s' must be a string (got %s)", what, lua_tostring(L, -2),
+                        luaL_typename(L, -1));
+    n = lua_tolstring(L, -2, &nl);
+    if (!td_is_token(n, nl)) return luaL_error(L, "%s: invalid header name", what);
+    if (td_managed_header(n, nl)) return luaL_error(L, "%s: header '%s' is set by the transport", what, n);
+    lua_pushvalue(L, -1);
+    v = lua_tolstring(L, -1, &vl);
+    if (td_bad_field_value(v, vl))
+      return luaL_error(L, "%s: header '%s' contains a control character (only tab is allowed)", what, n);
+    /* only auth='header' lets the caller speak for itself, whatever the case of the name */
+    if (send_mode == TD_SEND_HEADER || !(nl == 13 && td_strncaseeq(n, "authorization", 13))) {
+      lua_pushfstring(L, "%s: %s", n, v);
+      lua_rawseti(L, lines, ++nlines);
+    }
+    lua_pop(L, 2);
   }
-  {
-    long status = 0;
-    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
-    lua_pushinteger(L, (lua_Integer)status);
-    td_push_headers(L, &c->req.head);
-    lua_pushlstring(L, c->req.body.data ? c->req.body.data : "", c->req.body.len);
-  }
-  return 3;
+  lua_pop(L, 1);
+  return nlines;
 }
 
-/* Stack slots of perform, fixed so that every string stays anchored while C uses it. */
-enum { TD_S_METHOD = 3, TD_S_URL, TD_S_BODY, TD_S_LINES, TD_S_FINISH, TD_S_TOP = TD_S_FINISH };
+/*
+ * Validates the request table at req and anchors every value C will use on the stack, so a
+ * finalizer that changes the table cannot pull a string from under us. May raise or run
+ * finalizers; changes nothing in the client. Pushes: method, url, body, header lines, sink.
+ */
+static void td_read_request(lua_State *L, td_client *c, int req, td_spec *s, const char *what) {
+  size_t i;
+  luaL_checktype(L, req, LUA_TTABLE);
+  luaL_checkstack(L, 24, what);
+  td_check_keys(L, req, td_request_keys, what);
+  lua_getfield(L, req, "method");
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushliteral(L, "GET");
+  } else if (lua_type(L, -1) != LUA_TSTRING) {
+    luaL_error(L, "%s: option 'method' must be a string (got %s)", what, luaL_typename(L, -1));
+  }
+  s->method = lua_tolstring(L, -1, &s->mlen);
+  if (!td_is_token(s->method, s->mlen)) luaL_error(L, "%s: option 'method' is not a valid HTTP method", what);
+  lua_getfield(L, req, "url");
+  if (lua_type(L, -1) != LUA_TSTRING)
+    luaL_error(L, "%s: option 'url' must be a string (got %s)", what, luaL_typename(L, -1));
+  s->url = lua_tolstring(L, -1, &s->ulen);
+  for (i = 0; i < s->ulen; i++) {
+    unsigned char ch = (unsigned char)s->url[i];
+    if (ch <= 32 || ch == 127) luaL_error(L, "%s: option 'url' contains a control character or space", what);
+  }
+  s->body = td_opt_string(L, req, "body", &s->blen, what);
+  s->timeout_ms = td_opt_ms(L, req, "timeout_ms", c->timeout_ms, what);
+  s->connect_ms = td_opt_ms(L, req, "connect_timeout_ms", c->connect_timeout_ms, what);
+  s->send_mode = td_opt_choice(L, req, "auth", TD_SEND_CREDENTIALS, td_send_modes, what);
+  s->once = td_opt_bool(L, req, "once", 0, what);
+  s->nlines = td_read_headers(L, req, s->send_mode, what);
+  s->lines = lua_gettop(L);
+  lua_getfield(L, req, "sink");
+  if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
+    luaL_error(L, "%s: option 'sink' must be a function (got %s)", what, luaL_typename(L, -1));
+  s->sink = lua_isfunction(L, -1);
+}
 
+/* Phase 1 common to perform and start. Leaves td_finish at slot fin and td_call_sink at fin+1
+   (pushed now, so running them later needs no allocation) and rechecks the client, which a
+   finalizer run meanwhile may have closed or entered. */
+static void td_prepare(lua_State *L, td_client *c, td_spec *s, const char *what, const char *doing) {
+  td_read_request(L, c, 2, s, what);
+  if (s->send_mode == TD_SEND_SIGNIN && !(c->email && c->password))
+    luaL_error(L, "%s: auth='signin' needs email and password credentials", what);
+  lua_pushcfunction(L, td_finish);
+  lua_pushcfunction(L, td_call_sink);
+  if (c->closed) luaL_error(L, "tiledesk.Client is closed");
+  td_check_idle(L, c, doing);
+}
+
+/* Phase 2 common to perform and start: the sink (at slot sink) is first anchored in the user
+   value under the id the transfer will get (that may raise: nothing has changed yet). Returns
+   NULL when no transfer slot could be had. */
+static td_xfer *td_launch(lua_State *L, td_client *c, const td_spec *s, int sink) {
+  td_xfer *x;
+  int id = c->next_id + 1;
+  if (s->sink) {
+    td_getuservalue(L, 1);
+    lua_pushvalue(L, sink);
+    lua_rawseti(L, -2, id);
+    lua_pop(L, 1);
+  }
+  x = td_begin(L, c, s, id);
+  if (!x && s->sink) { /* an existing key set to nil: no allocation */
+    td_getuservalue(L, 1);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, id);
+    lua_pop(L, 1);
+  }
+  return x;
+}
+
+/* ---------- calls ---------- */
+
+/* c:perform(req) -> status, headers, body | nil, msg, err */
 static int td_perform(lua_State *L) {
   td_client *c = td_check(L, 1);
   const char *what = "tiledesk.Client:perform()";
-  const char *method, *url, *body = NULL;
-  size_t mlen, ulen, blen = 0;
-  long timeout_ms, connect_ms;
-  int send_mode, rc_ok, nlines, i;
-  CURLcode rc;
-  CURL *e;
-
-  if (c->busy) return luaL_error(L, "tiledesk.Client is busy (perform called from inside perform)");
+  td_spec s;
+  td_xfer *x;
+  int fin;
+  td_check_idle(L, c, "perform called");
   lua_settop(L, 2);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  luaL_checkstack(L, 16, what);
-
-  /*
-   * 1. validate and anchor: every value C will use is copied onto the stack (slots above), so a
-   * finalizer that changes the request table cannot pull a string from under us. This phase may
-   * raise or run finalizers; it changes nothing in the client.
-   */
-  td_check_keys(L, 2, td_perform_keys, what);
-  lua_getfield(L, 2, "method"); /* TD_S_METHOD */
-  if (lua_isnil(L, TD_S_METHOD)) {
-    lua_pop(L, 1);
-    lua_pushliteral(L, "GET");
-  } else if (lua_type(L, TD_S_METHOD) != LUA_TSTRING) {
-    return luaL_error(L, "%s: option 'method' must be a string", what);
-  }
-  method = lua_tolstring(L, TD_S_METHOD, &mlen);
-  if (!td_is_token(method, mlen)) return luaL_error(L, "%s: invalid method", what);
-  lua_getfield(L, 2, "url"); /* TD_S_URL */
-  if (lua_type(L, TD_S_URL) != LUA_TSTRING) return luaL_error(L, "%s: option 'url' is required (a string)", what);
-  url = lua_tolstring(L, TD_S_URL, &ulen);
-  for (i = 0; (size_t)i < ulen; i++) {
-    unsigned char ch = (unsigned char)url[i];
-    if (ch <= 32 || ch == 127) return luaL_error(L, "%s: url contains a control character or space", what);
-  }
-  lua_getfield(L, 2, "body"); /* TD_S_BODY */
-  if (!lua_isnil(L, TD_S_BODY)) {
-    if (lua_type(L, TD_S_BODY) != LUA_TSTRING) return luaL_error(L, "%s: option 'body' must be a string", what);
-    body = lua_tolstring(L, TD_S_BODY, &blen);
-  }
-  timeout_ms = td_opt_ms(L, 2, "timeout_ms", c->timeout_ms, what);
-  connect_ms = td_opt_ms(L, 2, "connect_timeout_ms", c->connect_timeout_ms, what);
-  lua_getfield(L, 2, "auth");
-  send_mode = lua_isnil(L, -1) ? TD_SEND_CREDENTIALS : luaL_checkoption(L, -1, NULL, td_send_modes);
-  lua_pop(L, 1);
-  /* header lines "Name: value", composed now (string conversion of numbers allocates) */
-  lua_newtable(L); /* TD_S_LINES */
-  nlines = 0;
-  lua_getfield(L, 2, "headers");
-  if (!lua_isnil(L, -1)) {
-    int h = lua_gettop(L);
-    luaL_checktype(L, h, LUA_TTABLE);
-    lua_pushnil(L);
-    while (lua_next(L, h) != 0) {
-      size_t nl, vl;
-      const char *n, *v;
-      if (lua_type(L, -2) != LUA_TSTRING) return luaL_error(L, "%s: header names must be strings", what);
-      if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
-        return luaL_error(L, "%s: header values must be strings", what);
-      n = lua_tolstring(L, -2, &nl);
-      if (!td_is_token(n, nl)) return luaL_error(L, "%s: invalid header name", what);
-      if (td_managed_header(n, nl)) return luaL_error(L, "%s: header '%s' is set by the transport", what, n);
-      lua_pushvalue(L, -1);
-      v = lua_tolstring(L, -1, &vl);
-      if (td_has_ctl(v, vl)) return luaL_error(L, "%s: header '%s' contains CR, LF or NUL", what, n);
-      /* only auth='header' lets the caller speak for itself, whatever the case of the name */
-      if (send_mode == TD_SEND_HEADER || !(nl == 13 && td_strncaseeq(n, "authorization", 13))) {
-        lua_pushfstring(L, "%s: %s", n, v);
-        lua_rawseti(L, TD_S_LINES, ++nlines);
-      }
-      lua_pop(L, 2);
-    }
-  }
-  lua_settop(L, TD_S_LINES);
-  lua_pushcfunction(L, td_finish); /* TD_S_FINISH: pushed now, so running it later needs no allocation */
-
-  /* a finalizer run above may have closed this client, or be inside it */
-  if (c->closed) return luaL_error(L, "tiledesk.Client is closed");
-  if (c->busy) return luaL_error(L, "tiledesk.Client is busy (perform called from inside perform)");
-  if (send_mode == TD_SEND_SIGNIN && !(c->email && c->password))
-    return luaL_error(L, "%s: auth='signin' needs email and password credentials", what);
-
-  /* 2. configure and run: from here on nothing raises and nothing allocates Lua memory */
+  td_prepare(L, c, &s, what, "perform called");
+  fin = lua_gettop(L) - 1;
+  x = td_launch(L, c, &s, fin - 1);
+  if (!x) return td_push_failure(L, s.method, "resource", (int)CURLE_OUT_OF_MEMORY, "out of memory");
   c->busy = 1;
-  e = c->easy;
-  curl_easy_reset(e);
-  td_release_request(c);
-  td_buf_reset(&c->req.body, 0);
-  td_buf_reset(&c->req.head, 0);
-  c->req.too_large = 0;
-  c->req.head_done = 0;
-  c->req.max_body = c->max_body;
-  c->errbuf[0] = '\0';
-  rc_ok = 1;
+  td_drive(L, c, x, -1, fin + 1);
+  return td_results(L, c, x, fin);
+}
 
-  for (i = 1; rc_ok && i <= nlines; i++) {
-    struct curl_slist *s;
-    lua_rawgeti(L, TD_S_LINES, i);
-    s = curl_slist_append(c->slist, lua_tostring(L, -1));
-    lua_pop(L, 1);
-    if (s == NULL) rc_ok = 0;
-    else c->slist = s;
+/* c:start(req) -> id: adds the request to the transfers in flight (results come from wait). */
+static int td_start(lua_State *L) {
+  td_client *c = td_check(L, 1);
+  const char *what = "tiledesk.Client:start()";
+  td_spec s;
+  td_xfer *x;
+  int fin, still = 0;
+  td_check_idle(L, c, "start called");
+  lua_settop(L, 2);
+  td_prepare(L, c, &s, what, "start called");
+  fin = lua_gettop(L) - 1;
+  x = td_launch(L, c, &s, fin - 1);
+  if (!x) return luaL_error(L, "%s: out of memory", what);
+  if (x->state == TD_X_RUNNING) curl_multi_perform(c->multi, &still); /* get it going */
+  lua_pushinteger(L, x->id);
+  return 1;
+}
+
+/* c:wait([ms]) -> id, status, headers, body | id, nil, msg, err | nothing (none finished
+   within ms, or none in flight). Without ms it waits until one finishes. */
+static int td_wait(lua_State *L) {
+  td_client *c = td_check(L, 1);
+  long ms = -1;
+  td_xfer *x;
+  int fin;
+  td_check_idle(L, c, "wait called");
+  if (!lua_isnoneornil(L, 2)) {
+    lua_Number n = luaL_checknumber(L, 2);
+    if (!(n >= 0 && n <= 2147483647.0)) return luaL_argerror(L, 2, "milliseconds between 0 and 2147483647");
+    ms = (long)n;
   }
-  if (rc_ok && send_mode == TD_SEND_CREDENTIALS && td_append_auth(c)) rc_ok = 0;
-  if (rc_ok && send_mode == TD_SEND_SIGNIN) {
-    td_buf_reset(&c->scratch, 1);
-    if (td_buf_adds(&c->scratch, "{\"email\":") || td_add_json_string(&c->scratch, c->email) ||
-        td_buf_adds(&c->scratch, ",\"password\":") || td_add_json_string(&c->scratch, c->password) ||
-        td_buf_addc(&c->scratch, '}'))
-      rc_ok = 0;
-    else {
-      struct curl_slist *s = curl_slist_append(c->slist, "Content-Type: application/json");
-      if (!s) rc_ok = 0;
-      else c->slist = s;
-      body = c->scratch.data;
-      blen = c->scratch.len;
+  lua_settop(L, 1);
+  lua_pushcfunction(L, td_finish);
+  lua_pushcfunction(L, td_call_sink);
+  fin = 2;
+  c->busy = 1;
+  x = td_first_done(c);
+  if (!x && c->running > 0) {
+    td_drive(L, c, NULL, ms, fin + 1);
+    x = td_first_done(c);
+  }
+  if (!x) {
+    c->busy = 0;
+    return 0;
+  }
+  lua_pushinteger(L, x->id);
+  lua_replace(L, fin + 1); /* td_call_sink is no longer needed: its slot carries the id */
+  td_results(L, c, x, fin);
+  return 4;
+}
+
+/* c:cancel(id): stops a transfer started with start() and drops its result; unknown ids are
+   ignored. */
+static int td_cancel(lua_State *L) {
+  td_client *c = td_check(L, 1);
+  int id = (int)luaL_checkinteger(L, 2);
+  td_xfer *x;
+  td_check_idle(L, c, "cancel called");
+  x = td_xfer_find(c, id);
+  if (x) {
+    if (x->sink) {
+      td_getuservalue(L, 1);
+      lua_pushnil(L);
+      lua_rawseti(L, -2, id);
+      lua_pop(L, 1);
     }
+    td_xfer_recycle(c, x);
   }
-  if (rc_ok) {
-    struct curl_slist *s = curl_slist_append(c->slist, "Expect:");
-    if (!s) rc_ok = 0;
-    else c->slist = s;
-  }
+  return 0;
+}
 
-  if (!rc_ok) {
-    rc = CURLE_OUT_OF_MEMORY;
-  } else {
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, c->errbuf);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->ssl_verify ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->ssl_verify ? 2L : 0L);
-    if (c->cafile) curl_easy_setopt(e, CURLOPT_CAINFO, c->cafile);
-    if (c->capath) curl_easy_setopt(e, CURLOPT_CAPATH, c->capath);
-    if (c->proxy) curl_easy_setopt(e, CURLOPT_PROXY, c->proxy);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, c->slist);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, td_on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &c->req);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, td_on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &c->req);
-    if (c->max_body > 0) curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, c->max_body);
-
-    if (mlen == 3 && memcmp(method, "GET", 3) == 0 && !body) {
-      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    } else if (mlen == 4 && memcmp(method, "HEAD", 4) == 0) {
-      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else {
-      curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-      if (body || (mlen == 4 && memcmp(method, "POST", 4) == 0)) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body ? body : "");
-      }
-    }
-    rc = curl_easy_perform(e);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
-  }
-  td_release_request(c); /* also wipes the sign-in body */
-
-  /* 3. results, built under lua_pcall: whatever happens there, busy is cleared below */
-  lua_pushvalue(L, TD_S_FINISH);
-  lua_pushlightuserdata(L, c);
-  lua_pushinteger(L, (lua_Integer)rc);
-  lua_pushvalue(L, TD_S_METHOD);
-  lua_pushvalue(L, TD_S_URL);
-  rc_ok = lua_pcall(L, 4, 3, 0) == 0;
-  /* give large buffers back rather than keeping the biggest response ever seen */
-  if (c->req.body.cap > 1024 * 1024) td_buf_free(&c->req.body, 0);
-  else td_buf_reset(&c->req.body, 0);
-  td_buf_reset(&c->req.head, 0);
-  c->busy = 0;
-  if (!rc_ok) return lua_error(L);
-  return 3;
+/* c:pending() -> transfers started and not yet taken by wait() */
+static int td_pending(lua_State *L) {
+  td_client *c = td_check(L, 1);
+  int i, n = 0;
+  for (i = 0; i < c->nxs; i++)
+    if (c->xs[i]->state != TD_X_IDLE) n++;
+  lua_pushinteger(L, n);
+  return 1;
 }
 
 /* ---------- credentials ---------- */
@@ -657,34 +1126,27 @@ static int td_copy_secret(const char *s, size_t n, char **out) {
   return *out ? 0 : -1;
 }
 
-static void td_check_idle(lua_State *L, td_client *c) {
-  if (c->busy) luaL_error(L, "tiledesk.Client is busy (credentials changed from inside perform)");
-}
-
 /* All or nothing: every value is checked and copied before the old ones are wiped. */
 static int td_set_credentials(lua_State *L) {
   td_client *c = td_check(L, 1);
   const char *what = "tiledesk.Client:set_credentials()";
   size_t el = 0, pl = 0, tl = 0;
-  const char *email, *password, *token = NULL;
+  const char *email, *password, *token;
   char *ne = NULL, *np = NULL, *nt = NULL;
   int mode;
-  td_check_idle(L, c);
+  td_check_idle(L, c, "credentials changed");
   lua_settop(L, 2);
   luaL_checktype(L, 2, LUA_TTABLE);
   td_check_keys(L, 2, td_cred_keys, what);
-  lua_getfield(L, 2, "mode");
-  mode = luaL_checkoption(L, -1, "none", td_modes);
-  email = td_opt_string(L, 2, "email", &el, what);       /* these stay on the stack */
+  mode = td_opt_choice(L, 2, "mode", TD_AUTH_NONE, td_modes, what);
+  email = td_opt_string(L, 2, "email", &el, what); /* these stay on the stack */
   password = td_opt_string(L, 2, "password", &pl, what);
-  lua_getfield(L, 2, "token");
-  if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "%s: option 'token' must be a string", what);
-    token = lua_tolstring(L, -1, &tl);
-  }
-  if ((email && td_has_ctl(email, el)) || (password && td_has_ctl(password, pl)))
-    return luaL_error(L, "%s: email and password must not contain CR, LF or NUL", what);
-  if (token && td_has_ctl(token, tl)) return luaL_error(L, "%s: token contains CR, LF or NUL", what);
+  token = td_opt_string(L, 2, "token", &tl, what);
+  if (email && td_has_crlfnul(email, el)) return luaL_error(L, "%s: option 'email' contains CR, LF or NUL", what);
+  if (password && td_has_crlfnul(password, pl))
+    return luaL_error(L, "%s: option 'password' contains CR, LF or NUL", what);
+  if (token && td_bad_field_value(token, tl))
+    return luaL_error(L, "%s: option 'token' contains a control character", what);
   if (mode == TD_AUTH_BASIC && !(email && password))
     return luaL_error(L, "%s: mode 'basic' needs email and password", what);
   if (td_copy_secret(email, el, &ne) || td_copy_secret(password, pl, &np) || td_copy_secret(token, tl, &nt)) {
@@ -709,10 +1171,10 @@ static int td_set_token(lua_State *L) {
   size_t n = 0;
   const char *t = NULL;
   char *nt;
-  td_check_idle(L, c);
+  td_check_idle(L, c, "credentials changed");
   if (!lua_isnoneornil(L, 2)) t = luaL_checklstring(L, 2, &n);
-  if (t && td_has_ctl(t, n)) return luaL_error(L, "tiledesk.Client: token contains CR, LF or NUL");
-  if (td_copy_secret(t, n, &nt)) return luaL_error(L, "tiledesk.Client: out of memory");
+  if (t && td_bad_field_value(t, n)) return luaL_error(L, "tiledesk.Client:set_token(): the token contains a control character");
+  if (td_copy_secret(t, n, &nt)) return luaL_error(L, "tiledesk.Client:set_token(): out of memory");
   td_free_secret(&c->token);
   c->token = nt;
   if (c->token) c->mode = TD_AUTH_JWT;
@@ -733,15 +1195,20 @@ static int td_can_signin(lua_State *L) {
 
 /* ---------- lifecycle ---------- */
 
+/* Frees everything the client holds; safe on a half-built client and when run twice. */
 static void td_release(td_client *c) {
+  int i;
   if (c->closed) return;
   c->closed = 1;
-  if (c->easy) curl_easy_cleanup(c->easy);
-  c->easy = NULL;
-  if (c->slist) curl_slist_free_all(c->slist);
-  c->slist = NULL;
-  td_buf_free(&c->req.body, 0);
-  td_buf_free(&c->req.head, 0);
+  for (i = 0; i < c->nxs; i++) {
+    if (c->xs[i]->state == TD_X_RUNNING && c->multi) curl_multi_remove_handle(c->multi, c->xs[i]->easy);
+    td_xfer_destroy(c->xs[i]);
+  }
+  free(c->xs);
+  c->xs = NULL;
+  c->nxs = c->running = 0;
+  if (c->multi) curl_multi_cleanup(c->multi); /* closes the cached connections */
+  c->multi = NULL;
   td_buf_free(&c->scratch, 1);
   td_free_secret(&c->email);
   td_free_secret(&c->password);
@@ -753,16 +1220,13 @@ static void td_release(td_client *c) {
   c->user_agent = c->cafile = c->capath = c->proxy = NULL;
 }
 
+/* close(), __close and __gc: one idempotent release. While C runs a call on this client (a
+   finalizer or sink closing it), it raises instead: the transfer still uses what it holds. A
+   collected client cannot be busy: the call running on it keeps it on the stack. */
 static int td_close(lua_State *L) {
   td_client *c = (td_client *)luaL_checkudata(L, 1, TD_CLIENT_MT);
-  if (c->busy) return luaL_error(L, "tiledesk.Client is busy (close called from inside perform)");
+  td_check_idle(L, c, "close called");
   td_release(c);
-  return 0;
-}
-
-static int td_gc(lua_State *L) {
-  td_client *c = (td_client *)luaL_checkudata(L, 1, TD_CLIENT_MT);
-  if (!c->busy) td_release(c);
   return 0;
 }
 
@@ -782,52 +1246,83 @@ static int td_tostring(lua_State *L) {
 static const char *const td_new_keys[] = {"user_agent", "ssl_verify", "cafile", "capath", "proxy",
                                           "max_body_size", "timeout_ms", "connect_timeout_ms", NULL};
 
-static int td_dup_opt(lua_State *L, char **dst, const char *field, const char *what) {
+/* Copies an optional string option (stack top is the userdata; it stays there). */
+static void td_dup_opt(lua_State *L, char **dst, const char *field, const char *what) {
   size_t n;
   const char *s = td_opt_string(L, 1, field, &n, what);
   if (s) {
-    if (td_has_ctl(s, n)) return luaL_error(L, "%s: option '%s' contains CR, LF or NUL", what, field);
+    if (td_has_crlfnul(s, n)) luaL_error(L, "%s: option '%s' contains CR, LF or NUL", what, field);
     *dst = td_strdup(s, n);
-    if (!*dst) return luaL_error(L, "%s: out of memory", what);
+    if (!*dst) luaL_error(L, "%s: out of memory", what);
   }
-  lua_pop(L, 1); /* copied: the userdata must stay on top */
-  return 0;
+  lua_pop(L, 1);
 }
 
+/* core.new{...} -> client. Options are checked before anything is allocated; the userdata
+   starts zeroed (td_release handles every field being empty), so a raise part-way through
+   leaves a client that __gc releases. */
 static int td_new(lua_State *L) {
   const char *what = "tiledesk.core.new()";
   td_client *c;
   lua_Number max_body = (lua_Number)TD_DEFAULT_MAX_BODY;
+  int ssl_verify, no_proxy = 0;
+  long timeout_ms, connect_ms;
   if (lua_isnoneornil(L, 1)) {
     lua_settop(L, 0);
     lua_newtable(L);
   }
   luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
   td_check_keys(L, 1, td_new_keys, what);
   lua_getfield(L, 1, "max_body_size");
   if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TNUMBER) return luaL_error(L, "%s: option 'max_body_size' must be a number", what);
+    if (lua_type(L, -1) != LUA_TNUMBER)
+      return luaL_error(L, "%s: option 'max_body_size' must be a number (got %s)", what, luaL_typename(L, -1));
     max_body = lua_tonumber(L, -1);
-    if (!(max_body >= 0 && max_body < 9.0e15)) return luaL_error(L, "%s: option 'max_body_size' out of range", what);
+    if (!(max_body >= 0 && max_body < 9.0e15))
+      return luaL_error(L, "%s: option 'max_body_size' must be between 0 and 9e15 bytes", what);
   }
   lua_pop(L, 1);
+  lua_getfield(L, 1, "proxy");
+  if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) no_proxy = 1;
+  else if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING)
+    return luaL_error(L, "%s: option 'proxy' must be a string or false (got %s)", what,
+                      lua_type(L, -1) == LUA_TBOOLEAN ? "true" : luaL_typename(L, -1));
+  lua_pop(L, 1);
+  ssl_verify = td_opt_bool(L, 1, "ssl_verify", 1, what);
+  timeout_ms = td_opt_ms(L, 1, "timeout_ms", 15000, what);
+  connect_ms = td_opt_ms(L, 1, "connect_timeout_ms", 5000, what);
+  {
+    size_t n;
+    int i;
+    static const char *const strs[] = {"user_agent", "cafile", "capath", NULL};
+    for (i = 0; strs[i]; i++) {
+      const char *s = td_opt_string(L, 1, strs[i], &n, what);
+      if (s && td_has_crlfnul(s, n)) return luaL_error(L, "%s: option '%s' contains CR, LF or NUL", what, strs[i]);
+      lua_pop(L, 1);
+    }
+    if (!no_proxy) {
+      const char *s = td_opt_string(L, 1, "proxy", &n, what);
+      if (s && td_has_crlfnul(s, n)) return luaL_error(L, "%s: option 'proxy' contains CR, LF or NUL", what);
+      lua_pop(L, 1);
+    }
+  }
 
   c = (td_client *)td_newuserdata(L, sizeof *c);
   memset(c, 0, sizeof *c);
-  td_buf_init(&c->req.body);
-  td_buf_init(&c->req.head);
   td_buf_init(&c->scratch);
-  c->closed = 1; /* until the handle exists, __gc has nothing to do */
   luaL_getmetatable(L, TD_CLIENT_MT);
   lua_setmetatable(L, -2);
-  c->closed = 0;
+  lua_newtable(L); /* the user value: sinks of transfers in flight, by transfer id */
+  td_setuservalue(L, -2);
   c->max_body = (curl_off_t)max_body;
-  c->ssl_verify = td_opt_bool(L, 1, "ssl_verify", 1, what);
-  c->timeout_ms = td_opt_ms(L, 1, "timeout_ms", 15000, what);
-  c->connect_timeout_ms = td_opt_ms(L, 1, "connect_timeout_ms", 5000, what);
+  c->ssl_verify = ssl_verify;
+  c->timeout_ms = timeout_ms;
+  c->connect_timeout_ms = connect_ms;
+  c->no_proxy = no_proxy;
   td_dup_opt(L, &c->cafile, "cafile", what);
   td_dup_opt(L, &c->capath, "capath", what);
-  td_dup_opt(L, &c->proxy, "proxy", what);
+  if (!no_proxy) td_dup_opt(L, &c->proxy, "proxy", what);
   td_dup_opt(L, &c->user_agent, "user_agent", what);
   if (!c->user_agent) {
     char ua[128];
@@ -835,17 +1330,16 @@ static int td_new(lua_State *L) {
     c->user_agent = td_strdup(ua, strlen(ua));
     if (!c->user_agent) return luaL_error(L, "%s: out of memory", what);
   }
-  c->easy = curl_easy_init();
-  if (!c->easy) return luaL_error(L, "%s: curl_easy_init failed", what);
+  c->multi = curl_multi_init();
+  if (!c->multi) return luaL_error(L, "%s: curl_multi_init failed", what);
+  curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   return 1;
 }
 
 /* ---------- clock ---------- */
 
 static int td_now_ms(lua_State *L) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  lua_pushnumber(L, (lua_Number)ts.tv_sec * 1000.0 + (lua_Number)ts.tv_nsec / 1.0e6);
+  lua_pushnumber(L, (lua_Number)td_clock_ms());
   return 1;
 }
 
@@ -865,6 +1359,10 @@ static int td_sleep_ms(lua_State *L) {
 
 static const luaL_Reg td_client_methods[] = {
     {"perform", td_perform},
+    {"start", td_start},
+    {"wait", td_wait},
+    {"cancel", td_cancel},
+    {"pending", td_pending},
     {"set_credentials", td_set_credentials},
     {"set_token", td_set_token},
     {"auth_kind", td_get_auth_kind},
@@ -889,10 +1387,10 @@ int luaopen_tiledesk_core(lua_State *L) {
     lua_newtable(L);
     td_setfuncs(L, td_client_methods);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, td_gc);
+    lua_pushcfunction(L, td_close);
     lua_setfield(L, -2, "__gc");
 #if LUA_VERSION_NUM >= 504
-    lua_pushcfunction(L, td_gc);
+    lua_pushcfunction(L, td_close);
     lua_setfield(L, -2, "__close");
 #endif
     lua_pushcfunction(L, td_tostring);

@@ -35,8 +35,20 @@ function _M.default_user_agent()
   return "tiledesk-lua/" .. c._VERSION .. " libcurl/" .. c.curl_version
 end
 
-function Transport:send(req)
-  return self.handle:perform{
+-- A sink is a function(chunk), or an open file the chunks are written to.
+local function sink_of(s)
+  if s == nil or type(s) == "function" then return s end
+  if io.type(s) == "file" then
+    return function(chunk)
+      local ok, err = s:write(chunk)
+      if not ok then return nil, err end
+    end
+  end
+  error("tiledesk.transport.curl: 'sink' must be a function or an open file (got " .. (io.type(s) or type(s)) .. ")", 3)
+end
+
+local function core_request(req)
+  return {
     method = req.method,
     url = req.url,
     headers = req.headers,
@@ -44,7 +56,13 @@ function Transport:send(req)
     timeout_ms = req.timeout_ms,
     connect_timeout_ms = req.connect_timeout_ms,
     auth = req.auth,
+    once = req.once,
+    sink = sink_of(req.sink),
   }
+end
+
+function Transport:send(req)
+  return self.handle:perform(core_request(req))
 end
 
 function Transport:set_credentials(c)
