@@ -81,45 +81,6 @@ function _M.http_message(op, status, decoded, body)
   return msg
 end
 
--- Keys whose values are secrets wherever they appear in a JSON body (compared lower-cased):
--- sign-in and password-change bodies, bot and subscription tokens, project keys.
-local SECRET_KEYS = { password = true, oldpsw = true, newpsw = true, token = true, jwt = true,
-  jwtsecret = true, secret = true, privatekey = true, apikey = true, api_key = true,
-  access_token = true, refresh_token = true, secret_token = true }
-_M.SECRET_KEYS = SECRET_KEYS
-
--- A copy of a decoded JSON value with every secret value replaced by "[redacted]".
-local function redact_value(v, depth)
-  if type(v) ~= "table" or depth > 32 then return v end
-  local out = {}
-  for k, x in pairs(v) do
-    if type(k) == "string" and SECRET_KEYS[k:lower()] and x ~= nil then
-      out[k] = "[redacted]"
-    else
-      out[k] = redact_value(x, depth + 1)
-    end
-  end
-  return setmetatable(out, getmetatable(v))
-end
-function _M.redact_value(v) return redact_value(v, 0) end
-
--- A body string made safe to show: JSON gets its secret values replaced; text that is not
--- JSON but mentions a secret key is withheld whole.
-function _M.redact_body(body, json)
-  if type(body) ~= "string" or body == "" then return body end
-  local v = json.decode(body)
-  if type(v) == "table" then
-    local text = json.encode(redact_value(v, 0))
-    if text then return text end
-    return "[redacted]"
-  end
-  local lower = body:lower()
-  for k in pairs(SECRET_KEYS) do
-    if lower:find(k, 1, true) then return "[redacted]" end
-  end
-  return body
-end
-
 -- First bytes of a body, printable, for decode errors.
 function _M.preview(body, n)
   if type(body) ~= "string" then return "" end

@@ -1,4 +1,4 @@
--- URL building: path segments, query strings, joining, and redaction of secrets in URLs.
+-- URL building: path segments, query strings, joining (redaction lives in tiledesk.redact).
 local _M = {}
 
 local function encode_char(c)
@@ -112,18 +112,7 @@ function _M.base(u)
   return (u:gsub("/+$", ""))
 end
 
-local SECRET_PARAMS = { token = true, secret_token = true, jwt = true, password = true,
-  access_token = true, secret = true }
-
--- Replaces secret-looking query values and any userinfo by [redacted], wherever the URL sits in
--- the text (transport messages carry it after the method).
-function _M.redact(u)
-  if type(u) ~= "string" then return u end
-  u = u:gsub("(%a[%w+.-]*://)[^/@%s]*@", "%1[redacted]@")
-  return (u:gsub("([?&])([^=&#]+)=([^&#]*)", function(sep, k, v)
-    if SECRET_PARAMS[k:lower()] then return sep .. k .. "=[redacted]" end
-    return sep .. k .. "=" .. v
-  end))
-end
+-- Secrets in a URL (query values, userinfo) replaced, wherever it sits in the text.
+_M.redact = require("tiledesk.redact").url
 
 return _M

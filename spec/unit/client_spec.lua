@@ -348,28 +348,6 @@ describe("retries", function()
     assert.equal(429, err.status)
     assert.equal(60, err.retry_after)
   end)
-
-  it("parses Retry-After forms", function()
-    local now = 784111777 -- Sun, 06 Nov 1994 08:49:37 GMT
-    assert.equal(120, client_mod.parse_retry_after("120", now))
-    assert.equal(10, client_mod.parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now))
-    assert.equal(10, client_mod.parse_retry_after("Sunday, 06-Nov-94 08:49:47 GMT", now))
-    assert.equal(10, client_mod.parse_retry_after("Sun Nov  6 08:49:47 1994", now))
-    assert.equal(0, client_mod.parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now))
-    assert.is_nil(client_mod.parse_retry_after("soon", now))
-    assert.is_nil(client_mod.parse_retry_after(nil, now))
-  end)
-
-  it("keeps full-jitter backoff within its bounds", function()
-    for n = 1, 8 do
-      for _ = 1, 50 do
-        local ms = client_mod.backoff_ms(n, 200, 3000)
-        assert.is_true(ms >= 0 and ms <= math.min(3000, 200 * 2 ^ (n - 1)))
-      end
-    end
-    assert.equal(0, client_mod.backoff_ms(3, 200, 3000, function() return 0 end))
-    assert.equal(800, client_mod.backoff_ms(3, 200, 3000, function() return 1 end))
-  end)
 end)
 
 describe("rate_limit", function()

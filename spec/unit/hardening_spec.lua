@@ -3,7 +3,6 @@
 -- close; inputs that could escape a URL; the retry rules at their edges. No sockets.
 local Fake = require("spec.support.fake_transport")
 local tiledesk = require("tiledesk")
-local client_mod = require("tiledesk.client")
 local url = require("tiledesk.url")
 
 local PID = "65a1b2c3d4e5f60718293a4b"
@@ -226,13 +225,6 @@ describe("retries at their edges", function()
         assert.equal(2, #fake.requests, method .. " " .. status)
       end
     end
-  end)
-
-  it("read no impossible Retry-After date", function()
-    assert.is_nil(client_mod.parse_retry_after("Mon, 31 Feb 2026 99:99:99 GMT", 0))
-    assert.is_nil(client_mod.parse_retry_after("Mon, 00 Jan 2026 10:00:00 GMT", 0))
-    assert.is_nil(client_mod.parse_retry_after("-5", 0))
-    assert.equal(0, client_mod.parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", 10))
   end)
 end)
 

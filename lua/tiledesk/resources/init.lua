@@ -147,6 +147,12 @@ function _M.methods(name)
       end
     end
   end
+  -- self:_call(route_name, ...) from code in resources/<name>.lua: invokes one of the area's
+  -- routes (no require of this module from there, so no require cycle)
+  methods._call = function(self, rname, ...)
+    local route = routes.index[name .. "." .. rname]
+    return self.client:call(route.op, build(route, self.client, 3, ...))
+  end
   local mod = routes.modules[name]
   for k, fn in pairs(mod.methods or {}) do methods[k] = fn end
   methods.__index = methods
@@ -154,13 +160,6 @@ function _M.methods(name)
   methods.__tostring = function() return "tiledesk resource " .. name end
   cache[name] = methods
   return methods
-end
-
--- Invokes a route of the resource by name from code in resources/<name>.lua.
-function _M.invoke(self, name, ...)
-  local route = routes.index[self.name .. "." .. name]
-  local spec = build(route, self.client, 3, ...)
-  return self.client:call(route.op, spec)
 end
 
 function _M.attach(client)

@@ -1,5 +1,7 @@
 -- Conversations ("requests"), addressed by their request_id string.
 local util = require("tiledesk.util")
+local url = require("tiledesk.url")
+local E = require("tiledesk.error")
 
 local M = {}
 
@@ -92,7 +94,7 @@ function M.methods:add_tags(id, tags)
     else error("requests:add_tags(): tag #" .. i .. " must be a string or {tag=, color=}", 2) end
   end
   if #list == 0 then error("requests:add_tags(): no tags given", 2) end
-  return require("tiledesk.resources").invoke(self, "add_tags", id, list)
+  return self:_call("add_tags", id, list)
 end
 
 -- start{ text = "...", ... }: a new conversation with its first message; returns the conversation.
@@ -158,13 +160,12 @@ function M.methods:send_transcript(rid, text, opts)
     text = M.transcript(messages)
     if text == "" then
       local msg = op .. ": the conversation has no message to send"
-      local url = require("tiledesk.url")
-      return nil, msg, require("tiledesk.error").new{ kind = "empty", method = "GET", msg = msg, attempts = 1,
+      return nil, msg, E.new{ kind = "empty", method = "GET", msg = msg, attempts = 1,
         url = self.client.base_url .. "/" .. url.segment(self.client.project_id) .. "/requests/" .. url.segment(rid)
           .. "/messages" }
     end
   end
-  return require("tiledesk.resources").invoke(self, "send_transcript", rid, text, opts)
+  return self:_call("send_transcript", rid, text, opts)
 end
 
 -- A fresh support-group-<project>-<uuid> id, for callers that want it before sending.

@@ -1,0 +1,96 @@
+-- Sign-in and the auth policy: when a call signs in first, when a refused token leads to a new
+-- sign-in and one repeat, and how a sign-in answer becomes the token the transport holds.
+-- The password and the token never pass through a Lua table field (docs/design.md).
+local redact = require("tiledesk.redact")
+local json = require("tiledesk.json")
+local E = require("tiledesk.error")
+
+local _M = {}
+
+-- Signs in first when the client holds email+password for JWT and has no token yet.
+function _M.ensure(client, spec)
+  if spec.auth == "none" or client.auth ~= "jwt" then return true end
+  local t = client._transport
+  if t:auth_kind() == "none" and t:can_signin() then
+    local user, msg, err = client:signin()
+    if not user then return nil, msg, err end
+  end
+  return true
+end
+
+-- Whether this answer to a call sent with the held credentials (mode) asks for a new sign-in and
+-- one repeat: a 401 to a JWT client that can sign in again.
+function _M.renews(client, mode, status, _shown)
+  return status == 401 and mode == "credentials" and client.auth == "jwt" and client._transport:can_signin()
+end
+
+local function token_of(res)
+  local j = res.json
+  if type(j) == "table" and type(j.token) == "string" and j.token ~= "" then
+    local tok = j.token
+    j.token = nil
+    res.body = nil -- the raw body carries the token too
+    return tok, j
+  end
+  return nil
+end
+
+-- Finishes a sign-in style call: keeps the token in the transport and returns the user, or
+-- nil, msg, err.
+function _M.adopt(client, op, res)
+  local where = res.url
+  if res.status ~= 200 then
+    local body = res.json ~= nil and redact.value(res.json) or nil
+    local m = E.http_message(op, res.status, body, body == nil and redact.body(res.body, json) or nil)
+    return nil, m, E.new{ kind = "http", status = res.status, body = body, method = "POST",
+      url = where, attempts = res.attempts, msg = m }
+  end
+  local tok, j = token_of(res)
+  local why = not tok and "no token in the response"
+    or (tok:find("[%c]") or tok:match("^%s*$")) and "the server sent an unusable token (control characters)"
+  if why then
+    local m = op .. ": " .. why
+    return nil, m, E.new{ kind = "decode", status = res.status, method = "POST", url = where,
+      attempts = res.attempts, msg = m }
+  end
+  client._transport:set_token(tok)
+  return j.user or j
+end
+
+local function check_open(client, what)
+  if client._closed then error(what .. ": the client is closed", 3) end
+end
+
+-- client:signin() (this function is the method itself: misuse errors point at level 2).
+-- Signs in with the email and password given to tiledesk.new; returns the user.
+function _M.signin(client)
+  if not client._transport:can_signin() then
+    error("client:signin(): the client was created without email and password", 2)
+  end
+  if client.auth ~= "jwt" then error("client:signin(): auth 'basic' sends credentials on every call", 2) end
+  check_open(client, "client:signin()")
+  -- signing in changes nothing on the server: safe to repeat on a timeout or a 503
+  local res, msg, err = client:_send({ method = "POST", path = "/auth/signin", project = false,
+    auth = "signin", retry = true }, "signin()", 3)
+  if not res then return nil, msg, err end
+  res.body = nil
+  return _M.adopt(client, "signin()", res)
+end
+
+-- client:signin_with_custom_token(jwt): exchanges an externally signed JWT (sub "userexternal")
+-- for a Tiledesk token; returns the user.
+function _M.signin_with_custom_token(client, jwt)
+  if type(jwt) ~= "string" or jwt == "" then
+    error("client:signin_with_custom_token(): jwt must be a non-empty string", 2)
+  end
+  if jwt:find("[%c]") then error("client:signin_with_custom_token(): jwt contains control characters", 2) end
+  check_open(client, "client:signin_with_custom_token()")
+  local header = jwt:match("^[Jj][Ww][Tt] ") and jwt or ("JWT " .. jwt)
+  local res, msg, err = client:_send({ method = "POST", path = "/auth/signinWithCustomToken", project = false,
+    auth = "header", headers = { authorization = header }, secret = "response",
+    body = client.project_id and { id_project = client.project_id } or nil }, "signin_with_custom_token()", 3)
+  if not res then return nil, msg, err end
+  return _M.adopt(client, "signin_with_custom_token()", res)
+end
+
+return _M

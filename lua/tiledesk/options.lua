@@ -1,0 +1,121 @@
+-- Option checking: what tiledesk.new{}, client:with{} and client:request{} accept.
+-- Each checker returns true or the expectation that a misuse message shows.
+local _M = {}
+
+local function is_ms(v) return type(v) == "number" and v >= 0 and v <= 2147483647 or "a number of ms >= 0" end
+local function is_str(v) return type(v) == "string" or "a string" end
+local function is_bool(v) return type(v) == "boolean" or "a boolean" end
+local function is_fn(v) return type(v) == "function" or "a function" end
+local function is_count(v)
+  return type(v) == "number" and v >= 0 and v == math.floor(v) and v <= 100 or "an integer from 0 to 100"
+end
+_M.is_ms, _M.is_str, _M.is_bool, _M.is_fn, _M.is_count = is_ms, is_str, is_bool, is_fn, is_count
+
+local TRANSPORT_METHODS = { "send", "set_credentials", "set_token", "auth_kind", "can_signin", "now_ms", "sleep_ms",
+  "close" }
+
+-- option name -> checker, for tiledesk.new{}
+_M.CLIENT = {
+  base_url = is_str, project_id = is_str, email = is_str, password = is_str, token = is_str,
+  auth = function(v) return v == "jwt" or v == "basic" or '"jwt" or "basic"' end,
+  timeout = is_ms, connect_timeout = is_ms, ssl_verify = is_bool,
+  cafile = is_str, capath = is_str, proxy = is_str,
+  max_body_size = function(v) return type(v) == "number" and v >= 0 or "a number of bytes" end,
+  retries = is_count, retry_base_ms = is_ms, retry_max_ms = is_ms,
+  rate_limit = function(v) return type(v) == "number" and v > 0 or "a number of requests per minute > 0" end,
+  rate_limit_store = function(v)
+    local t = type(v)
+    if (t == "table" or t == "userdata") and type(v.take) == "function" then return true end
+    return "a store object with a 'take' method (see docs/design.md)"
+  end,
+  rate_limit_key = is_str,
+  user_agent = is_str,
+  transport = function(v)
+    local t = type(v)
+    if t ~= "table" and t ~= "userdata" then return "a transport object (see docs/design.md)" end
+    for _, m in ipairs(TRANSPORT_METHODS) do
+      if type(v[m]) ~= "function" then return "a transport object with a '" .. m .. "' method" end
+    end
+    return true
+  end,
+  on_request = is_fn, on_response = is_fn,
+  log = function(v) return v == true or v == false or type(v) == "function" or "a function or true" end,
+}
+
+-- Validates and copies opts against the checkers of `known` (plus `extra`); raises at `level`
+-- (counted from this function).
+local function check(opts, known, what, extra, level, hint)
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" then error(what .. ": options must be a table (got " .. type(opts) .. ")", level) end
+  local copy = {}
+  for k, v in pairs(opts) do
+    local checker = known[k] or (extra and extra[k])
+    if not checker then error(what .. ": unknown option '" .. tostring(k) .. "'" .. (hint or ""), level) end
+    local ok = checker(v)
+    if ok ~= true then error(what .. ": option '" .. k .. "' must be " .. ok .. " (got " .. type(v) .. ")", level) end
+    copy[k] = v
+  end
+  return copy
+end
+
+-- The options of tiledesk.new{} (and of signin_anonymously, with its `extra` fields).
+function _M.client(opts, what, extra, level)
+  local copy = check(opts, _M.CLIENT, what, extra, (level or 2) + 2)
+  return copy -- (not a tail call: the error levels count this frame)
+end
+
+-- Call options a view made by client:with{} applies to every call it makes.
+_M.WITH = { retry = is_bool, retries = is_count, timeout = is_ms }
+
+function _M.with(opts, level)
+  if type(opts) ~= "table" then error("client:with(): options must be a table (got " .. type(opts) .. ")", level + 1) end
+  local copy = check(opts, _M.WITH, "client:with()", nil, level + 2, " (retry, retries, timeout)")
+  return copy
+end
+
+local REQUEST_KEYS = { method = true, path = true, query = true, body = true, headers = true,
+  project = true, timeout = true, retries = true, retry = true, auth = true, op = true, raw = true,
+  secret = true }
+
+-- Checks a request spec (client:request{}, client:call()); raises at `level` naming `what`.
+function _M.request(spec, what, level)
+  level = level + 1
+  if type(spec) ~= "table" then error(what .. ": table expected, got " .. type(spec), level) end
+  for k in pairs(spec) do
+    if not REQUEST_KEYS[k] then error(what .. ": unknown field '" .. tostring(k) .. "'", level) end
+  end
+  if type(spec.method) ~= "string" or not spec.method:match("^%u+$") then
+    error(what .. ": 'method' must be an upper-case HTTP method", level)
+  end
+  if type(spec.path) ~= "string" or spec.path:sub(1, 1) ~= "/" then
+    error(what .. ": 'path' must be a string starting with /", level)
+  end
+  if spec.path:find("[%s%c]") then error(what .. ": 'path' contains spaces or control characters", level) end
+  local qt = type(spec.query)
+  if qt ~= "nil" and qt ~= "table" then error(what .. ": 'query' must be a table", level) end
+  local bt = type(spec.body)
+  if bt ~= "nil" and bt ~= "table" and bt ~= "string" then error(what .. ": 'body' must be a table or string", level) end
+  if spec.headers ~= nil then
+    if type(spec.headers) ~= "table" then error(what .. ": 'headers' must be a table", level) end
+    for k, v in pairs(spec.headers) do
+      if type(k) ~= "string" then error(what .. ": header names must be strings (got " .. type(k) .. ")", level) end
+      if type(v) ~= "string" and type(v) ~= "number" then
+        error(what .. ": header '" .. k .. "' must be a string (got " .. type(v) .. ")", level)
+      end
+    end
+  end
+  if spec.project ~= nil and type(spec.project) ~= "boolean" then error(what .. ": 'project' must be a boolean", level) end
+  if spec.timeout ~= nil and is_ms(spec.timeout) ~= true then error(what .. ": 'timeout' must be a number of ms", level) end
+  if spec.retries ~= nil and is_count(spec.retries) ~= true then error(what .. ": 'retries' must be an integer", level) end
+  if spec.retry ~= nil and type(spec.retry) ~= "boolean" then error(what .. ": 'retry' must be a boolean", level) end
+  if spec.op ~= nil and type(spec.op) ~= "string" then error(what .. ": 'op' must be a string", level) end
+  if spec.auth ~= nil and spec.auth ~= "none" and spec.auth ~= "credentials" then
+    error(what .. ": 'auth' must be \"none\" or \"credentials\"", level)
+  end
+  local sec = spec.secret
+  if sec ~= nil and sec ~= "request" and sec ~= "response" and sec ~= "both" then
+    error(what .. ": 'secret' must be \"request\", \"response\" or \"both\"", level)
+  end
+end
+
+return _M

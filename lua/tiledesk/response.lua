@@ -1,0 +1,59 @@
+-- One response as the caller may be shown it: decoded once, secrets taken out once, on demand.
+-- The send loop, hooks, the log line, messages and err tables all read the same object.
+local json = require("tiledesk.json")
+local redact = require("tiledesk.redact")
+local E = require("tiledesk.error")
+
+local _M = {}
+
+local Shown = {}
+Shown.__index = Shown
+
+local function is_json_type(headers)
+  local ct = headers and headers["content-type"]
+  if type(ct) == "table" then ct = ct[1] end
+  return type(ct) == "string" and ct:lower():find("json", 1, true) ~= nil
+end
+
+-- hide: the body is a secret (sign-in answers): never shown at all.
+function _M.new(headers, body, hide)
+  local s = setmetatable({ body = body, hide = hide }, Shown)
+  if is_json_type(headers) and type(body) == "string" and body ~= "" then
+    local v, derr = json.decode(body)
+    if v == nil and derr then s.decode_error = derr else s.json = v end
+  end
+  return s
+end
+
+-- the decoded body with its secret values replaced (nil when not JSON)
+function Shown:safe_json()
+  if self.json == nil or self.hide then return nil end
+  if self.redacted == nil then self.redacted = redact.value(self.json) end
+  return self.redacted
+end
+
+-- the body text for hooks
+function Shown:safe_text()
+  if self.hide then return "[redacted]" end
+  local j = self:safe_json()
+  if type(j) == "table" then return json.encode(j) or "[redacted]" end
+  return redact.body(self.body, json)
+end
+
+-- the body an err table may carry: decoded and redacted, or the redacted text
+function Shown:safe_body()
+  if self.hide then return nil end
+  local j = self:safe_json()
+  if j ~= nil then return j end
+  return redact.body(self.body, json)
+end
+
+-- the server's words, for a log line or a message
+function Shown:server_text()
+  if self.hide then return nil end
+  local j = self:safe_json()
+  if type(j) == "table" then return E.server_text(j) end
+  return E.server_text(nil, redact.body(self.body, json))
+end
+
+return _M

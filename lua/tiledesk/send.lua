@@ -1,0 +1,130 @@
+-- The send loop: one logical request, its attempts, the waits between them and the one repeat
+-- after a new sign-in. Returns res = { status, headers, body, json, attempts, url, ... } for
+-- any HTTP status, or nil, msg, err when no response came (or the sign-in it needed failed).
+local json = require("tiledesk.json")
+local url = require("tiledesk.url")
+local E = require("tiledesk.error")
+local retry = require("tiledesk.retry")
+local auth = require("tiledesk.auth")
+local response = require("tiledesk.response")
+local hooks = require("tiledesk.hooks")
+local log = require("tiledesk.log")
+
+local _M = {}
+
+-- The absolute URL of a call, or nil and why.
+function _M.build_url(client, path, query, project)
+  local u = client.base_url
+  if project ~= false then
+    if not client.project_id then return nil, "a project-scoped call needs the 'project_id' option" end
+    u = u .. "/" .. assert(url.segment(client.project_id))
+  end
+  u = u .. path
+  local ok, qs = pcall(url.query, query)
+  if not ok then return nil, qs end
+  if qs ~= "" then u = u .. (u:find("?", 1, true) and "&" or "?") .. qs end
+  return u
+end
+
+-- The state of one call, made once: what goes out (req) and what may be shown of it.
+-- spec.secret ("request", "response", "both") keeps that side's body out of hooks and errors.
+local function prepare(client, spec, op, level)
+  local full_url, uerr = _M.build_url(client, spec.path, spec.query, spec.project)
+  if not full_url then error(op .. ": " .. uerr, level) end
+  local headers = { accept = "application/json" }
+  for k, v in pairs(spec.headers or {}) do headers[k:lower()] = v end
+  local body = spec.body
+  if type(body) == "table" then
+    local text, jerr = json.encode(body)
+    if not text then error(op .. ": body cannot be encoded as JSON: " .. tostring(jerr), level) end
+    body = text
+  end
+  if body ~= nil and not headers["content-type"] then headers["content-type"] = "application/json" end
+  local mode = spec.auth or "credentials"
+  if mode == "header" and not headers.authorization then
+    error(op .. ": auth 'header' needs an authorization header", level)
+  end
+  local secret = mode == "signin" and "both" or spec.secret
+  return {
+    op = op, method = spec.method, auth = mode, headers = headers, body = body, value = spec.body,
+    shown_url = url.redact(full_url),
+    hide_request = secret == "request" or secret == "both",
+    hide_response = secret == "response" or secret == "both",
+    req = { method = spec.method, url = full_url, headers = headers, body = body,
+      timeout_ms = spec.timeout or client._timeout, connect_timeout_ms = client._connect_timeout, auth = mode },
+  }
+end
+
+local function note(client, x, outcome, elapsed, sends, text)
+  local sink = client._log
+  if sink then sink(log.line(x.op, x.method, x.shown_url, outcome, elapsed, sends, text)) end
+end
+
+-- One exchange: a rate-limit token, the hooks, the transport. Returns status, headers, body,
+-- shown (tiledesk.response), err (no response came), elapsed ms.
+local function exchange(client, x, sends)
+  local t = client._transport
+  if client._limiter then client._limiter:acquire(t) end
+  if client._on_request then hooks.request(x, client._on_request, sends) end
+  local started = t:now_ms()
+  local status, rheaders, rbody = t:send(x.req)
+  local elapsed = t:now_ms() - started
+  local err, shown
+  if status then
+    shown = response.new(rheaders, rbody, x.hide_response)
+  else
+    -- the transport said nil, msg, err
+    local tmsg, terr = rheaders, rbody
+    if type(terr) ~= "table" then terr = {} end
+    err = E.new{ kind = terr.kind or "transport", code = terr.code, method = x.method, url = x.shown_url,
+      attempts = sends }
+    err.msg = x.op .. ": " .. url.redact(tostring(tmsg))
+    rheaders, rbody = nil, nil
+  end
+  if client._on_response then hooks.response(x, client._on_response, sends, status, rheaders, shown, elapsed, err) end
+  return status, rheaders, rbody, shown, err, elapsed
+end
+
+function _M.run(client, spec, op, level)
+  local x = prepare(client, spec, op, (level or 3) + 1)
+  local t = client._transport
+  local policy = retry.policy(x.method, spec.retry, spec.retries or client._retries, client._retry_base,
+    client._retry_max)
+  local n = 0       -- attempts counted against the policy (the repeat after a new sign-in is not one)
+  local sends = 0   -- every time this call went out: err.attempts and the log say this
+  local renewed = false
+  while true do
+    n, sends = n + 1, sends + 1
+    local status, rheaders, rbody, shown, err, elapsed = exchange(client, x, sends)
+    if err then
+      local wait = retry.after_failure(policy, n, err.kind)
+      local reason = err.msg:sub(#op + 3)
+      note(client, x, err.kind, elapsed, sends, wait and (reason .. "; retrying in " .. wait .. " ms") or reason)
+      if not wait then
+        if sends > 1 then err.msg = err.msg .. " (after " .. sends .. " attempts)" end
+        return nil, err.msg, err
+      end
+      t:sleep_ms(wait)
+    elseif not renewed and auth.renews(client, x.auth, status, shown) then
+      note(client, x, status, elapsed, sends, "the token was refused; signing in again")
+      renewed = true
+      local user, smsg, serr = client:signin()
+      if not user then return nil, op .. ": " .. smsg, serr end
+      n = n - 1
+    else
+      local wait = retry.after_status(policy, n, status, rheaders)
+      if not wait then
+        note(client, x, status, elapsed, sends, status >= 400 and shown:server_text() or nil)
+        local res = { status = status, headers = rheaders or {}, body = rbody, attempts = sends,
+          json = shown.json, decode_error = shown.decode_error, url = x.shown_url, _shown = shown }
+        if retry.STATUS[status] then res.retry_after = retry.parse_retry_after(rheaders and rheaders["retry-after"]) end
+        return res
+      end
+      local text = shown:server_text()
+      note(client, x, status, elapsed, sends, (text and (text .. "; ") or "") .. "retrying in " .. wait .. " ms")
+      t:sleep_ms(wait)
+    end
+  end
+end
+
+return _M
