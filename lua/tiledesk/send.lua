@@ -64,7 +64,14 @@ end
 -- shown (tiledesk.response), err (no response came), elapsed ms.
 local function exchange(client, x, sends)
   local t = client._transport
-  if client._limiter then client._limiter:acquire(t) end
+  if client._limiter then
+    local ok, lmsg, lerr = client._limiter:acquire(t)
+    if not ok then
+      local err = E.new{ kind = lerr.kind, method = x.method, url = x.shown_url, attempts = sends,
+        msg = x.op .. ": " .. lmsg }
+      return nil, nil, nil, nil, err, 0
+    end
+  end
   if client._on_request then hooks.request(x, client._on_request, sends) end
   local started = t:now_ms()
   local status, rheaders, rbody = t:send(x.req)

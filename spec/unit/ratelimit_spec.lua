@@ -19,10 +19,24 @@ describe("rate limiter", function()
     local clock = Fake.new()
     local lim = ratelimit.new{ per_minute = 60 }
     assert.is_true(lim:acquire(clock, 100))
-    local ok, wait = lim:acquire(clock, 100)
+    local ok, msg, err = lim:acquire(clock, 100)
     assert.is_nil(ok)
-    assert.equal(1000, wait)
+    assert.equal("rate limiter: a token comes only after the call's deadline", msg)
+    assert.same({ kind = "timeout", wait_ms = 1000 }, err)
     assert.same({}, clock.sleeps)
+  end)
+
+  it("fails the call, unsent and not retried, when the store fails", function()
+    local store = { take = function() return nil, "redis: connection refused", { kind = "limiter" } end }
+    local fake = Fake.new()
+    local c = tiledesk.new{ base_url = "http://api.test", project_id = "p", token = "JWT x", transport = fake,
+      rate_limit = 60, rate_limit_store = store }
+    local v, msg, err = c:get("/x")
+    assert.is_nil(v)
+    assert.equal("GET /x: rate limiter: redis: connection refused", msg)
+    assert.equal("limiter", err.kind)
+    assert.equal(1, err.attempts)
+    assert.equal(0, #fake.requests)
   end)
 
   it("keeps its state in the store it is given, so clients can share one budget", function()

@@ -3,7 +3,8 @@
 -- nginx workers or hosts can share one budget (docs/design.md, "Rate-limit stores"):
 --
 --   store:take(key, per_minute, capacity, now_ms) -> 0 when a token was taken now, else the ms
---                                                    to wait before one can be (nothing taken)
+--                                                    to wait before one can be (nothing taken),
+--                                                    or nil, msg, err when the store failed
 --
 -- tiledesk.ratelimit.memory is the default (one bucket per client, in this Lua state).
 local _M = {}
@@ -26,16 +27,24 @@ local MAX_TRIES = 1000
 
 -- Waits (on the clock's sleep_ms) until a token is taken. clock = { now_ms, sleep_ms } (the
 -- transport). deadline_ms (optional, on the same clock): gives up rather than wait past it.
--- Returns true, or nil and the ms it would still have had to wait.
+-- Returns true, or nil, msg, err: err.kind "limiter" when the store failed (the call fails
+-- rather than run without a limit), "timeout" when waiting would pass the deadline (err.wait_ms).
 function Limiter:acquire(clock, deadline_ms)
   for _ = 1, MAX_TRIES do
     local now = clock:now_ms()
-    local wait = self.store:take(self.key, self.per_minute, self.capacity, now)
-    if not wait or wait <= 0 then return true end
-    if deadline_ms and now + wait > deadline_ms then return nil, wait end
+    local wait, msg, err = self.store:take(self.key, self.per_minute, self.capacity, now)
+    if wait == nil then
+      if type(err) ~= "table" then err = {} end
+      err.kind = err.kind or "limiter"
+      return nil, "rate limiter: " .. tostring(msg or "the store failed"), err
+    end
+    if wait <= 0 then return true end
+    if deadline_ms and now + wait > deadline_ms then
+      return nil, "rate limiter: a token comes only after the call's deadline", { kind = "timeout", wait_ms = wait }
+    end
     clock:sleep_ms(wait)
   end
-  return nil, 0
+  return nil, "rate limiter: no token after " .. MAX_TRIES .. " waits", { kind = "limiter" }
 end
 
 return _M
