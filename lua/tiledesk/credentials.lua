@@ -45,8 +45,14 @@ local function json_string(s)
 end
 _M.json_string = json_string
 
+-- CR, LF or NUL: what would split a line (email, password)
 local function has_ctl(s)
   return s:find("[\r\n%z]") ~= nil
+end
+
+-- a field value (RFC 9110 5.5): no control byte but HTAB, no DEL (tokens, header values)
+local function bad_field_value(s)
+  return s:find("[%z\1-\8\10-\31\127]") ~= nil
 end
 
 -- an HTTP token (method, header name): visible ASCII without separators
@@ -92,10 +98,12 @@ function _M.new(what)
         error(what .. ":set_credentials(): option '" .. f .. "' must be a string (got " .. type(c[f]) .. ")", 3)
       end
     end
-    if (c.email and has_ctl(c.email)) or (c.password and has_ctl(c.password)) then
-      error(what .. ":set_credentials(): email and password must not contain CR, LF or NUL", 3)
+    for _, f in ipairs({ "email", "password" }) do
+      if c[f] and has_ctl(c[f]) then error(what .. ":set_credentials(): option '" .. f .. "' contains CR, LF or NUL", 3) end
     end
-    if c.token and has_ctl(c.token) then error(what .. ":set_credentials(): token contains CR, LF or NUL", 3) end
+    if c.token and bad_field_value(c.token) then
+      error(what .. ":set_credentials(): option 'token' contains a control character", 3)
+    end
     if m == "basic" and not (c.email and c.password) then
       error(what .. ":set_credentials(): mode 'basic' needs email and password", 3)
     end
@@ -105,7 +113,7 @@ function _M.new(what)
   -- Replaces (or with nil drops) the JWT; the old one stays when the new one is refused.
   function self.set_token(t)
     if t ~= nil and type(t) ~= "string" then error(what .. ":set_token(): string or nil expected", 3) end
-    if t and has_ctl(t) then error(what .. ": token contains CR, LF or NUL", 3) end
+    if t and bad_field_value(t) then error(what .. ":set_token(): the token contains a control character", 3) end
     token = t
     if t then mode = "jwt" end
   end
@@ -158,7 +166,9 @@ function _M.new(what)
         local ln = n:lower()
         if MANAGED[ln] then error(what .. ":send(): header '" .. n .. "' is set by the transport", 3) end
         v = tostring(v)
-        if has_ctl(v) then error(what .. ":send(): header '" .. n .. "' contains CR, LF or NUL", 3) end
+        if bad_field_value(v) then
+          error(what .. ":send(): header '" .. n .. "' contains a control character (only tab is allowed)", 3)
+        end
         if send_mode == "header" or ln ~= "authorization" then lines[#lines + 1] = { n, v } end
       end
       table.sort(lines, function(a, b) return a[1] < b[1] end)

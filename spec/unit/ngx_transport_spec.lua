@@ -180,7 +180,7 @@ describe("tiledesk.transport.ngx (scripted sockets)", function()
 
   it("never sends a POST twice: a reused connection that dies before any answer gives unknown_outcome", function()
     local log = with_ngx({ { reused = 3, probe = "timeout", reply = "" } }, nil, function()
-      local _, msg, err = new():send{ method = "POST", url = "http://api.test/tags", body = "{}" }
+      local _, msg, err = new():send{ method = "POST", url = "http://api.test/tags", body = "{}", once = true }
       assert.equal("unknown_outcome", err.kind)
       assert.matches("may or may not have reached the server", msg, 1, true)
     end)
@@ -198,14 +198,39 @@ describe("tiledesk.transport.ngx (scripted sockets)", function()
     assert.equal(1, #log.socks[2].sent)
   end)
 
-  it("repeats a GET (or a write with retry = true) on a new connection in the same case", function()
+  it("repeats a GET (or a write with once = false) on a new connection in the same case", function()
     local log = with_ngx({ { reused = 2, reply = "" }, { reply = OK }, { reused = 2, reply = "" }, { reply = OK } }, nil,
       function()
         local t = new()
         assert.equal(200, (t:send{ method = "GET", url = "http://api.test/x" }))
-        assert.equal(200, (t:send{ method = "POST", url = "http://api.test/x", retry = true }))
+        assert.equal(200, (t:send{ method = "POST", url = "http://api.test/x", once = false }))
       end)
     assert.equal(4, #log.socks)
+  end)
+
+  it("hands 2xx bodies to a sink in pieces of at most 64 KiB; a sink that says no stops with kind sink", function()
+    local big = string.rep("x", 150000)
+    with_ngx({ { reply = "HTTP/1.1 200 OK\r\nContent-Length: 150000\r\n\r\n" .. big },
+      { reply = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n249F0\r\n" .. big .. "\r\n0\r\n\r\n" },
+      { reply = "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}" },
+      { reply = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello" } }, nil, function()
+      local t = new()
+      for _ = 1, 2 do
+        local pieces = {}
+        local status, _, body = t:send{ method = "GET", url = "http://api.test/f",
+          sink = function(c) pieces[#pieces + 1] = c end }
+        assert.equal(200, status)
+        assert.equal("", body)
+        assert.equal(3, #pieces)
+        assert.equal(big, table.concat(pieces))
+      end
+      local status, _, body = t:send{ method = "GET", url = "http://api.test/f", sink = function() error("never") end }
+      assert.equal(404, status)
+      assert.equal("{}", body)
+      local _, msg, err = t:send{ method = "GET", url = "http://api.test/f", sink = function() return nil, "disk full" end }
+      assert.equal("sink", err.kind)
+      assert.matches("disk full", msg, 1, true)
+    end)
   end)
 
   it("fails with kind config in phases without cosockets, naming ngx.timer.at", function()

@@ -212,8 +212,11 @@ local function too_large(max)
   return "response larger than max_body_size " .. max .. " bytes"
 end
 
--- Reads the body; returns body, reusable | nil, err, too_large_flag
-local function read_body(sock, status, method, h, max, deadline)
+local CHUNK = 65536
+
+-- Reads the body; returns body, reusable | nil, err, flag ("too_large" or "sink").
+-- deliver(chunk) (a sink, for 2xx answers): each piece of at most 64 KiB goes there instead.
+local function read_body(sock, status, method, h, max, deadline, deliver)
   if method == "HEAD" or status == 204 or status == 304 or (status >= 100 and status < 200) then
     return "", true
   end
@@ -236,10 +239,19 @@ local function read_body(sock, status, method, h, max, deadline)
         return nil, "too many trailer lines"
       end
       total = total + size
-      if max > 0 and total > max then return nil, too_large(max), true end
-      local data, derr = read_n(sock, size, deadline)
-      if not data then return nil, derr end
-      parts[#parts + 1] = data
+      if max > 0 and total > max then return nil, too_large(max), "too_large" end
+      local left = size
+      while left > 0 do
+        local data, derr = read_n(sock, deliver and min(left, CHUNK) or left, deadline)
+        if not data then return nil, derr end
+        left = left - #data
+        if deliver then
+          local ok, serr = deliver(data)
+          if not ok then return nil, serr, "sink" end
+        else
+          parts[#parts + 1] = data
+        end
+      end
       local crlf, cerr = read_line(sock, deadline)
       if not crlf then return nil, cerr end
       if crlf ~= "" then return nil, "bad chunk end" end
@@ -254,21 +266,36 @@ local function read_body(sock, status, method, h, max, deadline)
     end
     local n = cl:match("^%d+$") and tonumber(cl)
     if not n then return nil, "bad content-length" end
-    if max > 0 and n > max then return nil, too_large(max), true end
+    if max > 0 and n > max then return nil, too_large(max), "too_large" end
     if n == 0 then return "", true end
-    local data, err = read_n(sock, n, deadline)
-    if not data then return nil, err end
-    return data, true
+    if not deliver then
+      local data, err = read_n(sock, n, deadline)
+      if not data then return nil, err end
+      return data, true
+    end
+    while n > 0 do
+      local data, err = read_n(sock, min(n, CHUNK), deadline)
+      if not data then return nil, err end
+      n = n - #data
+      local ok, serr = deliver(data)
+      if not ok then return nil, serr, "sink" end
+    end
+    return "", true
   end
   -- no length: the body ends when the server closes
   local parts, total = {}, 0
   while true do
-    local data, err, partial = read_n(sock, 65536, deadline)
+    local data, err, partial = read_n(sock, CHUNK, deadline)
     local chunk = data or partial
     if chunk and chunk ~= "" then
       total = total + #chunk
-      if max > 0 and total > max then return nil, too_large(max), true end
-      parts[#parts + 1] = chunk
+      if max > 0 and total > max then return nil, too_large(max), "too_large" end
+      if deliver then
+        local ok, serr = deliver(chunk)
+        if not ok then return nil, serr, "sink" end
+      else
+        parts[#parts + 1] = chunk
+      end
     end
     if not data then
       if err == "closed" then return concat(parts), false end
@@ -339,7 +366,7 @@ end
 
 -- One exchange on one connection. Returns status, headers, body | nil, kind, detail, stage
 -- (stage "before_response": nothing of the answer arrived).
-local function exchange(self, sock, method, request, deadline)
+local function exchange(self, sock, method, request, deadline, deliver)
   local ok, terr = settimeouts(sock, 1000, deadline)
   if not ok then return nil, "timeout", terr, "before_response" end
   local sent, serr = sock:send(request)
@@ -355,9 +382,10 @@ local function exchange(self, sock, method, request, deadline)
     if not h then return nil, kind_of("read", err), err, "headers" end
     if status >= 200 or status == 101 then break end
   end
-  local body, berr, big = read_body(sock, status, method, h, self.max_body_size, deadline)
+  local body, berr, flag = read_body(sock, status, method, h, self.max_body_size, deadline,
+    status >= 200 and status < 300 and deliver or nil)
   if not body then
-    if big then return nil, "too_large", berr, "body" end
+    if flag then return nil, flag, berr, "body" end
     return nil, kind_of("read", berr), berr, "body"
   end
   local reusable = berr -- on success read_body's second value says whether the framing allows reuse
@@ -372,11 +400,35 @@ local function exchange(self, sock, method, request, deadline)
   return status, h, body
 end
 
+-- A sink (req.sink): a function(chunk) or an open file; returns deliver(chunk) -> true | nil, why.
+-- The function returning false, or nil and a message, or raising, stops the transfer (kind "sink").
+local function sink_of(s)
+  if s == nil then return nil end
+  local write
+  if type(s) == "function" then
+    write = s
+  elseif io.type(s) == "file" then
+    write = function(chunk)
+      local ok, err = s:write(chunk)
+      if not ok then return nil, err end
+    end
+  else
+    error(NAME .. ": 'sink' must be a function or an open file (got " .. (io.type(s) or type(s)) .. ")", 3)
+  end
+  return function(chunk)
+    local ok, r, why = pcall(write, chunk)
+    if not ok then return nil, "the sink raised: " .. tostring(r) end
+    if r == false or (r == nil and why ~= nil) then return nil, "the sink stopped the transfer: " .. tostring(why) end
+    return true
+  end
+end
+
 -- t:send(req) -> status, headers, body | nil, msg, err (see docs/design.md)
 function Transport:send(req)
   check_open(self)
   local method = credentials.check_request(req, NAME)
   local lines, body = self._creds.wire(req)
+  local deliver = sink_of(req.sink)
   local url = req.url
   local phase = ngx and ngx.get_phase and ngx.get_phase()
   if not phase or not COSOCKET_PHASES[phase] then
@@ -391,22 +443,24 @@ function Transport:send(req)
   local deadline = now_ms() + (timeout > 0 and timeout or 2147483647)
   local request = build_request(self, method, u, lines, body)
   -- may the transport repeat this request on a new connection when a reused one died under it?
-  local repeatable = req.retry == true or (req.retry == nil and IDEMPOTENT[method])
+  -- once = true: never (a write without retry = true); once absent: idempotent methods only
+  local repeatable
+  if req.once ~= nil then repeatable = not req.once else repeatable = IDEMPOTENT[method] or false end
   for _ = 1, 3 do
     local sock, reused, detail = connect(self, u, connect_ms, deadline, not repeatable)
     if not sock then return fail(method, url, reused, detail) end
-    local status, h, rbody, stage = exchange(self, sock, method, request, deadline)
+    local status, h, rbody, stage = exchange(self, sock, method, request, deadline, deliver)
     if status then return status, h, rbody end
     local kind, err = h, rbody
     sock:close()
     local stale = reused > 0 and stage == "before_response" and (err == "closed" or tostring(err):find("reset", 1, true))
     if not stale then
-      if kind == "too_large" then return fail(method, url, kind, err) end
+      if kind == "too_large" or kind == "sink" then return fail(method, url, kind, err) end
       return fail(method, url, kind, explain(kind, err, u))
     end
     if not repeatable then
       return fail(method, url, _M.UNKNOWN_OUTCOME, "the reused connection closed before any answer: the request "
-        .. "may or may not have reached the server, and a " .. method .. " is not repeated without retry = true")
+        .. "may or may not have reached the server, and it is sent at most once (once = true)")
     end
     -- idempotent: go again on another connection
   end
