@@ -190,7 +190,11 @@ local function bench_node(label, base_url, target)
   local c = new_client(base_url)
   local query = { limit = 5, status = "all" }
   assert(c.requests:list(query))
-  local node, ours = {}, {}
+  local node, ours, ceil = {}, {}, {}
+  -- the same listing through the C easy loop: what this server allows at best, one call at a time
+  local token = token_for(base_url)
+  local list_url = base_url .. "/" .. state.project_id .. "/requests?limit=5&status=all"
+  local cafile = base_url:match("^https:") and state.ca_file or nil
   local env = "NODE_PATH=" .. q(mods) .. (base_url:match("^https:") and (" NODE_EXTRA_CA_CERTS=" .. q(state.ca_file)) or "")
   for r = 1, rounds do
     local out, ok = sh(env .. " node " .. q(root .. "/bench/node_list.js") .. " " .. q(args.state) .. " " .. q(base_url) .. " " .. n)
@@ -198,11 +202,17 @@ local function bench_node(label, base_url, target)
     local k, secs = out:match("(%d+) ([%d.]+)%s*$")
     node[r] = tonumber(k) / tonumber(secs)
     ours[r] = lua_rate(n, function() assert(c.requests:list(query)) end)
+    ceil[r] = c_easy_rate(list_url, token, n, cafile)
   end
   c:close()
-  local nd, o = median(node), median(ours)
-  row{ id = "c", what = what, target = ">= " .. target .. "x",
-    measured = fmt(o / nd, 1) .. "x (" .. fmt(o, 0) .. " vs " .. fmt(nd, 0) .. " calls/s)",
+  local nd, o, cl = median(node), median(ours), median(ceil)
+  local measured = fmt(o / nd, 1) .. "x (" .. fmt(o, 0) .. " vs " .. fmt(nd, 0) .. " calls/s)"
+  if o / nd < target then
+    -- say why: the server's own time per listing bounds every client
+    measured = measured .. "; the C easy loop lists " .. fmt(cl, 0) .. " calls/s here, so no client can pass "
+      .. fmt(cl / nd, 1) .. "x against this server (ours is " .. fmt(o / cl) .. "x of that loop)"
+  end
+  row{ id = "c", what = what, target = ">= " .. target .. "x", measured = measured,
     verdict = o / nd >= target and "met" or "NOT met" }
 end
 
