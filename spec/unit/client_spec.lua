@@ -30,28 +30,34 @@ describe("tiledesk.new", function()
   it("rejects unknown options and wrong types", function()
     assert.has_error(function() tiledesk.new{ project_id = PID, timeot = 5 } end,
       "tiledesk.new(): unknown option 'timeot'")
-    assert.has_error(function() tiledesk.new{ project_id = 5 } end)
-    assert.has_error(function() tiledesk.new{ timeout = "fast" } end)
-    assert.has_error(function() tiledesk.new{ auth = "bearer" } end)
-    assert.has_error(function() tiledesk.new{ retries = -1 } end)
-    assert.has_error(function() tiledesk.new{ log = "yes" } end)
-    assert.has_error(function() tiledesk.new{ base_url = "ftp://x" } end)
-    assert.has_error(function() tiledesk.new{ base_url = "http://x/?a=b" } end)
-    assert.has_error(function() tiledesk.new{ email = "a@b.c" } end) -- password missing
-    assert.has_error(function() tiledesk.new{ auth = "basic" } end)
-    assert.has_error(function() tiledesk.new("x") end)
+    assert.has_error(function() tiledesk.new{ project_id = 5 } end, "tiledesk.new(): option 'project_id' must be a string (got number)")
+    assert.has_error(function() tiledesk.new{ timeout = "fast" } end, "tiledesk.new(): option 'timeout' must be a number of ms >= 0 (got string)")
+    assert.has_error(function() tiledesk.new{ auth = "bearer" } end, "tiledesk.new(): option 'auth' must be \"jwt\" or \"basic\" (got string)")
+    assert.has_error(function() tiledesk.new{ retries = -1 } end, "tiledesk.new(): option 'retries' must be an integer from 0 to 100 (got number)")
+    assert.has_error(function() tiledesk.new{ log = "yes" } end, "tiledesk.new(): option 'log' must be a function or true (got string)")
+    assert.has_error(function() tiledesk.new{ base_url = "ftp://x" } end, "tiledesk.new(): option 'base_url' must be an http(s) URL")
+    assert.has_error(function() tiledesk.new{ base_url = "http://x/?a=b" } end,
+      "tiledesk.new(): option 'base_url' must be an http(s) URL without query, fragment or spaces")
+    assert.has_error(function() tiledesk.new{ email = "a@b.c" } end, "tiledesk.new(): options 'email' and 'password' go together") -- password missing
+    assert.has_error(function() tiledesk.new{ auth = "basic" } end, "tiledesk.new(): auth 'basic' needs email and password")
+    assert.has_error(function() tiledesk.new("x") end, "tiledesk.new(): options must be a table (got string)")
     assert.has_error(function() tiledesk.new{ transport = { send = print } } end,
       "tiledesk.new(): option 'transport' must be a transport object with a 'set_credentials' method (got table)")
   end)
 
   it("checks every documented option's type", function()
+    local n = 0
     for name, _ in pairs(client_mod.OPTIONS) do
-      assert.has_error(function()
-        local o = { transport = Fake.new() }
-        o[name] = coroutine.create(function() end)
-        tiledesk.new(o)
-      end)
+      n = n + 1
+      local o = { transport = Fake.new() }
+      o[name] = coroutine.create(function() end)
+      local ok, msg = pcall(tiledesk.new, o)
+      assert.is_false(ok, name)
+      -- the message names the option (the transport option is checked for what it can do)
+      assert.matches("tiledesk.new(): option '" .. name .. "'", msg, 1, true)
+      assert.matches("(got thread)", msg, 1, true)
     end
+    assert.is_true(n > 10, "the option list looks cut: " .. n)
   end)
 
   it("copies options and keeps no secret in the client table", function()
@@ -107,7 +113,7 @@ describe("client:request", function()
     assert(c:request{ method = "GET", path = "/users", project = false })
     assert.equal("http://api.test/v3/users", fake:last().url)
     local nop = tiledesk.new{ transport = Fake.new(), token = SECRET_TOKEN }
-    assert.has_error(function() nop:request{ method = "GET", path = "/leads" } end)
+    assert.has_error(function() nop:request{ method = "GET", path = "/leads" } end, "GET /leads: a project-scoped call needs the 'project_id' option")
   end)
 
   it("returns res for any status and nil, msg, err only without a response", function()
@@ -126,12 +132,14 @@ describe("client:request", function()
 
   it("raises on misuse", function()
     local c = new{ token = SECRET_TOKEN }
-    assert.has_error(function() c:request{ method = "get", path = "/x" } end)
-    assert.has_error(function() c:request{ method = "GET", path = "x" } end)
-    assert.has_error(function() c:request{ method = "GET", path = "/x", bogus = 1 } end)
-    assert.has_error(function() c:request{ method = "GET", path = "/x y" } end)
-    assert.has_error(function() c:request{ method = "GET", path = "/x", query = { b = print } } end)
-    assert.has_error(function() c:request{ method = "POST", path = "/x", body = { f = function() end } } end)
+    assert.has_error(function() c:request{ method = "get", path = "/x" } end, "client:request(): 'method' must be an upper-case HTTP method")
+    assert.has_error(function() c:request{ method = "GET", path = "x" } end, "client:request(): 'path' must be a string starting with /")
+    assert.has_error(function() c:request{ method = "GET", path = "/x", bogus = 1 } end, "client:request(): unknown field 'bogus'")
+    assert.has_error(function() c:request{ method = "GET", path = "/x y" } end, "client:request(): 'path' contains spaces or control characters")
+    assert.has_error(function() c:request{ method = "GET", path = "/x", query = { b = print } } end,
+      "GET /x: query value for 'b' must be a string, number, boolean or array of those (got function)")
+    assert.has_error(function() c:request{ method = "POST", path = "/x", body = { f = function() end } } end,
+      "POST /x: body cannot be encoded as JSON: Cannot serialise function: type not supported")
   end)
 end)
 
@@ -245,7 +253,7 @@ describe("auth", function()
     assert.equal("signin(): HTTP 401 Unauthorized: Authentication failed. Wrong password.", msg)
     assert.equal(401, err.status)
     assert_no_secret(msg, err)
-    assert.has_error(function() new{ token = "JWT x" }:signin() end)
+    assert.has_error(function() new{ token = "JWT x" }:signin() end, "client:signin(): the client was created without email and password")
   end)
 
   it("basic auth sends credentials on every call and never signs in", function()
@@ -268,7 +276,8 @@ describe("auth", function()
     assert.same({ id_project = PID, firstname = "Ann", attributes = { a = 1 } }, r.json)
     assert.equal("none", r.auth_kind)
     assert.truthy(c.requests)
-    assert.has_error(function() tiledesk.signin_anonymously{ transport = Fake.new() } end)
+    assert.has_error(function() tiledesk.signin_anonymously{ transport = Fake.new() } end,
+      "tiledesk.signin_anonymously(): option 'project_id' is required")
   end)
 
   it("signin_with_custom_token sends the external JWT and keeps the returned token", function()
@@ -281,7 +290,7 @@ describe("auth", function()
     assert.equal("JWT abc.def.ghi", r.headers.authorization)
     assert.same({ id_project = PID }, r.json)
     assert.equal("JWT ext", fake.token)
-    assert.has_error(function() c:signin_with_custom_token(42) end)
+    assert.has_error(function() c:signin_with_custom_token(42) end, "client:signin_with_custom_token(): jwt must be a non-empty string")
   end)
 end)
 
@@ -410,12 +419,13 @@ describe("tiledesk.path", function()
     assert.equal("/x/%2E%2E/y/%2E", tiledesk.path("/x/{}/y/{}", "..", "."))
     assert.equal("/x/42", tiledesk.path("/x/{}", 42))
     assert.equal("/x/%25%20%C3%A9", tiledesk.path("/x/{}", "% é"))
-    assert.has_error(function() tiledesk.path("/x/{}", "") end)
-    assert.has_error(function() tiledesk.path("/x/{}", nil) end)
-    assert.has_error(function() tiledesk.path("/x/{}", 1.5) end)
-    assert.has_error(function() tiledesk.path("/x/{}", {}) end)
-    assert.has_error(function() tiledesk.path("/x/{}/{}", "a") end)
-    assert.has_error(function() tiledesk.path("/x", "a") end)
+    assert.has_error(function() tiledesk.path("/x/{}", "") end, "tiledesk.path(): value #1 must not be empty")
+    assert.has_error(function() tiledesk.path("/x/{}", nil) end, "tiledesk.path(): value #1 must be a string or an integer (got nil)")
+    assert.has_error(function() tiledesk.path("/x/{}", 1.5) end,
+      "tiledesk.path(): value #1 must be a string or an integer (got a non-integer or too large number)")
+    assert.has_error(function() tiledesk.path("/x/{}", {}) end, "tiledesk.path(): value #1 must be a string or an integer (got table)")
+    assert.has_error(function() tiledesk.path("/x/{}/{}", "a") end, "tiledesk.path(): 1 values for 2 placeholders in /x/{}/{}")
+    assert.has_error(function() tiledesk.path("/x", "a") end, "tiledesk.path(): 1 values for 0 placeholders in /x")
   end)
 end)
 

@@ -150,7 +150,7 @@ describe("the client", function()
     assert.matches("auth=closed", tostring(c))
     assert.has_error(function() c:get("/x") end, "GET /x: the client is closed")
     assert.has_error(function() c.requests:get("r1") end, "requests:get(): the client is closed")
-    assert.has_error(function() c:request{ method = "GET", path = "/x" } end)
+    assert.has_error(function() c:request{ method = "GET", path = "/x" } end, "GET /x: the client is closed")
     c:close()
     assert.is_true(fake.closed)
     if _VERSION == "Lua 5.4" then
@@ -174,8 +174,9 @@ describe("the client", function()
   it("refuses a base_url with user:password@, a Bearer token, and a project id that is no segment", function()
     assert.has_error(function() tiledesk.new{ base_url = "http://bob:hunter2@api.test/v3", project_id = PID } end,
       "tiledesk.new(): option 'base_url' must be an http(s) URL without user:password@ (give email and password as options)")
-    assert.has_error(function() tiledesk.new{ project_id = PID, token = "Bearer abc" } end)
-    assert.has_error(function() tiledesk.new{ project_id = "" } end)
+    assert.has_error(function() tiledesk.new{ project_id = PID, token = "Bearer abc" } end,
+      "tiledesk.new(): option 'token': Tiledesk refuses 'Bearer'; give the token as the server sent it ('JWT ...')")
+    assert.has_error(function() tiledesk.new{ project_id = "" } end, "tiledesk.new(): option 'project_id' must not be empty")
     local ok, e = pcall(function() local c = tiledesk.new{ project_id = PID, bogus = 1 }; return c end)
     assert.is_false(ok)
     assert.matches("hardening_spec.lua:%d+: tiledesk.new%(%): unknown option 'bogus'", e) -- points at the caller
@@ -234,7 +235,7 @@ describe("url", function()
     assert.is_nil((url.segment(2 ^ 53)))
     assert.equal("9007199254740991", url.segment(2 ^ 53 - 1))
     assert.has_error(function() url.query{ filter = { a = 1 } } end, "query value for 'filter' must be an array, not a map")
-    assert.has_error(function() url.query{ n = 0 / 0 } end)
+    assert.has_error(function() url.query{ n = 0 / 0 } end, "query value for 'n' is not a finite number")
     assert.equal("a=1&a=2&b=true", url.query{ a = { 1, 2 }, b = true })
   end)
 
@@ -288,8 +289,8 @@ describe("client:with", function()
   it("refuses unknown or wrongly typed options", function()
     local c = new()
     assert.has_error(function() c:with{ retyr = true } end, "client:with(): unknown option 'retyr' (retry, retries, timeout)")
-    assert.has_error(function() c:with{ timeout = "5s" } end)
-    assert.has_error(function() c:with("x") end)
+    assert.has_error(function() c:with{ timeout = "5s" } end, "client:with(): option 'timeout' must be a number of ms >= 0 (got string)")
+    assert.has_error(function() c:with("x") end, "client:with(): options must be a table (got string)")
     local r = c:with{ retries = 0 }:with{ timeout = 10 }
     assert.same({ retries = 0, timeout = 10 }, rawget(r, "_call_opts"))
   end)
@@ -322,13 +323,17 @@ describe("files", function()
 
   it("refuse what the server would refuse or could not read, before sending", function()
     local c, fake = new()
-    assert.has_error(function() c.files:upload(nil, { name = "a.pdf" }) end)
-    assert.has_error(function() c.files:upload("x", { name = "noextension" }) end)
-    assert.has_error(function() c.files:upload("x", { name = "a.unknownext" }) end)
-    assert.has_error(function() c.files:upload("x", { name = "a.pdf", type = "text/plain\r\nX: 1" }) end)
-    assert.has_error(function() c.files:upload("x", { name = "a.pdf", expiration = 5 }) end)
-    assert.has_error(function() c.files:upload_asset("x", { name = "a.pdf", expiration = -1 }) end)
-    assert.has_error(function() c.files:url(nil) end)
+    assert.has_error(function() c.files:upload(nil, { name = "a.pdf" }) end, "files:upload(): bad argument #1 'content' (string expected, got nil)")
+    assert.has_error(function() c.files:upload("x", { name = "noextension" }) end,
+      "files:upload(): option 'name' must be a file name with an extension (the server checks it)")
+    assert.has_error(function() c.files:upload("x", { name = "a.unknownext" }) end,
+      "files:upload(): option 'type' must be a content type (none is known for a.unknownext)")
+    assert.has_error(function() c.files:upload("x", { name = "a.pdf", type = "text/plain\r\nX: 1" }) end,
+      "files:upload(): option 'type' must be a content type without control characters")
+    assert.has_error(function() c.files:upload("x", { name = "a.pdf", expiration = 5 }) end, "files:upload(): unknown option 'expiration'")
+    assert.has_error(function() c.files:upload_asset("x", { name = "a.pdf", expiration = -1 }) end,
+      "files:upload_asset(): option 'expiration' must be a number of seconds > 0")
+    assert.has_error(function() c.files:url(nil) end, "files:url(): bad argument #1 'filename' (string expected, got nil)")
     assert.equal(0, #fake.requests)
   end)
 
@@ -349,10 +354,13 @@ describe("files", function()
     assert.is_nil(v)
     assert.equal("messages:send_file(): files:upload(): HTTP 403 Forbidden: File extension .pdf is not allowed", msg)
     assert.equal(3, #fake.requests)
-    assert.has_error(function() c.messages:send_file("r1", { content = "x" }) end)
-    assert.has_error(function() c.messages:send_file("r1", { src = "u", content = "x", name = "a.txt" }) end)
-    assert.has_error(function() c.messages:send_file("r1", { src = "u", type = 5 }) end)
-    assert.has_error(function() c.leads:search("a", "b") end)
+    assert.has_error(function() c.messages:send_file("r1", { content = "x" }) end,
+      "messages:send_file(): bad argument #2 'file': uploading needs a 'name' with its extension")
+    assert.has_error(function() c.messages:send_file("r1", { src = "u", content = "x", name = "a.txt" }) end,
+      "messages:send_file(): bad argument #2 'file' ({ src = url, ... } or { content = bytes, name = } expected)")
+    assert.has_error(function() c.messages:send_file("r1", { src = "u", type = 5 }) end,
+      "messages:send_file(): bad argument #2 'file': 'type' must be a string (got number)")
+    assert.has_error(function() c.leads:search("a", "b") end, "leads:search(): bad argument #2 'query' (table expected, got string)")
   end)
 end)
 
@@ -376,8 +384,10 @@ describe("requests:send_transcript", function()
     fake:queue(200, { queued = true })
     assert(c.requests:send_transcript("r1", "My own words"))
     assert.same({ text = "My own words" }, fake:last().json)
-    assert.has_error(function() c.requests:send_transcript("r1", 5) end)
-    assert.has_error(function() c.requests:send_transcript("r1", nil, "x") end)
+    assert.has_error(function() c.requests:send_transcript("r1", 5) end,
+      "requests:send_transcript(): bad argument #2 'text' (string expected, got number)")
+    assert.has_error(function() c.requests:send_transcript("r1", nil, "x") end,
+      "requests:send_transcript(): bad argument #3 'opts' (table expected, got string)")
   end)
 end)
 

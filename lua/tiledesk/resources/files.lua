@@ -59,8 +59,11 @@ local function upload(self, op, path, content, opts, allow_expiration)
   if type(opts.name) ~= "string" or not opts.name:match("[^/\\]%.[%w]+$") then
     error(op .. ": option 'name' must be a file name with an extension (the server checks it)", 3)
   end
+  if opts.type ~= nil and (type(opts.type) ~= "string" or opts.type:find("[%c]")) then
+    error(op .. ": option 'type' must be a content type without control characters", 3)
+  end
   local ctype = opts.type or M.type_of(opts.name)
-  if type(ctype) ~= "string" or ctype:find("[%c]") then
+  if type(ctype) ~= "string" then
     error(op .. ": option 'type' must be a content type (none is known for " .. opts.name .. ")", 3)
   end
   local query
