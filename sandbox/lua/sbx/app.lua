@@ -22,8 +22,10 @@ local GLOBAL = { auth = true, users = true, projects = true, testauth = true, us
 local ROLE_RANK = { guest = 1, user = 2, teammate = 3, agent = 4, supervisor = 5, admin = 6, owner = 7 }
 _M.ROLE_RANK = ROLE_RANK
 
-local API_MODULES = { "auth", "users", "projects", "project_users", "requests", "messages", "leads",
-  "departments", "bots", "misc", "files" }
+-- one module per SDK area (sbx/api/<area>.lua), each a table of handlers and a route list
+local API_MODULES = { "auth", "users", "projects", "team", "requests", "messages", "leads", "departments", "groups",
+  "bots", "faqs", "canned", "tags", "subscriptions", "webhooks", "events", "keys", "activities", "analytics", "labels",
+  "properties", "segments", "roles", "campaigns", "emails", "quotes", "files" }
 
 function _M.config() return config end
 function _M.router() return router end
@@ -38,7 +40,7 @@ function _M.init(opts)
   -- a fresh global secret per start: tokens of an older run are forgeries now
   config.global_secret = crypto.hex(crypto.random(32))
   for _, name in ipairs(API_MODULES) do
-    require("sbx.api." .. name)(router)
+    router:mount(name, require("sbx.api." .. name))
   end
   require("sbx.control").register(router)
   store.add_seeder(require("sbx.conv").reset)
@@ -413,7 +415,7 @@ local function dispatch(ctx)
   end
   local route, params = router:match(ctx.method, segs)
   if not route then return html_404(ctx.method, ctx.raw_path) end
-  ctx.params = params
+  ctx.params, ctx.route = params, route
   if ctx.pid == nil and params.pid then ctx.pid = params.pid end
   local header = ctx.headers.authorization
   if route.opts.auth ~= false then

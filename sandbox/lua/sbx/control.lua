@@ -10,7 +10,7 @@
 --       a text/plain 503 maintenance page
 --   {type="delay", ms}        wait (capped at 60 s), then answer normally
 --   {type="hang", ms}         never answer; after ms (capped at 60 s) close without an answer
---   {type="reset"}            headers and half the body, then a TCP RST (SO_LINGER 0; on HTTP/2
+--   {type="reset"}            headers and half the body, then a TCP RST (sbx.tcp_reset, Linux; on HTTP/2
 --                             a stream reset; where the socket cannot be found, a FIN)
 --   {type="drop"}             headers and half the body, then a clean close (FIN)
 --   {type="truncate"}         the real answer, its text cut in half, Content-Length to match
@@ -300,49 +300,6 @@ local function half_body()
 end
 
 ---------------------------------------------------------------------------------------------
--- a real TCP reset: SO_LINGER {on, 0} on the client's socket makes nginx's close() send RST
--- instead of FIN. ngx_lua does not expose the descriptor, so it is found by its addresses
--- (local port = server_port, peer port = remote_port); Linux only.
-
-local ffi = require("ffi")
-pcall(ffi.cdef, [[
-int getsockname(int sockfd, void *addr, unsigned int *addrlen);
-int getpeername(int sockfd, void *addr, unsigned int *addrlen);
-int setsockopt(int sockfd, int level, int optname, const void *optval, unsigned int optlen);
-]])
-local SOL_SOCKET, SO_LINGER = 1, 13
-local FD_SCAN_MAX = 4096
-
-local function port_of(buf)
-  local family = buf[0] + buf[1] * 256
-  if family ~= 2 and family ~= 10 then return nil end -- AF_INET, AF_INET6
-  return buf[2] * 256 + buf[3]
-end
-
-local function client_fd()
-  local lport, rport = tonumber(ngx.var.server_port), tonumber(ngx.var.remote_port)
-  if not lport or not rport then return nil end
-  local buf = ffi.new("uint8_t[128]")
-  local len = ffi.new("unsigned int[1]")
-  for fd = 0, FD_SCAN_MAX do
-    len[0] = 128
-    if ffi.C.getpeername(fd, buf, len) == 0 and port_of(buf) == rport then
-      len[0] = 128
-      if ffi.C.getsockname(fd, buf, len) == 0 and port_of(buf) == lport then return fd end
-    end
-  end
-  return nil
-end
-
-local function arm_reset()
-  if ngx.var.server_protocol == "HTTP/2.0" then return false end -- one stream of many: stream reset
-  local ok, fd = pcall(client_fd)
-  if not ok or not fd then return false end
-  local linger = ffi.new("int[2]", 1, 0)
-  return ffi.C.setsockopt(fd, SOL_SOCKET, SO_LINGER, linger, 8) == 0
-end
-
----------------------------------------------------------------------------------------------
 -- barriers: each wave of n matching calls is held until the n-th arrives, then all n go on.
 -- A wave that does not fill within timeout_ms is abandoned: its calls get a 504.
 
@@ -415,7 +372,7 @@ function _M.apply_fault(f, ctx, dispatch, send)
   elseif t == "drop" or t == "reset" then
     -- "drop": headers and half the body, then a clean close (FIN). "reset": the same, then a
     -- TCP RST (on HTTP/2 a stream reset). Falls back to a drop where no RST can be made.
-    local rst = t == "reset" and arm_reset()
+    local rst = t == "reset" and require("sbx.tcp_reset").arm()
     set_status(200)
     if e then e.fault.closed_with = rst and "rst" or "fin" end
     half_body()

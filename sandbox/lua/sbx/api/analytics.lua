@@ -119,84 +119,96 @@ local function report(ctx, coll, key, value, days)
   return out
 end
 
-return function(r)
-  local admin = { role = "admin" }
-  local function add(path, coll, key, value, days)
-    r:add("GET", "/:pid/analytics/" .. path, admin, function(ctx)
-      return 200, report(ctx, coll, key, value, days)
-    end)
+local api = {}
+
+-- GET /:pid/analytics/<report>: the route's `report` entry says which collection, grouping
+-- key, value and default day window
+function api.report(ctx)
+  local rep = ctx.route.data
+  return 200, report(ctx, rep[1], rep[2], rep[3], rep[4])
+end
+
+-- waiting time: `last` is in seconds (default 30 days)
+function api.waiting(ctx)
+  local last = util.int(ctx.query.last, 30 * 86400)
+  local since = store.now_ms() - last * 1000
+  local sum, n = 0, 0
+  for _, row in ipairs(filtered(ctx, "requests", since)) do
+    local w = tonumber(row.doc.waiting_time)
+    if w then sum, n = sum + w, n + 1 end
   end
+  return 200, util.arr{ { _id = ctx.pid, waiting_time_avg = n > 0 and sum / n or 0 } }
+end
 
-  -- totals
-  add("requests/count", "requests", nil, "total", nil)
-  add("messages/count", "messages", nil, "total", nil)
-  add("project_users/count", "project_users", nil, "total", nil)
-  add("requests/hasBot/count", "requests", "hasBot", "count", nil)
-  -- waiting time: `last` is in seconds (default 30 days)
-  r:add("GET", "/:pid/analytics/requests/waiting", admin, function(ctx)
-    local last = util.int(ctx.query.last, 30 * 86400)
-    local since = store.now_ms() - last * 1000
-    local sum, n = 0, 0
-    for _, row in ipairs(filtered(ctx, "requests", since)) do
-      local w = tonumber(row.doc.waiting_time)
-      if w then sum, n = sum + w, n + 1 end
-    end
-    return 200, util.arr{ { _id = ctx.pid, waiting_time_avg = n > 0 and sum / n or 0 } }
-  end)
-  add("requests/waiting/day/last", "requests", nil, "waiting", 1)
-  add("requests/waiting/day", "requests", "day", "waiting", 7)
-  add("requests/waiting/month", "requests", "month", "waiting", 365)
-  add("requests/duration", "requests", nil, "duration", nil)
-  add("requests/duration/day", "requests", "day", "duration", 7)
-  add("requests/duration/month", "requests", "month", "duration", 365)
-  add("requests/satisfaction", "requests", nil, "satisfaction", nil)
-  add("requests/satisfaction/day", "requests", "day", "satisfaction", 7)
-  add("requests/satisfaction/month", "requests", "month", "satisfaction", 365)
-  -- aggregates
-  add("requests/aggregate/status", "requests", "status", "count", nil)
-  add("requests/aggregate/day", "requests", "day", "count", 7)
-  add("requests/aggregate/status/day", "requests", "status/day", "count", 7)
-  add("requests/aggregate/month", "requests", "month", "count", 365)
-  add("requests/aggregate/week", "requests", "week", "count", 28)
-  add("requests/aggregate/hours", "requests", "hours", "count", 7)
-  add("requests/aggregate/dayoftheweek/hours", "requests", "dayoftheweek/hours", "count", 7)
-  add("requests/aggregate/hasBot/day", "requests", "hasBot/day", "count", 7)
-  add("requests/aggregate/sourcePage", "requests", "sourcePage", "count", nil)
-  add("requests/aggregate/attributes/_answerid", "requests", "attributes/_answerid", "count", nil)
-  add("project_users/aggregate/day", "project_users", "day", "count", 7)
-  add("project_users/aggregate/month", "project_users", "month", "count", 365)
-  add("project_users/aggregate/week", "project_users", "week", "count", 28)
-  add("messages/aggregate/day", "messages", "day", "count", 7)
-  add("messages/aggregate/month", "messages", "month", "count", 365)
-  add("messages/aggregate/week", "messages", "week", "count", 28)
-  add("messages/aggregate/sender", "messages", "sender", "count", nil)
-  add("events/aggregate/day", "events", "day", "count", 7)
-
-  -- tag usage: conversations' {tag, color} tags or leads' string tags
-  r:add("GET", "/:pid/analytics/tags/:type", admin, function(ctx)
-    local kind = ctx.params.type
-    local coll = ({ requests = "requests", conversations = "requests", leads = "leads" })[kind]
-    if not coll then return 400, { success = false, error = "Unknown tag type " .. kind .. " (requests or leads)" } end
-    local counts, order = {}, {}
-    for _, d in ipairs(store.coll(coll):all()) do
-      if d.id_project == ctx.pid then
-        for _, t in ipairs(d.tags or {}) do
-          local name = type(t) == "table" and t.tag or t
-          if type(name) == "string" then
-            if not counts[name] then counts[name] = 0 order[#order + 1] = name end
-            counts[name] = counts[name] + 1
-          end
+-- tag usage: conversations' {tag, color} tags or leads' string tags
+function api.tags(ctx)
+  local kind = ctx.params.type
+  local coll = ({ requests = "requests", conversations = "requests", leads = "leads" })[kind]
+  if not coll then return 400, { success = false, error = "Unknown tag type " .. kind .. " (requests or leads)" } end
+  local counts, order = {}, {}
+  for _, d in ipairs(store.coll(coll):all()) do
+    if d.id_project == ctx.pid then
+      for _, t in ipairs(d.tags or {}) do
+        local name = type(t) == "table" and t.tag or t
+        if type(name) == "string" then
+          if not counts[name] then counts[name] = 0 order[#order + 1] = name end
+          counts[name] = counts[name] + 1
         end
       end
     end
-    table.sort(order, function(a, b)
-      if counts[a] ~= counts[b] then return counts[a] > counts[b] end
-      return a < b
-    end)
-    local out = util.arr()
-    for _, name in ipairs(order) do out[#out + 1] = { _id = name, count = counts[name] } end
-    return 200, out
+  end
+  table.sort(order, function(a, b)
+    if counts[a] ~= counts[b] then return counts[a] > counts[b] end
+    return a < b
   end)
-
-  return { parts = parts, days_from_civil = days_from_civil }
+  local out = util.arr()
+  for _, name in ipairs(order) do out[#out + 1] = { _id = name, count = counts[name] } end
+  return 200, out
 end
+
+local ADMIN = { role = "admin" }
+
+-- report path -> { collection, grouping key (nil: one total row), value, default window in days }
+local REPORTS = {
+  { "requests/count", { "requests", nil, "total", nil } },
+  { "messages/count", { "messages", nil, "total", nil } },
+  { "project_users/count", { "project_users", nil, "total", nil } },
+  { "requests/hasBot/count", { "requests", "hasBot", "count", nil } },
+  { "requests/waiting/day/last", { "requests", nil, "waiting", 1 } },
+  { "requests/waiting/day", { "requests", "day", "waiting", 7 } },
+  { "requests/waiting/month", { "requests", "month", "waiting", 365 } },
+  { "requests/duration", { "requests", nil, "duration", nil } },
+  { "requests/duration/day", { "requests", "day", "duration", 7 } },
+  { "requests/duration/month", { "requests", "month", "duration", 365 } },
+  { "requests/satisfaction", { "requests", nil, "satisfaction", nil } },
+  { "requests/satisfaction/day", { "requests", "day", "satisfaction", 7 } },
+  { "requests/satisfaction/month", { "requests", "month", "satisfaction", 365 } },
+  { "requests/aggregate/status", { "requests", "status", "count", nil } },
+  { "requests/aggregate/day", { "requests", "day", "count", 7 } },
+  { "requests/aggregate/status/day", { "requests", "status/day", "count", 7 } },
+  { "requests/aggregate/month", { "requests", "month", "count", 365 } },
+  { "requests/aggregate/week", { "requests", "week", "count", 28 } },
+  { "requests/aggregate/hours", { "requests", "hours", "count", 7 } },
+  { "requests/aggregate/dayoftheweek/hours", { "requests", "dayoftheweek/hours", "count", 7 } },
+  { "requests/aggregate/hasBot/day", { "requests", "hasBot/day", "count", 7 } },
+  { "requests/aggregate/sourcePage", { "requests", "sourcePage", "count", nil } },
+  { "requests/aggregate/attributes/_answerid", { "requests", "attributes/_answerid", "count", nil } },
+  { "project_users/aggregate/day", { "project_users", "day", "count", 7 } },
+  { "project_users/aggregate/month", { "project_users", "month", "count", 365 } },
+  { "project_users/aggregate/week", { "project_users", "week", "count", 28 } },
+  { "messages/aggregate/day", { "messages", "day", "count", 7 } },
+  { "messages/aggregate/month", { "messages", "month", "count", 365 } },
+  { "messages/aggregate/week", { "messages", "week", "count", 28 } },
+  { "messages/aggregate/sender", { "messages", "sender", "count", nil } },
+  { "events/aggregate/day", { "events", "day", "count", 7 } },
+}
+
+api.routes = {
+  { "GET", "/:pid/analytics/requests/waiting", "waiting", ADMIN },
+  { "GET", "/:pid/analytics/tags/:type", "tags", ADMIN },
+}
+for _, rep in ipairs(REPORTS) do
+  api.routes[#api.routes + 1] = { "GET", "/:pid/analytics/" .. rep[1], "report", ADMIN, data = rep[2] }
+end
+
+return api

@@ -96,41 +96,57 @@ local function serve(f, attachment)
   return 200, f.data, f.contentType, headers
 end
 
-return function(r)
-  r:add("POST", "/:pid/files/chat", { role = "guest", types = { "bot", "subscription" } }, function(ctx)
-    local filename, status, err = accept(ctx, CHAT_EXT)
-    if not filename then return status, err end
-    return 201, { message = "File uploaded successfully", filename = filename }
-  end)
-  r:add("POST", "/:pid/files/assets", { role = "admin", types = { "bot", "subscription" } }, function(ctx)
-    local filename, status, err = accept(ctx, ASSET_EXT)
-    if not filename then return status, err end
-    -- the server answers assets with the name URI-encoded (and a thumbnail for images, made
-    -- with sharp: the sandbox makes none)
-    return 201, { message = "File uploaded successfully", filename = uri_component(filename) }
-  end)
-  r:add("GET", "/:pid/files", {}, function(ctx)
-    local f = find(util.str(ctx.query.path))
-    if not f then return 404, { success = false, error = "File not found." } end
-    return serve(f, util.bool(ctx.query.as_attachment))
-  end)
-  r:add("GET", "/:pid/files/download", {}, function(ctx)
-    local f = find(util.str(ctx.query.path))
-    if not f then return 404, { success = false, error = "File not found." } end
-    return serve(f, true)
-  end)
-  r:add("DELETE", "/:pid/files", {}, function(ctx)
-    local path = util.str(ctx.query.path)
-    if not path then return 400, { success = false, error = "Path parameter is required" } end
-    local f = find(path)
-    if not f then return 404, { success = false, error = "File not found." } end
-    store.coll("files"):remove(f._id)
-    return 200, { message = "File deleted successfully", filename = uri_component(f.filename) }
-  end)
-  -- public, as the widget shows attachments (no auth)
-  r:add("GET", "/files", { auth = false }, function(ctx)
-    local f = find(util.str(ctx.query.path))
-    if not f then return 404, { success = false, error = "File not found." } end
-    return serve(f, false)
-  end)
+local api = {}
+
+function api.upload_chat(ctx)
+  local filename, status, err = accept(ctx, CHAT_EXT)
+  if not filename then return status, err end
+  return 201, { message = "File uploaded successfully", filename = filename }
 end
+
+function api.upload_asset(ctx)
+  local filename, status, err = accept(ctx, ASSET_EXT)
+  if not filename then return status, err end
+  -- the server answers assets with the name URI-encoded (and a thumbnail for images, made
+  -- with sharp: the sandbox makes none)
+  return 201, { message = "File uploaded successfully", filename = uri_component(filename) }
+end
+
+function api.get(ctx)
+  local f = find(util.str(ctx.query.path))
+  if not f then return 404, { success = false, error = "File not found." } end
+  return serve(f, util.bool(ctx.query.as_attachment))
+end
+
+function api.download(ctx)
+  local f = find(util.str(ctx.query.path))
+  if not f then return 404, { success = false, error = "File not found." } end
+  return serve(f, true)
+end
+
+function api.delete(ctx)
+  local path = util.str(ctx.query.path)
+  if not path then return 400, { success = false, error = "Path parameter is required" } end
+  local f = find(path)
+  if not f then return 404, { success = false, error = "File not found." } end
+  store.coll("files"):remove(f._id)
+  return 200, { message = "File deleted successfully", filename = uri_component(f.filename) }
+end
+
+-- public, as the widget shows attachments (no auth)
+function api.get_public(ctx)
+  local f = find(util.str(ctx.query.path))
+  if not f then return 404, { success = false, error = "File not found." } end
+  return serve(f, false)
+end
+
+api.routes = {
+  { "POST", "/:pid/files/chat", "upload_chat", { role = "guest", types = { "bot", "subscription" } } },
+  { "POST", "/:pid/files/assets", "upload_asset", { role = "admin", types = { "bot", "subscription" } } },
+  { "GET", "/:pid/files", "get" },
+  { "GET", "/:pid/files/download", "download" },
+  { "DELETE", "/:pid/files", "delete" },
+  { "GET", "/files", "get_public", { auth = false } },
+}
+
+return api

@@ -3,6 +3,8 @@ local store = require("sbx.store")
 local util = require("sbx.util")
 local E = require("sbx.errors")
 local events = require("sbx.events")
+local owned = require("sbx.crud").owned
+local or_404 = require("sbx.crud").or_404
 
 local UPDATABLE = { "fullname", "email", "attributes", "status", "phone", "company", "note", "streetAddress", "city",
   "region", "zipcode", "country", "tags" }
@@ -50,136 +52,145 @@ local function segment_matcher(seg)
   end
 end
 
-return function(r)
-  local leads = store.coll("leads")
-  local agent = { role = "agent", types = { "bot", "subscription" } }
-  local function find(ctx)
-    local l = leads:get(ctx.params.id)
-    if not l or l.id_project ~= ctx.pid then return nil end
-    return l
+local api = {}
+
+local leads = store.coll("leads")
+local agent = { role = "agent", types = { "bot", "subscription" } }
+local function filtered(ctx)
+  local q = ctx.query
+  local status = util.int(q.status, 100)
+  local text = util.str(q.full_text)
+  local email = util.str(q.email)
+  local tag = util.str(q.tags)
+  local with_email = util.bool(q.with_email)
+  local with_fullname = util.bool(q.with_fullname)
+  local in_segment
+  local seg_id = util.str(q.segment)
+  if seg_id then
+    local seg = store.coll("segments"):get(seg_id)
+    if not seg or seg.id_project ~= ctx.pid then return nil end
+    in_segment = segment_matcher(seg)
   end
-  local function filtered(ctx)
-    local q = ctx.query
-    local status = util.int(q.status, 100)
-    local text = util.str(q.full_text)
-    local email = util.str(q.email)
-    local tag = util.str(q.tags)
-    local with_email = util.bool(q.with_email)
-    local with_fullname = util.bool(q.with_fullname)
-    local in_segment
-    local seg_id = util.str(q.segment)
-    if seg_id then
-      local seg = store.coll("segments"):get(seg_id)
-      if not seg or seg.id_project ~= ctx.pid then return nil end
-      in_segment = segment_matcher(seg)
+  local list = leads:find(function(l)
+    if in_segment and not in_segment(l) then return false end
+    if l.id_project ~= ctx.pid or l.status ~= status then return false end
+    if email and l.email ~= email then return false end
+    if with_email and not l.email then return false end
+    if with_fullname and not l.fullname then return false end
+    if tag and not util.contains(l.tags, tag) then return false end
+    if text then
+      local n = text:lower()
+      local hay = ((l.fullname or "") .. " " .. (l.email or "") .. " " .. (l.company or "")):lower()
+      if not hay:find(n, 1, true) then return false end
     end
-    local list = leads:find(function(l)
-      if in_segment and not in_segment(l) then return false end
-      if l.id_project ~= ctx.pid or l.status ~= status then return false end
-      if email and l.email ~= email then return false end
-      if with_email and not l.email then return false end
-      if with_fullname and not l.fullname then return false end
-      if tag and not util.contains(l.tags, tag) then return false end
-      if text then
-        local n = text:lower()
-        local hay = ((l.fullname or "") .. " " .. (l.email or "") .. " " .. (l.company or "")):lower()
-        if not hay:find(n, 1, true) then return false end
-      end
-      return true
-    end)
-    util.sort(list, util.str(q.sort) or "createdAt", util.str(q.direction))
-    return list
-  end
-  r:add("GET", "/:pid/leads", agent, function(ctx)
-    local q = ctx.query
-    local limit = util.int(q.limit, 40)
-    if limit <= 0 then limit = 40 end
-    local page = math.max(0, util.int(q.page, 0))
-    local list = filtered(ctx)
-    if not list then return E.not_found() end
-    return 200, { perPage = limit, count = #list, leads = util.paginate(list, page, limit) }
+    return true
   end)
-  r:add("GET", "/:pid/leads/csv", agent, function(ctx)
-    local lines = { "_id;lead_id;fullname;email;phone;company;createdAt" }
-    for _, l in ipairs(filtered(ctx) or {}) do
-      lines[#lines + 1] = table.concat({ l._id, csv_escape(l.lead_id), csv_escape(l.fullname), csv_escape(l.email),
-        csv_escape(l.phone), csv_escape(l.company), l.createdAt }, ";")
-    end
-    return 200, table.concat(lines, "\n") .. "\n", "text/csv; charset=utf-8"
-  end)
-  r:add("GET", "/:pid/leads/:id", agent, function(ctx)
-    local l = find(ctx)
-    if not l then return E.not_found() end
-    return 200, l
-  end)
-  r:add("POST", "/:pid/leads", agent, function(ctx)
-    local b = ctx.body or {}
-    if b.email ~= nil and (type(b.email) ~= "string" or not b.email:find("@")) then
-      return 422, { errors = util.arr{ util.invalid("email", b.email) } }
-    end
-    local l = leads:insert{ lead_id = b.lead_id or store.uuid(), fullname = b.fullname, email = b.email,
-      phone = b.phone, company = b.company, attributes = b.attributes or {}, tags = util.arr(), status = 100,
-      id_project = ctx.pid, createdBy = ctx.principal.id }
-    events.emit(ctx.pid, "lead.create", l)
-    return 200, l
-  end)
-  r:add("PUT", "/:pid/leads/:id", agent, function(ctx)
-    local l = find(ctx)
-    if not l then return E.not_found() end
-    local b = ctx.body or {}
-    local set = {}
-    for _, k in ipairs(UPDATABLE) do if b[k] ~= nil then set[k] = b[k] end end
-    leads:update(l._id, set)
-    events.emit(ctx.pid, "lead.update", l)
-    return 200, l
-  end)
-  local function merge(field)
-    return function(ctx)
-      local l = find(ctx)
-      if not l then return E.not_found() end
-      if type(ctx.body) ~= "table" then return 400, { success = false, error = "an object is required" } end
-      l[field] = l[field] or {}
-      for k, v in pairs(ctx.body) do l[field][k] = v end
-      leads:touch(l)
-      return 200, l
-    end
-  end
-  r:add("PATCH", "/:pid/leads/:id/attributes", agent, merge("attributes"))
-  r:add("PATCH", "/:pid/leads/:id/properties", agent, merge("properties"))
-  r:add("POST", "/:pid/leads/:id/properties", agent, merge("properties"))
-  r:add("PUT", "/:pid/leads/:id/tag", agent, function(ctx)
-    local l = find(ctx)
-    if not l then return E.not_found() end
-    local b = ctx.body
-    if type(b) ~= "table" or #b == 0 then return 400, { success = false, error = "No tag specified" } end
-    l.tags = l.tags or util.arr()
-    for _, t in ipairs(b) do
-      if type(t) == "string" and not util.contains(l.tags, t) then l.tags[#l.tags + 1] = t end
-    end
-    leads:touch(l)
-    return 200, l
-  end)
-  r:add("DELETE", "/:pid/leads/:id/tag/:tag", agent, function(ctx)
-    local l = find(ctx)
-    if not l then return E.not_found() end
-    local keep = util.arr()
-    for _, t in ipairs(l.tags or {}) do if t ~= ctx.params.tag then keep[#keep + 1] = t end end
-    l.tags = keep
-    leads:touch(l)
-    return 200, l
-  end)
-  r:add("DELETE", "/:pid/leads/:id", agent, function(ctx)
-    local l = find(ctx)
-    if not l then return E.not_found() end
-    leads:update(l._id, { status = 1000 })
-    events.emit(ctx.pid, "lead.delete", l)
-    return 200, l
-  end)
-  r:add("DELETE", "/:pid/leads/:id/physical", { role = "agent" }, function(ctx)
-    if ctx.principal.role ~= "owner" then return E.forbidden() end
-    local l = find(ctx)
-    if not l then return E.not_found() end
-    leads:remove(l._id)
-    return 200, { n = 1, ok = 1, deletedCount = 1 }
-  end)
+  util.sort(list, util.str(q.sort) or "createdAt", util.str(q.direction))
+  return list
 end
+function api.list(ctx)
+  local q = ctx.query
+  local limit = util.int(q.limit, 40)
+  if limit <= 0 then limit = 40 end
+  local page = math.max(0, util.int(q.page, 0))
+  local list = filtered(ctx)
+  if not list then return E.not_found() end
+  return 200, { perPage = limit, count = #list, leads = util.paginate(list, page, limit) }
+end
+
+function api.csv(ctx)
+  local lines = { "_id;lead_id;fullname;email;phone;company;createdAt" }
+  for _, l in ipairs(filtered(ctx) or {}) do
+    lines[#lines + 1] = table.concat({ l._id, csv_escape(l.lead_id), csv_escape(l.fullname), csv_escape(l.email),
+      csv_escape(l.phone), csv_escape(l.company), l.createdAt }, ";")
+  end
+  return 200, table.concat(lines, "\n") .. "\n", "text/csv; charset=utf-8"
+end
+
+api.get = or_404("leads", function(_, l)
+  return 200, l
+end)
+
+function api.create(ctx)
+  local b = ctx.body or {}
+  if b.email ~= nil and (type(b.email) ~= "string" or not b.email:find("@")) then
+    return 422, { errors = util.arr{ util.invalid("email", b.email) } }
+  end
+  local l = leads:insert{ lead_id = b.lead_id or store.uuid(), fullname = b.fullname, email = b.email,
+    phone = b.phone, company = b.company, attributes = b.attributes or {}, tags = util.arr(), status = 100,
+    id_project = ctx.pid, createdBy = ctx.principal.id }
+  events.emit(ctx.pid, "lead.create", l)
+  return 200, l
+end
+
+api.update = or_404("leads", function(ctx, l)
+  local b = ctx.body or {}
+  local set = {}
+  for _, k in ipairs(UPDATABLE) do if b[k] ~= nil then set[k] = b[k] end end
+  leads:update(l._id, set)
+  events.emit(ctx.pid, "lead.update", l)
+  return 200, l
+end)
+
+local function merge(field)
+  return function(ctx)
+    local l = owned("leads", ctx)
+    if not l then return E.not_found() end
+    if type(ctx.body) ~= "table" then return 400, { success = false, error = "an object is required" } end
+    l[field] = l[field] or {}
+    for k, v in pairs(ctx.body) do l[field][k] = v end
+    leads:touch(l)
+    return 200, l
+  end
+end
+api.set_attributes = merge("attributes")
+api.set_properties = merge("properties")
+api.add_tags = or_404("leads", function(ctx, l)
+  local b = ctx.body
+  if type(b) ~= "table" or #b == 0 then return 400, { success = false, error = "No tag specified" } end
+  l.tags = l.tags or util.arr()
+  for _, t in ipairs(b) do
+    if type(t) == "string" and not util.contains(l.tags, t) then l.tags[#l.tags + 1] = t end
+  end
+  leads:touch(l)
+  return 200, l
+end)
+
+api.remove_tag = or_404("leads", function(ctx, l)
+  local keep = util.arr()
+  for _, t in ipairs(l.tags or {}) do if t ~= ctx.params.tag then keep[#keep + 1] = t end end
+  l.tags = keep
+  leads:touch(l)
+  return 200, l
+end)
+
+api.delete = or_404("leads", function(ctx, l)
+  leads:update(l._id, { status = 1000 })
+  events.emit(ctx.pid, "lead.delete", l)
+  return 200, l
+end)
+
+function api.delete_physical(ctx)
+  if ctx.principal.role ~= "owner" then return E.forbidden() end
+  local l = owned("leads", ctx)
+  if not l then return E.not_found() end
+  leads:remove(l._id)
+  return 200, { n = 1, ok = 1, deletedCount = 1 }
+end
+
+api.routes = {
+  { "GET", "/:pid/leads", "list", agent },
+  { "GET", "/:pid/leads/csv", "csv", agent },
+  { "GET", "/:pid/leads/:id", "get", agent },
+  { "POST", "/:pid/leads", "create", agent },
+  { "PUT", "/:pid/leads/:id", "update", agent },
+  { "PATCH", "/:pid/leads/:id/attributes", "set_attributes", agent },
+  { "PATCH", "/:pid/leads/:id/properties", "set_properties", agent },
+  { "POST", "/:pid/leads/:id/properties", "set_properties", agent },
+  { "PUT", "/:pid/leads/:id/tag", "add_tags", agent },
+  { "DELETE", "/:pid/leads/:id/tag/:tag", "remove_tag", agent },
+  { "DELETE", "/:pid/leads/:id", "delete", agent },
+  { "DELETE", "/:pid/leads/:id/physical", "delete_physical", { role = "agent" } },
+}
+
+return api

@@ -4,6 +4,7 @@ local util = require("sbx.util")
 local E = require("sbx.errors")
 local conv = require("sbx.conv")
 local events = require("sbx.events")
+local or_404 = require("sbx.crud").or_404
 
 local PATCHABLE = { "lead", "status", "tags", "rating", "rating_message", "sourcePage", "language", "first_text",
   "subject", "location", "priority", "smartAssignment", "workingStatus" }
@@ -177,334 +178,371 @@ end
 
 local csv_escape = util.csv_escape
 
-return function(r)
-  local agent = { role = "agent", types = { "bot", "subscription" } }
-  local function get(ctx)
-    local req = conv.find(ctx.pid, ctx.params.rid)
-    if not req then return nil end
-    return req
-  end
-  local function ok(req) return 200, conv.view(req) end
+local api = {}
 
-  local list_all = list_handler(false)
-  r:add("GET", "/:pid/requests", agent, function(ctx)
-    -- the server lets bot tokens through the router, then fails without a project_user
-    if ctx.principal.kind == "bot" then return E.server() end
-    return list_all(ctx)
-  end)
-  r:add("GET", "/:pid/requests/me", { role = "guest" }, list_handler(true))
-  r:add("GET", "/:pid/requests/count", { role = "agent" }, function(ctx)
-    local c = { unassigned = 0, assigned = 0, bot_assigned = 0 }
-    for _, req in ipairs(store.coll("requests"):all()) do
-      if req.id_project == ctx.pid then
-        if req.status == 100 then c.unassigned = c.unassigned + 1
-        elseif req.status == 200 or req.status == 300 then
-          if req.hasBot then c.bot_assigned = c.bot_assigned + 1 else c.assigned = c.assigned + 1 end
-        end
-      end
-    end
-    if util.bool(ctx.query.merge_assigned) then
-      return 200, { unassigned = c.unassigned, assigned = c.assigned + c.bot_assigned }
-    end
-    return 200, c
-  end)
-  r:add("GET", "/:pid/requests/csv", { role = "agent" }, function(ctx)
-    local list = filter_list(ctx, false)
-    util.sort(list, util.str(ctx.query.sort) or "createdAt", util.str(ctx.query.direction))
-    local lines = { "request_id;status;createdAt;first_text;department;participants;lead_email" }
-    for _, req in ipairs(list) do
-      local l = store.coll("leads"):get(req.lead)
-      local d = store.coll("departments"):get(req.department or "")
-      lines[#lines + 1] = table.concat({ csv_escape(req.request_id), req.status, req.createdAt,
-        csv_escape(req.first_text), csv_escape(d and d.name), csv_escape(table.concat(req.participants or {}, ",")),
-        csv_escape(l and l.email) }, ";")
-    end
-    return 200, table.concat(lines, "\n") .. "\n", "text/csv; charset=utf-8"
-  end)
-  r:add("GET", "/:pid/requests/:rid", agent, function(ctx)
-    local req = get(ctx)
-    if not req then return E.not_found() end
-    return ok(req)
-  end)
-  r:add("POST", "/:pid/requests", agent, function(ctx)
-    local b = ctx.body or {}
-    if type(b.first_text) ~= "string" or b.first_text == "" then
-      return 422, { errors = util.arr{ util.invalid("first_text", b.first_text) } }
-    end
-    if b.request_id and conv.find(ctx.pid, b.request_id) then
-      return 500, { success = false, msg = "Error saving object." }
-    end
-    local f = util.shallow(b)
-    f.departmentid = b.departmentid
-    local req = conv.create(ctx.pid, f, ctx.principal)
-    return ok(req)
-  end)
-  r:add("PATCH", "/:pid/requests/:rid", agent, function(ctx)
-    local req = get(ctx)
-    if not req then return E.not_found() end
-    local b = ctx.body or {}
-    for _, k in ipairs(PATCHABLE) do
-      local v = b[k]
-      if v ~= nil and (v or ALWAYS[k]) and v ~= "" then req[k] = v end
-    end
-    if b.channelName then req.channel = { name = b.channelName } end
-    if req.status == 1000 and not req.closed_at then req.closed_at = store.now() end
-    store.coll("requests"):touch(req)
-    events.emit(ctx.pid, "request.update", conv.view(req))
-    return ok(req)
-  end)
-  r:add("PATCH", "/:pid/requests/:rid/attributes", agent, function(ctx)
-    local req = get(ctx)
-    if not req then return E.not_found() end
-    if type(ctx.body) ~= "table" then return 400, { success = false, error = "attributes must be an object" } end
-    req.attributes = req.attributes or {}
-    for k, v in pairs(ctx.body) do req.attributes[k] = v end
-    store.coll("requests"):touch(req)
-    events.emit(ctx.pid, "request.update", conv.view(req))
-    return ok(req)
-  end)
-  r:add("PUT", "/:pid/requests/:rid/close", agent, function(ctx)
-    local req = get(ctx)
-    if not req then return E.not_found() end
-    local p = ctx.principal
-    if p.kind ~= "bot" and p.kind ~= "subscription" and p.role ~= "owner" and p.role ~= "admin"
-      and not util.contains(req.participantsAgents, p.id) then
-      return 403, { success = false, error = "You must be a participant of the conversation to close it" }
-    end
-    if req.status ~= 1000 then conv.close(req, p.id) end
-    return ok(req)
-  end)
-  r:add("PUT", "/:pid/requests/:rid/reopen", agent, function(ctx)
-    local req = get(ctx)
-    if not req then return E.not_found() end
-    if req.status == 1000 then
-      req.status = #(req.participants or {}) > 0 and 200 or 100
-      req.closed_at = nil
-      store.coll("requests"):touch(req)
-      events.emit(ctx.pid, "request.update", conv.view(req))
-    end
-    return ok(req)
-  end)
-  local function reroute(ctx, only_if_unassigned)
-    local req = get(ctx)
-    if not req then return E.not_found() end
-    if only_if_unassigned and req.status >= 200 then return ok(req) end
-    local b = ctx.body or {}
-    local dept = b.departmentid and store.coll("departments"):get(b.departmentid)
-    if b.departmentid and (not dept or dept.id_project ~= ctx.pid) then return E.not_found() end
-    conv.route(req, dept or conv.default_department(ctx.pid), util.bool(b.nobot))
-    store.coll("requests"):touch(req)
-    local view = conv.view(req)
-    events.emit(ctx.pid, "request.update", view)
-    events.conversation_routed(ctx.pid, view)
-    return ok(req)
-  end
-  r:add("PUT", "/:pid/requests/:rid/departments", agent, function(ctx) return reroute(ctx, false) end)
-  r:add("PUT", "/:pid/requests/:rid/assign", agent, function(ctx) return reroute(ctx, true) end)
-  r:add("PUT", "/:pid/requests/:rid/agent", { role = "agent", types = { "bot" } }, function(ctx)
-    local req = get(ctx)
-    if not req then return E.not_found() end
-    local dept = req.department and store.coll("departments"):get(req.department) or conv.default_department(ctx.pid)
-    conv.route(req, dept, true)
-    store.coll("requests"):touch(req)
-    events.emit(ctx.pid, "request.update", conv.view(req))
-    return ok(req)
-  end)
-  r:add("PUT", "/:pid/requests/:rid/replace", { role = "agent", types = { "bot" } }, function(ctx)
-    local req = get(ctx)
-    if not req then return E.not_found() end
-    local b = ctx.body or {}
-    local bot = store.coll("faq_kb"):find_one(function(x)
-      return x.id_project == ctx.pid and ((b.id and x._id == b.id) or (b.name and x.name == b.name)
-        or (b.slug and x.slug == b.slug))
-    end)
-    if not bot then return 400, { success = false, error = "Bot not found" } end
-    local keep = util.arr()
-    local old
-    for _, p in ipairs(req.participants or {}) do
-      if type(p) == "string" and p:match("^bot_") then old = p:sub(5) else keep[#keep + 1] = p end
-    end
-    keep[#keep + 1] = "bot_" .. bot._id
-    req.participants = keep
-    conv.refresh(req)
-    store.coll("requests"):touch(req)
-    local out = conv.view(req)
-    out.replaced_bot_root_id = old
-    return 200, out
-  end)
-  local function member_list(field, body_field)
-    return function(ctx)
-      local req = get(ctx)
-      if not req then return E.not_found() end
-      local b = ctx.body or {}
-      local m = b[body_field]
-      if type(m) ~= "string" or m == "" then
-        return 422, { errors = util.arr{ util.invalid(body_field, m) } }
-      end
-      req[field] = req[field] or util.arr()
-      if not util.contains(req[field], m) then req[field][#req[field] + 1] = m end
-      if field == "participants" then
-        conv.refresh(req)
-        if req.status == 100 then req.status = 200 end
-      end
-      store.coll("requests"):touch(req)
-      events.emit(ctx.pid, "request.update", conv.view(req))
-      return ok(req)
-    end
-  end
-  local function set_list(field)
-    return function(ctx)
-      local req = get(ctx)
-      if not req then return E.not_found() end
-      if type(ctx.body) ~= "table" then return 422, { errors = util.arr{ util.invalid(field, ctx.body) } } end
-      local list = util.arr()
-      for _, m in ipairs(ctx.body) do if type(m) == "string" then list[#list + 1] = m end end
-      req[field] = list
-      if field == "participants" then conv.refresh(req) end
-      store.coll("requests"):touch(req)
-      events.emit(ctx.pid, "request.update", conv.view(req))
-      return ok(req)
-    end
-  end
-  local function remove_from(field, param)
-    return function(ctx)
-      local req = get(ctx)
-      if not req then return E.not_found() end
-      local keep, found = util.arr(), false
-      for _, m in ipairs(req[field] or {}) do
-        if m == ctx.params[param] then found = true else keep[#keep + 1] = m end
-      end
-      if not found and field == "participants" then
-        return 400, { success = false, error = "The member is not a participant" }
-      end
-      req[field] = keep
-      if field == "participants" then conv.refresh(req) end
-      store.coll("requests"):touch(req)
-      events.emit(ctx.pid, "request.update", conv.view(req))
-      return ok(req)
-    end
-  end
-  r:add("POST", "/:pid/requests/:rid/participants", agent, member_list("participants", "member"))
-  r:add("PUT", "/:pid/requests/:rid/participants", agent, set_list("participants"))
-  r:add("DELETE", "/:pid/requests/:rid/participants/:member", agent, remove_from("participants", "member"))
-  r:add("POST", "/:pid/requests/:rid/followers", agent, member_list("followers", "member"))
-  r:add("PUT", "/:pid/requests/:rid/followers", agent, set_list("followers"))
-  r:add("DELETE", "/:pid/requests/:rid/followers/:fid", agent, remove_from("followers", "fid"))
-  r:add("POST", "/:pid/requests/:rid/notes", { role = "agent", types = { "subscription" } }, function(ctx)
-    local req = get(ctx)
-    if not req then return E.not_found() end
-    local b = ctx.body or {}
-    if type(b.text) ~= "string" or b.text == "" then
-      return 400, { success = false, error = "Note text is required" }
-    end
-    local p = ctx.principal
-    if p.role == "agent" and not util.contains(req.participants, p.id) then
-      return 403, { success = false, error = "You must be a participant to add a note" }
-    end
-    req.notes = req.notes or util.arr()
-    local now = store.now()
-    req.notes[#req.notes + 1] = { _id = store.id(), text = b.text, createdBy = p.id, createdAt = now, updatedAt = now }
-    store.coll("requests"):touch(req)
-    return ok(req)
-  end)
-  -- removes the sub-document (note, tag) whose _id is the path parameter
-  local function remove_subdoc(field, param)
-    return function(ctx)
-      local req = get(ctx)
-      if not req then return E.not_found() end
-      local keep = util.arr()
-      for _, x in ipairs(req[field] or {}) do if x._id ~= ctx.params[param] then keep[#keep + 1] = x end end
-      req[field] = keep
-      store.coll("requests"):touch(req)
-      return ok(req)
-    end
-  end
-  r:add("DELETE", "/:pid/requests/:rid/notes/:nid", agent, remove_subdoc("notes", "nid"))
-  r:add("PUT", "/:pid/requests/:rid/tag", agent, function(ctx)
-    local req = get(ctx)
-    if not req then return E.not_found() end
-    local b = ctx.body
-    if type(b) ~= "table" or #b == 0 then return 400, { success = false, message = "No tag specified" } end
-    req.tags = req.tags or util.arr()
-    for _, t in ipairs(b) do
-      if type(t) == "table" and type(t.tag) == "string" then
-        local dup = false
-        for _, x in ipairs(req.tags) do if x.tag == t.tag then dup = true end end
-        if not dup then req.tags[#req.tags + 1] = { _id = store.id(), tag = t.tag, color = t.color or "#43B1F2" } end
-      end
-    end
-    store.coll("requests"):touch(req)
-    local out = util.shallow(req)
-    out.tags = util.arr(util.shallow(req.tags))
-    return 200, out
-  end)
-  r:add("DELETE", "/:pid/requests/:rid/tag/:tid", agent, remove_subdoc("tags", "tid"))
-  -- Simplified: the server emails the lead; the sandbox stores the email (collection emails)
-  -- and sends nothing.
-  r:add("POST", "/:pid/requests/:rid/email/send", agent, function(ctx)
-    local req = get(ctx)
-    if not req then return E.not_found() end
-    local b = ctx.body or {}
-    if type(b.text) ~= "string" or b.text == "" then
-      return 422, { errors = util.arr{ util.invalid("text", b.text) } }
-    end
-    store.coll("emails"):insert{ to = (store.coll("leads"):get(req.lead) or {}).email, text = b.text,
-      subject = b.subject, replyto = b.replyto, request_id = req.request_id, id_project = ctx.pid }
-    return 200, { queued = true }
-  end)
-  r:add("PATCH", "/:pid/requests/:rid/rating", { role = "guest" }, function(ctx)
-    local req = get(ctx)
-    local pu = ctx.principal.pu
-    if not req or not pu or req.requester ~= pu._id then return E.not_found() end
-    local b = ctx.body or {}
-    req.rating = tonumber(b.rating) or req.rating
-    req.rating_message = b.rating_message or req.rating_message
-    store.coll("requests"):touch(req)
-    return ok(req)
-  end)
-  r:add("PUT", "/:pid/requests/:rid/closeg", { role = "guest" }, function(ctx)
-    local req = get(ctx)
-    local pu = ctx.principal.pu
-    if not req or not pu or req.requester ~= pu._id then return E.not_found() end
-    if req.status ~= 1000 then conv.close(req, ctx.principal.id) end
-    return ok(req)
-  end)
-  -- owner-only deletes answer the role checker's sibling body, "Unauthorized."
-  local function is_owner(ctx) return ctx.principal.role == "owner" end
-  r:add("DELETE", "/:pid/requests/:rid", { role = "agent", perm = "request_delete" }, function(ctx)
-    if not is_owner(ctx) and not require("sbx.app").has_permission(ctx.principal.pu, "request_delete") then
-      return E.forbidden()
-    end
-    local req = get(ctx)
-    if not req then return E.not_found() end
-    local msgs = store.coll("messages")
-    for _, m in ipairs(conv.messages(ctx.pid, req.request_id)) do msgs:remove(m._id) end
-    store.coll("requests"):remove(req._id)
-    return ok(req)
-  end)
-  r:add("DELETE", "/:pid/requests/id/:id", { role = "agent" }, function(ctx)
-    if not is_owner(ctx) then return E.forbidden() end
-    local req = store.coll("requests"):get(ctx.params.id)
-    if not req or req.id_project ~= ctx.pid then return E.not_found() end
-    store.coll("requests"):remove(req._id)
-    return 200, { n = 1, ok = 1, deletedCount = 1 }
-  end)
-  r:add("GET", "/:pid/requests/:rid/chatbot/parameters", agent, function(ctx)
-    local third = util.split(ctx.params.rid, "-")[3]
-    if third ~= ctx.pid then return 400, { success = false, error = "Invalid request_id" } end
-    local req = get(ctx)
-    if not req then return E.not_found() end
-    local out = util.shallow(req.attributes or {})
-    return 200, out
-  end)
-  r:add("GET", "/requests_util/lookup/id_project/:rid", {}, function(ctx)
-    local req = store.coll("requests"):find_one(function(x) return x.request_id == ctx.params.rid end)
-    if not req then return E.not_found() end
-    return 200, { id_project = req.id_project }
-  end)
-  r:add("GET", "/public/requests/:rid/messages", { auth = false }, function(ctx)
-    -- no project in the path: every message addressed to the request_id, oldest first
-    local list = store.coll("messages"):find(function(m) return m.recipient == ctx.params.rid end)
-    return 200, util.sort(list, "createdAt", 1)
-  end)
+local agent = { role = "agent", types = { "bot", "subscription" } }
+local function get(ctx)
+  local req = conv.find(ctx.pid, ctx.params.rid)
+  if not req then return nil end
+  return req
 end
+local function ok(req) return 200, conv.view(req) end
+
+local list_all = list_handler(false)
+function api.list(ctx)
+  -- the server lets bot tokens through the router, then fails without a project_user
+  if ctx.principal.kind == "bot" then return E.server() end
+  return list_all(ctx)
+end
+
+api.list_mine = list_handler(true)
+function api.count(ctx)
+  local c = { unassigned = 0, assigned = 0, bot_assigned = 0 }
+  for _, req in ipairs(store.coll("requests"):all()) do
+    if req.id_project == ctx.pid then
+      if req.status == 100 then c.unassigned = c.unassigned + 1
+      elseif req.status == 200 or req.status == 300 then
+        if req.hasBot then c.bot_assigned = c.bot_assigned + 1 else c.assigned = c.assigned + 1 end
+      end
+    end
+  end
+  if util.bool(ctx.query.merge_assigned) then
+    return 200, { unassigned = c.unassigned, assigned = c.assigned + c.bot_assigned }
+  end
+  return 200, c
+end
+
+function api.csv(ctx)
+  local list = filter_list(ctx, false)
+  util.sort(list, util.str(ctx.query.sort) or "createdAt", util.str(ctx.query.direction))
+  local lines = { "request_id;status;createdAt;first_text;department;participants;lead_email" }
+  for _, req in ipairs(list) do
+    local l = store.coll("leads"):get(req.lead)
+    local d = store.coll("departments"):get(req.department or "")
+    lines[#lines + 1] = table.concat({ csv_escape(req.request_id), req.status, req.createdAt,
+      csv_escape(req.first_text), csv_escape(d and d.name), csv_escape(table.concat(req.participants or {}, ",")),
+      csv_escape(l and l.email) }, ";")
+  end
+  return 200, table.concat(lines, "\n") .. "\n", "text/csv; charset=utf-8"
+end
+
+api.get = or_404(get, function(_, req)
+  return ok(req)
+end)
+
+function api.create(ctx)
+  local b = ctx.body or {}
+  if type(b.first_text) ~= "string" or b.first_text == "" then
+    return 422, { errors = util.arr{ util.invalid("first_text", b.first_text) } }
+  end
+  if b.request_id and conv.find(ctx.pid, b.request_id) then
+    return 500, { success = false, msg = "Error saving object." }
+  end
+  local f = util.shallow(b)
+  f.departmentid = b.departmentid
+  local req = conv.create(ctx.pid, f, ctx.principal)
+  return ok(req)
+end
+
+api.patch = or_404(get, function(ctx, req)
+  local b = ctx.body or {}
+  for _, k in ipairs(PATCHABLE) do
+    local v = b[k]
+    if v ~= nil and (v or ALWAYS[k]) and v ~= "" then req[k] = v end
+  end
+  if b.channelName then req.channel = { name = b.channelName } end
+  if req.status == 1000 and not req.closed_at then req.closed_at = store.now() end
+  store.coll("requests"):touch(req)
+  events.emit(ctx.pid, "request.update", conv.view(req))
+  return ok(req)
+end)
+
+api.set_attributes = or_404(get, function(ctx, req)
+  if type(ctx.body) ~= "table" then return 400, { success = false, error = "attributes must be an object" } end
+  req.attributes = req.attributes or {}
+  for k, v in pairs(ctx.body) do req.attributes[k] = v end
+  store.coll("requests"):touch(req)
+  events.emit(ctx.pid, "request.update", conv.view(req))
+  return ok(req)
+end)
+
+api.close = or_404(get, function(ctx, req)
+  local p = ctx.principal
+  if p.kind ~= "bot" and p.kind ~= "subscription" and p.role ~= "owner" and p.role ~= "admin"
+    and not util.contains(req.participantsAgents, p.id) then
+    return 403, { success = false, error = "You must be a participant of the conversation to close it" }
+  end
+  if req.status ~= 1000 then conv.close(req, p.id) end
+  return ok(req)
+end)
+
+api.reopen = or_404(get, function(ctx, req)
+  if req.status == 1000 then
+    req.status = #(req.participants or {}) > 0 and 200 or 100
+    req.closed_at = nil
+    store.coll("requests"):touch(req)
+    events.emit(ctx.pid, "request.update", conv.view(req))
+  end
+  return ok(req)
+end)
+
+local function reroute(ctx, only_if_unassigned)
+  local req = get(ctx)
+  if not req then return E.not_found() end
+  if only_if_unassigned and req.status >= 200 then return ok(req) end
+  local b = ctx.body or {}
+  local dept = b.departmentid and store.coll("departments"):get(b.departmentid)
+  if b.departmentid and (not dept or dept.id_project ~= ctx.pid) then return E.not_found() end
+  conv.route(req, dept or conv.default_department(ctx.pid), util.bool(b.nobot))
+  store.coll("requests"):touch(req)
+  local view = conv.view(req)
+  events.emit(ctx.pid, "request.update", view)
+  events.conversation_routed(ctx.pid, view)
+  return ok(req)
+end
+api.route_department = function(ctx) return reroute(ctx, false) end
+api.assign = function(ctx) return reroute(ctx, true) end
+api.agent_handoff = or_404(get, function(ctx, req)
+  local dept = req.department and store.coll("departments"):get(req.department) or conv.default_department(ctx.pid)
+  conv.route(req, dept, true)
+  store.coll("requests"):touch(req)
+  events.emit(ctx.pid, "request.update", conv.view(req))
+  return ok(req)
+end)
+
+api.replace_bot = or_404(get, function(ctx, req)
+  local b = ctx.body or {}
+  local bot = store.coll("faq_kb"):find_one(function(x)
+    return x.id_project == ctx.pid and ((b.id and x._id == b.id) or (b.name and x.name == b.name)
+      or (b.slug and x.slug == b.slug))
+  end)
+  if not bot then return 400, { success = false, error = "Bot not found" } end
+  local keep = util.arr()
+  local old
+  for _, p in ipairs(req.participants or {}) do
+    if type(p) == "string" and p:match("^bot_") then old = p:sub(5) else keep[#keep + 1] = p end
+  end
+  keep[#keep + 1] = "bot_" .. bot._id
+  req.participants = keep
+  conv.refresh(req)
+  store.coll("requests"):touch(req)
+  local out = conv.view(req)
+  out.replaced_bot_root_id = old
+  return 200, out
+end)
+
+local function member_list(field, body_field)
+  return function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    local b = ctx.body or {}
+    local m = b[body_field]
+    if type(m) ~= "string" or m == "" then
+      return 422, { errors = util.arr{ util.invalid(body_field, m) } }
+    end
+    req[field] = req[field] or util.arr()
+    if not util.contains(req[field], m) then req[field][#req[field] + 1] = m end
+    if field == "participants" then
+      conv.refresh(req)
+      if req.status == 100 then req.status = 200 end
+    end
+    store.coll("requests"):touch(req)
+    events.emit(ctx.pid, "request.update", conv.view(req))
+    return ok(req)
+  end
+end
+local function set_list(field)
+  return function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    if type(ctx.body) ~= "table" then return 422, { errors = util.arr{ util.invalid(field, ctx.body) } } end
+    local list = util.arr()
+    for _, m in ipairs(ctx.body) do if type(m) == "string" then list[#list + 1] = m end end
+    req[field] = list
+    if field == "participants" then conv.refresh(req) end
+    store.coll("requests"):touch(req)
+    events.emit(ctx.pid, "request.update", conv.view(req))
+    return ok(req)
+  end
+end
+local function remove_from(field, param)
+  return function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    local keep, found = util.arr(), false
+    for _, m in ipairs(req[field] or {}) do
+      if m == ctx.params[param] then found = true else keep[#keep + 1] = m end
+    end
+    if not found and field == "participants" then
+      return 400, { success = false, error = "The member is not a participant" }
+    end
+    req[field] = keep
+    if field == "participants" then conv.refresh(req) end
+    store.coll("requests"):touch(req)
+    events.emit(ctx.pid, "request.update", conv.view(req))
+    return ok(req)
+  end
+end
+api.add_participant = member_list("participants", "member")
+api.set_participants = set_list("participants")
+api.remove_participant = remove_from("participants", "member")
+api.add_follower = member_list("followers", "member")
+api.set_followers = set_list("followers")
+api.remove_follower = remove_from("followers", "fid")
+api.add_note = or_404(get, function(ctx, req)
+  local b = ctx.body or {}
+  if type(b.text) ~= "string" or b.text == "" then
+    return 400, { success = false, error = "Note text is required" }
+  end
+  local p = ctx.principal
+  if p.role == "agent" and not util.contains(req.participants, p.id) then
+    return 403, { success = false, error = "You must be a participant to add a note" }
+  end
+  req.notes = req.notes or util.arr()
+  local now = store.now()
+  req.notes[#req.notes + 1] = { _id = store.id(), text = b.text, createdBy = p.id, createdAt = now, updatedAt = now }
+  store.coll("requests"):touch(req)
+  return ok(req)
+end)
+
+-- removes the sub-document (note, tag) whose _id is the path parameter
+local function remove_subdoc(field, param)
+  return function(ctx)
+    local req = get(ctx)
+    if not req then return E.not_found() end
+    local keep = util.arr()
+    for _, x in ipairs(req[field] or {}) do if x._id ~= ctx.params[param] then keep[#keep + 1] = x end end
+    req[field] = keep
+    store.coll("requests"):touch(req)
+    return ok(req)
+  end
+end
+api.remove_note = remove_subdoc("notes", "nid")
+api.add_tags = or_404(get, function(ctx, req)
+  local b = ctx.body
+  if type(b) ~= "table" or #b == 0 then return 400, { success = false, message = "No tag specified" } end
+  req.tags = req.tags or util.arr()
+  for _, t in ipairs(b) do
+    if type(t) == "table" and type(t.tag) == "string" then
+      local dup = false
+      for _, x in ipairs(req.tags) do if x.tag == t.tag then dup = true end end
+      if not dup then req.tags[#req.tags + 1] = { _id = store.id(), tag = t.tag, color = t.color or "#43B1F2" } end
+    end
+  end
+  store.coll("requests"):touch(req)
+  local out = util.shallow(req)
+  out.tags = util.arr(util.shallow(req.tags))
+  return 200, out
+end)
+
+api.remove_tag = remove_subdoc("tags", "tid")
+-- Simplified: the server emails the lead; the sandbox stores the email (collection emails)
+-- and sends nothing.
+api.send_email = or_404(get, function(ctx, req)
+  local b = ctx.body or {}
+  if type(b.text) ~= "string" or b.text == "" then
+    return 422, { errors = util.arr{ util.invalid("text", b.text) } }
+  end
+  store.coll("emails"):insert{ to = (store.coll("leads"):get(req.lead) or {}).email, text = b.text,
+    subject = b.subject, replyto = b.replyto, request_id = req.request_id, id_project = ctx.pid }
+  return 200, { queued = true }
+end)
+
+function api.rate(ctx)
+  local req = get(ctx)
+  local pu = ctx.principal.pu
+  if not req or not pu or req.requester ~= pu._id then return E.not_found() end
+  local b = ctx.body or {}
+  req.rating = tonumber(b.rating) or req.rating
+  req.rating_message = b.rating_message or req.rating_message
+  store.coll("requests"):touch(req)
+  return ok(req)
+end
+
+function api.close_as_guest(ctx)
+  local req = get(ctx)
+  local pu = ctx.principal.pu
+  if not req or not pu or req.requester ~= pu._id then return E.not_found() end
+  if req.status ~= 1000 then conv.close(req, ctx.principal.id) end
+  return ok(req)
+end
+
+-- owner-only deletes answer the role checker's sibling body, "Unauthorized."
+local function is_owner(ctx) return ctx.principal.role == "owner" end
+function api.delete(ctx)
+  if not is_owner(ctx) and not require("sbx.app").has_permission(ctx.principal.pu, "request_delete") then
+    return E.forbidden()
+  end
+  local req = get(ctx)
+  if not req then return E.not_found() end
+  local msgs = store.coll("messages")
+  for _, m in ipairs(conv.messages(ctx.pid, req.request_id)) do msgs:remove(m._id) end
+  store.coll("requests"):remove(req._id)
+  return ok(req)
+end
+
+function api.delete_by_request_id(ctx)
+  if not is_owner(ctx) then return E.forbidden() end
+  local req = store.coll("requests"):get(ctx.params.id)
+  if not req or req.id_project ~= ctx.pid then return E.not_found() end
+  store.coll("requests"):remove(req._id)
+  return 200, { n = 1, ok = 1, deletedCount = 1 }
+end
+
+function api.chatbot_parameters(ctx)
+  local third = util.split(ctx.params.rid, "-")[3]
+  if third ~= ctx.pid then return 400, { success = false, error = "Invalid request_id" } end
+  local req = get(ctx)
+  if not req then return E.not_found() end
+  local out = util.shallow(req.attributes or {})
+  return 200, out
+end
+
+function api.lookup_project(ctx)
+  local req = store.coll("requests"):find_one(function(x) return x.request_id == ctx.params.rid end)
+  if not req then return E.not_found() end
+  return 200, { id_project = req.id_project }
+end
+
+function api.public_messages(ctx)
+  -- no project in the path: every message addressed to the request_id, oldest first
+  local list = store.coll("messages"):find(function(m) return m.recipient == ctx.params.rid end)
+  return 200, util.sort(list, "createdAt", 1)
+end
+
+api.routes = {
+  { "GET", "/:pid/requests", "list", agent },
+  { "GET", "/:pid/requests/me", "list_mine", { role = "guest" } },
+  { "GET", "/:pid/requests/count", "count", { role = "agent" } },
+  { "GET", "/:pid/requests/csv", "csv", { role = "agent" } },
+  { "GET", "/:pid/requests/:rid", "get", agent },
+  { "POST", "/:pid/requests", "create", agent },
+  { "PATCH", "/:pid/requests/:rid", "patch", agent },
+  { "PATCH", "/:pid/requests/:rid/attributes", "set_attributes", agent },
+  { "PUT", "/:pid/requests/:rid/close", "close", agent },
+  { "PUT", "/:pid/requests/:rid/reopen", "reopen", agent },
+  { "PUT", "/:pid/requests/:rid/departments", "route_department", agent },
+  { "PUT", "/:pid/requests/:rid/assign", "assign", agent },
+  { "PUT", "/:pid/requests/:rid/agent", "agent_handoff", { role = "agent", types = { "bot" } } },
+  { "PUT", "/:pid/requests/:rid/replace", "replace_bot", { role = "agent", types = { "bot" } } },
+  { "POST", "/:pid/requests/:rid/participants", "add_participant", agent },
+  { "PUT", "/:pid/requests/:rid/participants", "set_participants", agent },
+  { "DELETE", "/:pid/requests/:rid/participants/:member", "remove_participant", agent },
+  { "POST", "/:pid/requests/:rid/followers", "add_follower", agent },
+  { "PUT", "/:pid/requests/:rid/followers", "set_followers", agent },
+  { "DELETE", "/:pid/requests/:rid/followers/:fid", "remove_follower", agent },
+  { "POST", "/:pid/requests/:rid/notes", "add_note", { role = "agent", types = { "subscription" } } },
+  { "DELETE", "/:pid/requests/:rid/notes/:nid", "remove_note", agent },
+  { "PUT", "/:pid/requests/:rid/tag", "add_tags", agent },
+  { "DELETE", "/:pid/requests/:rid/tag/:tid", "remove_tag", agent },
+  { "POST", "/:pid/requests/:rid/email/send", "send_email", agent },
+  { "PATCH", "/:pid/requests/:rid/rating", "rate", { role = "guest" } },
+  { "PUT", "/:pid/requests/:rid/closeg", "close_as_guest", { role = "guest" } },
+  { "DELETE", "/:pid/requests/:rid", "delete", { role = "agent", perm = "request_delete" } },
+  { "DELETE", "/:pid/requests/id/:id", "delete_by_request_id", { role = "agent" } },
+  { "GET", "/:pid/requests/:rid/chatbot/parameters", "chatbot_parameters", agent },
+  { "GET", "/requests_util/lookup/id_project/:rid", "lookup_project" },
+  { "GET", "/public/requests/:rid/messages", "public_messages", { auth = false } },
+}
+
+return api

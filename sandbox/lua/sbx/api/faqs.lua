@@ -1,0 +1,120 @@
+-- /:pid/faq (alias /:pid/intents): the intents of a chatbot.
+local store = require("sbx.store")
+local util = require("sbx.util")
+local view = require("sbx.view")
+local E = require("sbx.errors")
+local events = require("sbx.events")
+local owned = require("sbx.crud").owned
+local or_404 = require("sbx.crud").or_404
+
+local FAQ_FIELDS = { "question", "answer", "reply", "form", "topic", "enabled", "status", "language", "intent",
+  "intent_display_name", "webhook_enabled", "actions", "attributes", "agents_available" }
+
+local api = {}
+
+local bots = store.coll("faq_kb")
+local faqs = store.coll("faq")
+local read = { role = "agent", types = { "bot", "subscription" } }
+local admin_or = { role = "admin", types = { "bot", "subscription" } }
+local admin = { role = "admin" }
+-- intents
+local function by_intent(id) return id:match("^intentId(.+)$") end
+function api.list(ctx)
+  local bot = util.str(ctx.query.id_faq_kb)
+  local limit = util.int(ctx.query.limit, 3000)
+  local page = math.max(0, util.int(ctx.query.page, 0))
+  local text = util.str(ctx.query.text)
+  local name = util.str(ctx.query.intent_display_name)
+  local list = faqs:find(function(f)
+    return (not bot or f.id_faq_kb == bot) and (bot or f.id_project == ctx.pid)
+      and (not text or (f.question or ""):lower():find(text:lower(), 1, true))
+      and (not name or f.intent_display_name == name)
+  end)
+  util.sort(list, "createdAt", 1)
+  local out = util.arr()
+  for _, f in ipairs(util.paginate(list, page, limit > 0 and limit or #list + 1)) do
+    local v = util.shallow(f)
+    v.faq_kb = util.arr{ view.bot(bots:get(f.id_faq_kb)) }
+    out[#out + 1] = v
+  end
+  return 200, out
+end
+
+function api.csv(ctx)
+  local bot = util.str(ctx.query.id_faq_kb)
+  local lines = {}
+  for _, f in ipairs(faqs:find(function(f) return f.id_faq_kb == bot and f.id_project == ctx.pid end)) do
+    lines[#lines + 1] = (f.question or ""):gsub(";", ",") .. ";" .. (f.answer or ""):gsub(";", ",")
+  end
+  return 200, table.concat(lines, "\n") .. "\n", "text/csv; charset=utf-8"
+end
+
+api.get = or_404("faq", function(_, f)
+  return 200, f
+end)
+
+function api.create(ctx)
+  local body = ctx.body or {}
+  local b = owned("faq_kb", ctx, body.id_faq_kb or "")
+  if not b then return E.not_found() end
+  local name = body.intent_display_name
+  if name and faqs:find_one(function(f) return f.id_faq_kb == b._id and f.intent_display_name == name end) then
+    return 409, { success = false, msg = "Duplicate  intent_display_name." }
+  end
+  local f = { id_faq_kb = b._id, id_project = ctx.pid, createdBy = ctx.principal.id, enabled = true,
+    language = b.language, intent_id = store.uuid(), _id = body._id }
+  for _, k in ipairs(FAQ_FIELDS) do if body[k] ~= nil then f[k] = body[k] end end
+  f.intent_display_name = f.intent_display_name or ("intent" .. (faqs:count() + 1))
+  faqs:insert(f)
+  events.emit(ctx.pid, "faq.create", f)
+  return 200, f
+end
+
+api.update = or_404("faq", function(ctx, f)
+  for _, k in ipairs(FAQ_FIELDS) do
+    local v = (ctx.body or {})[k]
+    if v ~= nil then f[k] = v end
+  end
+  faqs:touch(f)
+  events.emit(ctx.pid, "faq.update", f)
+  return 200, f
+end)
+
+api.set_attributes = or_404("faq", function(ctx, f)
+  f.attributes = f.attributes or {}
+  for k, v in pairs(ctx.body or {}) do f.attributes[k] = v end
+  faqs:touch(f)
+  return 200, f
+end)
+
+-- {id} is the faq _id, or intentId<intent_id> together with ?id_faq_kb=
+function api.delete(ctx)
+  local f
+  local intent = by_intent(ctx.params.id)
+  if intent then
+    local bot = util.str(ctx.query.id_faq_kb)
+    f = faqs:find_one(function(x)
+      return x.id_project == ctx.pid and x.intent_id == intent and x.id_faq_kb == bot
+    end)
+  else
+    f = owned("faq", ctx)
+  end
+  if not f then return E.not_found() end
+  faqs:remove(f._id)
+  events.emit(ctx.pid, "faq.delete", f)
+  return 200, f
+end
+
+api.aliases = { { "/:pid/faq", "/:pid/intents" } }
+
+api.routes = {
+  { "GET", "/:pid/faq", "list", read },
+  { "GET", "/:pid/faq/csv", "csv", admin },
+  { "GET", "/:pid/faq/:id", "get", admin_or },
+  { "POST", "/:pid/faq", "create", admin_or },
+  { "PUT", "/:pid/faq/:id", "update", admin_or },
+  { "PATCH", "/:pid/faq/:id/attributes", "set_attributes", admin_or },
+  { "DELETE", "/:pid/faq/:id", "delete", { role = "admin", types = { "bot", "subscription" }, oid_except = by_intent } },
+}
+
+return api

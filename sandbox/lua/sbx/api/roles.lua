@@ -1,0 +1,3 @@
+-- /:pid/roles: custom roles and their permission names (plain CRUD).
+return require("sbx.crud").resource{ path = "/:pid/roles", coll = "roles", required = { "name" },
+  access = { role = "agent" } }

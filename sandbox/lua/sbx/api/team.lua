@@ -1,0 +1,241 @@
+-- /:pid/project_users (team) and /:pid/pendinginvitations.
+local store = require("sbx.store")
+local util = require("sbx.util")
+local view = require("sbx.view")
+local E = require("sbx.errors")
+local events = require("sbx.events")
+local conv = require("sbx.conv")
+
+local AGENT_ROLES = { agent = true, supervisor = true, admin = true, owner = true }
+local UPDATABLE = { "user_available", "profileStatus", "max_assigned_chat", "number_assigned_requests",
+  "attributes", "tags", "settings" }
+local ROLES = { owner = true, admin = true, supervisor = true, agent = true, user = true, guest = true, teammate = true }
+
+local function busy(pu)
+  return pu.max_assigned_chat and pu.max_assigned_chat > 0
+    and (pu.number_assigned_requests or 0) >= pu.max_assigned_chat or false
+end
+
+local api = {}
+
+local app = require("sbx.app")
+local owned = require("sbx.crud").owned
+local or_404 = require("sbx.crud").or_404
+local pus = store.coll("project_users")
+local function list_view(pu) return view.pu(pu, { isBusy = busy(pu) }) end
+-- PROJECT_USER_* activities: the body as action, the populated membership as target
+local function record(ctx, verb, pu)
+  conv.activity(ctx.pid, conv.actor(ctx.principal), verb, util.copy(type(ctx.body) == "table" and ctx.body or {}),
+    { type = "project_user", id = pu._id, object = util.copy(view.pu(pu)) })
+end
+local function find(ctx) return owned("project_users", ctx, ctx.params.puid) end
+
+function api.list(ctx)
+  local q = ctx.query
+  local roles
+  if q.role then
+    roles = {}
+    local list = type(q.role) == "table" and q.role or util.split(q.role)
+    for _, x in ipairs(list) do roles[x] = true end
+  end
+  local trashed = util.bool(q.trashed)
+  local out = util.arr()
+  for _, pu in ipairs(pus:all()) do
+    if pu.id_project == ctx.pid and (pu.trashed == true) == trashed
+      and (roles and roles[pu.role] or (not roles and AGENT_ROLES[pu.role]))
+      and (not q.status or pu.status == util.str(q.status))
+      and (not q.presencestatus or (pu.presence and pu.presence.status == util.str(q.presencestatus))) then
+      out[#out + 1] = list_view(pu)
+    end
+  end
+  return 200, out
+end
+
+function api.me(ctx)
+  local pu = ctx.principal.pu
+  return 200, util.arr{ pu and pu._id and list_view(pu) or nil }
+end
+
+function api.search_users(ctx)
+  local email = util.str(ctx.query.email)
+  local u = email and require("sbx.app").find_user_by_email(email)
+  if not u then return E.not_found() end
+  local pu = pus:find_one(function(x) return x.id_project == ctx.pid and x.id_user == u._id end)
+  if not pu then return 403, { success = false, msg = "The user is not a teammate" } end
+  return 200, { _id = u._id }
+end
+
+function api.by_user(ctx)
+  local out = util.arr()
+  for _, pu in ipairs(pus:all()) do
+    if pu.id_project == ctx.pid and (pu.id_user == ctx.params.user_id or pu.uuid_user == ctx.params.user_id) then
+      out[#out + 1] = list_view(pu)
+    end
+  end
+  if #out == 0 then return E.not_found() end
+  return 200, out
+end
+
+api.get = or_404(find, function(_, pu)
+  return 200, list_view(pu)
+end)
+
+function api.invite(ctx)
+  local b = ctx.body or {}
+  if type(b.email) ~= "string" or not b.email:find("@") then
+    return 422, { errors = util.arr{ util.invalid("email", b.email) } }
+  end
+  if type(b.role) ~= "string" or not ROLES[b.role] or b.role == "owner" then
+    return 422, { errors = util.arr{ util.invalid("role", b.role) } }
+  end
+  local email = b.email:lower()
+  local me = ctx.principal.user
+  if me and me.email == email then
+    return 403, { success = false, msg = "Forbidden. It is not possible to invite yourself", code = 4000 }
+  end
+  local u = require("sbx.app").find_user_by_email(email)
+  if not u then
+    local inv = store.coll("pendinginvitations"):insert{ id_project = ctx.pid, email = email, role = b.role,
+      createdBy = ctx.principal.id }
+    conv.activity(ctx.pid, conv.actor(ctx.principal), "PROJECT_USER_INVITE", util.copy(b),
+      { type = "pendinginvitation", id = inv._id, object = util.copy(inv) })
+    return 200, { msg = "User not found. Pending invitation created", pendingInvitation = inv }
+  end
+  local existing = pus:find_one(function(x) return x.id_project == ctx.pid and x.id_user == u._id end)
+  if existing then
+    return 403, { success = false, msg = "Forbidden. The user is already a member of the project", code = 4001 }
+  end
+  local pu = pus:insert{ id_project = ctx.pid, id_user = u._id, role = b.role, roleType = 1,
+    user_available = b.user_available ~= false, status = "active", trashed = false, attributes = {},
+    tags = util.arr(), max_assigned_chat = -1, number_assigned_requests = 0, createdBy = ctx.principal.id }
+  events.emit(ctx.pid, "project_user.invite", view.pu(pu))
+  record(ctx, "PROJECT_USER_INVITE", pu)
+  return 200, view.pu(pu)
+end
+
+local function apply(ctx, pu, b, allow_role)
+  local set = {}
+  for _, k in ipairs(UPDATABLE) do if b[k] ~= nil then set[k] = b[k] end end
+  local permissions
+  if allow_role then
+    if b.role ~= nil then
+      -- a built-in role, or a custom one of the project (POST /:pid/roles) by name, whose
+      -- permission names the membership then carries
+      local custom = not ROLES[b.role] and app.custom_role(ctx.pid, b.role)
+      if not ROLES[b.role] and not custom then return false end
+      set.role = b.role
+      permissions = custom and util.arr(util.shallow(type(custom.permissions) == "table" and custom.permissions or {}))
+        or false
+    end
+    if b.status ~= nil then
+      if b.status ~= "active" and b.status ~= "disabled" then return false end
+      set.status = b.status
+    end
+  end
+  if set.user_available ~= nil then
+    set.presence = { status = set.user_available and "online" or "offline" }
+  end
+  pus:update(pu._id, set)
+  if permissions then pu.permissions = permissions elseif permissions == false then pu.permissions = nil end
+  return true
+end
+api.update = or_404(find, function(ctx, pu)
+  if not apply(ctx, pu, ctx.body or {}, true) then
+    return 422, { errors = util.arr{ util.invalid("role", (ctx.body or {}).role) } }
+  end
+  events.emit(ctx.pid, "project_user.update", view.pu(pu))
+  if AGENT_ROLES[pu.role] then events.emit(ctx.pid, "project_user.update.agent", view.pu(pu)) end
+  record(ctx, "PROJECT_USER_UPDATE", pu)
+  return 200, view.pu(pu)
+end)
+
+function api.update_mine(ctx)
+  local pu = ctx.principal.pu
+  if not pu or not pu._id then return E.not_found() end
+  apply(ctx, pu, ctx.body or {}, false)
+  events.emit(ctx.pid, "project_user.update", view.pu(pu))
+  record(ctx, "PROJECT_USER_UPDATE", pu)
+  return 200, view.pu(pu)
+end
+
+function api.create(ctx)
+  local b = ctx.body or {}
+  local pu = pus:insert{ id_project = ctx.pid, uuid_user = store.uuid(), role = "guest", roleType = 2,
+    user_available = false, status = "active", trashed = false, attributes = {}, tags = b.tags or util.arr() }
+  return 200, view.pu(pu)
+end
+
+api.delete = or_404(find, function(ctx, pu)
+  if util.bool(ctx.query.hard) then
+    pus:remove(pu._id)
+    events.emit(ctx.pid, "project_user.delete", view.pu(pu))
+    record(ctx, "PROJECT_USER_DELETE", pu)
+  elseif util.bool(ctx.query.soft) then
+    pus:update(pu._id, { trashed = true, status = "disabled", user_available = false })
+    events.emit(ctx.pid, "project_user.delete", view.pu(pu))
+    record(ctx, "PROJECT_USER_DELETE", pu)
+  else
+    pus:update(pu._id, { status = "disabled", user_available = false })
+  end
+  return 200, view.pu(pu)
+end)
+
+api.restore = or_404(find, function(_, pu)
+  if not pu.trashed then return 400, { success = false, msg = "The project user is not trashed" } end
+  pus:update(pu._id, { trashed = false, status = "active" })
+  return 200, view.pu(pu)
+end)
+
+local invs = store.coll("pendinginvitations")
+function api.list_invitations(ctx)
+  return 200, invs:find(function(i) return i.id_project == ctx.pid end)
+end
+
+api.get_invitation = or_404("pendinginvitations", function(_, inv)
+  return 200, inv
+end)
+
+-- the server mails the invitee again and answers with the invitation under this odd key
+api.resend_invitation = or_404("pendinginvitations", function(_, inv)
+  inv.resent = (inv.resent or 0) + 1
+  return 200, { ["Resend invitation email to"] = inv }
+end)
+
+api.update_invitation = or_404("pendinginvitations", function(ctx, inv)
+  local b = ctx.body or {}
+  if b.role ~= nil and (type(b.role) ~= "string" or not ROLES[b.role] or b.role == "owner") then
+    return 422, { errors = util.arr{ util.invalid("role", b.role) } }
+  end
+  if b.email ~= nil and (type(b.email) ~= "string" or not b.email:find("@")) then
+    return 422, { errors = util.arr{ util.invalid("email", b.email) } }
+  end
+  return 200, invs:update(inv._id, { role = b.role, email = b.email and b.email:lower() })
+end)
+
+function api.delete_invitation(ctx)
+  local inv = owned("pendinginvitations", ctx)
+  -- a raw remove result, as the server answers
+  if inv then invs:remove(inv._id) end
+  return 200, { n = inv and 1 or 0, ok = 1, deletedCount = inv and 1 or 0 }
+end
+
+api.routes = {
+  { "GET", "/:pid/project_users", "list", { role = "agent", types = { "bot", "subscription" } } },
+  { "GET", "/:pid/project_users/me", "me", { role = "agent", types = { "subscription" } } },
+  { "GET", "/:pid/project_users/users/search", "search_users", { role = "user", types = { "subscription" } } },
+  { "GET", "/:pid/project_users/users/:user_id", "by_user", { role = "agent", types = { "subscription" } } },
+  { "GET", "/:pid/project_users/:puid", "get", { role = "agent", types = { "subscription" } } },
+  { "POST", "/:pid/project_users/invite", "invite", { role = "admin" } },
+  { "PUT", "/:pid/project_users/:puid", "update", { role = "admin", types = { "subscription" } } },
+  { "PUT", "/:pid/project_users", "update_mine", { role = "agent" } },
+  { "POST", "/:pid/project_users", "create", { role = "agent" } },
+  { "DELETE", "/:pid/project_users/:puid", "delete", { role = "admin" } },
+  { "PUT", "/:pid/project_users/:puid/restore", "restore", { role = "admin" } },
+  { "GET", "/:pid/pendinginvitations", "list_invitations", { role = "agent" } },
+  { "GET", "/:pid/pendinginvitations/:id", "get_invitation", { role = "agent" } },
+  { "GET", "/:pid/pendinginvitations/resendinvite/:id", "resend_invitation", { role = "agent" } },
+  { "PUT", "/:pid/pendinginvitations/:id", "update_invitation", { role = "agent" } },
+  { "DELETE", "/:pid/pendinginvitations/:id", "delete_invitation", { role = "agent" } },
+}
+
+return api
