@@ -24,8 +24,17 @@ _M.OPTIONS = options.CLIENT
 
 local DEFAULT_BASE_URL = "https://api.tiledesk.com/v3"
 
+-- Inside nginx with ngx_lua (cosockets): the ngx transport; elsewhere the curl one (C core).
+-- A name ("curl", "ngx") picks one; tiledesk.core is loaded only when curl is chosen.
+local function in_nginx()
+  local n = rawget(_G, "ngx")
+  return type(n) == "table" and type(n.get_phase) == "function" and type(n.socket) == "table"
+end
+_M.in_nginx = in_nginx
+
 local function default_transport(cfg)
-  return require("tiledesk.transport.curl").new{
+  local name = type(cfg.transport) == "string" and cfg.transport or (in_nginx() and "ngx" or "curl")
+  return require("tiledesk.transport." .. name).new{
     timeout = cfg.timeout, connect_timeout = cfg.connect_timeout, ssl_verify = cfg.ssl_verify,
     cafile = cfg.cafile, capath = cfg.capath, proxy = cfg.proxy,
     max_body_size = cfg.max_body_size, user_agent = cfg.user_agent,
@@ -61,7 +70,8 @@ function _M.new(opts, what, level)
     error(what .. ": options 'rate_limit_store' and 'rate_limit_key' need 'rate_limit'", level)
   end
 
-  local transport = cfg.transport or default_transport(cfg)
+  local transport = cfg.transport
+  if transport == nil or type(transport) == "string" then transport = default_transport(cfg) end
   transport:set_credentials{ mode = mode, email = cfg.email, password = cfg.password, token = cfg.token }
 
   return setmetatable({

@@ -32,7 +32,8 @@ _M.CLIENT = {
   user_agent = is_str,
   transport = function(v)
     local t = type(v)
-    if t ~= "table" and t ~= "userdata" then return "a transport object (see docs/design.md)" end
+    if v == "curl" or v == "ngx" then return true end
+    if t ~= "table" and t ~= "userdata" then return '"curl", "ngx" or a transport object (see docs/design.md)' end
     for _, m in ipairs(TRANSPORT_METHODS) do
       if type(v[m]) ~= "function" then return "a transport object with a '" .. m .. "' method" end
     end

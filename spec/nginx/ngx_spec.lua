@@ -184,7 +184,7 @@ describe("the SDK inside nginx", function()
 
     it("too_large (max_body_size)", function()
       fault("^/" .. PID .. "/tags$", { type = "oversize", bytes = 200000 })
-      local r = call{ transport = { max_body_size = 10000 } }
+      local r = call{ opts = { max_body_size = 10000 } }
       assert.equal("too_large", r[1].err.kind, r[1].msg)
       assert.matches("max_body_size 10000", r[1].msg, 1, true)
     end)
@@ -246,10 +246,27 @@ describe("the SDK inside nginx", function()
       assert.equal(N, #held)
     end)
 
+    it("a retry waits with ngx.sleep: another handler's call runs meanwhile and fills the barrier", function()
+      -- the first call to arrive gets a 429 (Retry-After: 1) and sleeps before its retry; the other
+      -- waits at a barrier of 2 that only that retry can fill, so the sleep must leave the worker free
+      fault("^/" .. PID .. "/tags$", { type = "status", status = 429, retry_after = 1 }, 1, "GET")
+      fault("^/" .. PID .. "/tags$", { type = "barrier", n = 2, timeout_ms = 5000 }, 2, "GET")
+      local out = concurrent(2, { opts = { retries = 2, timeout = 8000 } })
+      local attempts = {}
+      for i = 1, 2 do
+        local r = assert(out[i], "handler " .. i .. " gave no JSON").results[1]
+        assert.equal(200, r.status, r.msg)
+        assert.equal("released", r.barrier)
+        attempts[#attempts + 1] = r.attempts
+      end
+      table.sort(attempts)
+      assert.same({ 1, 2 }, attempts)
+    end)
+
     it("while the curl transport, blocking the worker, cannot fill the same barrier", function()
       local N = 3
       fault("^/" .. PID .. "/tags$", { type = "barrier", n = N, timeout_ms = 700 }, N, "GET")
-      local out = concurrent(N, { opts = { retries = 0, timeout = 8000, transport = "curl!" } })
+      local out = concurrent(N, { opts = { retries = 0, timeout = 8000, transport = "curl" } })
       local timeouts = 0
       for i = 1, N do
         local r = assert(out[i], "handler " .. i .. " gave no JSON").results[1]

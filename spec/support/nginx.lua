@@ -98,28 +98,13 @@ local function alive(pid)
   return ok
 end
 
--- start{ name, offset, workers, http, server, config } -> instance { url, port, pid, dir, stop }
--- config: extra values for nginx_app.init (the sandbox state is always there).
-function M.start(opts)
-  local port = M.base_port() + (opts.offset or 0)
-  if wait_port(port, false) == false then error("port " .. port .. " is busy (set TD_NGINX_PORT)", 2) end
-  local dir = sh("mktemp -d"):gsub("%s+$", "")
-  assert(dir:match("^/"), "mktemp -d failed: " .. dir)
-  sh("mkdir -p " .. quote(dir .. "/tmp"))
-  local st = helper.sandbox()
-  local app_config = { sandbox = st, name = opts.name or "nginx", port = port }
-  for k, v in pairs(opts.config or {}) do app_config[k] = v end
-  local o = {}
-  for k, v in pairs(opts) do o[k] = v end
-  o.port = port
-  local f = assert(io.open(dir .. "/nginx.conf", "w"))
-  f:write(render(dir, o, app_config))
-  f:close()
+-- Runs nginx on the config already written in dir; returns the instance.
+local function launch(dir, port, name, level)
   local out, ok = sh("nginx -p " .. quote(dir) .. " -c " .. quote(dir .. "/nginx.conf"))
   if not ok then
     local log = helper.read_file(dir .. "/error.log") or ""
     sh("rm -rf " .. quote(dir))
-    error("nginx did not start: " .. out .. log, 2)
+    error("nginx did not start: " .. out .. log, level + 1)
   end
   local pid
   for _ = 1, 100 do
@@ -128,7 +113,7 @@ function M.start(opts)
     socket.sleep(0.05)
   end
   assert(pid, "nginx wrote no pid file")
-  local inst = { port = port, pid = pid, dir = dir, url = "http://127.0.0.1:" .. port, name = o.name }
+  local inst = { port = port, pid = pid, dir = dir, url = "http://127.0.0.1:" .. port, name = name }
   function inst.stop()
     if inst.stopped then return end
     inst.stopped = true
@@ -147,6 +132,45 @@ function M.start(opts)
   running[inst] = true
   assert(wait_port(port, true), "nginx does not listen on " .. port .. ": " .. inst.error_log())
   return inst
+end
+
+local function fresh_dir(port)
+  if wait_port(port, false) == false then error("port " .. port .. " is busy (set TD_NGINX_PORT)", 3) end
+  local dir = sh("mktemp -d"):gsub("%s+$", "")
+  assert(dir:match("^/"), "mktemp -d failed: " .. dir)
+  sh("mkdir -p " .. quote(dir .. "/tmp"))
+  return dir
+end
+
+local function write(path, text)
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+end
+
+-- start{ name, offset, workers, http, server, config } -> instance { url, port, pid, dir, stop }
+-- config: extra values for nginx_app.init (the sandbox state is always there).
+function M.start(opts)
+  local port = M.base_port() + (opts.offset or 0)
+  local dir = fresh_dir(port)
+  local st = helper.sandbox()
+  local app_config = { sandbox = st, name = opts.name or "nginx", port = port }
+  for k, v in pairs(opts.config or {}) do app_config[k] = v end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.port = port
+  write(dir .. "/nginx.conf", render(dir, o, app_config))
+  return launch(dir, port, o.name, 2)
+end
+
+-- start_files{ offset, files = { ["nginx.conf"] = text, [name] = text } }: a config given whole
+-- (the README's), in a fresh prefix directory readable by nginx's workers.
+function M.start_files(opts)
+  local port = M.base_port() + (opts.offset or 0)
+  local dir = fresh_dir(port)
+  sh("chmod 755 " .. quote(dir))
+  for name, text in pairs(opts.files) do write(dir .. "/" .. name, text) end
+  return launch(dir, port, opts.name or "files", 2)
 end
 
 function M.stop_all()

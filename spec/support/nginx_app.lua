@@ -68,15 +68,12 @@ end
 local tiledesk_mod
 local function tiledesk() tiledesk_mod = tiledesk_mod or require("tiledesk") return tiledesk_mod end
 
--- a client of the sandbox owner; opts override the defaults, transport_opts go to an explicit
--- ngx transport when opts.transport is the string "ngx!" (otherwise tiledesk.new chooses)
+-- a client of the sandbox owner; opts override the defaults. tiledesk.new chooses the transport
+-- (the ngx one here), unless opts.transport names one; transport_opts: an ngx transport made
+-- with these options (pool, ssl_verify, ...) instead.
 local function new_client(opts, transport_opts)
   local o = owner_opts(opts)
-  if o.transport == "ngx!" or (o.transport == nil and not M.auto_choice) then
-    o.transport = require("tiledesk.transport.ngx").new(transport_opts)
-  elseif o.transport == "curl!" then
-    o.transport = require("tiledesk.transport.curl").new(transport_opts)
-  end
+  if transport_opts then o.transport = require("tiledesk.transport.ngx").new(transport_opts) end
   return tiledesk().new(o)
 end
 M.new_client = new_client
@@ -202,12 +199,12 @@ local function remember(key, v, msg, err)
 end
 
 function M.forbidden_call(phase)
-  local c = new_client({ transport = M.auto_choice and nil or "ngx!" })
+  local c = new_client({})
   local v, msg, err = c.tags:list()
   remember(phase, v, msg, err)
   local ok, terr = ngx.timer.at(0, function(premature)
     if premature then return end
-    local c2 = new_client({ transport = M.auto_choice and nil or "ngx!" })
+    local c2 = new_client({})
     local v2, m2, e2 = c2.tags:list()
     remember(phase .. "+timer", v2, m2, e2)
   end)
@@ -245,6 +242,24 @@ routes["/take"] = function()
 end
 
 -- /seen?store=&key=&ttl=
+-- /limited?store=&key=: one call of a client whose rate limit lives in that store (basic auth:
+-- one request a call); answers the waits the limiter asked of the transport
+routes["/limited"] = function()
+  local a = ngx.req.get_uri_args()
+  local sleeps = {}
+  local t = require("tiledesk.transport.ngx").new()
+  local sleep = t.sleep_ms
+  t.sleep_ms = function(self, ms)
+    sleeps[#sleeps + 1] = ms
+    return sleep(self, ms)
+  end
+  local c = new_client{ auth = "basic", rate_limit = 60, rate_limit_store = store_of(a.store), rate_limit_key = a.key,
+    transport = t, retries = 0 }
+  local v, msg, err = c.tags:list()
+  c:close()
+  return reply(200, { ok = v ~= nil, msg = msg, kind = err and err.kind, sleeps = sleeps, instance = config.name })
+end
+
 routes["/seen"] = function()
   local a = ngx.req.get_uri_args()
   local seen, msg, err = store_of(a.store):seen(a.key, tonumber(a.ttl))

@@ -265,4 +265,17 @@ describe("tiledesk.transport.ngx (scripted sockets)", function()
     assert.matches('Content%-Type: application/json\r\nContent%-Length: 35\r\n\r\n{"email":"a@b.c","password":"p\\"w"}$',
       log.socks[1].sent[1])
   end)
+
+  it("is what tiledesk.new chooses inside nginx; a transport named in the options wins", function()
+    local tiledesk = require("tiledesk")
+    with_ngx({}, "content", function()
+      local c = tiledesk.new{ project_id = "p", token = "JWT x" }
+      assert.equal("tiledesk.transport.ngx", getmetatable(c._transport).__name)
+      assert.has_error(function() tiledesk.new{ transport = "libcurl" } end,
+        "tiledesk.new(): option 'transport' must be \"curl\", \"ngx\" or a transport object (see docs/design.md) (got string)")
+      assert.has_error(function() tiledesk.new{ cafile = "/ca.pem" } end)
+    end)
+    local c = tiledesk.new{ project_id = "p", token = "JWT x", transport = "ngx" }
+    assert.equal("tiledesk.transport.ngx", getmetatable(c._transport).__name)
+  end)
 end)

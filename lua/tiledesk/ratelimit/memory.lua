@@ -31,4 +31,33 @@ function Store:take(key, per_minute, capacity, now_ms)
   return math.ceil((1 - tokens) / per_ms)
 end
 
+-- De-duplication: false the first time `key` is seen within ttl_ms (then it is marked), true
+-- after. now_ms: the caller's clock (default: os.time() in ms). Keeps at most MAX_SEEN keys: the
+-- expired go first, then the ones closest to expiry.
+local MAX_SEEN = 10000
+function Store:seen(key, ttl_ms, now_ms)
+  now_ms = now_ms or os.time() * 1000
+  local seen = self.seen_until
+  if not seen then
+    seen = {}
+    self.seen_until, self.seen_n = seen, 0
+  end
+  local u = seen[key]
+  if u and u > now_ms then return true end
+  if not u then self.seen_n = self.seen_n + 1 end
+  seen[key] = now_ms + ttl_ms
+  if self.seen_n > MAX_SEEN then
+    for k, v in pairs(seen) do
+      if v <= now_ms then seen[k] = nil self.seen_n = self.seen_n - 1 end
+    end
+    while self.seen_n > MAX_SEEN do
+      local oldest, at
+      for k, v in pairs(seen) do if not at or v < at then oldest, at = k, v end end
+      seen[oldest] = nil
+      self.seen_n = self.seen_n - 1
+    end
+  end
+  return false
+end
+
 return _M

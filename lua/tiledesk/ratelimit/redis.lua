@@ -70,8 +70,10 @@ function _M.new(opts)
   return self
 end
 
+-- what: nil for take (the limiter prefixes its own words), "de-duplication" for seen
 local function fail(self, what, detail)
-  return nil, what .. ": redis " .. self.host .. ":" .. self.port .. " " .. detail, { kind = "limiter" }
+  return nil, (what and (what .. ": ") or "") .. "redis " .. self.host .. ":" .. self.port .. " " .. detail,
+    { kind = "limiter" }
 end
 
 -- Runs fn(red) on a pooled connection. fn returns a value, or nil and an error.
@@ -101,7 +103,7 @@ end
 -- now_ms is not used: Redis's clock (TIME) is the one every host shares.
 function Store:take(key, per_minute, capacity)
   local k = self.prefix .. "rl:" .. key
-  return self:run("rate limiter", function(red)
+  return self:run(nil, function(red)
     local res, err
     if self.sha then
       res, err = red:evalsha(self.sha, 1, k, per_minute, capacity)

@@ -30,8 +30,10 @@ function _M.new(dict)
   return setmetatable({ dict = dict, name = name }, Store)
 end
 
+-- what: nil for take (the limiter prefixes its own words), "de-duplication" for seen
 local function fail(self, what, err)
-  return nil, what .. ": lua_shared_dict '" .. self.name .. "': " .. tostring(err), { kind = "limiter" }
+  return nil, (what and (what .. ": ") or "") .. "lua_shared_dict '" .. self.name .. "': " .. tostring(err),
+    { kind = "limiter" }
 end
 
 local function can_sleep()
@@ -54,7 +56,7 @@ end
 function Store:take(key, per_minute, capacity, now_ms)
   local dict = self.dict
   local lk, lerr = lock(dict, key)
-  if not lk then return fail(self, "rate limiter", lerr) end
+  if not lk then return fail(self, nil, lerr) end
   local per_ms = per_minute / 60000
   local tokens, at = dict:get(key), dict:get(key .. ":at")
   if not tokens or not at then tokens, at = capacity, now_ms end
@@ -67,7 +69,7 @@ function Store:take(key, per_minute, capacity, now_ms)
   local ok, err = dict:set(key, tokens, ttl)
   if ok then ok, err = dict:set(key .. ":at", now_ms, ttl) end
   dict:delete(lk)
-  if not ok then return fail(self, "rate limiter", err) end
+  if not ok then return fail(self, nil, err) end
   return wait
 end
 

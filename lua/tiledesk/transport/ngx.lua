@@ -59,7 +59,7 @@ local function check_config(config)
     elseif want == "nginx" then
       error(NAME .. ".new(): option '" .. k .. "' is not available inside nginx: trust the CA with the "
         .. "lua_ssl_trusted_certificate directive (and lua_ssl_verify_depth)", 3)
-    else
+    elseif v ~= false then -- proxy = false (ignore the environment's proxy) is what cosockets do anyway
       error(NAME .. ".new(): option 'proxy' is not available inside nginx (cosockets connect directly)", 3)
     end
     out[k] = v

@@ -1,0 +1,49 @@
+-- The README's OpenResty example, run as a user would paste it: its nginx.conf and handler taken
+-- from README.md, only the checkout path, the ports and the sandbox's credentials put in.
+local helper = require("spec.helper")
+local nginx = require("spec.support.nginx")
+
+local st = helper.sandbox()
+
+local function section(text, title)
+  local i = assert(text:find("\n## " .. title .. "\n", 1, true), "README has no section " .. title)
+  local j = text:find("\n## ", i + 1, true) or #text
+  return text:sub(i, j)
+end
+
+-- replaces every `from` (a plain string) by `to`; the README must contain it
+local function put(text, from, to)
+  local i = text:find(from, 1, true)
+  assert(i, "the README example no longer contains " .. from)
+  local out = text:gsub(from:gsub("%p", "%%%0"), (to:gsub("%%", "%%%%")))
+  return out
+end
+
+describe("README, OpenResty section", function()
+  local inst
+  teardown(function() if inst then inst.stop() end end)
+
+  it("the nginx.conf and handler run as pasted, against the sandbox", function()
+    local text = section(assert(helper.read_file(helper.root .. "README.md")), "OpenResty / nginx")
+    local conf = assert(text:match("\n```nginx\n(.-)\n```"), "no ```nginx block")
+    local handler = assert(text:match("\n```lua\n(%-%- open_conversations%.lua\n.-)\n```"), "no handler block")
+    local root = helper.root:sub(1, 1) == "/" and helper.root or (io.popen("pwd"):read("*l") .. "/" .. helper.root)
+    root = root:gsub("/%./", "/"):gsub("/$", "")
+    local port = nginx.base_port() + 30
+    conf = put(conf, "/path/to/tiledesk", root)
+    conf = put(conf, "127.0.0.1:8080", "127.0.0.1:" .. port)
+    handler = put(handler, "http://127.0.0.1:8765", st.http_url)
+    handler = put(handler, '"6560f0a10000000000000007"', '"' .. st.project_id .. '"')
+    handler = put(handler, '"agent@sandbox.test"', '"' .. st.users.agent.email .. '"')
+    handler = put(handler, '"agent-pass-123"', '"' .. st.users.agent.password .. '"')
+    inst = nginx.start_files{ offset = 30, name = "readme",
+      files = { ["nginx.conf"] = conf .. "\n", ["open_conversations.lua"] = handler .. "\n" } }
+    local status, _, body = helper.http("GET", inst.url .. "/open")
+    assert.equal(200, status, body .. inst.error_log())
+    local count = tonumber(body:match("^(%d+) open conversations\n"))
+    assert.is_number(count, body)
+    assert.is_true(count > 5)
+    local lines = select(2, body:gsub("\nsupport%-group%-", ""))
+    assert.equal(5, lines)
+  end)
+end)
