@@ -18,6 +18,12 @@ local function read_file(path)
 end
 helper.read_file = read_file
 
+function helper.write_file(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
 local state_cache
 -- The sandbox started by ./dev test (or by hand with ./dev sandbox start). Raises with a hint
 -- when none is running, so a core spec never silently passes without a server.

@@ -142,11 +142,7 @@ local function fresh_dir(port)
   return dir
 end
 
-local function write(path, text)
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-end
+local write = helper.write_file
 
 -- start{ name, offset, workers, http, server, config } -> instance { url, port, pid, dir, stop }
 -- config: extra values for nginx_app.init (the sandbox state is always there).
