@@ -216,9 +216,7 @@ describe("the SDK inside nginx", function()
       local p = io.popen("mktemp -d")
       local dir = p:read("*l")
       p:close()
-      local f = assert(io.open(dir .. "/body.json", "w"))
-      f:write(require("cjson").encode(body))
-      f:close()
+      helper.write_file(dir .. "/body.json", require("cjson").encode(body))
       local cmd = "cd " .. dir .. " && for i in $(seq " .. n .. "); do curl -s -m 30 -o out$i -H 'Content-Type: application/json'"
         .. " --data-binary @body.json " .. inst.url .. "/call & done; wait"
       assert(os.execute(cmd))
