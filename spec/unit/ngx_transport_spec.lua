@@ -273,7 +273,9 @@ describe("tiledesk.transport.ngx (scripted sockets)", function()
       assert.equal("tiledesk.transport.ngx", getmetatable(c._transport).__name)
       assert.has_error(function() tiledesk.new{ transport = "libcurl" } end,
         "tiledesk.new(): option 'transport' must be \"curl\", \"ngx\" or a transport object (see docs/design.md) (got string)")
-      assert.has_error(function() tiledesk.new{ cafile = "/ca.pem" } end)
+      assert.has_error(function() tiledesk.new{ cafile = "/ca.pem" } end,
+        "tiledesk.transport.ngx.new(): option 'cafile' is not available inside nginx: trust the CA with the "
+        .. "lua_ssl_trusted_certificate directive (and lua_ssl_verify_depth)")
     end)
     local c = tiledesk.new{ project_id = "p", token = "JWT x", transport = "ngx" }
     assert.equal("tiledesk.transport.ngx", getmetatable(c._transport).__name)

@@ -125,7 +125,15 @@ local function fail(method, url, kind, detail)
     { kind = kind }
 end
 
+-- Monotonic ms (the same clock in every worker of a host: CLOCK_MONOTONIC) where resty.core
+-- offers it, else nginx's wall clock, refreshed.
+local monotonic_msec
 local function now_ms()
+  if monotonic_msec == nil then
+    local ok, t = pcall(require, "resty.core.time")
+    monotonic_msec = ok and type(t) == "table" and t.monotonic_msec or false
+  end
+  if monotonic_msec then return monotonic_msec() end
   ngx.update_time()
   return ngx.now() * 1000
 end
