@@ -178,14 +178,21 @@ describe("tiledesk.transport.ngx (scripted sockets)", function()
     assert.equal("tiledesk:https:127.0.0.1:8443:tls:noverify", log.connects[2].pool)
   end)
 
-  it("never sends a POST twice: a reused connection that dies before any answer gives unknown_outcome", function()
-    local log = with_ngx({ { reused = 3, probe = "timeout", reply = "" } }, nil, function()
-      local _, msg, err = new():send{ method = "POST", url = "http://api.test/tags", body = "{}", once = true }
+  it("never sends a write twice: a reused connection that dies before any answer gives unknown_outcome", function()
+    local log = with_ngx({ { reused = 3, probe = "timeout", reply = "" }, { reused = 3, probe = "timeout", reply = "" },
+      { reused = 3, probe = "timeout", reply = "" } }, nil, function()
+      local t = new()
+      local _, msg, err = t:send{ method = "POST", url = "http://api.test/tags", body = "{}" }
       assert.equal("unknown_outcome", err.kind)
       assert.matches("may or may not have reached the server", msg, 1, true)
+      -- a call that may not be repeated says so with retry = false (or the core's once = true)
+      local _, _, err2 = t:send{ method = "GET", url = "http://api.test/tags", retry = false }
+      assert.equal("unknown_outcome", err2.kind)
+      local _, _, err3 = t:send{ method = "PUT", url = "http://api.test/tags", once = true }
+      assert.equal("unknown_outcome", err3.kind)
     end)
-    assert.equal(1, #log.socks)
-    assert.equal(1, #log.socks[1].sent)
+    assert.equal(3, #log.socks)
+    for i = 1, 3 do assert.equal(1, #log.socks[i].sent) end
   end)
 
   it("checks a pooled connection before a write and takes another when it was closed", function()
@@ -198,12 +205,12 @@ describe("tiledesk.transport.ngx (scripted sockets)", function()
     assert.equal(1, #log.socks[2].sent)
   end)
 
-  it("repeats a GET (or a write with once = false) on a new connection in the same case", function()
+  it("repeats a GET (or a write with retry = true) on a new connection in the same case", function()
     local log = with_ngx({ { reused = 2, reply = "" }, { reply = OK }, { reused = 2, reply = "" }, { reply = OK } }, nil,
       function()
         local t = new()
         assert.equal(200, (t:send{ method = "GET", url = "http://api.test/x" }))
-        assert.equal(200, (t:send{ method = "POST", url = "http://api.test/x", once = false }))
+        assert.equal(200, (t:send{ method = "POST", url = "http://api.test/x", retry = true }))
       end)
     assert.equal(4, #log.socks)
   end)

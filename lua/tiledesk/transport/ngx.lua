@@ -451,9 +451,9 @@ function Transport:send(req)
   local deadline = now_ms() + (timeout > 0 and timeout or 2147483647)
   local request = build_request(self, method, u, lines, body)
   -- may the transport repeat this request on a new connection when a reused one died under it?
-  -- once = true: never (a write without retry = true); once absent: idempotent methods only
-  local repeatable
-  if req.once ~= nil then repeatable = not req.once else repeatable = IDEMPOTENT[method] or false end
+  -- retry = true: yes; retry = false or once = true: never; neither given: idempotent methods only
+  local repeatable = req.retry == true or (req.retry == nil and IDEMPOTENT[method] == true)
+  if req.once == true then repeatable = false elseif req.once == false and req.retry == nil then repeatable = true end
   for _ = 1, 3 do
     local sock, reused, detail = connect(self, u, connect_ms, deadline, not repeatable)
     if not sock then return fail(method, url, reused, detail) end
