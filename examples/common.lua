@@ -10,8 +10,8 @@ M.CONNECTION_HELP = [[
 Connection (one of):
   --state FILE          a sandbox state file (.sandbox/state.json), with --role owner|admin|agent (admin)
   --base-url URL --project ID --email E --password P | --token T
-                        a real project; the TILEDESK_BASE_URL, TILEDESK_PROJECT_ID,
-                        TILEDESK_EMAIL, TILEDESK_PASSWORD and TILEDESK_TOKEN variables work too
+                        a real project; or the TILEDESK_URL, TILEDESK_PROJECT_ID, TILEDESK_EMAIL,
+                        TILEDESK_PASSWORD, TILEDESK_TOKEN (and TILEDESK_TIMEZONE) variables
   --log                 one line per HTTP call on stderr]]
 
 -- Parses the command line. spec = { usage = text, flags = { name = true }, options = { name = true } }
@@ -72,13 +72,13 @@ function M.client(opts)
     if not user then error("no user '" .. tostring(opts.role) .. "' in " .. opts.state, 0) end
     cfg.base_url, cfg.project_id = st.http_url, st.project_id
     cfg.email, cfg.password = user.email, user.password
-  else
-    cfg.base_url = opts.base_url or os.getenv("TILEDESK_BASE_URL")
-    cfg.project_id = opts.project or os.getenv("TILEDESK_PROJECT_ID")
-    cfg.email = opts.email or os.getenv("TILEDESK_EMAIL")
-    cfg.password = opts.password or os.getenv("TILEDESK_PASSWORD")
-    cfg.token = opts.token or os.getenv("TILEDESK_TOKEN")
-    if not cfg.project_id then error("--project (or TILEDESK_PROJECT_ID) is required", 0) end
+  else -- the command line's values, else the environment's
+    local given = { TILEDESK_URL = opts.base_url, TILEDESK_PROJECT_ID = opts.project, TILEDESK_EMAIL = opts.email,
+      TILEDESK_PASSWORD = opts.password, TILEDESK_TOKEN = opts.token }
+    cfg.getenv = function(name) return given[name] or os.getenv(name) end
+    local c, msg = tiledesk.from_env(cfg)
+    if not c then error(msg .. " (or the matching --base-url, --project, --email, --password, --token; or --state)", 0) end
+    return c
   end
   return tiledesk.new(cfg)
 end
