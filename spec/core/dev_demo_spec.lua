@@ -20,7 +20,7 @@ end
 
 local function demo(dir, port)
   local out, err, code = os.tmpname(), os.tmpname(), os.tmpname()
-  os.execute(string.format("cd %s && TD_DEMO_DIR=%s TD_DEMO_PORT=%d ./dev demo >%s 2>%s; echo $? >%s",
+  os.execute(string.format("cd %s && env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS TD_DEMO_DIR=%s TD_DEMO_PORT=%d ./dev demo >%s 2>%s; echo $? >%s",
     q(ROOT), q(dir), port, q(out), q(err), q(code)))
   return tonumber((slurp(code):match("%d+"))), slurp(out), slurp(err)
 end
