@@ -47,7 +47,7 @@ function _M.from_env(opts)
       cfg[k] = v
     end
   end
-  cfg = client.check_options(cfg, "tiledesk.from_env()", nil, 3) -- misuse in opts raises
+  cfg = require("tiledesk.options").client(cfg, "tiledesk.from_env()", nil, 2) -- misuse in opts raises
   local function env(name)
     local v = getenv(name)
     if v == "" then return nil end
