@@ -156,7 +156,7 @@ local function explain(kind, err, u)
     return "nginx cannot resolve '" .. u.host .. "' without a resolver: add a `resolver` directive to nginx.conf "
       .. "(for example `resolver 127.0.0.53 ipv6=off;`, or your DNS server)"
   end
-  if kind == "tls" and (err:find("verify", 1, true) or err:find("certificate", 1, true)) then
+  if kind == "tls" then
     return err .. "; nginx trusts the CAs of lua_ssl_trusted_certificate (lua_ssl_verify_depth limits the chain)"
   end
   return err
