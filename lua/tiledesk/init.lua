@@ -12,6 +12,7 @@ local _M = {
   empty_array = json.empty_array,
   array = json.array,
   Error = E.Error,
+  time = require("tiledesk.time"),
 }
 
 local resources = require("tiledesk.resources")
