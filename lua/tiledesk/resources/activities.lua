@@ -1,9 +1,23 @@
 -- Activity log of the project (admin).
 local M = {}
+-- The filters the server reads (pubmodules/activities/routes/activity.js).
+local filters = {
+  agent_id = "activities involving this user id",
+  activities = { "verbs (an array is comma-joined): PROJECT_USER_INVITE, REQUEST_CREATE, ...", list = "comma" },
+  start_date = { "from this day (inclusive)", date = "start" }, end_date = { "to this day (inclusive)", date = "end" },
+  sort = "field to sort by (default createdAt)", direction = "1 ascending, -1 descending (default)",
+  chart = "true: up to 1000 a page",
+}
+local csv_filters = {}
+for k, v in pairs(filters) do csv_filters[k] = v end
+csv_filters.chart = nil
+csv_filters.lang = "language of the activity texts"
 M.routes = {
   { "list", "GET", "/activities", page = { items = "activities", size = 100, max = 100 },
-    doc = "One page of activities (agent_id, activities, start_date/end_date DD/MM/YYYY)",
-    example = 'local page = assert(client.activities:list{ start_date = "01/11/2026", end_date = "30/11/2026" })' },
-  { "csv", "GET", "/activities/csv", raw = true, doc = "CSV export" },
+    filters = filters, dates = "utc_days",
+    doc = "One page of activities (dates: whole UTC days)",
+    example = 'local page = assert(client.activities:list{ start_date = { 2026, 11, 1 }, end_date = "2026-11-30" })' },
+  { "csv", "GET", "/activities/csv", raw = true, filters = csv_filters, dates = "utc_days",
+    doc = "CSV export (dates: whole UTC days)" },
 }
 return M

@@ -14,35 +14,81 @@ local REPORTS = {
 }
 M.REPORTS = REPORTS
 
+-- The filters each report reads (pubmodules/analytics/analytics.js); the others read none.
+local LASTDAYS = "days back from now (default 7)"
+local DEPT = "department _id"
+local PART = "participant user id, or bot_<id>"
+local CHANNEL = "channel name"
+local SENDER, RECIPIENT = "sender id", "recipient (request_id)"
+local TZ = "IANA zone (or +hh:mm) the hours are counted in (default: the client's timezone option)"
+local REPORT_FILTERS = {
+  ["requests/aggregate/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART, channel = CHANNEL },
+  ["requests/aggregate/status/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART },
+  ["requests/aggregate/month"] = { department_id = DEPT },
+  ["requests/aggregate/week"] = { department_id = DEPT },
+  ["requests/aggregate/hours"] = { timezone = TZ },
+  ["requests/aggregate/dayoftheweek/hours"] = { timezone = TZ },
+  ["requests/waiting"] = { last = "seconds back from now (default 30 days)" },
+  ["requests/waiting/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART, channel = CHANNEL },
+  ["requests/duration/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART, channel = CHANNEL },
+  ["requests/satisfaction/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART, channel = CHANNEL },
+  ["requests/aggregate/hasBot/day"] = { lastdays = LASTDAYS, department_id = DEPT, channel = CHANNEL },
+  ["requests/aggregate/sourcePage"] = { lastdays = LASTDAYS, department_id = DEPT },
+  ["project_users/aggregate/day"] = { lastdays = LASTDAYS },
+  ["messages/count"] = { sender = SENDER, recipient = RECIPIENT, attributes = "attributes (exact)",
+    attributes_answerid = "attributes._answerid" },
+  ["messages/aggregate/day"] = { lastdays = LASTDAYS, sender = SENDER, recipient = RECIPIENT, channel = CHANNEL },
+  ["messages/aggregate/month"] = { sender = SENDER, recipient = RECIPIENT },
+  ["messages/aggregate/week"] = { sender = SENDER, recipient = RECIPIENT },
+  ["messages/aggregate/sender"] = { lastdays = LASTDAYS, sender = SENDER, recipient = RECIPIENT },
+  ["requests/aggregate/attributes/_answerid"] = { lastdays = LASTDAYS, sender = SENDER, recipient = RECIPIENT },
+  ["events/aggregate/day"] = { lastdays = LASTDAYS, name = "event name" },
+}
+M.REPORT_FILTERS = REPORT_FILTERS
+
 M.routes = {
-  { "waiting_time", "GET", "/analytics/requests/waiting", doc = "Average waiting time in ms ({last=seconds})",
+  { "waiting_time", "GET", "/analytics/requests/waiting", filters = REPORT_FILTERS["requests/waiting"],
+    doc = "Average waiting time: [{ _id = project id, waiting_time_avg = ms }]",
     example = 'local stats = assert(client.analytics:waiting_time{ last = 3600 })' },
-  { "tags", "GET", "/analytics/tags/{}", params = { "type" }, doc = "Tag usage of a type (requests or leads)",
-    example = 'local stats = assert(client.analytics:tags("requests"))' },
+  { "tags", "GET", "/analytics/tags/{}", params = { "type" }, dates = "iso_days",
+    filters = { start_date = { "from this day (inclusive; default 6 days ago)", date = "start" },
+      end_date = { "to this day (inclusive; default today)", date = "end" } },
+    doc = "Daily tag counts of a counter type (\"conversation-tag\" for conversation tags; any other "
+      .. "type answers empty): { dates = { \"DD/MM/YYYY\", ... } (sorted as strings, not by date), "
+      .. "series = { { name = tag, values = { count per date } } } }; dates are whole UTC days",
+    example = 'local stats = assert(client.analytics:tags("conversation-tag", { start_date = { 2026, 11, 1 } }))' },
 }
 -- every report is a route of its own in the table (coverage), reached through report(name, q)
 for _, name in ipairs(REPORTS) do
+  local names = {}
+  for k in pairs(REPORT_FILTERS[name] or {}) do names[#names + 1] = k end
+  table.sort(names)
   M.routes[#M.routes + 1] = { "report " .. name, "GET", "/analytics/" .. name, skip = true,
-    call = 'client.analytics:report("' .. name .. '", query?)', doc = "Aggregation (lastdays, department_id, ...)" }
+    call = 'client.analytics:report("' .. name .. '", query?)',
+    doc = "Aggregation" .. (#names > 0 and (" (" .. table.concat(names, ", ") .. ")") or " (no filters)") }
 end
 
 local known = {}
 for _, r in ipairs(REPORTS) do known[r] = true end
 
-M.methods = { REPORTS = REPORTS }
+M.methods = { REPORTS = REPORTS, REPORT_FILTERS = REPORT_FILTERS }
 -- report(name, q): any aggregation of REPORTS, e.g. report("requests/aggregate/day", {lastdays=7})
 function M.methods:report(name, q)
   if type(name) ~= "string" or not known[name] then
     error("analytics:report(): bad argument #1 'name' (one of analytics REPORTS expected, got " .. tostring(name) .. ")", 2)
   end
   if q ~= nil and type(q) ~= "table" then error("analytics:report(): bad argument #2 'query' (table expected)", 2) end
-  return self.client:call("analytics:report()", { method = "GET", path = "/analytics/" .. name, query = q })
+  local filters = REPORT_FILTERS[name] or {}
+  local query = require("tiledesk.filters").apply({ op = "analytics:report()", filters = filters,
+    dates = filters.timezone and "zone" or nil }, self.client, q or {}, 2)
+  return self.client:call("analytics:report()", { method = "GET", path = "/analytics/" .. name, query = query })
 end
 -- README entry of report() (tools/readme_api.lua).
 M.docs = {
   report = {
     syntax = "stats, msg, err = client.analytics:report(name, query?)",
-    doc = "One of the aggregations in `client.analytics.REPORTS` (query: lastdays, department_id, ...): `"
+    doc = "One of the aggregations in `client.analytics.REPORTS`, with the filters it reads "
+      .. "(`client.analytics.REPORT_FILTERS[name]`; others raise, `raw_query` passes them): `"
       .. table.concat(REPORTS, "`, `") .. "`",
     endpoint = "GET /{pid}/analytics/{name}",
     example = 'local stats = assert(client.analytics:report("requests/aggregate/day", { lastdays = 7 }))' },

@@ -1,7 +1,10 @@
 -- Chatbots (faq_kb).
 local M = {}
 M.routes = {
-  { "list", "GET", "/faq_kb", page = { all = true }, doc = "Bots (all=true includes identity bots)" },
+  { "list", "GET", "/faq_kb", page = { all = true },
+    filters = { all = "true: include identity bots", text = "full-text search", language = "language of the text search",
+      public = "true/false", certified = "true/false" },
+    doc = "Bots, without the trashed ones" },
   { "get", "GET", "/faq_kb/{}", params = { "bot_id" }, doc = "One bot" },
   { "create", "POST", "/faq_kb", fields = { "name" }, body = "object", doc = "Create (type internal/external/tilebot, url, ...)",
     example = 'local bot = assert(client.bots:create("Order Helper", { type = "external", url = "https://bots.example.com/hook" }))' },

@@ -1,7 +1,10 @@
 -- Canned responses.
 local M = {}
 M.routes = {
-  { "list", "GET", "/canned", page = { size = 1000, fixed = true }, doc = "Shared and own canned responses" },
+  { "list", "GET", "/canned", page = { size = 1000, fixed = true },
+    filters = { full_text = "full-text search",
+      sort = "field to sort by (default createdAt)", direction = "1 ascending, -1 descending (default)" },
+    doc = "Shared and own canned responses" },
   { "get", "GET", "/canned/{}", params = { "canned_id" }, doc = "One (only its creator may read it)" },
   { "create", "POST", "/canned", fields = { "title", "text" }, body = "object", doc = "Create (shared optional)",
     example = 'local canned = assert(client.canned:create("Refund", "Your refund is on its way.", { shared = true }))' },

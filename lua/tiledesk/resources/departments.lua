@@ -1,8 +1,10 @@
 -- Departments (routing). Reads need no authentication on the server.
 local M = {}
 M.routes = {
-  { "list", "GET", "/departments", page = { all = true }, doc = "Visible departments" },
-  { "list_all", "GET", "/departments/allstatus", page = { all = true }, doc = "All departments, any status" },
+  { "list", "GET", "/departments", page = { all = true },
+    filters = { sort = "any value: sorted by name" }, doc = "Visible departments" },
+  { "list_all", "GET", "/departments/allstatus", page = { all = true },
+    filters = { sort = "any value: sorted by name" }, doc = "All departments, any status but hidden" },
   { "get", "GET", "/departments/{}", params = { "department_id" }, doc = "One department ('default' works)",
     example = 'local dept = assert(client.departments:get("default"))' },
   { "operators", "GET", "/departments/{}/operators", params = { "department_id" }, doc = "Who routing would pick" },

@@ -1,7 +1,8 @@
 -- Intents (faq) of a bot.
 local M = {}
 M.routes = {
-  { "list", "GET", "/faq", fields = { "id_faq_kb" }, page = { size = 100 }, doc = "Intents of a bot",
+  { "list", "GET", "/faq", fields = { "id_faq_kb" }, page = { size = 100 },
+    filters = { text = "full-text search", intent_display_name = "intent name" }, doc = "Intents of a bot",
     example = 'local page = assert(client.faqs:list(bot_id))' },
   { "get", "GET", "/faq/{}", params = { "faq_id" }, doc = "One intent" },
   { "create", "POST", "/faq", fields = { "id_faq_kb" }, body = "object", doc = "Create (question, answer, intent_display_name, ...)",
@@ -11,7 +12,7 @@ M.routes = {
   { "merge_attributes", "PATCH", "/faq/{}/attributes", params = { "faq_id" }, body = "required", doc = "Merge attributes",
     example = 'client.faqs:merge_attributes(faq_id, { reviewed = true })' },
   { "delete", "DELETE", "/faq/{}", params = { "faq_id" }, doc = "Delete" },
-  { "csv", "GET", "/faq/csv", fields = { "id_faq_kb" }, raw = true, doc = "CSV export",
+  { "csv", "GET", "/faq/csv", fields = { "id_faq_kb" }, raw = true, filters = {}, doc = "CSV export",
     example = 'local csv = assert(client.faqs:csv(bot_id))' },
 }
 return M

@@ -1,7 +1,9 @@
 -- Groups of agents.
 local M = {}
 M.routes = {
-  { "list", "GET", "/groups", page = { all = true }, doc = "Groups (member filter)" },
+  { "list", "GET", "/groups", page = { all = true },
+    filters = { member = { "groups with this user id (an array: any of them)", list = "repeat" } },
+    doc = "Groups, without the trashed ones" },
   { "get", "GET", "/groups/{}", params = { "group_id" }, doc = "One group" },
   { "create", "POST", "/groups", fields = { "name" }, body = "object", doc = "Create (members = user ids)",
     example = 'local group = assert(client.groups:create("Night shift", { members = { user_id } }))' },

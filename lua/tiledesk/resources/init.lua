@@ -9,6 +9,7 @@ local url = require("tiledesk.url")
 local json = require("tiledesk.json")
 local pager = require("tiledesk.pager")
 local routes = require("tiledesk.routes")
+local filters = require("tiledesk.filters")
 
 local _M = {}
 
@@ -85,6 +86,8 @@ local function build(route, client, level, ...)
     spec.body = body
   else
     if extra ~= nil and type(extra) ~= "table" then argerror(op, i, "query", "table", type(extra), level) end
+    -- routes that declare their filters check and convert them (tiledesk.filters)
+    if route.filters and with_query then extra = filters.apply(route, client, extra or {}, level) end
     local q = {}
     for k, v in pairs(extra or {}) do q[k] = v end
     for k, v in pairs(fields) do q[k] = v end

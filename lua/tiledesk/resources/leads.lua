@@ -1,7 +1,12 @@
 -- Leads (contacts), addressed by their Mongo _id.
 local M = {}
 M.routes = {
-  { "list", "GET", "/leads", page = { items = "leads", size = 100 }, doc = "One page of leads (full_text, email, tags, status, segment)",
+  { "list", "GET", "/leads", page = { items = "leads", size = 100 }, returns = "lead",
+    filters = { full_text = "full-text search", email = "exact email", with_email = "true: only leads with an email",
+      with_fullname = "true: only leads with a name", tags = "a tag (one)", status = "status (default 100; 1000: deleted)",
+      segment = "segment _id (its rules are applied)",
+      sort = "field to sort by (default createdAt)", direction = "1 ascending, -1 descending (default)" },
+    doc = "One page of leads (no date filters: the server reads none)",
     example = 'local page = assert(client.leads:list{ full_text = "acme", limit = 50 })' },
   { "get", "GET", "/leads/{}", params = { "lead_id" }, doc = "One lead" },
   { "create", "POST", "/leads", body = "required", doc = "Create a lead (fullname, email, attributes)",
@@ -18,7 +23,10 @@ M.routes = {
     example = 'client.leads:remove_tag(lead_id, "newsletter")' },
   { "delete", "DELETE", "/leads/{}", params = { "lead_id" }, doc = "Soft delete (status 1000)" },
   { "delete_physical", "DELETE", "/leads/{}/physical", params = { "lead_id" }, doc = "Hard delete (owner)" },
-  { "csv", "GET", "/leads/csv", raw = true, doc = "CSV export" },
+  { "csv", "GET", "/leads/csv", raw = true,
+    filters = { full_text = "full-text search", email = "exact email", page = "page of 100000 rows",
+      sort = "field to sort by (default createdAt)", direction = "1 ascending, -1 descending (default)" },
+    doc = "CSV export (no attributes)" },
 }
 M.methods = {}
 -- search(text, q): full-text search, one page
@@ -51,5 +59,15 @@ M.docs = {
     doc = "The first lead with that email, or false when there is none",
     via = "list",
     example = 'local lead, msg = client.leads:find_by_email("ann@example.com")' },
+}
+-- The objects users read most (models/lead.js), for the reference.
+M.objects = {
+  lead = { doc = "A lead (contact); also _id, createdAt and updatedAt (ISO 8601 UTC with ms) and __v",
+    fields = {
+      lead_id = "the visitor's user id (uuid or user _id)", fullname = "name", email = "email",
+      phone = "phone", company = "company", note = "note", streetAddress = "address", city = "city",
+      region = "region", zipcode = "zip code", country = "country", tags = "array of strings",
+      attributes = "free-form table", properties = "custom properties (merge_properties)",
+      status = "100 normal, 1000 deleted (delete is soft)", id_project = "project id", createdBy = "user id" } },
 }
 return M

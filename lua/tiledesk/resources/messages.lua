@@ -3,7 +3,7 @@ local M = {}
 
 M.routes = {
   { "list", "GET", "/requests/{}/messages", params = { "request_id" }, page = { all = true },
-    doc = "The whole transcript, oldest first (unpaginated)",
+    filters = {}, returns = "message", doc = "The whole transcript, oldest first (the server reads no filter)",
     example = 'local list = assert(client.messages:list(rid))' },
   { "get", "GET", "/requests/{}/messages/{}", params = { "request_id", "message_id" }, doc = "One message" },
   { "send", "POST", "/requests/{}/messages", params = { "request_id" }, body = "required",
@@ -12,14 +12,15 @@ M.routes = {
   { "send_many", "POST", "/requests/{}/messages/multi", params = { "request_id" }, body = "array",
     doc = "Send several messages at once",
     example = 'client.messages:send_many(rid, { { text = "Hello!" }, { text = "How can I help?" } })' },
-  { "csv", "GET", "/requests/{}/messages/csv", params = { "request_id" }, raw = true, doc = "Transcript as CSV" },
+  { "csv", "GET", "/requests/{}/messages/csv", params = { "request_id" }, raw = true, filters = {}, doc = "Transcript as CSV" },
   { "send_direct", "POST", "/messages", body = "required",
     doc = "Direct or group message outside a conversation (recipient, recipientFullname)",
     example = 'client.messages:send_direct{ recipient = user_id, recipientFullname = "Joe Park", text = "Can you take the Acme chat?" }' },
   { "list_project", "GET", "/messages", page = { size = 50, max = 50 },
+    filters = { populate_request = "true: each message with its conversation" },
     doc = "All messages of the project, newest first (owner)",
     example = 'local page = assert(client.messages:list_project{ limit = 50 })' },
-  { "csv_project", "GET", "/messages/csv", raw = true, doc = "All messages as CSV (owner)" },
+  { "csv_project", "GET", "/messages/csv", raw = true, filters = {}, doc = "All messages as CSV (owner)" },
 }
 
 M.methods = {}
@@ -170,5 +171,18 @@ M.docs = {
       .. "an `image/*` type sends an image, anything else a file; text defaults to the file name",
     via = "send",
     example = 'client.messages:send_file(rid, { src = "https://example.com/invoice.pdf", name = "invoice.pdf", type = "application/pdf" })' },
+}
+-- The objects users read most (models/message.js), for the reference.
+M.objects = {
+  message = { doc = "A message; also _id, createdAt and updatedAt (ISO 8601 UTC with ms) and __v",
+    fields = {
+      recipient = "the request_id (or the user or group id of a direct message)", sender = "user id, bot_<id> or system",
+      senderFullname = "sender's name", recipientFullname = "recipient's name",
+      text = "the text", type = "text (default), image, file, frame, ...", channel_type = "group or direct",
+      metadata = "image or file: { src, name, type, width, height }",
+      attributes = "free-form; subtype = \"info\" or \"info/support\" marks notices",
+      status = "-100 failed, 0 sending, 100 sent, 150 delivered, 200 received, 250 returned receipt, 300 seen",
+      language = "ISO 639-1 code", channel = "{ name }", id_project = "project id",
+      createdBy = "user id that sent it" } },
 }
 return M

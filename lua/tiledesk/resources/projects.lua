@@ -1,7 +1,9 @@
 -- Projects. Methods taking a project id default to the client's project_id.
 local M = {}
 M.routes = {
-  { "list", "GET", "/projects", scope = "global", page = { all = true }, doc = "Projects where the caller is an agent" },
+  { "list", "GET", "/projects", scope = "global", page = { all = true },
+    filters = { sort = "project field to sort by (default updatedAt)", direction = "1 or -1 (default)" },
+    doc = "Projects where the caller is an agent" },
   { "create", "POST", "/projects", scope = "global", fields = { "name" }, body = "object", doc = "Create a project",
     example = 'local project = assert(client.projects:create("Acme Support EU"))' },
   { "get", "GET", "/projects/{}", params = { "project_id" }, default_project = true, scope = "global", doc = "One project" },

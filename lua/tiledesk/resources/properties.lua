@@ -1,7 +1,10 @@
 -- Custom contact properties.
 local M = {}
 M.routes = {
-  { "list", "GET", "/properties", page = { size = 100 }, doc = "Properties" },
+  { "list", "GET", "/properties", page = { size = 100 },
+    filters = { name = "property name", status = "status (default 100: active)",
+      sort = "field to sort by (default createdAt)", direction = "1 ascending, -1 descending (default)" },
+    doc = "Properties" },
   { "get", "GET", "/properties/{}", params = { "property_id" }, doc = "One property" },
   { "create", "POST", "/properties", body = "required", doc = "Create (label, name, type)",
     example = 'local property = assert(client.properties:create{ label = "Company", name = "company", type = "text" })' },

@@ -5,17 +5,70 @@ local E = require("tiledesk.error")
 
 local M = {}
 
+-- The filters the server reads (routes/request.js GET / and /csv, routes/user-request.js GET
+-- /me); resources' filters are checked and converted by tiledesk.filters.
+local START = { "from this date (inclusive; a day means its first second)", date = "start" }
+local END = { "to this date (inclusive; a day means all of it)", date = "end" }
+local common = {
+  sort = "field to sort by (default createdAt)", direction = "1 ascending, -1 descending (default)",
+  dept_id = "department _id", full_text = "full-text search", hasbot = "true/false: a bot takes part",
+  participant = "a participant's user id, or bot_<id>", tags = "a tag name", location = "location",
+  ticket_id = "ticket number", preflight = "true: include preflight conversations",
+  start_date = START, end_date = END,
+  snap_department_routing = "department routing at creation (assigned, pooled, fixed)",
+  snap_department_default = "true/false: created in the default department",
+  snap_department_id_bot = "bot _id of the department at creation",
+  snap_department_id_bot_exists = "true/false: the department had a bot at creation",
+  channel = "channel name (chat21, email, form, whatsapp, ...), or online/offline",
+}
+local function set(extra)
+  local t = {}
+  for k, v in pairs(common) do t[k] = v end
+  for k, v in pairs(extra) do t[k] = v end
+  return t
+end
+local list_filters = set{
+  status = { "status codes (an array is comma-joined), or 'all'; default: open ones (below 1000, not 50 or 150)",
+    list = "comma" },
+  requester_email = "the lead's email", lead = "lead _id", phone = "contact phone (digits matched anywhere)",
+  no_textscore = "true: full_text results sorted by sort, not by score",
+  start_date_time = { "same as start_date", date = "start", alias = "start_date" },
+  end_date_time = { "same as end_date", date = "end", alias = "end_date" },
+  timezone = "IANA zone the dates are read in (default: the client's timezone option)",
+  filterRangeField = "field the dates filter (default createdAt; updatedAt, closed_at, ...)",
+  snap_lead_lead_id = "lead_id of the lead at creation", snap_lead_email = "lead email at creation",
+  smartAssignment = "true/false", priority = "low, medium, high, urgent",
+  caller = "voice: caller phone", called = "voice: called phone", call_id = "voice: call id",
+  duration = "minutes (with duration_op)", duration_op = "gt (at least) or lt (at most)",
+  abandoned = { "true: fully abandoned ones", also = "abandonded" },
+  rated = "true: rated ones", draft = "false: leave drafts out",
+}
+local csv_filters = set{}
+for k, v in pairs(list_filters) do csv_filters[k] = v end
+csv_filters.mine = "true: only the caller's (owners and admins)"
+list_filters.workingStatus = { "working status: a value or an array (in), or { in =, nin =, ne = }", list = "comma",
+  ops = { "in", "nin", "ne" } }
+list_filters.no_populate = "true: department, lead and requester as bare ids"
+list_filters.no_count = "true: count left out (faster)"
+local me_filters = set{
+  status = "one status code, or 'all' (the server cannot read a list here)",
+  filterRangeField = "field start_date filters when end_date is absent (default createdAt)",
+}
+
 M.routes = {
   { "list", "GET", "/requests", page = { items = "requests", size = 100, max = 100 },
-    doc = "One page of conversations; closed ones only with status='all' or '1000'",
-    example = 'local page = assert(client.requests:list{ status = "100,200", limit = 20, sort = "updatedAt" })' },
+    filters = list_filters, dates = "tz", returns = "conversation",
+    doc = "One page of conversations; closed ones only with status = 'all' or 1000",
+    example = 'local page = assert(client.requests:list{ status = { 100, 200 }, start_date = { 2026, 11, 1 }, sort = "updatedAt" })' },
   { "me", "GET", "/requests/me", page = { items = "requests", size = 100, max = 100 },
-    doc = "Conversations where the caller is the requester",
+    filters = me_filters, dates = "utc_days", returns = "conversation",
+    doc = "Conversations where the caller is the requester (dates: whole UTC days)",
     example = 'local page = assert(client.requests:me{ limit = 10 })' },
   { "count", "GET", "/requests/count", doc = "Counts of unassigned/assigned conversations",
     example = 'local counts = assert(client.requests:count()); print(counts.unassigned)' },
-  { "csv", "GET", "/requests/csv", raw = true, doc = "CSV export (same filters as list)",
-    example = 'local csv = assert(client.requests:csv{ status = "all", start_date = "01/11/2026", end_date = "30/11/2026" })' },
+  { "csv", "GET", "/requests/csv", raw = true, filters = csv_filters, dates = "tz",
+    doc = "CSV export, 100000 rows a page (the list's filters but workingStatus, no_populate and no_count; mine)",
+    example = 'local csv = assert(client.requests:csv{ status = "all", start_date = "2026-11-01", end_date = "2026-11-30" })' },
   { "get", "GET", "/requests/{}", params = { "request_id" }, doc = "One conversation" },
   { "create", "POST", "/requests", body = "required", doc = "Open a conversation without a message (first_text required)",
     example = 'local conv = assert(client.requests:create{ first_text = "Order #1234 is late", departmentid = dep_id })' },
@@ -196,5 +249,29 @@ M.docs = {
     doc = "Add tags: plain strings become `{ tag = s }`, `{ tag =, color = }` tables go as they are "
       .. "(the server drops anything else without a word, and de-duplicates by tag)",
     example = 'client.requests:add_tags(rid, { "vip", { tag = "refund", color = "#e53935" } })' },
+}
+-- The objects users read most (models/request.js), for the reference.
+M.objects = {
+  conversation = { doc = "A conversation (Request) as lists and get return it; every object also has _id, "
+    .. "createdAt and updatedAt (ISO 8601 UTC with ms: tiledesk.time.parse reads them) and __v",
+    fields = {
+      request_id = "its id (support-group-<project>-<uuid>)", ticket_id = "number shown to people",
+      status = "50 temporary, 100 unassigned (waiting for an agent), 150 abandoned, 200 assigned, 300 served, "
+        .. "1000 closed; \"open\" means below 1000 and neither 50 nor 150, what lists return by default",
+      first_text = "the first message", subject = "subject", requester = "the requester's project user (populated)",
+      lead = "the lead (populated)", department = "the department (populated)",
+      participants = "user ids and bot_<id> taking part", participantsAgents = "the agents among them",
+      participantsBots = "the bots among them", hasBot = "a bot takes part", followers = "project user ids following",
+      assignee = "assigned user id", priority = "low, medium (default), high, urgent",
+      tags = "{ tag, color, _id } tables", notes = "{ _id, text, createdBy, createdAt } tables",
+      waiting_time = "ms from creation to the first agent's answer", first_response_at = "ISO 8601",
+      assigned_at = "ISO 8601", closed_at = "ISO 8601", closed_by = "user id that closed it",
+      duration = "ms from creation to closing", rating = "1..5", rating_message = "the requester's comment",
+      channel = "{ name = chat21|email|form|whatsapp|... }", sourcePage = "page the widget was on",
+      language = "language", userAgent = "browser", location = "location", attributes = "free-form table",
+      snapshot = "department, lead, requester and agents as they were at creation",
+      workingStatus = "free-form working status", smartAssignment = "true/false",
+      draft = "a draft (not yet sent)", preflight = "preflight (the widget opened, no message yet)",
+      contact = "{ phone, email }", id_project = "project id" } },
 }
 return M

@@ -1,7 +1,9 @@
 -- Custom roles (permission sets).
 local M = {}
 M.routes = {
-  { "list", "GET", "/roles", page = { size = 100 }, doc = "Custom roles" },
+  { "list", "GET", "/roles", page = { size = 100 }, filters = {
+      sort = "field to sort by (default createdAt)", direction = "1 ascending, -1 descending (default)" },
+    doc = "Custom roles" },
   { "get", "GET", "/roles/{}", params = { "role_id" }, doc = "One role" },
   { "create", "POST", "/roles", body = "required", doc = "Create (name, permissions)",
     example = 'local role = assert(client.roles:create{ name = "billing", permissions = { "request_read", "lead_read" } })' },

@@ -1,7 +1,9 @@
 -- Lead segments (saved filters, usable as leads:list{segment=id}).
 local M = {}
 M.routes = {
-  { "list", "GET", "/segments", page = { items = "segments", size = 100 }, doc = "Segments" },
+  { "list", "GET", "/segments", page = { items = "segments", size = 100 },
+    filters = {
+      sort = "field to sort by (default createdAt)", direction = "1 ascending, -1 descending (default)" }, doc = "Segments" },
   { "get", "GET", "/segments/{}", params = { "segment_id" }, doc = "One segment" },
   { "create", "POST", "/segments", body = "required", doc = "Create (name, match, filters)",
     example = 'local segment = assert(client.segments:create{ name = "VIP", filters = { { field = "tags", operator = "contains", value = "vip" } } })' },

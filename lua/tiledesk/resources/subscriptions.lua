@@ -1,7 +1,7 @@
 -- Resthook subscriptions (webhooks): the server POSTs events to your URL with x-hook-secret.
 local M = {}
 M.routes = {
-  { "list", "GET", "/subscriptions", page = { all = true }, doc = "Subscriptions (no secrets)" },
+  { "list", "GET", "/subscriptions", page = { all = true }, filters = {}, doc = "Subscriptions (no secrets)" },
   { "get", "GET", "/subscriptions/{}", params = { "subscription_id" }, doc = "One subscription" },
   { "create", "POST", "/subscriptions", fields = { "event", "target" }, secret = "response",
     doc = "Subscribe a URL to an event; the answer carries the secret",
@@ -9,6 +9,7 @@ M.routes = {
   { "update", "PUT", "/subscriptions/{}", params = { "subscription_id" }, body = "required", doc = "Update",
     example = 'client.subscriptions:update(subscription_id, { target = "https://hooks.example.com/v2" })' },
   { "delete", "DELETE", "/subscriptions/{}", params = { "subscription_id" }, doc = "Unsubscribe" },
-  { "history", "GET", "/subscriptions/history", page = { size = 40, fixed = true }, doc = "Delivery log, newest first" },
+  { "history", "GET", "/subscriptions/history", page = { size = 40, fixed = true }, filters = {},
+    doc = "Delivery log, newest first" },
 }
 return M

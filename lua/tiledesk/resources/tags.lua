@@ -1,7 +1,9 @@
 -- The project's tag library.
 local M = {}
 M.routes = {
-  { "list", "GET", "/tags", page = { size = 40, fixed = true }, doc = "Tags, 40 per page" },
+  { "list", "GET", "/tags", page = { size = 40, fixed = true },
+    filters = {
+      sort = "field to sort by (default createdAt)", direction = "1 ascending, -1 descending (default)" }, doc = "Tags, 40 per page" },
   { "get", "GET", "/tags/{}", params = { "tag_id" }, doc = "One tag" },
   { "create", "POST", "/tags", fields = { "tag", "color?" }, doc = "Create (an existing one is returned on duplicate)",
     example = 'local tag = assert(client.tags:create("vip", "#43a047"))' },

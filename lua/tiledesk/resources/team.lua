@@ -1,7 +1,11 @@
 -- Teammates (project users) and invitations.
 local M = {}
 M.routes = {
-  { "list", "GET", "/project_users", page = { all = true }, doc = "Teammates (role, presencestatus, status, trashed)" },
+  { "list", "GET", "/project_users", page = { all = true }, returns = "project_user",
+    filters = { role = { "roles (an array: any of them); default: every agent-type role", list = "repeat" },
+      trashed = "true: include trashed teammates", presencestatus = "online, offline, ...",
+      status = "active or disabled" },
+    doc = "Teammates" },
   { "me", "GET", "/project_users/me", doc = "The caller's own membership (one-element array)" },
   { "get", "GET", "/project_users/{}", params = { "project_user_id" }, doc = "One teammate" },
   { "get_by_user", "GET", "/project_users/users/{}", params = { "user_id" }, doc = "Membership of a user (one-element array)" },
@@ -23,7 +27,7 @@ M.routes = {
   { "restore", "PUT", "/project_users/{}/restore", params = { "project_user_id" }, doc = "Restore a trashed teammate" },
   { "create_guest", "POST", "/project_users", body = "object", doc = "A guest membership for a visitor",
     example = 'local member = assert(client.team:create_guest{ attributes = { source = "widget" } })' },
-  { "invitations", "GET", "/pendinginvitations", page = { all = true }, doc = "Pending invitations" },
+  { "invitations", "GET", "/pendinginvitations", page = { all = true }, filters = {}, doc = "Pending invitations" },
   { "get_invitation", "GET", "/pendinginvitations/{}", params = { "invitation_id" }, doc = "One pending invitation" },
   { "update_invitation", "PUT", "/pendinginvitations/{}", params = { "invitation_id" }, body = "required",
     doc = "Change a pending invitation (role)",
@@ -59,5 +63,19 @@ M.docs = {
     doc = "Changes a teammate's role (`agent`, `supervisor`, `admin`, ...)",
     via = "update",
     example = 'client.team:set_role(puid, "admin")' },
+}
+-- The objects users read most (models/project_user.js), for the reference.
+M.objects = {
+  project_user = { doc = "A membership of a project (teammate or visitor); also _id, createdAt and updatedAt "
+    .. "(ISO 8601 UTC with ms) and __v; addressed by this _id, not the user's",
+    fields = {
+      id_user = "the user (populated in lists: _id, email, firstname, lastname)", uuid_user = "a visitor's uuid",
+      role = "owner, admin, supervisor, agent, user, guest (or a custom role)", roleType = "1 agents, 2 users",
+      user_available = "available for new conversations", profileStatus = "free-form status",
+      presence = "{ status = online|offline, changedAt }", max_assigned_chat = "conversations at most (absent: the project setting applies)",
+      number_assigned_requests = "open conversations assigned now", isBusy = "(lists) at the limit",
+      attributes = "free-form table", tags = "tags", permissions = "custom-role permissions",
+      status = "active or disabled", trashed = "in the trash", last_login_at = "ISO 8601",
+      last_ip = "last IP", settings = "settings", id_project = "project id", createdBy = "user id" } },
 }
 return M

@@ -1,7 +1,7 @@
 -- Chatbot webhooks (automation triggers that run a bot flow).
 local M = {}
 M.routes = {
-  { "list", "GET", "/webhooks", page = { all = true }, doc = "Webhooks of the project" },
+  { "list", "GET", "/webhooks", page = { all = true }, filters = {}, doc = "Webhooks of the project" },
   { "get", "GET", "/webhooks/{}", params = { "chatbot_id" }, doc = "The webhook of a bot" },
   { "get_by_id", "GET", "/webhooks/id/{}", params = { "webhook_id" }, doc = "A webhook by its id" },
   { "create", "POST", "/webhooks", fields = { "chatbot_id" }, body = "object", doc = "Create (block_id, async, copilot)",
