@@ -180,10 +180,11 @@ end]] },
   { title = "Labels", resources = { "labels" },
     intro = "Translations of the chat widget's strings, one set per language.",
     example = [[
+assert(client.labels:clone_default("en")) -- the first language saved becomes the default
 assert(client.labels:clone_default("it"))
-local labels = assert(client.labels:get("it"))
+local labels = assert(client.labels:get("it"))  -- codes are upper case on the server: "IT"
 print(labels.lang, labels.data and labels.data.LABEL_PLACEHOLDER)
-assert(client.labels:delete("it"))]] },
+assert(client.labels:delete("it"))            -- the default ("EN") cannot be deleted]] },
   { title = "Properties", resources = { "properties" },
     intro = "Custom contact properties, set on leads with `leads:merge_properties`.",
     example = [[

@@ -22,9 +22,11 @@ describe("the sandbox serves every route the SDK wraps", function()
     if r.body == "array" then args[#args + 1] = { "x" }
     elseif r.body == "required" or r.body == "object" then args[#args + 1] = { note = "x" } end
     if r.res == "analytics" and r.name == "tags" then args = { "requests" } end
+    -- the SDK sends an invitation's email and role only (it reads the invitation first)
+    if r.res == "team" and r.name == "update_invitation" then args[#args] = { role = "agent" } end
     local v, msg, err
     if r.skip and r.res == "analytics" then
-      v, msg, err = c.analytics:report(r.path:match("^/analytics/(.*)$"), { lastdays = 7 })
+      v, msg, err = c.analytics:report(r.path:match("^/analytics/(.*)$"), { raw_query = { lastdays = 7 } })
     elseif r.skip then
       -- a hand-written method (uploads): called by the name the table gives, with a small file
       local name = r.call:match("^client%.[%w_]+:([%w_]+)%(")

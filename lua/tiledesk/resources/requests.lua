@@ -89,7 +89,8 @@ M.routes = {
     example = 'client.requests:assign(rid, dep_id)' },
   { "handoff", "PUT", "/requests/{}/agent", params = { "request_id" }, doc = "Bot to human hand-off" },
   { "replace_bot", "PUT", "/requests/{}/replace", params = { "request_id" }, body = "required",
-    doc = "Swap the bot participant ({id=}|{name=}|{slug=})",
+    doc = "Make a bot ({id=}|{name=}|{slug=}) the ONLY participant: every agent and other bot leaves "
+      .. "(change_bot keeps the agents); 404 for an unknown name or slug, an id is not checked",
     example = 'client.requests:replace_bot(rid, { name = "Sales Bot" })' },
   { "add_participant", "POST", "/requests/{}/participants", params = { "request_id" }, fields = { "member" },
     doc = "Add an agent (user id) or a bot (bot_<id>)",
@@ -221,6 +222,68 @@ function M.methods:send_transcript(rid, text, opts)
   return self:_call("send_transcript", rid, text, opts)
 end
 
+-- change_bot(request_id, bot, opts?): the conversation's bot becomes `bot` (a bot _id, "bot_<id>",
+-- or { name = } looked up among the project's bots) and its agents stay: every other bot
+-- participant is removed one by one, the new one added; opts.message (a text or a message table)
+-- is then sent, to greet or to trigger the new bot. (replace_bot, the server's /replace, removes
+-- the agents too.) Returns the conversation as the last change left it, and the sent message.
+function M.methods:change_bot(rid, bot, opts)
+  local op = "requests:change_bot()"
+  if type(rid) ~= "string" then error(op .. ": bad argument #1 'request_id' (string expected, got " .. type(rid) .. ")", 2) end
+  local tb = type(bot)
+  if not (tb == "string" and bot ~= "" and bot ~= "bot_") and not (tb == "table" and type(bot.name) == "string") then
+    error(op .. ": bad argument #2 'bot' (a bot id, \"bot_<id>\" or { name = } expected, got " .. tb .. ")", 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then error(op .. ": bad argument #3 'opts' (table expected, got " .. type(opts) .. ")", 2) end
+  local message = opts and opts.message
+  if message ~= nil and type(message) ~= "string" and type(message) ~= "table" then
+    error(op .. ": 'message' must be a text or a message table (got " .. type(message) .. ")", 2)
+  end
+  for k in pairs(opts or {}) do
+    if k ~= "message" then error(op .. ": unknown option '" .. tostring(k) .. "' (known: message)", 2) end
+  end
+  local function fail(msg, err) return nil, op .. ": " .. tostring(msg), err end
+  local client = self.client
+  local id
+  if tb == "table" then
+    local bots, m, e = client.bots:list()
+    if not bots then return fail(m, e) end
+    for _, b in ipairs(bots) do
+      if b.name == bot.name and not b.trashed then id = b._id break end
+    end
+    if not id then
+      local msg = op .. ": no bot named '" .. bot.name .. "' in the project"
+      return nil, msg, require("tiledesk.error").new{ kind = "not_found", msg = msg, method = "GET", attempts = 1 }
+    end
+  else
+    id = bot:gsub("^bot_", "")
+  end
+  local conv, m, e = self:get(rid)
+  if not conv then return fail(m, e) end
+  local present = false
+  for _, b in ipairs(type(conv.participantsBots) == "table" and conv.participantsBots or {}) do
+    local bid = tostring(b):gsub("^bot_", "")
+    if bid == id then present = true
+    else
+      local updated
+      updated, m, e = self:remove_participant(rid, "bot_" .. bid)
+      if not updated then return fail(m, e) end
+      conv = updated
+    end
+  end
+  if not present then
+    local updated
+    updated, m, e = self:add_participant(rid, "bot_" .. id)
+    if not updated then return fail(m, e) end
+    conv = updated
+  end
+  if message == nil then return conv end
+  local sent
+  sent, m, e = client.messages:send(rid, type(message) == "string" and { text = message } or message)
+  if not sent then return fail(m, e) end
+  return conv, sent
+end
+
 -- A fresh support-group-<project>-<uuid> id, for callers that want it before sending.
 function M.methods:new_id()
   return util.request_id(self.client.project_id)
@@ -228,6 +291,14 @@ end
 
 -- README entries of the hand-written methods (tools/readme_api.lua; `after` places them there).
 M.docs = {
+  change_bot = { after = "replace_bot",
+    syntax = "conv, sent_or_msg, err = client.requests:change_bot(request_id, bot, opts?)",
+    doc = "The conversation's bot becomes `bot` (an id, `bot_<id>` or `{ name = }`) and the agents stay: the "
+      .. "other bots are removed one by one, the new one added (as the official Node client's changeBot); "
+      .. "`opts.message` (a text or a message table) is then sent, e.g. to trigger the bot. Returns the "
+      .. "conversation as the last change left it, and the message sent",
+    via = { "get", "remove_participant", "add_participant", "messages.send", "bots.list" },
+    example = 'client.requests:change_bot(rid, { name = "Sales Bot" }, { message = "/start" })' },
   start = { after = "get",
     syntax = "conv, sent_or_msg, err = client.requests:start{ text, departmentid?, attributes?, request_id?, ... }",
     doc = "A new conversation with its first message: every field but request_id goes to the message; "

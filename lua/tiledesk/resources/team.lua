@@ -30,7 +30,8 @@ M.routes = {
   { "invitations", "GET", "/pendinginvitations", page = { all = true }, filters = {}, doc = "Pending invitations" },
   { "get_invitation", "GET", "/pendinginvitations/{}", params = { "invitation_id" }, doc = "One pending invitation" },
   { "update_invitation", "PUT", "/pendinginvitations/{}", params = { "invitation_id" }, body = "required",
-    doc = "Change a pending invitation (role)",
+    doc = "Change a pending invitation's email and role: the server writes both (a missing one is erased), "
+      .. "so the SDK reads the invitation first and sends its current value along",
     example = 'client.team:update_invitation(invitation_id, { role = "admin" })' },
   { "cancel_invitation", "DELETE", "/pendinginvitations/{}", params = { "invitation_id" },
     doc = "Withdraw a pending invitation" },
@@ -51,8 +52,43 @@ function M.methods:set_role(puid, role)
   if type(role) ~= "string" then error("team:set_role(): bad argument #2 'role' (string expected, got " .. type(role) .. ")", 2) end
   return self:update(puid, { role = role })
 end
+-- update_invitation(id, { email =, role = }): the server sets email and role from the body
+-- whatever it holds (routes/pending-invitation.js PUT: an absent one becomes null) and upserts an
+-- unknown id, so the invitation is read first: the value not given is sent as it is, and an
+-- unknown id answers the GET's 404 instead of creating an orphan invitation.
+function M.methods:update_invitation(id, body)
+  local op = "team:update_invitation()"
+  if type(id) ~= "string" or id == "" then
+    error(op .. ": bad argument #1 'invitation_id' (string expected, got " .. (id == "" and "an empty string" or type(id)) .. ")", 2)
+  end
+  if type(body) ~= "table" then error(op .. ": bad argument #2 'body' (table expected, got " .. type(body) .. ")", 2) end
+  for k, v in pairs(body) do
+    if k ~= "email" and k ~= "role" then
+      error(op .. ": unknown field '" .. tostring(k) .. "' (the server writes email and role only)", 2)
+    end
+    if type(v) ~= "string" or v == "" then error(op .. ": '" .. k .. "' must be a non-empty string", 2) end
+  end
+  if body.email == nil and body.role == nil then error(op .. ": give email, role or both", 2) end
+  local out = { email = body.email, role = body.role }
+  if out.email == nil or out.role == nil then
+    local cur, m, e = self:get_invitation(id)
+    if not cur then return nil, op .. ": " .. tostring(m), e end
+    out.email = out.email or cur.email
+    out.role = out.role or cur.role
+  end
+  if self._call then return self:_call("update_invitation", id, out) end
+  return require("tiledesk.resources").invoke(self, "update_invitation", id, out)
+end
+
 -- README entries of the hand-written methods (tools/readme_api.lua; `after` places them there).
 M.docs = {
+  update_invitation = {
+    syntax = "inv, msg, err = client.team:update_invitation(invitation_id, { email =, role = })",
+    doc = "Changes a pending invitation's email and/or role (`PUT /{pid}/pendinginvitations/{invitation_id}`). The "
+      .. "server writes both and erases the one left out, and creates an unknown id: the SDK reads the invitation "
+      .. "first (an unknown id fails there) and sends its current value along",
+    via = { "update_invitation", "get_invitation" },
+    example = 'client.team:update_invitation(invitation_id, { role = "admin" })' },
   set_availability = { after = "update_me",
     syntax = "member, msg, err = client.team:set_availability(available, project_user_id?)",
     doc = "Sets `user_available`: the caller's own, or a teammate's (admin) when project_user_id is given",

@@ -1,0 +1,160 @@
+-- Calls that must be sent the way the real server needs them; each expectation comes from the
+-- server's source: routes/faq.js PUT /:faqid, routes/labels.js and services/labelService.js,
+-- routes/request.js PUT /:requestid/replace, routes/pending-invitation.js PUT /:id,
+-- pubmodules/analytics/analytics.js GET /tags/:type.
+local Fake = require("spec.support.fake_transport")
+local tiledesk = require("tiledesk")
+
+local PID = "65a1b2c3d4e5f60718293a4b"
+local BASE = "http://api.test/v3/" .. PID
+
+-- The JSON body of a logged request (fake.requests keeps the raw body).
+local function json_of(rec) return require("cjson").decode(rec.body) end
+
+local function new()
+  local fake = Fake.new()
+  local c = tiledesk.new{ base_url = "http://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
+  return c, fake
+end
+
+describe("faqs:update", function()
+  it("sends id_faq_kb in the body (the server answers 422 without it)", function()
+    local c, fake = new()
+    fake:queue(200, { _id = "f1", id_faq_kb = "b1", answer = "A" })
+    assert(c.faqs:update("f1", "b1", { answer = "A" }))
+    local sent = fake:last()
+    assert.equal("PUT", sent.method)
+    assert.equal(BASE .. "/faq/f1", sent.url)
+    assert.same({ id_faq_kb = "b1", answer = "A" }, sent.json)
+    assert.has_error(function() c.faqs:update("f1", { answer = "A" }) end,
+      "faqs:update(): bad argument #2 'id_faq_kb' (the bot's id expected, got table): the server refuses an update without it")
+    assert.has_error(function() c.faqs:update("f1") end,
+      "faqs:update(): bad argument #2 'id_faq_kb' (the bot's id expected, got nil): the server refuses an update without it")
+  end)
+end)
+
+describe("labels", function()
+  it("send language codes upper case, as the server stores and compares them", function()
+    local c, fake = new()
+    local calls = {
+      { "get", { "it" }, "GET", "/labels/IT" },
+      { "default", { "en" }, "GET", "/labels/default/EN" },
+      { "make_default", { "it" }, "PATCH", "/labels/IT/default" },
+      { "delete", { "It" }, "DELETE", "/labels/IT" },
+      { "save", { "it", { LABEL_PLACEHOLDER = "Scrivi" } }, "POST", "/labels", { lang = "IT", data = { LABEL_PLACEHOLDER = "Scrivi" } } },
+      { "save", { "it", { A = "a" }, { default = true } }, "POST", "/labels", { lang = "IT", data = { A = "a" }, default = true } },
+      { "clone_default", { "fr" }, "POST", "/labels/default/clone", { lang = "FR" } },
+    }
+    assert.is_true(#calls > 0)
+    for _, call in ipairs(calls) do
+      fake:queue(200, { lang = "IT" })
+      assert(c.labels[call[1]](c.labels, (table.unpack or unpack)(call[2])))
+      local sent = fake:last()
+      assert.equal(call[3], sent.method, call[1])
+      assert.equal(BASE .. call[4], sent.url, call[1])
+      if call[5] then assert.same(call[5], sent.json, call[1]) end
+    end
+    assert.has_error(function() c.labels:get(1) end,
+      "labels:get(): bad argument #1 'lang' (a language code such as \"en\" expected, got number)")
+    assert.has_error(function() c.labels:delete("") end,
+      "labels:delete(): bad argument #1 'lang' (a language code such as \"en\" expected, got an empty string)")
+  end)
+end)
+
+describe("requests:replace_bot and change_bot", function()
+  it("replace_bot sends the server's { id | name | slug } body", function()
+    local c, fake = new()
+    fake:queue(200, { request_id = "r1", participants = { "bot_b2" } })
+    assert(c.requests:replace_bot("r1", { name = "Sales Bot" }))
+    assert.equal("PUT", fake:last().method)
+    assert.equal(BASE .. "/requests/r1/replace", fake:last().url)
+    assert.same({ name = "Sales Bot" }, fake:last().json)
+  end)
+
+  it("change_bot removes the other bots, adds the new one, keeps the agents, then sends the message", function()
+    local c, fake = new()
+    fake:queue(200, { request_id = "r1", participants = { "u1", "bot_b1" }, participantsBots = { "b1" },
+      participantsAgents = { "u1" } })
+    fake:queue(200, { request_id = "r1", participants = { "u1" }, participantsBots = {} })
+    fake:queue(200, { request_id = "r1", participants = { "u1", "bot_b2" }, participantsBots = { "b2" } })
+    fake:queue(200, { _id = "m1", text = "/start" })
+    local conv, sent = c.requests:change_bot("r1", "b2", { message = "/start" })
+    assert.same({ "u1", "bot_b2" }, conv.participants)
+    assert.equal("m1", sent._id)
+    local log = fake.requests
+    assert.equal(4, #log)
+    assert.equal("GET " .. BASE .. "/requests/r1", log[1].method .. " " .. log[1].url)
+    assert.equal("DELETE " .. BASE .. "/requests/r1/participants/bot_b1", log[2].method .. " " .. log[2].url)
+    assert.equal("POST " .. BASE .. "/requests/r1/participants", log[3].method .. " " .. log[3].url)
+    assert.same({ member = "bot_b2" }, json_of(log[3]))
+    assert.equal("POST " .. BASE .. "/requests/r1/messages", log[4].method .. " " .. log[4].url)
+    assert.same({ text = "/start" }, json_of(log[4]))
+  end)
+
+  it("change_bot to the bot already there changes nothing; a name is looked up among the bots", function()
+    local c, fake = new()
+    fake:queue(200, { { _id = "b0", name = "Sales Bot", trashed = true }, { _id = "b2", name = "Sales Bot" } })
+    fake:queue(200, { request_id = "r1", participants = { "u1", "bot_b2" }, participantsBots = { "b2" } })
+    local conv = assert(c.requests:change_bot("r1", { name = "Sales Bot" }))
+    assert.equal("r1", conv.request_id)
+    assert.equal(2, #fake.requests)
+    assert.equal(BASE .. "/faq_kb", fake.requests[1].url)
+    fake:queue(200, {})
+    local none, msg, err = c.requests:change_bot("r1", { name = "Nobody" })
+    assert.is_nil(none)
+    assert.equal("requests:change_bot(): no bot named 'Nobody' in the project", msg)
+    assert.equal("not_found", err.kind)
+  end)
+
+  it("change_bot stops at the first failure, naming the step", function()
+    local c, fake = new()
+    fake:queue(200, { request_id = "r1", participants = { "bot_b1" }, participantsBots = { "b1" } })
+    fake:queue(400, { success = false, error = "Unable to remove the participant bot_b1 from the request r1" })
+    local conv, msg = c.requests:change_bot("r1", "bot_b2")
+    assert.is_nil(conv)
+    assert.matches("^requests:change_bot%(%): requests:remove_participant%(%)", msg)
+    assert.equal(2, #fake.requests)
+    assert.has_error(function() c.requests:change_bot("r1", 5) end,
+      "requests:change_bot(): bad argument #2 'bot' (a bot id, \"bot_<id>\" or { name = } expected, got number)")
+    assert.has_error(function() c.requests:change_bot("r1", "b2", { text = "hi" }) end,
+      "requests:change_bot(): unknown option 'text' (known: message)")
+  end)
+end)
+
+describe("team:update_invitation", function()
+  it("sends the invitation's current email along with a new role (the server writes both)", function()
+    local c, fake = new()
+    fake:queue(200, { _id = "i1", email = "joe@example.com", role = "agent" })
+    fake:queue(200, { _id = "i1", email = "joe@example.com", role = "admin" })
+    assert(c.team:update_invitation("i1", { role = "admin" }))
+    assert.equal("GET " .. BASE .. "/pendinginvitations/i1", fake.requests[1].method .. " " .. fake.requests[1].url)
+    assert.equal("PUT " .. BASE .. "/pendinginvitations/i1", fake.requests[2].method .. " " .. fake.requests[2].url)
+    assert.same({ email = "joe@example.com", role = "admin" }, json_of(fake.requests[2]))
+  end)
+
+  it("sends both without reading when both are given; an unknown id fails at the read", function()
+    local c, fake = new()
+    fake:queue(200, { _id = "i1" })
+    assert(c.team:update_invitation("i1", { role = "admin", email = "ann@example.com" }))
+    assert.equal(1, #fake.requests)
+    assert.same({ email = "ann@example.com", role = "admin" }, fake:last().json)
+    fake:queue(404, { success = false, msg = "Object not found." })
+    local inv, msg = c.team:update_invitation("nope", { role = "admin" })
+    assert.is_nil(inv)
+    assert.matches("^team:update_invitation%(%): team:get_invitation%(%)", msg)
+    assert.equal(2, #fake.requests) -- no PUT: it would create the invitation
+    assert.has_error(function() c.team:update_invitation("i1", { status = "x" }) end,
+      "team:update_invitation(): unknown field 'status' (the server writes email and role only)")
+    assert.has_error(function() c.team:update_invitation("i1", {}) end, "team:update_invitation(): give email, role or both")
+  end)
+end)
+
+describe("analytics:tags", function()
+  it("asks for a counter type with whole days as YYYY-MM-DD", function()
+    local c, fake = new()
+    fake:queue(200, { dates = { "01/11/2026" }, series = { { name = "vip", values = { 2 } } } })
+    local res = assert(c.analytics:tags("conversation-tag", { start_date = "2026-11-01", end_date = { 2026, 11, 30 } }))
+    assert.equal(BASE .. "/analytics/tags/conversation-tag?end_date=2026-11-30&start_date=2026-11-01", fake:last().url)
+    assert.same({ "01/11/2026" }, res.dates)
+  end)
+end)
