@@ -11,10 +11,13 @@ M.routes = {
   { "create", "POST", "/departments", body = "required", doc = "Create (name, routing, id_bot, id_group, ...)",
     example = 'local dept = assert(client.departments:create{ name = "Returns", routing = "assigned", id_bot = bot_id })' },
   { "replace", "PUT", "/departments/{}", params = { "department_id" }, body = "required",
-    doc = "Replace (clears id_bot/id_group when omitted)",
+    doc = "Replace: id_bot and id_group are always written (cleared when omitted), the others only when given"
+      .. "; JSON null is ignored (the server skips undefined and null); an unknown id is created (upsert) and answered 200",
     example = 'client.departments:replace(dep_id, { name = "Returns", routing = "pooled" })' },
-  { "update", "PATCH", "/departments/{}", params = { "department_id" }, body = "required", doc = "Update only the given keys",
+  { "update", "PATCH", "/departments/{}", params = { "department_id" }, body = "required",
+    doc = "Update only the given keys (status, id_bot, bot_only, routing, name, description, id_group, groups)"
+      .. "; JSON null is ignored (the server skips undefined and null); an unknown id is created (upsert) and answered 200",
     example = 'client.departments:update(dep_id, { description = "Returns and exchanges" })' },
-  { "delete", "DELETE", "/departments/{}", params = { "department_id" }, doc = "Delete" },
+  { "delete", "DELETE", "/departments/{}", params = { "department_id" }, doc = "Delete (an unknown id answers 200 null)" },
 }
 return M

@@ -3,7 +3,7 @@ local M = {}
 
 M.routes = {
   { "list", "GET", "/requests/{}/messages", params = { "request_id" }, page = { all = true },
-    filters = {}, returns = "message", doc = "The whole transcript, oldest first (the server reads no filter)",
+    filters = {}, returns = "message", doc = "The whole transcript, oldest first (the server reads no filter; an unknown request_id answers [])",
     example = 'local list = assert(client.messages:list(rid))' },
   { "get", "GET", "/requests/{}/messages/{}", params = { "request_id", "message_id" }, doc = "One message" },
   { "send", "POST", "/requests/{}/messages", params = { "request_id" }, body = "required",

@@ -8,9 +8,10 @@ M.routes = {
   { "get", "GET", "/properties/{}", params = { "property_id" }, doc = "One property" },
   { "create", "POST", "/properties", body = "required", doc = "Create (label, name, type)",
     example = 'local property = assert(client.properties:create{ label = "Company", name = "company", type = "text" })' },
-  { "update", "PUT", "/properties/{}", params = { "property_id" }, body = "required", doc = "Update",
+  { "update", "PUT", "/properties/{}", params = { "property_id" }, body = "required",
+    doc = "Update label, name, type, status; JSON null is ignored (the server skips undefined and null); an unknown id is created (upsert) and answered 200",
     example = 'client.properties:update(property_id, { label = "Company name" })' },
-  { "delete", "DELETE", "/properties/{}", params = { "property_id" }, doc = "Soft delete" },
+  { "delete", "DELETE", "/properties/{}", params = { "property_id" }, doc = "Soft delete; an unknown id is created (upsert) and answered 200" },
   { "delete_physical", "DELETE", "/properties/{}/physical", params = { "property_id" }, doc = "Hard delete" },
 }
 return M

@@ -15,7 +15,8 @@ M.routes = {
     doc = "Invite by email with a role (user_available optional)",
     example = 'client.team:invite("joe@example.com", "agent")' },
   { "update", "PUT", "/project_users/{}", params = { "project_user_id" }, body = "required",
-    doc = "Role, availability, max_assigned_chat, attributes, status, tags",
+    doc = "Role, user_available, profileStatus, max_assigned_chat, number_assigned_requests, attributes, status, tags"
+      .. "; JSON null is ignored (the server skips undefined and null); an unknown id is created (upsert) and answered 200",
     example = 'client.team:update(puid, { max_assigned_chat = 5, user_available = true })' },
   { "update_me", "PUT", "/project_users", body = "required", doc = "The caller's own availability and settings",
     example = 'client.team:update_me{ user_available = false }' },
