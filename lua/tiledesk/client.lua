@@ -77,6 +77,7 @@ function _M.new(opts, what, level)
   return setmetatable({
     base_url = base,
     project_id = cfg.project_id,
+    timezone = cfg.timezone or "UTC", -- date filters are read in it (tiledesk.filters)
     auth = mode,
     _transport = transport,
     _timeout = cfg.timeout or 15000,

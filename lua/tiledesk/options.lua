@@ -30,6 +30,11 @@ _M.CLIENT = {
   end,
   rate_limit_key = is_str,
   user_agent = is_str,
+  -- the zone date filters are read in (tiledesk.filters); checked against the tz database
+  timezone = function(v)
+    if type(v) ~= "string" then return "an IANA time zone name such as \"Europe/Rome\"" end
+    return require("tiledesk.time").zone(v) and true or "a time zone of the tz database, such as \"Europe/Rome\""
+  end,
   transport = function(v)
     local t = type(v)
     if v == "curl" or v == "ngx" then return true end

@@ -141,6 +141,20 @@ describe("date filters", function()
         list(c, fake, "requests", "list", { end_date = "2026-11-30T18:00:00Z", timezone = "Europe/Rome" }))
     end)
 
+    it("the client's timezone option is the zone of every call that gives none", function()
+      local c, fake = new{ timezone = "America/St_Johns" }
+      assert.equal("America/St_Johns", c.timezone)
+      assert.same({ start_date = "30/11/2026 20:00:00", timezone = "America/St_Johns" },
+        list(c, fake, "requests", "list", { start_date = "2026-11-30T23:30:00Z" }))
+      assert.same({ start_date = "30/11/2026 23:30:00", timezone = "UTC" },
+        list(c, fake, "requests", "list", { start_date = "2026-11-30T23:30:00Z", timezone = "UTC" }))
+      assert.equal("UTC", new().timezone)
+      assert.has_error(function() new{ timezone = "Mars/Olympus" } end,
+        "tiledesk.new(): option 'timezone' must be a time zone of the tz database, such as \"Europe/Rome\" (got string)")
+      assert.has_error(function() new{ timezone = 1 } end,
+        "tiledesk.new(): option 'timezone' must be an IANA time zone name such as \"Europe/Rome\" (got number)")
+    end)
+
     it("start_date_time and end_date_time are the same dates (the server reads one pair)", function()
       local c, fake = new()
       assert.same({ start_date = "01/11/2026", end_date = "30/11/2026 12:00:00", timezone = "UTC" },

@@ -27,8 +27,7 @@ function M.methods:update(faq_id, id_faq_kb, body)
     error("faqs:update(): bad argument #2 'id_faq_kb' (the bot's id expected, got "
       .. (id_faq_kb == "" and "an empty string" or type(id_faq_kb)) .. "): the server refuses an update without it", 2)
   end
-  if self._call then return self:_call("update", faq_id, id_faq_kb, body) end
-  return require("tiledesk.resources").invoke(self, "update", faq_id, id_faq_kb, body)
+  return self:_call("update", faq_id, id_faq_kb, body)
 end
 M.docs = {
   update = {

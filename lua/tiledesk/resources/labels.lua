@@ -46,8 +46,7 @@ local function upper_lang(name, pos)
         name, pos, lang == "" and "an empty string" or type(lang)), 2)
     end
     args[pos] = lang:upper()
-    if self._call then return self:_call(name, unpack(args, 1, args.n)) end
-    return require("tiledesk.resources").invoke(self, name, unpack(args, 1, args.n))
+    return self:_call(name, unpack(args, 1, args.n))
   end
 end
 

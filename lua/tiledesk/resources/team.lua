@@ -77,8 +77,7 @@ function M.methods:update_invitation(id, body)
     out.email = out.email or cur.email
     out.role = out.role or cur.role
   end
-  if self._call then return self:_call("update_invitation", id, out) end
-  return require("tiledesk.resources").invoke(self, "update_invitation", id, out)
+  return self:_call("update_invitation", id, out)
 end
 
 -- README entries of the hand-written methods (tools/readme_api.lua; `after` places them there).
