@@ -18,7 +18,9 @@ M.routes = {
     doc = "Role, user_available, profileStatus, max_assigned_chat, number_assigned_requests, attributes, status, tags"
       .. "; JSON null is ignored (the server skips undefined and null); an unknown id is created (upsert) and answered 200",
     example = 'client.team:update(puid, { max_assigned_chat = 5, user_available = true })' },
-  { "update_me", "PUT", "/project_users", body = "required", doc = "The caller's own availability and settings",
+  { "update_me", "PUT", "/project_users", body = "required",
+    doc = "The caller's own user_available, profileStatus, max_assigned_chat, number_assigned_requests, attributes, tags "
+      .. "(JSON null is ignored)",
     example = 'client.team:update_me{ user_available = false }' },
   { "disable", "DELETE", "/project_users/{}", params = { "project_user_id" }, doc = "Disable a teammate" },
   { "trash", "DELETE", "/project_users/{}", params = { "project_user_id" }, with = { soft = true },

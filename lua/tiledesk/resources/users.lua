@@ -2,7 +2,8 @@
 local M = {}
 M.routes = {
   { "me", "GET", "/users", scope = "global", doc = "The signed-in user" },
-  { "update", "PUT", "/users", scope = "global", body = "required", doc = "Update names, phone, description, ...",
+  { "update", "PUT", "/users", scope = "global", body = "required",
+    doc = "Update firstname, lastname, attributes, description, public_email, public_website, phone (JSON null is ignored)",
     example = 'client.users:update{ firstname = "Ann", lastname = "Lee", description = "Support lead" }' },
   { "change_password", "PUT", "/users/changepsw", scope = "global", fields = { "oldpsw", "newpsw" }, secret = "request",
     doc = "Change the password",
