@@ -83,8 +83,39 @@ function M.methods:report(name, q)
     dates = filters.timezone and "zone" or nil }, self.client, q or {}, 2)
   return self.client:call("analytics:report()", { method = "GET", path = "/analytics/" .. name, query = query })
 end
--- README entry of report() (tools/readme_api.lua).
+-- tag_counts(type?, q?): analytics:tags() turned into days in date order (the server sorts its
+-- DD/MM/YYYY strings as strings): { { date = "2026-11-30", counts = { vip = 2, ... } }, ... }.
+function M.methods:tag_counts(kind, q)
+  if kind ~= nil and type(kind) ~= "string" then
+    error("analytics:tag_counts(): bad argument #1 'type' (string expected, got " .. type(kind) .. ")", 2)
+  end
+  if q ~= nil and type(q) ~= "table" then
+    error("analytics:tag_counts(): bad argument #2 'query' (table expected, got " .. type(q) .. ")", 2)
+  end
+  local res, msg, err = self:_call("tags", kind or "conversation-tag", q)
+  if not res then return nil, "analytics:tag_counts(): " .. tostring(msg), err end
+  local rows = {}
+  for i, d in ipairs(type(res.dates) == "table" and res.dates or {}) do
+    local dd, mm, yyyy = tostring(d):match("^(%d%d)/(%d%d)/(%d%d%d%d)$")
+    local counts = {}
+    for _, s in ipairs(type(res.series) == "table" and res.series or {}) do
+      local v = type(s.values) == "table" and s.values[i] or nil
+      if type(s.name) == "string" and type(v) == "number" and v ~= 0 then counts[s.name] = v end
+    end
+    rows[#rows + 1] = { date = dd and (yyyy .. "-" .. mm .. "-" .. dd) or tostring(d), counts = counts }
+  end
+  table.sort(rows, function(a, b) return a.date < b.date end)
+  return rows
+end
+
+-- README entries of the hand-written methods (tools/readme_api.lua).
 M.docs = {
+  tag_counts = { after = "tags",
+    syntax = "days, msg, err = client.analytics:tag_counts(type?, query?)",
+    doc = "analytics:tags() as days in date order: `{ { date = \"2026-11-30\", counts = { vip = 2 } }, ... }` "
+      .. "(type defaults to `conversation-tag`; query: start_date, end_date as for tags)",
+    via = "tags",
+    example = 'for _, day in ipairs(assert(client.analytics:tag_counts(nil, { start_date = { 2026, 11, 1 } }))) do print(day.date, day.counts.vip) end' },
   report = {
     syntax = "stats, msg, err = client.analytics:report(name, query?)",
     doc = "One of the aggregations in `client.analytics.REPORTS`, with the filters it reads "
