@@ -95,7 +95,7 @@ local function read_date(op, name, v, level)
   local tv = type(v)
   if tv == "number" then
     if v ~= v or v == math.huge or v == -math.huge then
-      error(string.format("%s: filter '%s': %s is no date", op, name, tostring(v)), level + 1)
+      error(string.format("%s: filter '%s' must be a finite number when it is a number", op, name), level + 1)
     end
     return { instant = v }
   end
@@ -210,7 +210,9 @@ function _M.apply(route, client, q, level)
       if spec.date then
         local key = spec.alias or k
         if dates[key] then
-          error(string.format("%s: filters '%s' and '%s' are the same date; give one", op, dates[key].name, k), level)
+          local a, b = dates[key].name, k
+          if b < a then a, b = b, a end
+          error(string.format("%s: filters '%s' and '%s' are the same date; give one", op, a, b), level)
         end
         dates[key] = { name = k, which = spec.date, value = read_date(op, k, v, level) }
       elseif spec.ops and type(v) == "table" and not is_array(v) then
@@ -249,8 +251,9 @@ function _M.apply(route, client, q, level)
     elseif fields[k] or pager_key(route, k) or SDK[k] then
       out[k] = v
     else
-      error(string.format("%s: unknown filter '%s' (known: %s; raw_query = { ... } sends others unchecked)",
-        op, tostring(k), table.concat(known_names(route), ", ")), level)
+      local names = known_names(route)
+      error(string.format("%s: unknown filter '%s' (%s; raw_query = { ... } sends others unchecked)", op, tostring(k),
+        #names > 0 and ("known: " .. table.concat(names, ", ")) or "the server reads none here"), level)
     end
   end
   if route.dates then

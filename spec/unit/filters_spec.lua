@@ -40,9 +40,14 @@ describe("filters", function()
     assert.matches("^requests:list%(%): unknown filter 'departmentid' %(known: abandoned, ", err)
     assert.matches(", dept_id, ", err, 1, true)
     assert.matches("raw_query = { ... } sends others unchecked)", err, 1, true)
-    assert.has_error(function() c.leads:list{ start_date = "2026-11-01" } end)
-    assert.has_error(function() c.messages:list("r1", { limit = 5 }) end) -- the server reads no filter there
-    assert.has_error(function() c.tags:list{ limit = 10 } end)             -- 40 a page, fixed by the server
+    assert.has_error(function() c.leads:list{ start_date = "2026-11-01" } end,
+      "leads:list(): unknown filter 'start_date' (known: direction, email, full_text, limit, page, segment, sort, status, "
+      .. "tags, with_email, with_fullname; raw_query = { ... } sends others unchecked)")
+    assert.has_error(function() c.messages:list("r1", { limit = 5 }) end,
+      "messages:list(): unknown filter 'limit' (the server reads none here; raw_query = { ... } sends others unchecked)")
+    -- 40 a page, fixed by the server
+    assert.has_error(function() c.tags:list{ limit = 10 } end,
+      "tags:list(): unknown filter 'limit' (known: direction, page, sort; raw_query = { ... } sends others unchecked)")
   end)
 
   it("raw_query passes anything unchecked, after the checked filters", function()
@@ -159,7 +164,8 @@ describe("date filters", function()
       local c, fake = new()
       assert.same({ start_date = "01/11/2026", end_date = "30/11/2026 12:00:00", timezone = "UTC" },
         list(c, fake, "requests", "list", { start_date_time = "2026-11-01", end_date = "2026-11-30T12:00:00Z" }))
-      assert.has_error(function() c.requests:list{ start_date = "2026-11-01", start_date_time = "2026-11-02" } end)
+      assert.has_error(function() c.requests:list{ start_date = "2026-11-01", start_date_time = "2026-11-02" } end,
+        "requests:list(): filters 'start_date' and 'start_date_time' are the same date; give one")
     end)
 
     it("the csv export follows the same rule", function()
@@ -189,8 +195,12 @@ describe("date filters", function()
         "requests:list(): filter 'end_date' " .. accepted .. " (got table: 2026-02 has no day 30)")
       assert.has_error(function() c.requests:list{ end_date = true } end,
         "requests:list(): filter 'end_date' " .. accepted .. " (got boolean: a boolean)")
-      assert.has_error(function() c.requests:list{ end_date = 0 / 0 } end)
-      assert.has_error(function() c.requests:list{ start_date = "2026-11-01", timezone = "Mars/Olympus" } end)
+      assert.has_error(function() c.requests:list{ end_date = 0 / 0 } end,
+        "requests:list(): filter 'end_date' must be a finite number when it is a number")
+      local dirs = (os.getenv("TZDIR") and os.getenv("TZDIR") ~= "") and (os.getenv("TZDIR") .. " or ") or ""
+      assert.has_error(function() c.requests:list{ start_date = "2026-11-01", timezone = "Mars/Olympus" } end,
+        "requests:list(): unknown time zone 'Mars/Olympus' (no such file in " .. dirs .. "/usr/share/zoneinfo; "
+        .. "an IANA name such as \"Europe/Rome\" expected)")
       assert.has_error(function() c.requests:list{ start_date = "2026-11-01", timezone = 1 } end,
         "requests:list(): 'timezone' must be an IANA time zone name (got number)")
     end)
