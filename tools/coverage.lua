@@ -35,6 +35,7 @@ for _, res in ipairs(routes.resources) do
       notes = notes .. "; " .. extra .. "; also `:each" .. suffix .. "()` and `:pages" .. suffix .. "()`"
     end
     if r.auth == "none" then notes = notes .. "; no authentication" end
+    if r.role then notes = notes .. "; role: " .. r.role end
     w(string.format("| %s | `%s` | `%s` | %s |", r.method, shown_path(r), signature(r), notes))
   end
   w("")

@@ -95,6 +95,23 @@ end
 local hits = assert(client.bots:ask(bot._id, "where is my order"))
 print(#hits.hits .. " hits")
 assert(client.bots:delete(bot._id))]] },
+  { title = "Bots as code", resources = {},
+    intro = "Keep a bot in git and deploy it with a script: `bots:export()` gives the bot and its intents as JSON, "
+      .. "`bots:import()` makes a new bot from it or updates one; `faqs:ops_update()` and `faqs:upload_csv()` change "
+      .. "intents in bulk (the server applies them just after it answers).",
+    example = [[
+local bot = assert(client.bots:create("Order Helper", { type = "tilebot" }))
+assert(client.faqs:create(bot._id, { intent_display_name = "where_is_my_order", question = "Where is my order?",
+  answer = "Track it at example.com/track" }))
+local exported = assert(client.bots:export(bot._id))
+local copy = assert(client.bots:import(exported, { create = true }))
+exported.description = "Answers order questions"
+assert(client.bots:import(exported, { bot_id = copy._id, overwrite = true }))
+assert(client.faqs:ops_update(copy._id, { { type = "post", intent = { id_faq_kb = copy._id,
+  intent_display_name = "opening_hours", question = "Opening hours?", answer = "9 to 5" } } }))
+assert(client.faqs:upload_csv(copy._id, "Do you ship abroad?;Yes, to the EU\n"))
+assert(client.bots:delete(copy._id))
+assert(client.bots:delete(bot._id))]] },
   { title = "Canned responses", resources = { "canned" },
     intro = "Saved answers for agents; shared ones are visible to the whole team.",
     example = [[
@@ -138,6 +155,9 @@ local bot = assert(client.bots:create("Order tracker", { type = "tilebot" }))
 local hook = assert(client.webhooks:create(bot._id, { async = true }))
 print("POST /webhook/" .. hook.webhook_id)
 assert(client.webhooks:run(hook.webhook_id, { order_id = "1234" }))
+local dev = assert(client.webhooks:preload(hook.webhook_id)) -- dev mode: runs the draft flow, logs under dev.request_id
+assert(client.webhooks:run_dev(hook.webhook_id, { order_id = "1234" }))
+assert(client.webhooks:stop_dev(hook.webhook_id))
 assert(client.webhooks:delete(bot._id))
 assert(client.bots:delete(bot._id))]] },
   { title = "Projects", resources = { "projects" },
@@ -217,11 +237,13 @@ local lead = assert(client.leads:create{ fullname = "Ann Lee", email = "ann@exam
 local sent = assert(client.campaigns:send{ leadid = lead._id, text = "Your order has shipped!" })
 print("sent in " .. sent.recipient)]] },
   { title = "Emails", resources = { "emails" },
-    intro = "Email sent from the project's address.",
+    intro = "Email sent from the project's address. `to` is an address (or several, separated by commas), "
+      .. "`\"@\"` followed by anything for all the project's owners and admins, or a group's name for its agents.",
     example = [[
 local conv = assert(client.requests:start{ text = "I never got my refund" })
 assert(client.emails:send("ann@example.com", "Your refund was sent today.",
-  { subject = "Your refund", request_id = conv.request_id }))]] },
+  { subject = "Your refund", request_id = conv.request_id }))
+assert(client.emails:send("@admins", "A refund over 500 EUR waits for approval.", { subject = "Approval" }))]] },
   { title = "Quotes", resources = { "quotes" },
     intro = "Plan quota usage.",
     example = [[
@@ -236,6 +258,72 @@ local up = assert(client.files:upload("Order #1234: 2 items, 59.90 EUR\n", { nam
 print(client.files:url(up.filename))
 print(assert(client.files:get(up.filename)))
 assert(client.files:delete(up.filename))]] },
+  { title = "Flow logs", resources = { "logs" },
+    intro = "What a bot's flow did while it ran a conversation (by `request_id`) or a webhook (`webhook = true`): "
+      .. "the log lines the flow engine writes, kept by the server for a while, at levels error, warn, info, debug.",
+    example = [[
+local bot = assert(client.bots:create("Order tracker", { type = "tilebot" }))
+local conv = assert(client.requests:start{ text = "Where is my order?", participants = { "bot_" .. bot._id } })
+for e in client.logs:each_flow(conv.request_id, { level = "debug", max_items = 50 }) do
+  print(e.rows.timestamp, e.rows.level, e.rows.text)
+end
+for e in client.logs:tail(conv.request_id, { interval = 100, idle = 300, max_items = 50 }) do
+  print(e.rows.level, e.rows.text)
+end
+assert(client.bots:delete(bot._id))]] },
+  { title = "Knowledge base", resources = { "namespaces", "kb", "unanswered", "answered" },
+    intro = "Namespaces are separate knowledge bases; their contents (urls, texts, FAQs, sitemaps) are indexed by "
+      .. "the AI service, and `kb:ask()` answers from them. Questions asked are kept as answered or unanswered, "
+      .. "with counts and exports.",
+    example = [[
+local ns = assert(client.namespaces:create("Store policies"))
+assert(client.kb:add(ns.id, { type = "text", name = "Returns", source = "returns-policy",
+  content = "Unused items can be returned within 30 days." }))
+assert(client.kb:add_urls(ns.id, { "https://example.com/shipping" }))
+assert(client.kb:import_csv(ns.id, "Do you ship abroad?;Yes, to the EU\n"))
+for content in client.kb:each(ns.id) do
+  print(content.type, content.source, content.status)
+end
+local res = assert(client.kb:ask(ns.id, "Can I return an item?"))
+print(res.success, res.answer)
+print(assert(client.answered:count(ns.id)).count, assert(client.unanswered:count(ns.id)).count)
+assert(client.namespaces:delete(ns.id))]] },
+  { title = "Data tables", resources = { "tables" },
+    intro = "Small project databases that bots read and write: a schema of typed columns, rows named by id or "
+      .. "chosen by conditions.",
+    example = [[
+local tbl = assert(client.tables:create("orders", { schema = { { name = "order_id", type = "string" },
+  { name = "total", type = "number" } } }))
+local row = assert(client.tables:insert(tbl._id, { order_id = "1234", total = 59.9 }))
+assert(client.tables:upsert(tbl._id, { conditions = { { column = "order_id", operator = "equal", value = "1235" } },
+  data = { order_id = "1235", total = 12 } }))
+assert(client.tables:update_rows(tbl._id, { id_row = row._id, data = { total = 64.9 } }))
+for _, r in ipairs(assert(client.tables:rows(tbl._id, { conditions = { { column = "total", operator = "greater_than",
+  value = 50 } } }))) do
+  print(r.order_id, r.total)
+end
+assert(client.tables:delete(tbl._id))]] },
+  { title = "Triggers", resources = { "triggers" },
+    intro = "Automation rules: when an event happens and its conditions hold, the actions run. The built-in ones "
+      .. "(code `s_..._01`) can be edited and reset.",
+    example = [[
+local trig = assert(client.triggers:create{ name = "VIP welcome", trigger = { key = "request.create",
+  name = "Request create event" }, conditions = { all = { { key = "request.first_text", fact = "json",
+  path = "first_text", operator = "equal", value = "vip" } } },
+  actions = { { key = "message.send", parameters = { text = "Welcome back!" } } } })
+trig.enabled = false
+assert(client.triggers:update(trig._id, trig))
+for t in client.triggers:each() do
+  print(t.name, t.enabled, t.trigger and t.trigger.key)
+end
+assert(client.triggers:delete(trig._id))]] },
+  { title = "Chat widget", resources = { "widgets" },
+    intro = "What the chat widget reads when it starts, without authentication.",
+    example = [[
+local boot = assert(client.widgets:get())
+print(boot.project.name, #boot.departments .. " departments", #boot.user_available .. " agents available")
+local waiting = assert(client.widgets:waiting_time())
+print("average wait (ms):", waiting[1] and waiting[1].waiting_time_avg)]] },
 }
 
 -- What a method returns (the first value), by resource; then exceptions by "res.name".
@@ -245,6 +333,8 @@ local NOUN = {
   subscriptions = "sub", webhooks = "webhook", events = "event", keys = "key", analytics = "stats",
   labels = "labels", properties = "property", segments = "segment", roles = "role", campaigns = "res",
   emails = "res", quotes = "res", users = "user", projects = "project",
+  logs = "lines", namespaces = "ns", kb = "content", unanswered = "q", answered = "q", tables = "tbl",
+  triggers = "trig", widgets = "res",
 }
 local RESULT = {
   ["requests.count"] = "counts", ["requests.lookup_project"] = "res", ["requests.chatbot_parameters"] = "params",
@@ -262,6 +352,13 @@ local RESULT = {
   ["projects.is_open"] = "res", ["projects.ban"] = "res", ["projects.unban"] = "res",
   ["quotes.usage"] = "usage", ["labels.delete_all"] = "res", ["labels.delete"] = "res",
   ["roles.delete"] = "res", ["segments.delete"] = "res", ["tags.delete"] = "res",
+  ["namespaces.delete"] = "res", ["namespaces.import"] = "res", ["namespaces.export"] = "dump",
+  ["namespaces.chatbots"] = "list", ["namespaces.chunks"] = "chunks", ["kb.add"] = "res", ["kb.sitemap"] = "found",
+  ["kb.scrape"] = "res", ["kb.scrape_status"] = "status", ["kb.delete"] = "res", ["kb.ask"] = "res",
+  ["unanswered.count"] = "res", ["answered.count"] = "res", ["unanswered.delete"] = "res", ["answered.delete"] = "res",
+  ["unanswered.delete_all"] = "res", ["answered.delete_all"] = "res", ["tables.delete"] = "res",
+  ["tables.update_rows"] = "res", ["tables.upsert"] = "row", ["tables.delete_rows"] = "res", ["tables.insert"] = "row",
+  ["webhooks.preload"] = "dev", ["webhooks.stop_dev"] = "res", ["webhooks.run_dev"] = "res",
 }
 -- The loop variable of :each() examples, and the field it prints.
 local ITEM = {
@@ -272,6 +369,8 @@ local ITEM = {
   properties = { "p", "name" }, segments = { "seg", "name" }, roles = { "role", "name" }, projects = { "project", "name" },
   ["team.invitations"] = { "inv", "email" }, ["projects.available_agents"] = { "agent", "fullname" },
   ["subscriptions.history"] = { "delivery", "event" },
+  namespaces = { "ns", "name" }, kb = { "content", "source" }, unanswered = { "q", "question" },
+  answered = { "q", "question" }, tables = { "tbl", "name" }, triggers = { "trig", "name" },
 }
 -- Variable names for ids in generated examples (the rest keep the parameter's name).
 local VAR = { request_id = "rid", project_user_id = "puid", department_id = "dep_id" }
@@ -527,6 +626,7 @@ end
 local function area_heading(area)
   local names = {}
   for _, res in ipairs(area.resources) do names[#names + 1] = "`client." .. res .. "`" end
+  if #names == 0 then return area.title end
   return area.title .. " (" .. table.concat(names, ", ") .. ")"
 end
 

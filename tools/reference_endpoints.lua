@@ -130,6 +130,16 @@ function M.uncovered(list, routes)
         ok = true
       end
     end
+    -- "/{pid}/kb/namespace…": the reference's shorthand for the routes below a path
+    local stem = path:match("^(.-)\226\128\166$")
+    if stem then
+      for p in pairs(paths) do
+        if p:sub(1, #stem) == stem then ok = true end
+      end
+      for _, p in ipairs(prefixes) do
+        if p.path:sub(1, #stem) == stem then ok = true end
+      end
+    end
     if not ok then out[#out + 1] = e end
   end
   return out

@@ -1,6 +1,6 @@
 -- Files: chat attachments and project assets (multipart uploads), their content and the public
 -- address the chat widget shows an attachment from.
-local util = require("tiledesk.util")
+local multipart = require("tiledesk.multipart")
 local url = require("tiledesk.url")
 
 local M = {}
@@ -31,21 +31,6 @@ function M.type_of(name)
   return ext and TYPES[ext:lower()]
 end
 
--- A multipart/form-data body with one file field. Returns body, content-type header value.
-local function multipart(content, name, ctype)
-  local boundary = "tiledesk-lua-" .. util.uuid(true)
-  -- the name goes in a quoted header parameter: no quote, backslash or line break may break it
-  local safe = name:gsub('[%c"\\]', "_")
-  local body = table.concat({
-    "--", boundary, "\r\n",
-    'Content-Disposition: form-data; name="file"; filename="', safe, '"\r\n',
-    "Content-Type: ", ctype, "\r\n\r\n",
-    content, "\r\n",
-    "--", boundary, "--\r\n",
-  })
-  return body, "multipart/form-data; boundary=" .. boundary
-end
-
 local function upload(self, op, path, content, opts, allow_expiration)
   if type(content) ~= "string" then
     error(op .. ": bad argument #1 'content' (string expected, got " .. type(content) .. ")", 3)
@@ -73,7 +58,7 @@ local function upload(self, op, path, content, opts, allow_expiration)
     end
     query = { expiration = math.floor(opts.expiration) }
   end
-  local body, header = multipart(content, opts.name, ctype)
+  local body, header = multipart.body({ field = "file", name = opts.name, type = ctype, content = content })
   -- an upload creates a file each time: never repeated behind the caller's back
   return self.client:call(op, { method = "POST", path = path, query = query, body = body,
     headers = { ["content-type"] = header } })

@@ -13,5 +13,12 @@ M.routes = {
   { "run", "POST", "/webhook/{}", params = { "webhook_id" }, scope = "global", auth = "none", body = "object",
     doc = "Run the bot flow behind a webhook id (rate limited by the server)",
     example = 'client.webhooks:run(webhook_id, { order_id = "1234" })' },
+  { "preload", "POST", "/webhooks/preload/{}", params = { "webhook_id" }, role = "admin",
+    doc = "Turn on dev mode for 15 minutes: dev runs then log under the returned request_id (logs:flow(request_id))",
+    example = 'local dev = assert(client.webhooks:preload(webhook_id)); print(dev.request_id)' },
+  { "stop_dev", "DELETE", "/webhooks/preload/{}", params = { "webhook_id" }, role = "admin", doc = "Turn dev mode off" },
+  { "run_dev", "POST", "/webhook/{}/dev", params = { "webhook_id" }, scope = "global", auth = "none", body = "object",
+    doc = "Run the draft flow of the bot behind a webhook in dev mode (422 when dev mode is off)",
+    example = 'client.webhooks:run_dev(webhook_id, { order_id = "1234" })' },
 }
 return M
