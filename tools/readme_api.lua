@@ -276,6 +276,7 @@ assert(client.bots:delete(bot._id))]] },
       .. "the AI service, and `kb:ask()` answers from them. Questions asked are kept as answered or unanswered, "
       .. "with counts and exports.",
     example = [[
+print("the default namespace: " .. assert(client.namespaces:list())[1].name) -- made on the first call
 local ns = assert(client.namespaces:create("Store policies"))
 assert(client.kb:add(ns.id, { type = "text", name = "Returns", source = "returns-policy",
   content = "Unused items can be returned within 30 days." }))

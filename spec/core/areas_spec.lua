@@ -1258,8 +1258,13 @@ describe("every area of the route table, round trips against the sandbox", funct
 
     it("this file called every route of the table", function()
       local missing = {}
+      -- issue 13's areas: spec/core/builder_areas_spec.lua calls each of their routes and checks so
+      local elsewhere = { logs = true, namespaces = true, kb = true, unanswered = true, answered = true, tables = true,
+        triggers = true, widgets = true, ["bots.import"] = true, ["faqs.ops_update"] = true, ["faqs.upload_csv"] = true,
+        ["webhooks.preload"] = true, ["webhooks.stop_dev"] = true, ["webhooks.run_dev"] = true }
       for _, r in ipairs(routes.list) do
-        if r.skip and r.res == "analytics" then
+        if elsewhere[r.res] or elsewhere[r.res .. "." .. r.name] then -- luacheck: ignore 542
+        elseif r.skip and r.res == "analytics" then
           if not reports[r.path:match("^/analytics/(.*)$")] then missing[#missing + 1] = r.path end
         elseif r.skip then
           -- a hand-written method: its operation name comes from the call the table names
