@@ -92,6 +92,16 @@ function helper.api(who, method, path, body, headers)
 end
 
 -- The sandbox back to its seed (faults, log and sinks cleared).
+-- A call that failed with HTTP `status`: checks the nil, msg, err it returned; returns err.
+function helper.refused(status, v, msg, err)
+  local assert = require("luassert")
+  assert.is_nil(v, "expected HTTP " .. status .. ", got a value")
+  assert.is_table(err, tostring(msg))
+  assert.equal("http", err.kind, msg)
+  assert.equal(status, err.status, msg)
+  return err
+end
+
 function helper.reset()
   local status = helper.http_json("POST", helper.sandbox().control_url .. "/reset")
   if status ~= 200 then error("the sandbox reset answered HTTP " .. tostring(status), 2) end

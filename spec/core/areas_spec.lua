@@ -47,13 +47,7 @@ local function guest(extra)
 end
 
 -- the call failed with an HTTP status: returns err
-local function refused(status, v, msg, err)
-  assert.is_nil(v, "expected HTTP " .. status .. ", got a value")
-  assert.is_table(err, tostring(msg))
-  assert.equal("http", err.kind, msg)
-  assert.equal(status, err.status, msg)
-  return err
-end
+local refused = helper.refused
 
 local function id_of(x)
   if type(x) == "table" then return x._id end
@@ -1248,20 +1242,21 @@ describe("every area of the route table, round trips against the sandbox", funct
   end)
 
   describe("coverage", function()
+    -- issue 13's areas: spec/core/builder_areas_spec.lua calls each of their routes and checks so
+    local elsewhere = { logs = true, namespaces = true, kb = true, unanswered = true, answered = true, tables = true,
+      triggers = true, widgets = true, ["bots.import"] = true, ["faqs.ops_update"] = true, ["faqs.upload_csv"] = true,
+      ["webhooks.preload"] = true, ["webhooks.stop_dev"] = true, ["webhooks.run_dev"] = true }
+
     it("every area of the route table has its round trips here", function()
       local missing = {}
       for _, res in ipairs(routes.resources) do
-        if not areas[res] then missing[#missing + 1] = res end
+        if not areas[res] and not elsewhere[res] then missing[#missing + 1] = res end
       end
       assert.same({}, missing)
     end)
 
     it("this file called every route of the table", function()
       local missing = {}
-      -- issue 13's areas: spec/core/builder_areas_spec.lua calls each of their routes and checks so
-      local elsewhere = { logs = true, namespaces = true, kb = true, unanswered = true, answered = true, tables = true,
-        triggers = true, widgets = true, ["bots.import"] = true, ["faqs.ops_update"] = true, ["faqs.upload_csv"] = true,
-        ["webhooks.preload"] = true, ["webhooks.stop_dev"] = true, ["webhooks.run_dev"] = true }
       for _, r in ipairs(routes.list) do
         if elsewhere[r.res] or elsewhere[r.res .. "." .. r.name] then -- luacheck: ignore 542
         elseif r.skip and r.res == "analytics" then

@@ -20,13 +20,7 @@ local function as(role)
     email = u.email, password = u.password }
 end
 
-local function refused(status, v, msg, err)
-  assert.is_nil(v, "expected HTTP " .. status .. ", got a value")
-  assert.is_table(err, tostring(msg))
-  assert.equal("http", err.kind, msg)
-  assert.equal(status, err.status, msg)
-  return err
-end
+local refused = helper.refused
 
 local function by(list, field)
   local out = {}

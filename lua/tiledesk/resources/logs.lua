@@ -51,6 +51,25 @@ end
 local FLOW_OPTS = { direction = function(v) return v == "prev" or v == "next" or '"prev" or "next"' end,
   timestamp = check.is_str, level = is_level, webhook = check.is_bool, max_items = check.is_count }
 
+-- An iterator over lines, asking `more()` for the next list of them (nil: the end), and
+-- stopping after max_items lines.
+local function lines(max_items, more)
+  local buf, i, seen = {}, 0, 0
+  return function()
+    while true do
+      if max_items and seen >= max_items then return nil end
+      if i < #buf then
+        i = i + 1
+        seen = seen + 1
+        return buf[i]
+      end
+      local list = more()
+      if not list then return nil end
+      buf, i = list, 0
+    end
+  end
+end
+
 M.methods = {}
 
 -- each_flow(id, opts): every line of the log, in pages of 10. direction "prev" (default) goes
@@ -64,32 +83,24 @@ function M.methods:each_flow(id, opts)
   opts = check.options(op, 2, opts, FLOW_OPTS, 2)
   local back = opts.direction ~= "next"
   local cursor = opts.timestamp or (not back and "1970-01-01T00:00:00.000Z") or nil
-  local buf, i, seen, done, pages = {}, 0, 0, false, 0
-  return function()
-    while true do
-      if opts.max_items and seen >= opts.max_items then return nil end
-      if i < #buf then
-        i = i + 1
-        seen = seen + 1
-        return buf[i]
-      end
-      if done or pages >= 100000 then return nil end
-      pages = pages + 1
-      local list, msg, err = fetch(self, op, id, opts, back and "prev" or "next", cursor)
-      if not list then raise(msg, err) end
-      if #list == 0 then done = true return nil end
-      buf, i = {}, 0
-      if back then
-        for k = #list, 1, -1 do buf[#buf + 1] = list[k] end
-      else
-        buf = list
-      end
-      local edge = ts_of(buf[#buf])
-      -- no timestamp to go on from: this page was the last one
-      if not edge or edge == cursor then done = true end
-      cursor = edge
+  local done, pages = false, 0
+  return lines(opts.max_items, function()
+    if done or pages >= 100000 then return nil end
+    pages = pages + 1
+    local list, msg, err = fetch(self, op, id, opts, back and "prev" or "next", cursor)
+    if not list then raise(msg, err) end
+    if #list == 0 then return nil end
+    local page = list
+    if back then
+      page = {}
+      for k = #list, 1, -1 do page[#page + 1] = list[k] end
     end
-  end
+    local edge = ts_of(page[#page])
+    -- no timestamp to go on from: this page was the last one
+    if not edge or edge == cursor then done = true end
+    cursor = edge
+    return page
+  end)
 end
 
 local TAIL_OPTS = { level = is_level, webhook = check.is_bool, interval = check.is_ms, idle = check.is_ms,
@@ -105,32 +116,22 @@ function M.methods:tail(id, opts)
   local t = self.client._transport
   local interval = opts.interval or 2000
   local idle = opts.idle or 60000
-  local buf, i, seen, cursor, started = {}, 0, 0, nil, false
-  local quiet_since
-  return function()
-    while true do
-      if opts.max_items and seen >= opts.max_items then return nil end
-      if i < #buf then
-        i = i + 1
-        seen = seen + 1
-        return buf[i]
-      end
-      if started then
-        if t:now_ms() - quiet_since >= idle then return nil end
-        t:sleep_ms(interval)
-      end
-      local list, msg, err = fetch(self, op, id, opts, "next", cursor)
-      if not list then raise(msg, err) end
-      started = true
-      buf, i = list, 0
-      if #list > 0 then
-        cursor = ts_of(list[#list]) or cursor
-        quiet_since = t:now_ms()
-      elseif not quiet_since then
-        quiet_since = t:now_ms()
-      end
+  local cursor, quiet_since
+  return lines(opts.max_items, function()
+    if quiet_since then
+      if t:now_ms() - quiet_since >= idle then return nil end
+      t:sleep_ms(interval)
     end
-  end
+    local list, msg, err = fetch(self, op, id, opts, "next", cursor)
+    if not list then raise(msg, err) end
+    if #list > 0 then
+      cursor = ts_of(list[#list]) or cursor
+      quiet_since = t:now_ms()
+    elseif not quiet_since then
+      quiet_since = t:now_ms()
+    end
+    return list
+  end)
 end
 
 M.docs = {

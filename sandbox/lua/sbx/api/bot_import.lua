@@ -49,6 +49,27 @@ local function retarget_rules(attributes, bot)
   end
 end
 
+-- the intents of an import: a duplicate (same name or intent_id in the bot) is skipped, as the
+-- unique indexes make the server do, or with overwrite the one of the same name is updated
+local function import_intents(ctx, b, intents, overwrite)
+  for _, it in ipairs(type(intents) == "table" and intents or {}) do
+    if type(it) == "table" then
+      local f = new_intent(ctx, b, it)
+      local old = overwrite and faqs:find_one(function(x)
+        return x.id_faq_kb == b._id and x.intent_display_name == it.intent_display_name
+      end)
+      if old then
+        for k, v in pairs(f) do if k ~= "_id" then old[k] = v end end
+        faqs:touch(old)
+        events.emit(ctx.pid, "faq.update", old)
+      elseif not same_intent(b, f) then
+        faqs:insert(f)
+        events.emit(ctx.pid, "faq.create", f)
+      end
+    end
+  end
+end
+
 local function import_source(ctx)
   local parts = multipart.parts(ctx)
   local file = parts and parts.uploadFile
@@ -77,15 +98,7 @@ function api.importjson(ctx)
     bots:insert(b)
     retarget_rules(b.attributes, b)
     events.emit(ctx.pid, "faqbot.create", view.bot(b))
-    for _, it in ipairs(type(src.intents) == "table" and src.intents or {}) do
-      if type(it) == "table" then
-        local f = new_intent(ctx, b, it)
-        if not same_intent(b, f) then -- a duplicate is skipped, as the unique index makes the server do
-          faqs:insert(f)
-          events.emit(ctx.pid, "faq.create", f)
-        end
-      end
-    end
+    import_intents(ctx, b, src.intents, false)
     return 200, view.bot(b)
   end
   local id = ctx.params.bot
@@ -108,21 +121,7 @@ function api.importjson(ctx)
   if util.str(q.replace) == "true" then
     for _, f in ipairs(faqs:find(function(x) return x.id_faq_kb == b._id end)) do faqs:remove(f._id) end
   end
-  local overwrite = util.str(q.overwrite) == "true"
-  for _, it in ipairs(type(src.intents) == "table" and src.intents or {}) do
-    if type(it) == "table" then
-      local f = new_intent(ctx, b, it)
-      local old = faqs:find_one(function(x) return x.id_faq_kb == b._id and x.intent_display_name == it.intent_display_name end)
-      if overwrite and old then
-        for k, v in pairs(f) do if k ~= "_id" then old[k] = v end end
-        faqs:touch(old)
-        events.emit(ctx.pid, "faq.update", old)
-      elseif not same_intent(b, f) then
-        faqs:insert(f)
-        events.emit(ctx.pid, "faq.create", f)
-      end
-    end
-  end
+  import_intents(ctx, b, src.intents, util.str(q.overwrite) == "true")
   return 200, view.bot(b)
 end
 
