@@ -91,7 +91,6 @@ function helper.api(who, method, path, body, headers)
   return helper.http_json(method, st.http_url .. "/" .. st.project_id .. path, body, h)
 end
 
--- The sandbox back to its seed (faults, log and sinks cleared).
 -- A call that failed with HTTP `status`: checks the nil, msg, err it returned; returns err.
 function helper.refused(status, v, msg, err)
   local assert = require("luassert")
@@ -102,6 +101,7 @@ function helper.refused(status, v, msg, err)
   return err
 end
 
+-- The sandbox back to its seed (faults, log and sinks cleared).
 function helper.reset()
   local status = helper.http_json("POST", helper.sandbox().control_url .. "/reset")
   if status ~= 200 then error("the sandbox reset answered HTTP " .. tostring(status), 2) end
