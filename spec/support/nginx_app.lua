@@ -133,6 +133,11 @@ end
 local PNG = "\137PNG\r\n\26\n\0\0\0\rIHDR\0\0\0\1\0\0\0\1\8\6\0\0\0\31\21\196\137\0\0\0\rIDATx\218c\248\15\0\0\1\1\0\5"
   .. "\24\216N\0\0\0\0IEND\174B`\130"
 local EXPLICIT = {
+  -- a flow log by its id; the knowledge base's lists name a namespace (the Default one)
+  logs = function(c) return c.logs:flow("no-such-request") end,
+  kb = function(c) return c.kb:list(assert(c.namespaces:list())[1].id) end,
+  unanswered = function(c) return c.unanswered:list(assert(c.namespaces:list())[1].id) end,
+  answered = function(c) return c.answered:list(assert(c.namespaces:list())[1].id) end,
   faqs = function(c)
     local bots = assert(c.bots:list())
     return c.faqs:list(bots[1]._id)
