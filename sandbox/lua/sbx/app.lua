@@ -25,7 +25,8 @@ _M.ROLE_RANK = ROLE_RANK
 -- one module per SDK area (sbx/api/<area>.lua), each a table of handlers and a route list
 local API_MODULES = { "auth", "users", "projects", "team", "requests", "messages", "leads", "departments", "groups",
   "bots", "faqs", "canned", "tags", "subscriptions", "webhooks", "events", "keys", "activities", "analytics", "labels",
-  "properties", "segments", "roles", "campaigns", "emails", "quotes", "files" }
+  "properties", "segments", "roles", "campaigns", "emails", "quotes", "files",
+  "bot_import", "flow_logs", "kb", "tables", "triggers", "widget", "webhook_dev" }
 
 function _M.config() return config end
 function _M.router() return router end
