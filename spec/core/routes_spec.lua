@@ -13,6 +13,21 @@ describe("the sandbox serves every route the SDK wraps", function()
   setup(function() helper.http_json("POST", st.control_url .. "/reset") end)
   teardown(function() helper.http_json("POST", st.control_url .. "/reset") end)
 
+  local DUMMY = "6560f0a1ffffffffffffffff"
+  local function drain(iter) for _ in iter do end return true end
+  -- hand-written methods of issue 13's areas, each with arguments it accepts
+  local HAND = {
+    ["bots.import"] = function() return c.bots:import({ name = "x" }, { bot_id = DUMMY }) end,
+    ["faqs.ops_update"] = function() return c.faqs:ops_update(DUMMY, { { type = "post", intent = { question = "x" } } }) end,
+    ["faqs.upload_csv"] = function() return c.faqs:upload_csv(DUMMY, "q;a\n") end,
+    ["logs.each_flow"] = function() return drain(c.logs:each_flow(DUMMY)) end,
+    ["logs.tail"] = function() return drain(c.logs:tail(DUMMY, { idle = 0, interval = 0 })) end,
+    ["kb.add_urls"] = function() return c.kb:add_urls("x", { "https://a.example/" }) end,
+    ["kb.import_csv"] = function() return c.kb:import_csv("x", "q;a\n") end,
+    ["kb.import_sitemap"] = function() return c.kb:import_sitemap("x", "https://a.example/sitemap.xml") end,
+    ["tables.rows"] = function() return c.tables:rows(DUMMY) end,
+  }
+
   local function check_route(r)
     local args = {}
     for i in ipairs(r.params or {}) do
@@ -24,8 +39,19 @@ describe("the sandbox serves every route the SDK wraps", function()
     if r.res == "analytics" and r.name == "tags" then args = { "requests" } end
     -- the SDK sends an invitation's email and role only (it reads the invitation first)
     if r.res == "team" and r.name == "update_invitation" then args[#args] = { role = "agent" } end
+    -- the server answers 500 to these with dummy input (an unknown built-in code: default.js's
+    -- toJSON of undefined; a question for a namespace it lacks: kbQuestionService's
+    -- `throw new Error({...})`; a trigger without a name: the model's validation)
+    if r.res == "triggers" and r.name == "reset" then args = { "s_online_welcome_01" } end
+    if r.res == "triggers" and r.name == "create" then args = { { name = "x" } } end
+    if (r.res == "unanswered" or r.res == "answered") and r.name == "add" then
+      assert(c.namespaces:list()) -- the project's Default namespace, its id the project's
+      args[1] = st.project_id
+    end
     local v, msg, err
-    if r.skip and r.res == "analytics" then
+    if HAND[r.res .. "." .. r.name] then
+      v, msg, err = HAND[r.res .. "." .. r.name]()
+    elseif r.skip and r.res == "analytics" then
       v, msg, err = c.analytics:report(r.path:match("^/analytics/(.*)$"), { raw_query = { lastdays = 7 } })
     elseif r.skip then
       -- a hand-written method (uploads): called by the name the table gives, with a small file
