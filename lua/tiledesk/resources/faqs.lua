@@ -90,7 +90,7 @@ M.docs = {
       .. "`{ success = true, msg = \"CSV Parsed\" }` and saves the intents just after",
     example = 'assert(client.faqs:upload_csv(bot_id, "Opening hours?;9 to 5\\nDo you ship abroad?;Yes\\n"))' },
 }
-M.methods = {}
+
 -- update(faq_id, id_faq_kb, body?): the bot's id is required by the server (422 without it);
 -- a table in its place is the old update(faq_id, body) call, refused with a clear message.
 function M.methods:update(faq_id, id_faq_kb, body)
@@ -100,10 +100,8 @@ function M.methods:update(faq_id, id_faq_kb, body)
   end
   return self:_call("update", faq_id, id_faq_kb, body)
 end
-M.docs = {
-  update = {
-    syntax = "faq, msg, err = client.faqs:update(faq_id, id_faq_kb, body?)",
-    doc = M.routes[4].doc,
-    example = M.routes[4].example },
-}
+M.docs.update = {
+  syntax = "faq, msg, err = client.faqs:update(faq_id, id_faq_kb, body?)",
+  doc = M.routes[4].doc,
+  example = M.routes[4].example }
 return M
