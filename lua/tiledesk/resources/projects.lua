@@ -8,7 +8,9 @@ M.routes = {
     example = 'local project = assert(client.projects:create("Acme Support EU"))' },
   { "get", "GET", "/projects/{}", params = { "project_id" }, default_project = true, scope = "global", doc = "One project" },
   { "update", "PUT", "/projects/{}", params = { "project_id" }, default_project = true, scope = "global",
-    body = "required", doc = "Update settings, widget, operating hours, ...",
+    body = "required",
+    doc = "Update name, activeOperatingHours, operatingHours, timeSlots, settings, widget, versions, channels, ipFilter*, "
+      .. "bannedUsers (profile: superadmin only, 403); JSON null is ignored",
     example = [[client.projects:update(nil, { name = "Acme Support" }) -- nil: the client's project]] },
   { "merge_attributes", "PATCH", "/projects/{}/attributes", params = { "project_id" }, default_project = true,
     scope = "global", body = "required", doc = "Merge attributes",
