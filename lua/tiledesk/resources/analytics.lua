@@ -20,7 +20,7 @@ local DEPT = "department _id"
 local PART = "participant user id, or bot_<id>"
 local CHANNEL = "channel name"
 local SENDER, RECIPIENT = "sender id", "recipient (request_id)"
-local TZ = "IANA zone (or +hh:mm) the hours are counted in (default: the client's timezone option)"
+local TZ = "IANA zone the hours are counted in (default: the client's timezone option)"
 local REPORT_FILTERS = {
   ["requests/aggregate/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART, channel = CHANNEL },
   ["requests/aggregate/status/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART },
