@@ -141,11 +141,10 @@ end
 -- the kind of a cosocket error during a step ("connect", "tls", "send", "read")
 local function kind_of(step, err)
   err = tostring(err)
+  -- "<host> could not be resolved (110: Operation timed out)": the name, not the call, failed
+  if step == "connect" and err:find("resolve", 1, true) then return "resolve" end
   if err == "timeout" or err:find("timed out", 1, true) then return "timeout" end
-  if step == "connect" then
-    if err:find("resolve", 1, true) or err:find("resolver", 1, true) then return "resolve" end
-    return "connect"
-  end
+  if step == "connect" then return "connect" end
   if step == "tls" then return "tls" end
   return "transport"
 end
@@ -505,6 +504,11 @@ function Transport.sleep_ms(_, ms)
   if ms <= 0 then return end
   local phase = ngx.get_phase()
   if COSOCKET_PHASES[phase] then ngx.sleep(ms / 1000) end
+end
+
+-- Can client:batch run its calls in light threads here (tiledesk.batch_ngx)?
+function Transport.spawns()
+  return ngx ~= nil and ngx.thread ~= nil and COSOCKET_PHASES[ngx.get_phase()] == true
 end
 
 function Transport:close()
