@@ -17,6 +17,8 @@ local function server_extras()
     "    lua_ssl_trusted_certificate " .. st.ca_file .. ";",
     "    location /other-ca/ { lua_ssl_trusted_certificate " .. st.other_ca_file .. "; content_by_lua_block { "
       .. APP .. ".handle() } }",
+    "    location /dead-dns/ { resolver 127.0.0.1:" .. (nginx.base_port() + 98) .. " ipv6=off; resolver_timeout 300ms; "
+      .. "content_by_lua_block { " .. APP .. ".handle() } }",
     "    location = /phase/log { content_by_lua_block { ngx.say('ok') } log_by_lua_block { " .. APP
       .. ".forbidden_call('log') } }",
     "    location = /phase/header_filter { content_by_lua_block { ngx.say('ok') } header_filter_by_lua_block { "
@@ -175,6 +177,12 @@ describe("the SDK inside nginx", function()
       local r = call{ opts = { base_url = "http://tiledesk-sandbox.invalid", retries = 0 } }
       assert.equal("resolve", r[1].err.kind, r[1].msg)
       assert.matches("`resolver` directive", r[1].msg, 1, true)
+    end)
+
+    it("resolve, when the resolver does not answer", function()
+      local r = call({ opts = { base_url = "http://tiledesk-sandbox.invalid", retries = 0 } }, "/dead-dns/call")
+      assert.equal("resolve", r[1].err.kind, r[1].msg)
+      assert.matches("could not be resolved", r[1].msg, 1, true)
     end)
 
     it("transport (a connection reset in the middle of the body)", function()
