@@ -23,6 +23,8 @@ local function server_extras()
       .. ".forbidden_call('log') } }",
     "    location = /phase/header_filter { content_by_lua_block { ngx.say('ok') } header_filter_by_lua_block { "
       .. APP .. ".forbidden_call('header_filter') } }",
+    "    location = /phase/body_filter { content_by_lua_block { ngx.say('ok') } body_filter_by_lua_block { "
+      .. "if ngx.arg[2] then " .. APP .. ".forbidden_call('body_filter') end } }",
     "    location = /phase/set { set_by_lua_block $r { " .. APP .. ".forbidden_call('set') return 'x' } "
       .. "content_by_lua_block { ngx.say('ok') } }",
   }, "\n")
@@ -317,7 +319,7 @@ describe("the SDK inside nginx", function()
       error("no result for " .. key)
     end
 
-    for _, phase in ipairs({ "init_worker", "set", "header_filter", "log" }) do
+    for _, phase in ipairs({ "init_worker", "set", "header_filter", "body_filter", "log" }) do
       it("a call from the " .. phase .. " phase fails with kind config naming ngx.timer.at; a timer works", function()
         if phase ~= "init_worker" then
           local status = nginx.call(inst, "GET", "/phase/" .. phase)
