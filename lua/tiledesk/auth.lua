@@ -2,17 +2,19 @@
 -- sign-in and one repeat, and how a sign-in answer becomes the token the transport holds.
 -- The password and the token never pass through a Lua table field (docs/design.md).
 local redact = require("tiledesk.redact")
+local url = require("tiledesk.url")
 local json = require("tiledesk.json")
 local E = require("tiledesk.error")
 
 local _M = {}
 
--- Signs in first when the client holds email+password for JWT and has no token yet.
-function _M.ensure(client, spec)
+-- Signs in first when the client holds email+password for JWT and has no token yet (within the
+-- call's deadline).
+function _M.ensure(client, spec, deadline)
   if spec.auth == "none" or client.auth ~= "jwt" then return true end
   local t = client._transport
   if t:auth_kind() == "none" and t:can_signin() then
-    local user, msg, err = client:signin()
+    local user, msg, err = _M.renew(client, deadline)
     if not user then return nil, msg, err end
   end
   return true
@@ -40,8 +42,9 @@ end
 function _M.adopt(client, op, res)
   local where = res.url
   if res.status ~= 200 then
-    local body = res.json ~= nil and redact.value(res.json) or nil
-    local m = E.http_message(op, res.status, body, body == nil and redact.body(res.body, json) or nil)
+    local scrub = client._scrub
+    local body = res.json ~= nil and redact.value(res.json, scrub) or nil
+    local m = E.http_message(op, res.status, body, body == nil and scrub(redact.body(res.body, json)) or nil)
     return nil, m, E.new{ kind = "http", status = res.status, body = body, method = "POST",
       url = where, attempts = res.attempts, msg = m }
   end
@@ -53,12 +56,31 @@ function _M.adopt(client, op, res)
     return nil, m, E.new{ kind = "decode", status = res.status, method = "POST", url = where,
       attempts = res.attempts, msg = m }
   end
+  client._remember(tok)
   client._transport:set_token(tok)
   return j.user or j
 end
 
+-- A token obtained over plain http to a remote host would then go out in plain text on every call.
+function _M.check_transport_security(client, what, level)
+  if url.plain_remote(client.base_url) and not client._insecure_ok then
+    error(what .. ": the token would cross the network in plain text to " .. client.base_url
+      .. ": use https, or allow_insecure_http = true", level + 1)
+  end
+end
+
 local function check_open(client, what)
   if client._closed then error(what .. ": the client is closed", 3) end
+end
+
+-- A sign-in with the held email and password, within a deadline (nil: its own timeout).
+-- signing in changes nothing on the server: safe to repeat on a timeout or a 503
+function _M.renew(client, deadline)
+  local res, msg, err = client:_send({ method = "POST", path = "/auth/signin", project = false,
+    auth = "signin", retry = true }, "signin()", 3, deadline)
+  if not res then return nil, msg, err end
+  res.body = nil
+  return _M.adopt(client, "signin()", res)
 end
 
 -- client:signin() (this function is the method itself: misuse errors point at level 2).
@@ -69,12 +91,8 @@ function _M.signin(client)
   end
   if client.auth ~= "jwt" then error("client:signin(): auth 'basic' sends credentials on every call", 2) end
   check_open(client, "client:signin()")
-  -- signing in changes nothing on the server: safe to repeat on a timeout or a 503
-  local res, msg, err = client:_send({ method = "POST", path = "/auth/signin", project = false,
-    auth = "signin", retry = true }, "signin()", 3)
-  if not res then return nil, msg, err end
-  res.body = nil
-  return _M.adopt(client, "signin()", res)
+  local user, msg, err = _M.renew(client)
+  return user, msg, err
 end
 
 -- client:signin_with_custom_token(jwt): exchanges an externally signed JWT (sub "userexternal")
@@ -85,6 +103,8 @@ function _M.signin_with_custom_token(client, jwt)
   end
   if jwt:find("[%c]") then error("client:signin_with_custom_token(): jwt contains control characters", 2) end
   check_open(client, "client:signin_with_custom_token()")
+  _M.check_transport_security(client, "client:signin_with_custom_token()", 3)
+  client._remember(jwt)
   local header = jwt:match("^[Jj][Ww][Tt] ") and jwt or ("JWT " .. jwt)
   local res, msg, err = client:_send({ method = "POST", path = "/auth/signinWithCustomToken", project = false,
     auth = "header", headers = { authorization = header }, secret = "response",

@@ -70,9 +70,18 @@ function _M.new(opts, what, level)
     error(what .. ": options 'rate_limit_store' and 'rate_limit_key' need 'rate_limit'", level)
   end
 
+  if url.plain_remote(base) and (cfg.email or cfg.token) and not cfg.allow_insecure_http then
+    error(what .. ": credentials would cross the network in plain text to " .. base
+      .. ": use https, or allow_insecure_http = true", level)
+  end
+
   local transport = cfg.transport
   if transport == nil or type(transport) == "string" then transport = default_transport(cfg) end
   transport:set_credentials{ mode = mode, email = cfg.email, password = cfg.password, token = cfg.token }
+  -- secret values the client holds, hidden by value wherever text is shown (a closure: never a field)
+  local scrub, remember = redact.scrubber()
+  remember(cfg.password)
+  remember(cfg.token)
 
   return setmetatable({
     base_url = base,
@@ -81,6 +90,10 @@ function _M.new(opts, what, level)
     auth = mode,
     _transport = transport,
     _timeout = cfg.timeout or 15000,
+    _attempt_timeout = cfg.attempt_timeout,
+    _insecure_ok = cfg.allow_insecure_http,
+    _scrub = scrub,
+    _remember = remember,
     _connect_timeout = cfg.connect_timeout or 5000,
     _retries = cfg.retries or 3,
     _retry_base = cfg.retry_base_ms or 200,
@@ -144,8 +157,8 @@ end
 
 -- What a path looks like in messages: secrets in its query redacted, control characters escaped,
 -- so that a message stays one line and carries no token.
-local function shown_path(path)
-  return (redact.url(path):gsub("%c", function(c) return string.format("\\x%02X", c:byte()) end))
+local function shown_path(self, path)
+  return E.escape(self._scrub(redact.url(path)))
 end
 
 Client._send = send.run
@@ -155,21 +168,24 @@ Client._send = send.run
 function Client:request(spec)
   options.request(spec, "client:request()", 2)
   spec = apply_call_opts(self, spec)
-  local op = spec.op or (spec.method .. " " .. shown_path(spec.path))
+  local op = spec.op or (spec.method .. " " .. shown_path(self, spec.path))
   check_open(self, op, 2)
-  local ok, msg, err = auth.ensure(self, spec)
+  local deadline = send.deadline(self, spec)
+  local ok, msg, err = auth.ensure(self, spec, deadline)
   if not ok then return nil, op .. ": " .. msg, err end
-  return self:_send(spec, op, 3)
+  return self:_send(spec, op, 3, deadline)
 end
 
 -- Decoded JSON on 2xx; nil, msg, err otherwise (kind "http" for 4xx/5xx).
-function Client:call(op, spec)
-  options.request(spec, op, 2)
+-- what: the name misuse errors give (default op).
+function Client:call(op, spec, what)
+  options.request(spec, what or op, 2)
   spec = apply_call_opts(self, spec)
   check_open(self, op, 3)
-  local ok, amsg, aerr = auth.ensure(self, spec)
+  local deadline = send.deadline(self, spec)
+  local ok, amsg, aerr = auth.ensure(self, spec, deadline)
   if not ok then return nil, op .. ": " .. amsg, aerr end
-  local res, msg, err = self:_send(spec, op, 4)
+  local res, msg, err = self:_send(spec, op, 4, deadline)
   if not res then return nil, msg, err end
   local shown = res._shown
   local function fail(kind, m)
@@ -190,7 +206,7 @@ function Client:call(op, spec)
   local v, derr = json.decode(res.body)
   if v == nil then
     return fail("decode", op .. ": response is not JSON (" .. tostring(res.decode_error or derr) .. ")"
-      .. (shown.hide and "" or (": " .. E.preview(redact.body(res.body, json)))))
+      .. (shown.hide and "" or (": " .. E.preview(self._scrub(redact.body(res.body, json))))))
   end
   return v
 end
@@ -209,7 +225,7 @@ local function verb(method, with_body)
         spec[k] = v
       end
     end
-    return self:call(method .. " " .. shown_path(path), spec)
+    return self:call(method .. " " .. shown_path(self, path), spec, name)
   end
 end
 Client.get = verb("GET", false)
@@ -239,6 +255,7 @@ function _M.signin_anonymously(opts)
   local copts = {}
   for k, v in pairs(cfg) do if options.CLIENT[k] and k ~= "email" then copts[k] = v end end
   local client = _M.new(copts, what, 4)
+  auth.check_transport_security(client, what, 3)
   -- each sign-in creates a guest on the server: never repeated behind the caller's back
   local res, msg, err = client:_send({ method = "POST", path = "/auth/signinAnonymously", project = false,
     auth = "none", body = body, secret = "response" }, "signin_anonymously()", 4)

@@ -28,9 +28,42 @@ function _M.is(v)
   return getmetatable(v) == Error
 end
 
+-- Control bytes as \xNN, so that a server's text stays one line and cannot drive a terminal
+-- (ESC sequences) when a message or a log line is shown.
+local function escape_controls(c) return string.format("\\x%02X", c:byte()) end
+function _M.escape(s)
+  s = tostring(s)
+  if not s:find("%c") then return s end
+  return (s:gsub("%c", escape_controls))
+end
+
+-- How much of a server's text is read to find its words: enough for any real message, and a
+-- bound on the work a hostile body can cause.
+_M.TEXT_PREFIX = 16384
+
+-- Tags out, in one pass: from each "<" to the next ">" (an unclosed "<" ends the scan).
+local function strip_tags(s)
+  if not s:find("<", 1, true) then return s end
+  local out, from = {}, 1
+  while true do
+    local a = s:find("<", from, true)
+    if not a then break end
+    local b = s:find(">", a + 1, true)
+    if not b then break end
+    out[#out + 1] = s:sub(from, a - 1)
+    out[#out + 1] = " "
+    from = b + 1
+  end
+  out[#out + 1] = s:sub(from)
+  return table.concat(out)
+end
+
+-- One line of at most `max` characters: markup and entities out, white space folded, control
+-- bytes escaped. Reads at most TEXT_PREFIX bytes; every step is linear.
 local function one_line(s, max)
-  s = tostring(s):gsub("<[^>]*>", " "):gsub("&nbsp;", " "):gsub("&lt;", "<"):gsub("&gt;", ">")
-    :gsub("&amp;", "&"):gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")
+  s = strip_tags(tostring(s):sub(1, _M.TEXT_PREFIX))
+  s = s:gsub("&nbsp;", " "):gsub("&lt;", "<"):gsub("&gt;", ">"):gsub("&amp;", "&"):gsub("%s+", " ")
+  s = _M.escape((s:gsub("^ ", ""):gsub(" $", "")))
   max = max or 200
   if #s > max then s = s:sub(1, max - 3) .. "..." end
   return s
@@ -66,8 +99,11 @@ function _M.server_text(decoded, body)
     return one_line(decoded)
   end
   if type(body) == "string" and body ~= "" then
-    local pre = body:match("<pre>(.-)</pre>")
-    return one_line(pre or body)
+    -- express's HTML error page keeps the words in <pre>...</pre>
+    body = body:sub(1, _M.TEXT_PREFIX)
+    local a, b = body:find("<pre>", 1, true)
+    local c = a and body:find("</pre>", b + 1, true)
+    return one_line(c and body:sub(b + 1, c - 1) or body)
   end
   return nil
 end

@@ -1,8 +1,23 @@
 -- Option checking: what tiledesk.new{}, client:with{} and client:request{} accept.
 -- Each checker returns true or the expectation that a misuse message shows.
+local url = require("tiledesk.url")
+
 local _M = {}
 
-local function is_ms(v) return type(v) == "number" and v >= 0 and v <= 2147483647 or "a number of ms >= 0" end
+-- Whole units only: a fraction (0.5 meant as seconds) would silently round to 0, which means
+-- "no limit" for timeouts and sizes.
+local function whole(v, unit, max, hint)
+  if type(v) == "number" and v >= 0 and v <= max and v == math.floor(v) then return true end
+  local msg = "a whole number of " .. unit .. " from 0 to " .. string.format("%.0f", max)
+  if hint and type(v) == "number" and v > 0 and v < 1000 and v ~= math.floor(v) then msg = msg .. hint(v) end
+  return msg
+end
+local function is_ms(v)
+  return whole(v, "milliseconds (ms)", 2147483647, function(x)
+    return "; " .. x .. " s is " .. string.format("%.0f", x * 1000) .. " ms"
+  end)
+end
+local function is_bytes(v) return whole(v, "bytes", 9e15) end
 local function is_str(v) return type(v) == "string" or "a string" end
 local function is_bool(v) return type(v) == "boolean" or "a boolean" end
 local function is_fn(v) return type(v) == "function" or "a function" end
@@ -19,8 +34,10 @@ _M.CLIENT = {
   base_url = is_str, project_id = is_str, email = is_str, password = is_str, token = is_str,
   auth = function(v) return v == "jwt" or v == "basic" or '"jwt" or "basic"' end,
   timeout = is_ms, connect_timeout = is_ms, ssl_verify = is_bool,
-  cafile = is_str, capath = is_str, proxy = is_str,
-  max_body_size = function(v) return type(v) == "number" and v >= 0 or "a number of bytes" end,
+  attempt_timeout = is_ms, allow_insecure_http = is_bool,
+  cafile = is_str, capath = is_str,
+  proxy = function(v) return type(v) == "string" or v == false or "a proxy URL, or false to ignore http_proxy and friends" end,
+  max_body_size = is_bytes,
   retries = is_count, retry_base_ms = is_ms, retry_max_ms = is_ms,
   rate_limit = function(v) return type(v) == "number" and v > 0 or "a number of requests per minute > 0" end,
   rate_limit_store = function(v)
@@ -58,7 +75,10 @@ local function check(opts, known, what, extra, level, hint)
     local checker = known[k] or (extra and extra[k])
     if not checker then error(what .. ": unknown option '" .. tostring(k) .. "'" .. (hint or ""), level) end
     local ok = checker(v)
-    if ok ~= true then error(what .. ": option '" .. k .. "' must be " .. ok .. " (got " .. type(v) .. ")", level) end
+    if ok ~= true then
+      local got = type(v) == "number" and tostring(v) or type(v)
+      error(what .. ": option '" .. k .. "' must be " .. ok .. " (got " .. got .. ")", level)
+    end
     copy[k] = v
   end
   return copy
@@ -71,17 +91,17 @@ function _M.client(opts, what, extra, level)
 end
 
 -- Call options a view made by client:with{} applies to every call it makes.
-_M.WITH = { retry = is_bool, retries = is_count, timeout = is_ms }
+_M.WITH = { retry = is_bool, retries = is_count, timeout = is_ms, attempt_timeout = is_ms }
 
 function _M.with(opts, level)
   if type(opts) ~= "table" then error("client:with(): options must be a table (got " .. type(opts) .. ")", level + 1) end
-  local copy = check(opts, _M.WITH, "client:with()", nil, level + 2, " (retry, retries, timeout)")
+  local copy = check(opts, _M.WITH, "client:with()", nil, level + 2, " (retry, retries, timeout, attempt_timeout)")
   return copy
 end
 
 local REQUEST_KEYS = { method = true, path = true, query = true, body = true, headers = true,
-  project = true, timeout = true, retries = true, retry = true, auth = true, op = true, raw = true,
-  secret = true }
+  project = true, timeout = true, attempt_timeout = true, retries = true, retry = true, auth = true, op = true,
+  raw = true, secret = true }
 
 -- Checks a request spec (client:request{}, client:call()); raises at `level` naming `what`.
 function _M.request(spec, what, level)
@@ -97,6 +117,8 @@ function _M.request(spec, what, level)
     error(what .. ": 'path' must be a string starting with /", level)
   end
   if spec.path:find("[%s%c]") then error(what .. ": 'path' contains spaces or control characters", level) end
+  local why = url.path_problem(spec.path)
+  if why then error(what .. ": 'path' " .. why, level) end
   local qt = type(spec.query)
   if qt ~= "nil" and qt ~= "table" then error(what .. ": 'query' must be a table", level) end
   local bt = type(spec.body)
@@ -105,13 +127,25 @@ function _M.request(spec, what, level)
     if type(spec.headers) ~= "table" then error(what .. ": 'headers' must be a table", level) end
     for k, v in pairs(spec.headers) do
       if type(k) ~= "string" then error(what .. ": header names must be strings (got " .. type(k) .. ")", level) end
+      if not k:find("^[%w!#$%%&'*+.^_`|~-]+$") then
+        error(what .. ": header name '" .. k:gsub("%c", "?") .. "' is not an HTTP token", level)
+      end
       if type(v) ~= "string" and type(v) ~= "number" then
         error(what .. ": header '" .. k .. "' must be a string (got " .. type(v) .. ")", level)
+      end
+      if type(v) == "string" and v:find("[%z\1-\8\10-\31\127]") then
+        error(what .. ": header '" .. k .. "' contains a control character (only TAB is allowed)", level)
       end
     end
   end
   if spec.project ~= nil and type(spec.project) ~= "boolean" then error(what .. ": 'project' must be a boolean", level) end
-  if spec.timeout ~= nil and is_ms(spec.timeout) ~= true then error(what .. ": 'timeout' must be a number of ms", level) end
+  for _, name in ipairs{ "timeout", "attempt_timeout" } do
+    local v = spec[name]
+    if v ~= nil then
+      local ok = is_ms(v)
+      if ok ~= true then error(what .. ": '" .. name .. "' must be " .. ok .. " (got " .. tostring(v) .. ")", level) end
+    end
+  end
   if spec.retries ~= nil and is_count(spec.retries) ~= true then error(what .. ": 'retries' must be an integer", level) end
   if spec.retry ~= nil and type(spec.retry) ~= "boolean" then error(what .. ": 'retry' must be a boolean", level) end
   if spec.op ~= nil and type(spec.op) ~= "string" then error(what .. ": 'op' must be a string", level) end

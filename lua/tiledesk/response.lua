@@ -15,9 +15,12 @@ local function is_json_type(headers)
   return type(ct) == "string" and ct:lower():find("json", 1, true) ~= nil
 end
 
--- hide: the body is a secret (sign-in answers): never shown at all.
-function _M.new(headers, body, hide)
-  local s = setmetatable({ body = body, hide = hide }, Shown)
+local function keep(s) return s end
+
+-- hide: the body is a secret (sign-in answers): never shown at all. scrub: hides the secret
+-- values the client holds (tiledesk.redact.scrubber).
+function _M.new(headers, body, hide, scrub)
+  local s = setmetatable({ body = body, hide = hide, scrub = scrub or keep }, Shown)
   if is_json_type(headers) and type(body) == "string" and body ~= "" then
     local v, derr = json.decode(body)
     if v == nil and derr then s.decode_error = derr else s.json = v end
@@ -28,16 +31,16 @@ end
 -- the decoded body with its secret values replaced (nil when not JSON)
 function Shown:safe_json()
   if self.json == nil or self.hide then return nil end
-  if self.redacted == nil then self.redacted = redact.value(self.json) end
+  if self.redacted == nil then self.redacted = redact.value(self.json, self.scrub) end
   return self.redacted
 end
 
 -- the body text for hooks
 function Shown:safe_text()
-  if self.hide then return "[redacted]" end
+  if self.hide then return redact.MARK end
   local j = self:safe_json()
-  if type(j) == "table" then return json.encode(j) or "[redacted]" end
-  return redact.body(self.body, json)
+  if type(j) == "table" then return json.encode(j) or redact.MARK end
+  return self.scrub(redact.body(self.body, json))
 end
 
 -- the body an err table may carry: decoded and redacted, or the redacted text
@@ -45,15 +48,17 @@ function Shown:safe_body()
   if self.hide then return nil end
   local j = self:safe_json()
   if j ~= nil then return j end
-  return redact.body(self.body, json)
+  return self.scrub(redact.body(self.body, json))
 end
 
--- the server's words, for a log line or a message
+-- the server's words, for a log line or a message (read from a bounded prefix of a text body)
 function Shown:server_text()
   if self.hide then return nil end
   local j = self:safe_json()
   if type(j) == "table" then return E.server_text(j) end
-  return E.server_text(nil, redact.body(self.body, json))
+  local body = self.body
+  if type(body) == "string" and #body > E.TEXT_PREFIX then body = body:sub(1, E.TEXT_PREFIX) end
+  return E.server_text(nil, self.scrub(redact.body(body, json)))
 end
 
 return _M

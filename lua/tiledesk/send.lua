@@ -1,11 +1,13 @@
 -- The send loop: one logical request, its attempts, the waits between them and the one repeat
--- after a new sign-in. Returns res = { status, headers, body, json, attempts, url, ... } for
--- any HTTP status, or nil, msg, err when no response came (or the sign-in it needed failed).
+-- after a new sign-in, all inside one deadline (the call's `timeout`). Returns
+-- res = { status, headers, body, json, attempts, url, ... } for any HTTP status, or nil, msg, err
+-- when no response came (or the sign-in it needed failed, or the deadline passed first).
 local json = require("tiledesk.json")
 local url = require("tiledesk.url")
 local E = require("tiledesk.error")
 local retry = require("tiledesk.retry")
 local auth = require("tiledesk.auth")
+local redact = require("tiledesk.redact")
 local response = require("tiledesk.response")
 local hooks = require("tiledesk.hooks")
 local log = require("tiledesk.log")
@@ -17,13 +19,25 @@ function _M.build_url(client, path, query, project)
   local u = client.base_url
   if project ~= false then
     if not client.project_id then return nil, "a project-scoped call needs the 'project_id' option" end
-    u = u .. "/" .. assert(url.segment(client.project_id))
+    if client._project_of ~= client.project_id then
+      client._project_of, client._project_url = client.project_id, u .. "/" .. assert(url.segment(client.project_id))
+    end
+    u = client._project_url
   end
   u = u .. path
-  local ok, qs = pcall(url.query, query)
-  if not ok then return nil, qs end
-  if qs ~= "" then u = u .. (u:find("?", 1, true) and "&" or "?") .. qs end
+  if query ~= nil then
+    local ok, qs = pcall(url.query, query)
+    if not ok then return nil, qs end
+    if qs ~= "" then u = u .. (path:find("?", 1, true) and "&" or "?") .. qs end
+  end
   return u
+end
+
+-- The deadline (on the transport's clock) of a call that starts now, or nil (no limit).
+function _M.deadline(client, spec)
+  local ms = spec.timeout or client._timeout
+  if ms == 0 then return nil end
+  return client._transport:now_ms() + ms
 end
 
 -- The state of one call, made once: what goes out (req) and what may be shown of it.
@@ -32,7 +46,9 @@ local function prepare(client, spec, op, level)
   local full_url, uerr = _M.build_url(client, spec.path, spec.query, spec.project)
   if not full_url then error(op .. ": " .. uerr, level) end
   local headers = { accept = "application/json" }
-  for k, v in pairs(spec.headers or {}) do headers[k:lower()] = v end
+  if spec.headers then
+    for k, v in pairs(spec.headers) do headers[k:lower()] = v end
+  end
   local body = spec.body
   if type(body) == "table" then
     local text, jerr = json.encode(body)
@@ -45,13 +61,15 @@ local function prepare(client, spec, op, level)
     error(op .. ": auth 'header' needs an authorization header", level)
   end
   local secret = mode == "signin" and "both" or spec.secret
+  local scrub = client._scrub
   return {
-    op = op, method = spec.method, auth = mode, headers = headers, body = body, value = spec.body,
-    shown_url = url.redact(full_url),
+    op = op, method = spec.method, auth = mode, headers = headers, body = body, value = spec.body, scrub = scrub,
+    shown_url = scrub(redact.url(full_url)),
     hide_request = secret == "request" or secret == "both",
     hide_response = secret == "response" or secret == "both",
+    attempt_timeout = spec.attempt_timeout or client._attempt_timeout,
     req = { method = spec.method, url = full_url, headers = headers, body = body,
-      timeout_ms = spec.timeout or client._timeout, connect_timeout_ms = client._connect_timeout, auth = mode },
+      timeout_ms = 0, connect_timeout_ms = client._connect_timeout, auth = mode },
   }
 end
 
@@ -60,41 +78,54 @@ local function note(client, x, outcome, elapsed, sends, text)
   if sink then sink(log.line(x.op, x.method, x.shown_url, outcome, elapsed, sends, text)) end
 end
 
--- One exchange: a rate-limit token, the hooks, the transport. Returns status, headers, body,
--- shown (tiledesk.response), err (no response came), elapsed ms.
-local function exchange(client, x, sends)
+local function failure(x, kind, msg, sends, code)
+  return E.new{ kind = kind, code = code, method = x.method, url = x.shown_url, attempts = sends,
+    msg = x.op .. ": " .. msg }
+end
+
+-- One exchange: a rate-limit token, the hooks, the transport, each within the deadline.
+-- Returns status, headers, body, shown (tiledesk.response), err (no response came), elapsed ms.
+local function exchange(client, x, sends, deadline)
   local t = client._transport
   if client._limiter then
-    local ok, lmsg, lerr = client._limiter:acquire(t)
-    if not ok then
-      local err = E.new{ kind = lerr.kind, method = x.method, url = x.shown_url, attempts = sends,
-        msg = x.op .. ": " .. lmsg }
-      return nil, nil, nil, nil, err, 0
-    end
+    local ok, lmsg, lerr = client._limiter:acquire(t, deadline)
+    if not ok then return nil, nil, nil, nil, failure(x, lerr.kind, lmsg, sends), 0 end
   end
+  local per = x.attempt_timeout or 0
+  if deadline then
+    local left = math.floor(deadline - t:now_ms())
+    if left <= 0 then
+      return nil, nil, nil, nil, failure(x, "timeout", "the call's timeout passed before attempt " .. sends, sends), 0
+    end
+    if per == 0 or left < per then per = left end
+  end
+  x.req.timeout_ms = per
   if client._on_request then hooks.request(x, client._on_request, sends) end
   local started = t:now_ms()
   local status, rheaders, rbody = t:send(x.req)
   local elapsed = t:now_ms() - started
   local err, shown
   if status then
-    shown = response.new(rheaders, rbody, x.hide_response)
+    shown = response.new(rheaders, rbody, x.hide_response, x.scrub)
   else
     -- the transport said nil, msg, err
-    local tmsg, terr = rheaders, rbody
-    if type(terr) ~= "table" then terr = {} end
-    err = E.new{ kind = terr.kind or "transport", code = terr.code, method = x.method, url = x.shown_url,
-      attempts = sends }
-    err.msg = x.op .. ": " .. url.redact(tostring(tmsg))
+    local terr = type(rbody) == "table" and rbody or {}
+    err = failure(x, terr.kind or "transport", E.escape(x.scrub(redact.url(tostring(rheaders)))), sends, terr.code)
     rheaders, rbody = nil, nil
   end
   if client._on_response then hooks.response(x, client._on_response, sends, status, rheaders, shown, elapsed, err) end
   return status, rheaders, rbody, shown, err, elapsed
 end
 
-function _M.run(client, spec, op, level)
+-- Whether waiting `wait` ms still leaves time for another attempt.
+local function in_time(t, deadline, wait)
+  return not deadline or t:now_ms() + wait < deadline
+end
+
+function _M.run(client, spec, op, level, deadline)
   local x = prepare(client, spec, op, (level or 3) + 1)
   local t = client._transport
+  if deadline == nil then deadline = _M.deadline(client, spec) end
   local policy = retry.policy(x.method, spec.retry, spec.retries or client._retries, client._retry_base,
     client._retry_max)
   local n = 0       -- attempts counted against the policy (the repeat after a new sign-in is not one)
@@ -102,9 +133,10 @@ function _M.run(client, spec, op, level)
   local renewed = false
   while true do
     n, sends = n + 1, sends + 1
-    local status, rheaders, rbody, shown, err, elapsed = exchange(client, x, sends)
+    local status, rheaders, rbody, shown, err, elapsed = exchange(client, x, sends, deadline)
     if err then
       local wait = retry.after_failure(policy, n, err.kind)
+      if wait and not in_time(t, deadline, wait) then wait = nil end
       local reason = err.msg:sub(#op + 3)
       note(client, x, err.kind, elapsed, sends, wait and (reason .. "; retrying in " .. wait .. " ms") or reason)
       if not wait then
@@ -115,11 +147,12 @@ function _M.run(client, spec, op, level)
     elseif not renewed and auth.renews(client, x.auth, status, shown) then
       note(client, x, status, elapsed, sends, "the token was refused; signing in again")
       renewed = true
-      local user, smsg, serr = client:signin()
+      local user, smsg, serr = auth.renew(client, deadline)
       if not user then return nil, op .. ": " .. smsg, serr end
       n = n - 1
     else
       local wait = retry.after_status(policy, n, status, rheaders)
+      if wait and not in_time(t, deadline, wait) then wait = nil end
       if not wait then
         note(client, x, status, elapsed, sends, status >= 400 and shown:server_text() or nil)
         local res = { status = status, headers = rheaders or {}, body = rbody, attempts = sends,

@@ -27,10 +27,10 @@ function _M.segment(v)
     return nil, "must be a string or an integer (got " .. tv .. ")"
   end
   if s == "" then return nil, "must not be empty" end
-  s = _M.escape(s)
-  if s == "." then return "%2E" end
-  if s == ".." then return "%2E%2E" end
-  return s
+  if s == "." or s == ".." then
+    return nil, "must not be '" .. s .. "' (a dot segment would leave the path)"
+  end
+  return _M.escape(s)
 end
 
 -- path("/requests/{}/messages", id): each {} becomes one encoded segment.
@@ -99,6 +99,22 @@ function _M.query(q)
   return table.concat(parts, "&")
 end
 
+-- Why a path (with its query) cannot be sent as given, or nil: a "." or ".." segment (also
+-- percent-encoded: libcurl and proxies resolve them, so the call would leave the place the
+-- caller put it, e.g. the project), or a "#" (everything after it would silently go).
+function _M.path_problem(path)
+  if path:find("#", 1, true) then return "contains '#' (encode it as %23, e.g. with tiledesk.path)" end
+  local p = path:match("^[^?]*")
+  if not (p:find(".", 1, true) or p:find("%2", 1, true)) then return nil end
+  for seg in p:gmatch("[^/]+") do
+    local plain = seg:gsub("%%2[eE]", ".")
+    if plain == "." or plain == ".." then
+      return "contains a '" .. seg .. "' segment (a dot segment would leave the path; encode ids with tiledesk.path)"
+    end
+  end
+  return nil
+end
+
 -- Normalises a base URL: scheme http(s), a host, no user:password@, no query or fragment, no
 -- trailing slash. Returns the URL, or nil and why.
 function _M.base(u)
@@ -109,7 +125,19 @@ function _M.base(u)
   if u:match("^%a+://[^/]*@") then
     return nil, "an http(s) URL without user:password@ (give email and password as options)"
   end
+  local why = _M.path_problem(u:match("^%a+://[^/]*(.*)$"))
+  if why then return nil, "an http(s) URL whose path " .. why:gsub(" %(.*$", "") end
   return (u:gsub("/+$", ""))
+end
+
+-- Whether a base URL is plain http to a host other than loopback (127.0.0.0/8, ::1, localhost).
+function _M.plain_remote(base)
+  local scheme, host = base:match("^(%a+)://([^/]+)")
+  if not scheme or scheme:lower() ~= "http" then return false end
+  host = host:lower():gsub(":%d*$", "")
+  if host == "localhost" or host:match("%.localhost$") or host == "[::1]" then return false end
+  if host:match("^127%.%d+%.%d+%.%d+$") then return false end
+  return true
 end
 
 -- Secrets in a URL (query values, userinfo) replaced, wherever it sits in the text.

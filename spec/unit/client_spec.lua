@@ -11,7 +11,7 @@ local SECRET_TOKEN = "JWT eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.c2lnbmF0dXJlL
 
 local function new(opts)
   local fake = Fake.new()
-  local o = { base_url = "http://api.test/v3", project_id = PID, transport = fake }
+  local o = { base_url = "https://api.test/v3", project_id = PID, transport = fake }
   for k, v in pairs(opts or {}) do o[k] = v end
   return tiledesk.new(o), fake
 end
@@ -100,7 +100,7 @@ describe("client:request", function()
     assert.same({ ok = true }, res.json)
     local r = fake:last()
     assert.equal("POST", r.method)
-    assert.equal("http://api.test/v3/" .. PID .. "/leads?all=true&tags=a%20b&tags=c", r.url)
+    assert.equal("https://api.test/v3/" .. PID .. "/leads?all=true&tags=a%20b&tags=c", r.url)
     assert.equal("application/json", r.headers["content-type"])
     assert.equal("application/json", r.headers.accept)
     assert.same({ fullname = "X" }, r.json)
@@ -111,7 +111,7 @@ describe("client:request", function()
     local c, fake = new{ token = SECRET_TOKEN }
     fake:queue(200, {})
     assert(c:request{ method = "GET", path = "/users", project = false })
-    assert.equal("http://api.test/v3/users", fake:last().url)
+    assert.equal("https://api.test/v3/users", fake:last().url)
     local nop = tiledesk.new{ transport = Fake.new(), token = SECRET_TOKEN }
     assert.has_error(function() nop:request{ method = "GET", path = "/leads" } end, "GET /leads: a project-scoped call needs the 'project_id' option")
   end)
@@ -121,7 +121,7 @@ describe("client:request", function()
     fake:queue(404, { success = false, msg = "Object not found." })
     local res = assert(c:request{ method = "GET", path = "/leads/1" })
     assert.equal(404, res.status)
-    fake:queue_error("connect", "GET http://api.test/v3/x: connect (refused)")
+    fake:queue_error("connect", "GET https://api.test/v3/x: connect (refused)")
     local r2, msg, err = c:request{ method = "GET", path = "/x" }
     assert.is_nil(r2)
     assert.matches("^GET /x: ", msg)
@@ -176,7 +176,7 @@ describe("client:call and the verbs", function()
       assert.equal("http", err.kind)
       assert.equal(s[1], err.status)
       assert.equal(msg, tostring(err))
-      assert.equal("http://api.test/v3/" .. PID .. "/thing", err.url)
+      assert.equal("https://api.test/v3/" .. PID .. "/thing", err.url)
     end)
   end
 
@@ -204,7 +204,7 @@ describe("auth", function()
     assert(c:get("/a"))
     assert(c:get("/b"))
     assert.equal(3, #fake.requests)
-    assert.equal("http://api.test/v3/auth/signin", fake.requests[1].url)
+    assert.equal("https://api.test/v3/auth/signin", fake.requests[1].url)
     assert.equal("signin", fake.requests[1].auth)
     assert.equal("jwt", fake.requests[2].auth_kind)
     assert.equal(SECRET_TOKEN, fake.token)
@@ -267,12 +267,12 @@ describe("auth", function()
   it("signin_anonymously returns a guest client and its user", function()
     local fake = Fake.new()
     fake:queue(200, { success = true, token = "JWT guest", user = { _id = "g1", firstname = "guest#1" } })
-    local c, user = tiledesk.signin_anonymously{ base_url = "http://api.test", project_id = PID, transport = fake,
+    local c, user = tiledesk.signin_anonymously{ base_url = "https://api.test", project_id = PID, transport = fake,
       firstname = "Ann", attributes = { a = 1 } }
     assert.equal("g1", user._id)
     assert.equal("jwt", c:auth_kind())
     local r = fake:last()
-    assert.equal("http://api.test/auth/signinAnonymously", r.url)
+    assert.equal("https://api.test/auth/signinAnonymously", r.url)
     assert.same({ id_project = PID, firstname = "Ann", attributes = { a = 1 } }, r.json)
     assert.equal("none", r.auth_kind)
     assert.truthy(c.requests)
@@ -373,7 +373,7 @@ describe("hooks and log", function()
   it("never show a secret", function()
     local lines, seen = {}, {}
     local fake = Fake.new()
-    local c = tiledesk.new{ base_url = "http://api.test", project_id = PID, transport = fake, email = "a@x.test",
+    local c = tiledesk.new{ base_url = "https://api.test", project_id = PID, transport = fake, email = "a@x.test",
       password = SECRET_PW, log = function(l) lines[#lines + 1] = l end,
       on_request = function(info) seen[#seen + 1] = info end,
       on_response = function(info) seen[#seen + 1] = info end }
@@ -382,7 +382,7 @@ describe("hooks and log", function()
     fake:queue(200, { ok = true })
     assert(c:get("/requests", { secret_token = "c2lnbmF0dXJlLXNlY3JldA" }))
     assert.equal(3, #lines)
-    assert.matches("^tiledesk: signin%(%) POST http://api.test/auth/signin %-> 200 in %d+ ms %(attempt 1%)$", lines[1])
+    assert.matches("^tiledesk: signin%(%) POST https://api.test/auth/signin %-> 200 in %d+ ms %(attempt 1%)$", lines[1])
     assert.matches("%-> 503 .*retrying in", lines[2])
     assert.truthy(lines[3]:find("secret_token=[redacted]", 1, true))
     assert.equal(6, #seen)
@@ -392,7 +392,7 @@ describe("hooks and log", function()
   it("redact an authorization header given for a custom-token exchange, and the token answered", function()
     local seen = {}
     local fake = Fake.new()
-    local c = tiledesk.new{ base_url = "http://api.test", project_id = PID, transport = fake,
+    local c = tiledesk.new{ base_url = "https://api.test", project_id = PID, transport = fake,
       on_request = function(info) seen[#seen + 1] = info end,
       on_response = function(info) seen[#seen + 1] = info end }
     fake:queue(200, { success = true, token = SECRET_TOKEN, user = { _id = "u" } })
@@ -406,7 +406,7 @@ describe("hooks and log", function()
     local seen = {}
     local fake = Fake.new()
     fake:queue(200, { success = true, token = SECRET_TOKEN, user = { _id = "g" } })
-    assert(tiledesk.signin_anonymously{ base_url = "http://api.test", project_id = PID, transport = fake,
+    assert(tiledesk.signin_anonymously{ base_url = "https://api.test", project_id = PID, transport = fake,
       on_response = function(info) seen[#seen + 1] = info end })
     assert.equal(1, #seen)
     assert_no_secret(seen)
@@ -416,7 +416,11 @@ end)
 describe("tiledesk.path", function()
   it("encodes each value as exactly one segment", function()
     assert.equal("/requests/a%2Fb%3Fc%23d/messages", tiledesk.path("/requests/{}/messages", "a/b?c#d"))
-    assert.equal("/x/%2E%2E/y/%2E", tiledesk.path("/x/{}/y/{}", "..", "."))
+    assert.has_error(function() tiledesk.path("/x/{}/y", "..") end,
+      "tiledesk.path(): value #1 must not be '..' (a dot segment would leave the path)")
+    assert.has_error(function() tiledesk.path("/x/{}/y", ".") end,
+      "tiledesk.path(): value #1 must not be '.' (a dot segment would leave the path)")
+    assert.equal("/x/...", tiledesk.path("/x/{}", "..."))
     assert.equal("/x/42", tiledesk.path("/x/{}", 42))
     assert.equal("/x/%25%20%C3%A9", tiledesk.path("/x/{}", "% é"))
     assert.has_error(function() tiledesk.path("/x/{}", "") end, "tiledesk.path(): value #1 must not be empty")

@@ -14,7 +14,7 @@ local SECRETS = { BOT_JWT, "Ym90LXNpZ25hdHVyZQ", PROJECT_SECRET, HOOK_SECRET, OL
 
 local function new(opts)
   local fake = Fake.new()
-  local o = { base_url = "http://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
+  local o = { base_url = "https://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
   for k, v in pairs(opts or {}) do o[k] = v end
   return tiledesk.new(o), fake
 end
@@ -103,21 +103,21 @@ describe("messages", function()
 
   it("say which operation failed when the sign-in it needed failed", function()
     local fake = Fake.new()
-    local c = tiledesk.new{ base_url = "http://api.test", project_id = PID, transport = fake,
+    local c = tiledesk.new{ base_url = "https://api.test", project_id = PID, transport = fake,
       email = "a@x.test", password = OLD_PW }
     fake:queue(401, { success = false, msg = "Authentication failed. Wrong password." })
     local v, msg, err = c.requests:list()
     assert.is_nil(v)
     assert.equal("requests:list(): signin(): HTTP 401 Unauthorized: Authentication failed. Wrong password.", msg)
     assert.equal(401, err.status)
-    assert.equal("http://api.test/auth/signin", err.url)
+    assert.equal("https://api.test/auth/signin", err.url)
     assert_clean(msg, err)
   end)
 
   it("count every attempt, a repeat after a new sign-in included, and say so", function()
     local lines = {}
     local fake = Fake.new()
-    local c = tiledesk.new{ base_url = "http://api.test", project_id = PID, transport = fake,
+    local c = tiledesk.new{ base_url = "https://api.test", project_id = PID, transport = fake,
       email = "a@x.test", password = OLD_PW, retries = 0, log = function(l) lines[#lines + 1] = l end }
     fake:queue(200, { token = "JWT one", user = {} })
     fake:queue(401, "Unauthorized", { ["content-type"] = "text/plain" })
@@ -126,7 +126,7 @@ describe("messages", function()
     local _, msg, err = c:get("/x")
     assert.equal(2, err.attempts)
     assert.matches("%(after 2 attempts%)$", msg)
-    assert.matches("^tiledesk: GET /x GET http://api.test/" .. PID .. "/x %-> 401 in %d+ ms %(attempt 1%): the token", lines[2])
+    assert.matches("^tiledesk: GET /x GET https://api.test/" .. PID .. "/x %-> 401 in %d+ ms %(attempt 1%): the token", lines[2])
     assert.matches("%(attempt 2%): Unauthorized$", lines[4])
   end)
 
@@ -134,10 +134,10 @@ describe("messages", function()
     local lines = {}
     local c, fake = new{ retries = 0, log = function(l) lines[#lines + 1] = l end }
     fake:queue(422, { errors = { "text field is required" } })
-    fake:queue_error("connect", "POST http://api.test/v3/x: connect (Connection refused, curl 7)")
+    fake:queue_error("connect", "POST https://api.test/v3/x: connect (Connection refused, curl 7)")
     c.messages:send("r1", { type = "text" })
     c.messages:send("r1", { text = "hi" })
-    assert.matches("^tiledesk: messages:send%(%) POST http://api.test/v3/" .. PID ..
+    assert.matches("^tiledesk: messages:send%(%) POST https://api.test/v3/" .. PID ..
       "/requests/r1/messages %-> 422 in %d+ ms %(attempt 1%): text field is required$", lines[1])
     assert.matches("%-> connect in %d+ ms %(attempt 1%): .*Connection refused", lines[2])
   end)
@@ -182,16 +182,16 @@ describe("the client", function()
     assert.matches("hardening_spec.lua:%d+: tiledesk.new%(%): unknown option 'bogus'", e) -- points at the caller
   end)
 
-  it("keeps a project id such as '..' inside its one segment", function()
-    local c, fake = new{ project_id = ".." }
-    fake:queue(200, {})
-    assert(c.requests:list())
-    assert.equal("http://api.test/v3/%2E%2E/requests", fake:last().url)
+  it("refuses a project id such as '..' (a dot segment would leave the project)", function()
+    assert.has_error(function() new{ project_id = ".." } end,
+      "tiledesk.new(): option 'project_id' must not be '..' (a dot segment would leave the path)")
+    assert.has_error(function() new{ project_id = "." } end,
+      "tiledesk.new(): option 'project_id' must not be '.' (a dot segment would leave the path)")
   end)
 
   it("refuses a server token with control characters without raising, keeping the client usable", function()
     local fake = Fake.new()
-    local c = tiledesk.new{ base_url = "http://api.test", project_id = PID, transport = fake,
+    local c = tiledesk.new{ base_url = "https://api.test", project_id = PID, transport = fake,
       email = "a@x.test", password = OLD_PW }
     fake:queue(200, { token = "JWT bad\r\nX-Injected: yes", user = {} })
     local user, msg, err = c:signin()
@@ -206,7 +206,7 @@ describe("the client", function()
   it("never repeats an anonymous sign-in (each one creates a guest)", function()
     local fake = Fake.new()
     fake:queue_error("timeout", "POST x: timeout")
-    local c, msg, err = tiledesk.signin_anonymously{ base_url = "http://api.test", project_id = PID, transport = fake }
+    local c, msg, err = tiledesk.signin_anonymously{ base_url = "https://api.test", project_id = PID, transport = fake }
     assert.is_nil(c)
     assert.equal("timeout", err.kind)
     assert.equal(1, #fake.requests)
@@ -270,7 +270,9 @@ describe("client:with", function()
     fake:queue(200, { _id = "l1" })
     assert.equal("l1", assert(r.leads:create{ fullname = "Ann" })._id)
     assert.equal(3, #fake.requests)
-    assert.equal(2500, fake:last().timeout_ms)
+    -- one deadline for the call: the repeat gets what the first attempt and the wait left
+    assert.equal(2500, fake.requests[2].timeout_ms)
+    assert.equal(2500 - fake.sleeps[#fake.sleeps], fake:last().timeout_ms)
     -- the call's own options win over the view's
     fake:queue(200, {})
     assert(r:post("/x", {}, { timeout = 100 }))
@@ -288,8 +290,10 @@ describe("client:with", function()
 
   it("refuses unknown or wrongly typed options", function()
     local c = new()
-    assert.has_error(function() c:with{ retyr = true } end, "client:with(): unknown option 'retyr' (retry, retries, timeout)")
-    assert.has_error(function() c:with{ timeout = "5s" } end, "client:with(): option 'timeout' must be a number of ms >= 0 (got string)")
+    assert.has_error(function() c:with{ retyr = true } end,
+      "client:with(): unknown option 'retyr' (retry, retries, timeout, attempt_timeout)")
+    assert.has_error(function() c:with{ timeout = "5s" } end,
+      "client:with(): option 'timeout' must be a whole number of milliseconds (ms) from 0 to 2147483647 (got string)")
     assert.has_error(function() c:with("x") end, "client:with(): options must be a table (got string)")
     local r = c:with{ retries = 0 }:with{ timeout = 10 }
     assert.same({ retries = 0, timeout = 10 }, rawget(r, "_call_opts"))
@@ -304,7 +308,7 @@ describe("files", function()
     assert.equal("uploads/users/u/files/x/a b.pdf", res.filename)
     local sent = fake:last()
     assert.equal("POST", sent.method)
-    assert.equal("http://api.test/v3/" .. PID .. "/files/chat", sent.url)
+    assert.equal("https://api.test/v3/" .. PID .. "/files/chat", sent.url)
     local boundary = sent.headers["content-type"]:match("^multipart/form%-data; boundary=(%S+)$")
     assert.truthy(boundary)
     assert.equal("--" .. boundary .. "\r\n" ..
@@ -317,8 +321,8 @@ describe("files", function()
     local c, fake = new()
     fake:queue(201, { filename = "f" })
     assert(c.files:upload_asset("GIF89a", { name = "logo.gif", expiration = 60 }))
-    assert.equal("http://api.test/v3/" .. PID .. "/files/assets?expiration=60", fake:last().url)
-    assert.equal("http://api.test/v3/files?path=uploads%2Fa%20b.png", c.files:url("uploads/a b.png"))
+    assert.equal("https://api.test/v3/" .. PID .. "/files/assets?expiration=60", fake:last().url)
+    assert.equal("https://api.test/v3/files?path=uploads%2Fa%20b.png", c.files:url("uploads/a b.png"))
   end)
 
   it("refuse what the server would refuse or could not read, before sending", function()
@@ -344,10 +348,10 @@ describe("files", function()
     local sent, up = assert(c.messages:send_file("r1", { content = "%PDF-1.4", name = "r.pdf" }, "your receipt"))
     assert.equal("m1", sent._id)
     assert.equal("uploads/u/x/r.pdf", up.filename)
-    assert.equal("http://api.test/v3/" .. PID .. "/files/chat", fake.requests[1].url)
+    assert.equal("https://api.test/v3/" .. PID .. "/files/chat", fake.requests[1].url)
     local j = fake:last().json
     assert.same({ text = "your receipt", type = "file",
-      metadata = { src = "http://api.test/v3/files?path=uploads%2Fu%2Fx%2Fr.pdf", name = "r.pdf", type = "application/pdf" } }, j)
+      metadata = { src = "https://api.test/v3/files?path=uploads%2Fu%2Fx%2Fr.pdf", name = "r.pdf", type = "application/pdf" } }, j)
     -- a refused upload sends no message
     fake:queue(403, { success = false, error = "File extension .pdf is not allowed" })
     local v, msg = c.messages:send_file("r1", { content = "%PDF-1.4", name = "r.pdf" })
@@ -376,9 +380,9 @@ describe("requests:send_transcript", function()
     })
     fake:queue(200, { queued = true })
     assert.same({ queued = true }, assert(c.requests:send_transcript("r 1", nil, { subject = "Your chat" })))
-    assert.equal("http://api.test/v3/" .. PID .. "/requests/r%201/messages", fake.requests[1].url)
+    assert.equal("https://api.test/v3/" .. PID .. "/requests/r%201/messages", fake.requests[1].url)
     local sent = fake:last()
-    assert.equal("http://api.test/v3/" .. PID .. "/requests/r%201/email/send", sent.url)
+    assert.equal("https://api.test/v3/" .. PID .. "/requests/r%201/email/send", sent.url)
     assert.same({ subject = "Your chat", text = "2026-11-25 10:04:05 UTC  Ann: Where is my order?\n"
       .. "2026-11-25 10:06:00 UTC  Bob: [receipt.pdf]" }, sent.json)
     fake:queue(200, { queued = true })

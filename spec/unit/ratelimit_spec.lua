@@ -29,7 +29,7 @@ describe("rate limiter", function()
   it("fails the call, unsent and not retried, when the store fails", function()
     local store = { take = function() return nil, "redis: connection refused", { kind = "limiter" } end }
     local fake = Fake.new()
-    local c = tiledesk.new{ base_url = "http://api.test", project_id = "p", token = "JWT x", transport = fake,
+    local c = tiledesk.new{ base_url = "https://api.test", project_id = "p", token = "JWT x", transport = fake,
       rate_limit = 60, rate_limit_store = store }
     local v, msg, err = c:get("/x")
     assert.is_nil(v)
@@ -47,9 +47,9 @@ describe("rate limiter", function()
       return store:take(key, per_minute, capacity, now)
     end }
     local fake = Fake.new()
-    local a = tiledesk.new{ base_url = "http://api.test", project_id = "p", token = "JWT x", transport = fake,
+    local a = tiledesk.new{ base_url = "https://api.test", project_id = "p", token = "JWT x", transport = fake,
       rate_limit = 60, rate_limit_store = spy, rate_limit_key = "project-p" }
-    local b = tiledesk.new{ base_url = "http://api.test", project_id = "p", token = "JWT x", transport = fake,
+    local b = tiledesk.new{ base_url = "https://api.test", project_id = "p", token = "JWT x", transport = fake,
       rate_limit = 60, rate_limit_store = spy, rate_limit_key = "project-p" }
     fake:queue(200, {})
     fake:queue(200, {})
