@@ -75,10 +75,7 @@ local function check(opts, known, what, extra, level, hint)
     local checker = known[k] or (extra and extra[k])
     if not checker then error(what .. ": unknown option '" .. tostring(k) .. "'" .. (hint or ""), level) end
     local ok = checker(v)
-    if ok ~= true then
-      local got = type(v) == "number" and tostring(v) or type(v)
-      error(what .. ": option '" .. k .. "' must be " .. ok .. " (got " .. got .. ")", level)
-    end
+    if ok ~= true then error(what .. ": option '" .. k .. "' must be " .. ok .. " (got " .. type(v) .. ")", level) end
     copy[k] = v
   end
   return copy
@@ -143,7 +140,7 @@ function _M.request(spec, what, level)
     local v = spec[name]
     if v ~= nil then
       local ok = is_ms(v)
-      if ok ~= true then error(what .. ": '" .. name .. "' must be " .. ok .. " (got " .. tostring(v) .. ")", level) end
+      if ok ~= true then error(what .. ": '" .. name .. "' must be " .. ok .. " (got " .. type(v) .. ")", level) end
     end
   end
   if spec.retries ~= nil and is_count(spec.retries) ~= true then error(what .. ": 'retries' must be an integer", level) end

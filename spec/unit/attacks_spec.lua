@@ -142,20 +142,20 @@ end)
 describe("units", function()
   it("refuse fractions of a millisecond or a byte instead of meaning 'no limit'", function()
     raises("tiledesk.new(): option 'timeout' must be a whole number of milliseconds (ms) from 0 to 2147483647; "
-      .. "0.5 s is 500 ms (got 0.5)", tiledesk.new, { timeout = 0.5 })
+      .. "0.5 s is 500 ms (got number)", tiledesk.new, { timeout = 0.5 })
     raises("tiledesk.new(): option 'connect_timeout' must be a whole number of milliseconds (ms) from 0 to 2147483647; "
-      .. "2.5 s is 2500 ms (got 2.5)", tiledesk.new, { connect_timeout = 2.5 })
+      .. "2.5 s is 2500 ms (got number)", tiledesk.new, { connect_timeout = 2.5 })
     raises("tiledesk.new(): option 'attempt_timeout' must be a whole number of milliseconds (ms) from 0 to 2147483647 "
-      .. "(got -1)", tiledesk.new, { attempt_timeout = -1 })
-    raises("tiledesk.new(): option 'max_body_size' must be a whole number of bytes from 0 to 9000000000000000 (got 0.5)",
+      .. "(got number)", tiledesk.new, { attempt_timeout = -1 })
+    raises("tiledesk.new(): option 'max_body_size' must be a whole number of bytes from 0 to 9000000000000000 (got number)",
       tiledesk.new, { max_body_size = 0.5 })
     raises("tiledesk.new(): option 'retry_base_ms' must be a whole number of milliseconds (ms) from 0 to 2147483647; "
-      .. "0.2 s is 200 ms (got 0.2)", tiledesk.new, { retry_base_ms = 0.2 })
+      .. "0.2 s is 200 ms (got number)", tiledesk.new, { retry_base_ms = 0.2 })
     local c = new()
     raises("client:get(): 'timeout' must be a whole number of milliseconds (ms) from 0 to 2147483647; 1.5 s is 1500 ms "
-      .. "(got 1.5)", c.get, c, "/x", nil, { timeout = 1.5 })
+      .. "(got number)", c.get, c, "/x", nil, { timeout = 1.5 })
     raises("client:with(): option 'timeout' must be a whole number of milliseconds (ms) from 0 to 2147483647; "
-      .. "0.5 s is 500 ms (got 0.5)", c.with, c, { timeout = 0.5 })
+      .. "0.5 s is 500 ms (got number)", c.with, c, { timeout = 0.5 })
     -- 0 still means no limit
     local c0, fake = new{ timeout = 0, max_body_size = 0 }
     fake:queue(200, {})
