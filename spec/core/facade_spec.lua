@@ -48,7 +48,7 @@ describe("tiledesk.new options reach the transport", function()
 
   it("goes through the proxy given", function()
     -- the sandbox answers absolute-form requests, so it stands in for a forward proxy
-    local c = client{ base_url = "http://tiledesk.invalid", proxy = st.http_url }
+    local c = client{ base_url = "http://tiledesk.invalid", proxy = st.http_url, allow_insecure_http = true }
     assert.is_table(assert(c:get("/departments")))
     assert.equal("tiledesk.invalid", last_entry().headers.host)
     local v, msg, err = client{ proxy = "http://127.0.0.1:1" }:get("/departments")

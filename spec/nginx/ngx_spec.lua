@@ -176,7 +176,7 @@ describe("the SDK inside nginx", function()
     end)
 
     it("resolve, explaining the resolver directive", function()
-      local r = call{ opts = { base_url = "http://tiledesk-sandbox.invalid", retries = 0 } }
+      local r = call{ opts = { base_url = "http://tiledesk-sandbox.invalid", retries = 0, allow_insecure_http = true } }
       assert.equal("resolve", r[1].err.kind, r[1].msg)
       assert.matches("`resolver` directive", r[1].msg, 1, true)
     end)

@@ -31,7 +31,8 @@ describe("tiledesk.new", function()
     assert.has_error(function() tiledesk.new{ project_id = PID, timeot = 5 } end,
       "tiledesk.new(): unknown option 'timeot'")
     assert.has_error(function() tiledesk.new{ project_id = 5 } end, "tiledesk.new(): option 'project_id' must be a string (got number)")
-    assert.has_error(function() tiledesk.new{ timeout = "fast" } end, "tiledesk.new(): option 'timeout' must be a whole number of milliseconds (ms) from 0 to 2147483647 (got string)")
+    assert.has_error(function() tiledesk.new{ timeout = "fast" } end,
+      "tiledesk.new(): option 'timeout' must be a whole number of milliseconds (ms) from 0 to 2147483647 (got string)")
     assert.has_error(function() tiledesk.new{ auth = "bearer" } end, "tiledesk.new(): option 'auth' must be \"jwt\" or \"basic\" (got string)")
     assert.has_error(function() tiledesk.new{ retries = -1 } end, "tiledesk.new(): option 'retries' must be an integer from 0 to 100 (got number)")
     assert.has_error(function() tiledesk.new{ log = "yes" } end, "tiledesk.new(): option 'log' must be a function or true (got string)")
