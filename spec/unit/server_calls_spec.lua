@@ -6,14 +6,14 @@ local Fake = require("spec.support.fake_transport")
 local tiledesk = require("tiledesk")
 
 local PID = "65a1b2c3d4e5f60718293a4b"
-local BASE = "http://api.test/v3/" .. PID
+local BASE = "https://api.test/v3/" .. PID
 
 -- The JSON body of a logged request (fake.requests keeps the raw body).
 local function json_of(rec) return require("cjson").decode(rec.body) end
 
 local function new()
   local fake = Fake.new()
-  local c = tiledesk.new{ base_url = "http://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
+  local c = tiledesk.new{ base_url = "https://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
   return c, fake
 end
 
