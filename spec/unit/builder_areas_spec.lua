@@ -7,11 +7,11 @@ local tiledesk = require("tiledesk")
 local cjson = require("cjson")
 
 local PID = "65a1b2c3d4e5f60718293a4b"
-local BASE = "http://api.test/v3/" .. PID
+local BASE = "https://api.test/v3/" .. PID
 
 local function new()
   local fake = Fake.new()
-  local c = tiledesk.new{ base_url = "http://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
+  local c = tiledesk.new{ base_url = "https://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
   return c, fake
 end
 
@@ -338,7 +338,7 @@ describe("widget and webhook dev mode", function()
     local c, fake = new()
     fake:queue(200, { success = true })
     assert(c.webhooks:run_dev("wh1", { order_id = "1" }))
-    assert.equal("http://api.test/v3/webhook/wh1/dev", fake:last().url)
+    assert.equal("https://api.test/v3/webhook/wh1/dev", fake:last().url)
     assert.equal("none", fake:last().auth_kind)
     assert.same({ order_id = "1" }, fake:last().json)
   end)
