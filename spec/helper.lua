@@ -123,4 +123,15 @@ function helper.strings_in(v, out, seen)
   return out
 end
 
+-- The query of a URL: name -> value, or an array of values when the name repeats; both decoded.
+function helper.query_of(u)
+  local function dec(x) return (x:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)) end
+  local q = {}
+  for k, v in (u:match("%?(.*)$") or ""):gmatch("([^&=]+)=([^&]*)") do
+    k, v = dec(k), dec(v)
+    if q[k] == nil then q[k] = v elseif type(q[k]) == "table" then table.insert(q[k], v) else q[k] = { q[k], v } end
+  end
+  return q
+end
+
 return helper

@@ -15,13 +15,7 @@ local function new()
   return c, fake
 end
 
-local function query_of(u)
-  local q = {}
-  for k, v in (u:match("%?(.*)$") or ""):gmatch("([^&=]+)=([^&]*)") do
-    q[k] = v:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)
-  end
-  return q
-end
+local query_of = require("spec.helper").query_of
 
 local function path_of(u) return (u:gsub("%?.*$", "")) end
 

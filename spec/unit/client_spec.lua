@@ -414,26 +414,6 @@ describe("hooks and log", function()
   end)
 end)
 
-describe("tiledesk.path", function()
-  it("encodes each value as exactly one segment", function()
-    assert.equal("/requests/a%2Fb%3Fc%23d/messages", tiledesk.path("/requests/{}/messages", "a/b?c#d"))
-    assert.has_error(function() tiledesk.path("/x/{}/y", "..") end,
-      "tiledesk.path(): value #1 must not be '..' (a dot segment would leave the path)")
-    assert.has_error(function() tiledesk.path("/x/{}/y", ".") end,
-      "tiledesk.path(): value #1 must not be '.' (a dot segment would leave the path)")
-    assert.equal("/x/...", tiledesk.path("/x/{}", "..."))
-    assert.equal("/x/42", tiledesk.path("/x/{}", 42))
-    assert.equal("/x/%25%20%C3%A9", tiledesk.path("/x/{}", "% é"))
-    assert.has_error(function() tiledesk.path("/x/{}", "") end, "tiledesk.path(): value #1 must not be empty")
-    assert.has_error(function() tiledesk.path("/x/{}", nil) end, "tiledesk.path(): value #1 must be a string or an integer (got nil)")
-    assert.has_error(function() tiledesk.path("/x/{}", 1.5) end,
-      "tiledesk.path(): value #1 must be a string or an integer (got a non-integer or too large number)")
-    assert.has_error(function() tiledesk.path("/x/{}", {}) end, "tiledesk.path(): value #1 must be a string or an integer (got table)")
-    assert.has_error(function() tiledesk.path("/x/{}/{}", "a") end, "tiledesk.path(): 1 values for 2 placeholders in /x/{}/{}")
-    assert.has_error(function() tiledesk.path("/x", "a") end, "tiledesk.path(): 1 values for 0 placeholders in /x")
-  end)
-end)
-
 describe("helper", function()
   it("finds the repository root", function()
     assert.truthy(helper.read_file(helper.root .. "rockspec/tiledesk-scm-1.rockspec"))

@@ -15,16 +15,8 @@ local function new(opts)
   return c, fake
 end
 
--- The query of the last call: name -> string, or an array of strings when the key repeats.
-local function sent_query(fake)
-  local q = {}
-  for k, v in (fake:last().url:match("%?(.*)$") or ""):gmatch("([^&=]+)=([^&]*)") do
-    local function dec(s) return (s:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)) end
-    k, v = dec(k), dec(v)
-    if q[k] == nil then q[k] = v elseif type(q[k]) == "table" then table.insert(q[k], v) else q[k] = { q[k], v } end
-  end
-  return q
-end
+-- The query of the last call (spec.helper.query_of)
+local function sent_query(fake) return require("spec.helper").query_of(fake:last().url) end
 
 local function list(c, fake, res, name, query)
   fake:queue(200, { perPage = 40, count = 0, requests = {} })

@@ -3,7 +3,6 @@
 -- close; inputs that could escape a URL; the retry rules at their edges. No sockets.
 local Fake = require("spec.support.fake_transport")
 local tiledesk = require("tiledesk")
-local url = require("tiledesk.url")
 
 local PID = "65a1b2c3d4e5f60718293a4b"
 local BOT_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib3QifQ.Ym90LXNpZ25hdHVyZQ"
@@ -226,35 +225,6 @@ describe("retries at their edges", function()
         assert.equal(2, #fake.requests, method .. " " .. status)
       end
     end
-  end)
-end)
-
-describe("url", function()
-  it("refuses numbers that name no single integer and query maps", function()
-    assert.is_nil((url.segment(1e300)))
-    assert.is_nil((url.segment(2 ^ 53)))
-    assert.equal("9007199254740991", url.segment(2 ^ 53 - 1))
-    assert.has_error(function() url.query{ filter = { a = 1 } } end, "query value for 'filter' must be an array, not a map")
-    assert.has_error(function() url.query{ n = 0 / 0 } end, "query value for 'n' is not a finite number")
-    assert.equal("a=1&a=2&b=true", url.query{ a = { 1, 2 }, b = true })
-  end)
-
-  it("redacts userinfo wherever a URL sits in a text", function()
-    assert.equal("GET http://[redacted]@h/x: connect", url.redact("GET http://bob:pw@h/x: connect"))
-  end)
-end)
-
-describe("pager", function()
-  it("stops a server that ignores 'page' even when its items carry no id", function()
-    local c, fake = new()
-    local page = {}
-    for i = 1, 40 do page[i] = { event = "request.create", target = "http://t/" .. i } end
-    fake:queue(200, page)
-    fake:queue(200, page)
-    local ok, err = pcall(function() for _ in c.subscriptions:each_history() do end end)
-    assert.is_false(ok)
-    assert.equal("decode", err.kind)
-    assert.equal(2, #fake.requests)
   end)
 end)
 

@@ -1,0 +1,38 @@
+-- tiledesk.url: path segments, query strings and redaction of URLs. No sockets.
+local tiledesk = require("tiledesk")
+local url = require("tiledesk.url")
+
+describe("tiledesk.path", function()
+  it("encodes each value as exactly one segment", function()
+    assert.equal("/requests/a%2Fb%3Fc%23d/messages", tiledesk.path("/requests/{}/messages", "a/b?c#d"))
+    assert.has_error(function() tiledesk.path("/x/{}/y", "..") end,
+      "tiledesk.path(): value #1 must not be '..' (a dot segment would leave the path)")
+    assert.has_error(function() tiledesk.path("/x/{}/y", ".") end,
+      "tiledesk.path(): value #1 must not be '.' (a dot segment would leave the path)")
+    assert.equal("/x/...", tiledesk.path("/x/{}", "..."))
+    assert.equal("/x/42", tiledesk.path("/x/{}", 42))
+    assert.equal("/x/%25%20%C3%A9", tiledesk.path("/x/{}", "% é"))
+    assert.has_error(function() tiledesk.path("/x/{}", "") end, "tiledesk.path(): value #1 must not be empty")
+    assert.has_error(function() tiledesk.path("/x/{}", nil) end, "tiledesk.path(): value #1 must be a string or an integer (got nil)")
+    assert.has_error(function() tiledesk.path("/x/{}", 1.5) end,
+      "tiledesk.path(): value #1 must be a string or an integer (got a non-integer or too large number)")
+    assert.has_error(function() tiledesk.path("/x/{}", {}) end, "tiledesk.path(): value #1 must be a string or an integer (got table)")
+    assert.has_error(function() tiledesk.path("/x/{}/{}", "a") end, "tiledesk.path(): 1 values for 2 placeholders in /x/{}/{}")
+    assert.has_error(function() tiledesk.path("/x", "a") end, "tiledesk.path(): 1 values for 0 placeholders in /x")
+  end)
+end)
+
+describe("url", function()
+  it("refuses numbers that name no single integer and query maps", function()
+    assert.is_nil((url.segment(1e300)))
+    assert.is_nil((url.segment(2 ^ 53)))
+    assert.equal("9007199254740991", url.segment(2 ^ 53 - 1))
+    assert.has_error(function() url.query{ filter = { a = 1 } } end, "query value for 'filter' must be an array, not a map")
+    assert.has_error(function() url.query{ n = 0 / 0 } end, "query value for 'n' is not a finite number")
+    assert.equal("a=1&a=2&b=true", url.query{ a = { 1, 2 }, b = true })
+  end)
+
+  it("redacts userinfo wherever a URL sits in a text", function()
+    assert.equal("GET http://[redacted]@h/x: connect", url.redact("GET http://bob:pw@h/x: connect"))
+  end)
+end)
