@@ -47,16 +47,21 @@ local function sink_of(s)
   error("tiledesk.transport.curl: 'sink' must be a function or an open file (got " .. (io.type(s) or type(s)) .. ")", 3)
 end
 
+-- Methods a transport may send again when a reused connection dies under them.
+local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
+
 local function core_request(req)
+  local method = req.method or "GET"
   return {
-    method = req.method,
+    method = method,
     url = req.url,
     headers = req.headers,
     body = req.body,
     timeout_ms = req.timeout_ms,
     connect_timeout_ms = req.connect_timeout_ms,
     auth = req.auth,
-    once = req.once,
+    -- at most once: as the client says, else unless the method is idempotent
+    once = req.once == true or (req.once == nil and not IDEMPOTENT[method]),
     sink = sink_of(req.sink),
   }
 end

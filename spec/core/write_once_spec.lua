@@ -1,0 +1,144 @@
+-- A write goes out at most once (issue 9), fd and memory exhaustion are their own kind, and
+-- proxy = false ignores the environment's proxies. The server that resets a reused connection
+-- after reading a POST is spec/support/reset_server.lua, started here as a child process on
+-- the sandbox's port + 5 (TD_AUX_PORT overrides it), bound to 127.0.0.1, bounded to 20 s.
+local helper = require("spec.helper")
+local core = require("tiledesk.core")
+local cjson = require("cjson")
+
+local st = helper.sandbox()
+local AUX_PORT = tonumber(os.getenv("TD_AUX_PORT")) or (tonumber(st.http_url:match(":(%d+)$")) + 5)
+local AUX = "http://127.0.0.1:" .. AUX_PORT
+
+local function interpreter()
+  if rawget(_G, "jit") then return "luajit" end
+  return _VERSION == "Lua 5.1" and "lua5.1" or "lua5.4"
+end
+
+local function start_server()
+  local p = assert(io.popen(interpreter() .. " '" .. helper.root .. "spec/support/reset_server.lua' " .. AUX_PORT .. " 20", "r"))
+  assert.equal("ready", p:read("*l"))
+  return p
+end
+
+local function stop_server(p)
+  pcall(helper.http, "GET", AUX .. "/quit")
+  p:close()
+end
+
+-- How many POSTs the server received, asked on a connection of its own.
+local function posts_seen()
+  local status, body = helper.http_json("GET", AUX .. "/count")
+  assert.equal(200, status)
+  return body.posts
+end
+
+-- Runs a Lua chunk in a child interpreter (with the SDK's paths) under a shell prefix such as
+-- `ulimit -n 40;` or an environment assignment; returns its output.
+local function child(prefix, code)
+  local build = os.getenv("TD_BUILD_DIR") or "build"
+  local boot = string.format("package.path=%q..package.path; package.cpath=%q..package.cpath; ",
+    helper.root .. "lua/?.lua;" .. helper.root .. "lua/?/init.lua;", helper.root .. build .. "/?.so;")
+  local file = os.tmpname()
+  local f = assert(io.open(file, "w"))
+  f:write(boot, code)
+  f:close()
+  local p = assert(io.popen(prefix .. " " .. interpreter() .. " '" .. file .. "' 2>&1"))
+  local out = p:read("*a")
+  p:close()
+  os.remove(file)
+  return out
+end
+
+describe("a write sent at most once", function()
+  local server
+  before_each(function() server = start_server() end)
+  after_each(function() stop_server(server) end)
+
+  it("is not sent again by libcurl when the reused connection dies after the server read it", function()
+    local c = core.new{}
+    assert.equal(200, (c:perform{ url = AUX .. "/first" }))
+    local s, msg, err = c:perform{ method = "POST", url = AUX .. "/refund", body = '{"amount":5}', once = true,
+      headers = { ["content-type"] = "application/json" } }
+    assert.is_nil(s)
+    assert.equal("unknown_outcome", err.kind, msg)
+    assert.matches("^POST http://127%.0%.0%.1:%d+/refund: unknown_outcome %(.*the server may have processed it", msg)
+    assert.equal(1, posts_seen())
+    -- the client goes on working on a new connection
+    assert.equal(200, (c:perform{ url = AUX .. "/after" }))
+    c:close()
+  end)
+
+  it("refuses the resend of a body-less write too", function()
+    local c = core.new{}
+    assert.equal(200, (c:perform{ url = AUX .. "/first" }))
+    local s, msg, err = c:perform{ method = "POST", url = AUX .. "/close", once = true }
+    assert.is_nil(s)
+    assert.equal("unknown_outcome", err.kind, msg)
+    assert.equal(1, posts_seen())
+    c:close()
+  end)
+
+  it("is resent by libcurl as before when the write may be repeated (retry = true)", function()
+    local c = core.new{}
+    assert.equal(200, (c:perform{ url = AUX .. "/first" }))
+    local s, _, body = c:perform{ method = "POST", url = AUX .. "/refund", body = "{}" }
+    assert.equal(200, s)
+    assert.same({ posts = 2 }, cjson.decode(body))
+    assert.equal(2, posts_seen())
+    c:close()
+  end)
+end)
+
+describe("exhausted resources", function()
+  it("report running out of file descriptors as kind resource, not a refused connection", function()
+    local out = child("ulimit -n 48;", string.format([[
+      local core = require("tiledesk.core")
+      local c = core.new{}
+      local files = {}
+      for i = 1, 200 do
+        local f = io.open("/dev/null")
+        if not f then break end
+        files[i] = f
+      end
+      local s, msg, err = c:perform{ url = %q }
+      print("first", tostring(s), err and err.kind, msg)
+      for _, f in ipairs(files) do f:close() end
+      print("after", (c:perform{ url = %q }))
+    ]], st.http_url .. "/__sandbox/echo", st.http_url .. "/__sandbox/echo"))
+    assert.matches("first\tnil\tresource\tGET http://127%.0%.0%.1:%d+/__sandbox/echo: resource %(no socket: Too many open files", out)
+    assert.matches("after\t200", out)
+  end)
+
+  it("are not retried as a connect failure by the client", function()
+    local out = child("ulimit -n 48;", string.format([[
+      local tiledesk = require("tiledesk")
+      local client = tiledesk.new{ base_url = %q, project_id = %q, token = "JWT x", retries = 3, retry_base_ms = 1 }
+      local files = {}
+      for i = 1, 200 do
+        local f = io.open("/dev/null")
+        if not f then break end
+        files[i] = f
+      end
+      local res, msg, err = client:request{ method = "GET", path = "/__sandbox/echo", project = false }
+      print("got", tostring(res), err and err.kind, err and err.attempts)
+    ]], st.http_url, st.project_id))
+    assert.matches("got\tnil\tresource\t1", out)
+  end)
+end)
+
+describe("proxies", function()
+  it("follow the environment unless proxy = false", function()
+    local code = string.format([[
+      local core = require("tiledesk.core")
+      local s, h, b = core.new{}:perform{ url = "http://tiledesk.invalid/__sandbox/echo" }
+      print("env", s, s and require("cjson").decode(b).headers.host)
+      local s2, msg, err = core.new{ proxy = false }:perform{ url = "http://tiledesk.invalid/__sandbox/echo",
+        connect_timeout_ms = 2000, timeout_ms = 3000 }
+      print("off", tostring(s2), err and err.kind)
+    ]])
+    local out = child("http_proxy=" .. st.http_url .. " HTTP_PROXY= no_proxy= NO_PROXY=", code)
+    assert.matches("env\t200\ttiledesk%.invalid", out)
+    assert.matches("off\tnil\tresolve", out)
+  end)
+end)
