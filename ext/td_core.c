@@ -305,12 +305,17 @@ static int td_on_prereq(void *ud, char *remote_ip, char *local_ip, int remote_po
   return CURL_PREREQFUNC_OK;
 }
 
-/* The plain socket() libcurl would make, keeping its errno: EMFILE is not a refused connection. */
+/* The socket() libcurl would make (close-on-exec), keeping its errno: EMFILE is not a refused
+   connection. */
 static curl_socket_t td_on_opensocket(void *ud, curlsocktype purpose, struct curl_sockaddr *a) {
   td_xfer *x = (td_xfer *)ud;
   curl_socket_t s;
   (void)purpose;
+#ifdef SOCK_CLOEXEC
+  s = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol); /* not inherited by children */
+#else
   s = socket(a->family, a->socktype, a->protocol);
+#endif
   if (s == CURL_SOCKET_BAD) x->sock_errno = errno;
   return s;
 }
@@ -542,7 +547,9 @@ static void td_set_connection(td_client *c, td_xfer *x, const td_spec *s) {
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_ms);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-  curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L); /* prefer a stream on an HTTP/2 connection */
+  /* over TLS, wait for a connection being made to learn whether it speaks HTTP/2 (one
+     connection, many streams); plain HTTP is HTTP/1.1 here: one connection per transfer */
+  if (s->ulen >= 8 && td_strncaseeq(s->url, "https://", 8)) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->ssl_verify ? 1L : 0L);

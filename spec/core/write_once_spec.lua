@@ -33,8 +33,10 @@ local function posts_seen()
   return body.posts
 end
 
--- Runs a Lua chunk in a child interpreter (with the SDK's paths) under a shell prefix such as
--- `ulimit -n 40;` or an environment assignment; returns its output.
+-- Runs a Lua chunk in a child interpreter (with the SDK's paths) behind a command prefix (the
+-- fd limit wrapper, or `env NAME=value`); returns its output.
+local FD_LIMIT = "bash '" .. helper.root .. "spec/support/fd_limit.sh' 48"
+
 local function child(prefix, code)
   local build = os.getenv("TD_BUILD_DIR") or "build"
   local boot = string.format("package.path=%q..package.path; package.cpath=%q..package.cpath; ",
@@ -92,7 +94,7 @@ end)
 
 describe("exhausted resources", function()
   it("report running out of file descriptors as kind resource, not a refused connection", function()
-    local out = child("ulimit -n 48;", string.format([[
+    local out = child(FD_LIMIT, string.format([[
       local core = require("tiledesk.core")
       local c = core.new{}
       local files = {}
@@ -111,7 +113,7 @@ describe("exhausted resources", function()
   end)
 
   it("are not retried as a connect failure by the client", function()
-    local out = child("ulimit -n 48;", string.format([[
+    local out = child(FD_LIMIT, string.format([[
       local tiledesk = require("tiledesk")
       local client = tiledesk.new{ base_url = %q, project_id = %q, token = "JWT x", retries = 3, retry_base_ms = 1 }
       local files = {}
@@ -137,7 +139,7 @@ describe("proxies", function()
         connect_timeout_ms = 2000, timeout_ms = 3000 }
       print("off", tostring(s2), err and err.kind)
     ]])
-    local out = child("http_proxy=" .. st.http_url .. " HTTP_PROXY= no_proxy= NO_PROXY=", code)
+    local out = child("env http_proxy=" .. st.http_url .. " HTTP_PROXY= no_proxy= NO_PROXY=", code)
     assert.matches("env\t200\ttiledesk%.invalid", out)
     assert.matches("off\tnil\tresolve", out)
   end)
