@@ -37,6 +37,7 @@ build = {
     },
     -- LUA MODULES BEGIN (kept equal to lua/tiledesk/**.lua by spec/unit/rockspec_spec.lua)
     ["tiledesk.auth"] = "lua/tiledesk/auth.lua",
+    ["tiledesk.batch"] = "lua/tiledesk/batch.lua",
     ["tiledesk.check"] = "lua/tiledesk/check.lua",
     ["tiledesk.client"] = "lua/tiledesk/client.lua",
     ["tiledesk.credentials"] = "lua/tiledesk/credentials.lua",

@@ -24,6 +24,28 @@ function helper.write_file(path, text)
   f:close()
 end
 
+-- The command that runs this interpreter (for child processes).
+function helper.interpreter()
+  if rawget(_G, "jit") then return "luajit" end
+  return _VERSION == "Lua 5.1" and "lua5.1" or "lua5.4"
+end
+
+-- Runs a Lua chunk in a child interpreter with the SDK's paths (and this run's build of the C
+-- core), behind an optional command prefix (`env NAME=value`, a limit wrapper); returns its
+-- output (stdout and stderr).
+function helper.lua_child(code, prefix)
+  local build = os.getenv("TD_BUILD_DIR") or "build"
+  local boot = string.format("package.path=%q..package.path; package.cpath=%q..package.cpath; ",
+    root .. "lua/?.lua;" .. root .. "lua/?/init.lua;", root .. build .. "/?.so;")
+  local file = os.tmpname()
+  helper.write_file(file, boot .. code)
+  local p = assert(io.popen((prefix and (prefix .. " ") or "") .. helper.interpreter() .. " '" .. file .. "' 2>&1"))
+  local out = p:read("*a")
+  p:close()
+  os.remove(file)
+  return out
+end
+
 local state_cache
 -- The sandbox started by ./dev test (or by hand with ./dev sandbox start). Raises with a hint
 -- when none is running, so a core spec never silently passes without a server.
@@ -40,6 +62,18 @@ function helper.sandbox()
   if type(st) ~= "table" then error("unreadable sandbox state at " .. path, 2) end
   state_cache = st
   return st
+end
+
+-- A call on the sandbox's control path (asserts a 200) -> decoded body.
+function helper.control(method, path, body)
+  local status, json = helper.http_json(method, helper.sandbox().control_url .. path, body)
+  assert(status == 200, "control " .. method .. " " .. path .. ": HTTP " .. tostring(status))
+  return json
+end
+
+-- Arms a sandbox fault: the next `count` calls (1 by default) whose path matches get `action`.
+function helper.fault(path, action, count, method)
+  return helper.control("POST", "/faults", { path = path, action = action, count = count or 1, method = method })
 end
 
 -- Plain HTTP through luasocket (independent of the SDK), for the sandbox's own specs.

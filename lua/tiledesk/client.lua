@@ -151,6 +151,12 @@ function Client:close()
 end
 Client.__close = function(self) self:close() end
 
+-- client:batch(calls, { concurrency = 16 }) -> results, failed: see tiledesk.batch.
+function Client:batch(calls, opts)
+  if self._closed then error("client:batch(): the client is closed", 2) end
+  return require("tiledesk.batch").run(self, calls, opts)
+end
+
 local function check_open(self, what, level)
   if self._closed then error(what .. ": the client is closed", level + 1) end
 end
@@ -200,6 +206,7 @@ function Client:call(op, spec, what)
   if res.status < 200 or res.status >= 300 then
     return fail("http", op .. ": unexpected HTTP " .. res.status)
   end
+  if spec.sink then return true end -- the body went to the sink
   if spec.raw then return res.body end
   if res.body == nil or res.body == "" then return true end
   if res.json ~= nil then return res.json end

@@ -88,17 +88,23 @@ function _M.client(opts, what, extra, level)
 end
 
 -- Call options a view made by client:with{} applies to every call it makes.
-_M.WITH = { retry = is_bool, retries = is_count, timeout = is_ms, attempt_timeout = is_ms }
+-- A sink takes a 2xx body in chunks instead of the call holding it: a function(chunk) or an open file.
+local function is_sink(v)
+  return type(v) == "function" or io.type(v) == "file" or "a function or an open file"
+end
+_M.is_sink = is_sink
+
+_M.WITH = { retry = is_bool, retries = is_count, timeout = is_ms, attempt_timeout = is_ms, sink = is_sink }
 
 function _M.with(opts, level)
   if type(opts) ~= "table" then error("client:with(): options must be a table (got " .. type(opts) .. ")", level + 1) end
-  local copy = check(opts, _M.WITH, "client:with()", nil, level + 2, " (retry, retries, timeout, attempt_timeout)")
+  local copy = check(opts, _M.WITH, "client:with()", nil, level + 2, " (retry, retries, timeout, attempt_timeout, sink)")
   return copy
 end
 
 local REQUEST_KEYS = { method = true, path = true, query = true, body = true, headers = true,
   project = true, timeout = true, attempt_timeout = true, retries = true, retry = true, auth = true, op = true,
-  raw = true, secret = true }
+  raw = true, secret = true, sink = true }
 
 -- Checks a request spec (client:request{}, client:call()); raises at `level` naming `what`.
 function _M.request(spec, what, level)
@@ -146,6 +152,9 @@ function _M.request(spec, what, level)
   if spec.retries ~= nil and is_count(spec.retries) ~= true then error(what .. ": 'retries' must be an integer", level) end
   if spec.retry ~= nil and type(spec.retry) ~= "boolean" then error(what .. ": 'retry' must be a boolean", level) end
   if spec.op ~= nil and type(spec.op) ~= "string" then error(what .. ": 'op' must be a string", level) end
+  if spec.sink ~= nil and is_sink(spec.sink) ~= true then
+    error(what .. ": 'sink' must be a function or an open file (got " .. (io.type(spec.sink) or type(spec.sink)) .. ")", level)
+  end
   if spec.auth ~= nil and spec.auth ~= "none" and spec.auth ~= "credentials" then
     error(what .. ": 'auth' must be \"none\" or \"credentials\"", level)
   end

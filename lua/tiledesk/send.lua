@@ -69,7 +69,9 @@ local function prepare(client, spec, op, level)
     hide_response = secret == "response" or secret == "both",
     attempt_timeout = spec.attempt_timeout or client._attempt_timeout,
     req = { method = spec.method, url = full_url, headers = headers, body = body,
-      timeout_ms = 0, connect_timeout_ms = client._connect_timeout, auth = mode },
+      timeout_ms = 0, connect_timeout_ms = client._connect_timeout, auth = mode,
+      -- at most once, whatever the connection does, unless the call may be repeated
+      once = not (retry.METHODS[spec.method] or spec.retry == true), sink = spec.sink },
   }
 end
 
@@ -135,7 +137,8 @@ function _M.run(client, spec, op, level, deadline)
     n, sends = n + 1, sends + 1
     local status, rheaders, rbody, shown, err, elapsed = exchange(client, x, sends, deadline)
     if err then
-      local wait = retry.after_failure(policy, n, err.kind)
+      -- a streamed body may have reached the sink in part: only a failed connect is repeated
+      local wait = (not x.req.sink or err.kind == "connect") and retry.after_failure(policy, n, err.kind) or nil
       if wait and not in_time(t, deadline, wait) then wait = nil end
       local reason = err.msg:sub(#op + 3)
       note(client, x, err.kind, elapsed, sends, wait and (reason .. "; retrying in " .. wait .. " ms") or reason)

@@ -10,13 +10,8 @@ local st = helper.sandbox()
 local AUX_PORT = tonumber(os.getenv("TD_AUX_PORT")) or (tonumber(st.http_url:match(":(%d+)$")) + 5)
 local AUX = "http://127.0.0.1:" .. AUX_PORT
 
-local function interpreter()
-  if rawget(_G, "jit") then return "luajit" end
-  return _VERSION == "Lua 5.1" and "lua5.1" or "lua5.4"
-end
-
 local function start_server()
-  local p = assert(io.popen(interpreter() .. " '" .. helper.root .. "spec/support/reset_server.lua' " .. AUX_PORT .. " 20", "r"))
+  local p = assert(io.popen(helper.interpreter() .. " '" .. helper.root .. "spec/support/reset_server.lua' " .. AUX_PORT .. " 20", "r"))
   assert.equal("ready", p:read("*l"))
   return p
 end
@@ -33,24 +28,16 @@ local function posts_seen()
   return body.posts
 end
 
--- Runs a Lua chunk in a child interpreter (with the SDK's paths) behind a command prefix (the
--- fd limit wrapper, or `env NAME=value`); returns its output.
 local FD_LIMIT = "bash '" .. helper.root .. "spec/support/fd_limit.sh' 48"
-
-local function child(prefix, code)
-  local build = os.getenv("TD_BUILD_DIR") or "build"
-  local boot = string.format("package.path=%q..package.path; package.cpath=%q..package.cpath; ",
-    helper.root .. "lua/?.lua;" .. helper.root .. "lua/?/init.lua;", helper.root .. build .. "/?.so;")
-  local file = os.tmpname()
-  local f = assert(io.open(file, "w"))
-  f:write(boot, code)
-  f:close()
-  local p = assert(io.popen(prefix .. " " .. interpreter() .. " '" .. file .. "' 2>&1"))
-  local out = p:read("*a")
-  p:close()
-  os.remove(file)
-  return out
-end
+-- child code: opens files until no descriptor is left (the 48 of FD_LIMIT), keeping them in `files`
+local EXHAUST = [[
+  local files = {}
+  for i = 1, 200 do
+    local f = io.open("/dev/null")
+    if not f then break end
+    files[i] = f
+  end
+]]
 
 describe("a write sent at most once", function()
   local server
@@ -92,39 +79,58 @@ describe("a write sent at most once", function()
   end)
 end)
 
+describe("a write made through the client", function()
+  local server
+  before_each(function() server = start_server() end)
+  after_each(function() stop_server(server) end)
+
+  local function client()
+    return require("tiledesk").new{ base_url = AUX, token = "JWT x", retry_base_ms = 1 }
+  end
+
+  it("goes out once and reports that its outcome is unknown", function()
+    local c = client()
+    assert(c:get("/first", nil, { project = false }))
+    local v, msg, err = c:post("/refund", { amount = 5 }, { project = false })
+    assert.is_nil(v)
+    assert.equal("unknown_outcome", err.kind, msg)
+    assert.equal(1, err.attempts)
+    assert.matches("^POST /refund: POST http://127%.0%.0%.1:%d+/refund: unknown_outcome %(.*may have processed it", msg)
+    assert.equal(1, posts_seen())
+  end)
+
+  it("is sent again by libcurl when the call says retry = true, as before", function()
+    local c = client()
+    assert(c:get("/first", nil, { project = false }))
+    local v = assert(c:post("/refund", { amount = 5 }, { project = false, retry = true }))
+    assert.equal(2, v.posts)
+    assert.equal(2, posts_seen())
+  end)
+end)
+
 describe("exhausted resources", function()
   it("report running out of file descriptors as kind resource, not a refused connection", function()
-    local out = child(FD_LIMIT, string.format([[
+    local out = helper.lua_child(string.format([[
       local core = require("tiledesk.core")
       local c = core.new{}
-      local files = {}
-      for i = 1, 200 do
-        local f = io.open("/dev/null")
-        if not f then break end
-        files[i] = f
-      end
+    ]] .. EXHAUST .. [[
       local s, msg, err = c:perform{ url = %q }
       print("first", tostring(s), err and err.kind, msg)
       for _, f in ipairs(files) do f:close() end
       print("after", (c:perform{ url = %q }))
-    ]], st.http_url .. "/__sandbox/echo", st.http_url .. "/__sandbox/echo"))
+    ]], st.http_url .. "/__sandbox/echo", st.http_url .. "/__sandbox/echo"), FD_LIMIT)
     assert.matches("first\tnil\tresource\tGET http://127%.0%.0%.1:%d+/__sandbox/echo: resource %(no socket: Too many open files", out)
     assert.matches("after\t200", out)
   end)
 
   it("are not retried as a connect failure by the client", function()
-    local out = child(FD_LIMIT, string.format([[
+    local out = helper.lua_child(string.format([[
       local tiledesk = require("tiledesk")
       local client = tiledesk.new{ base_url = %q, project_id = %q, token = "JWT x", retries = 3, retry_base_ms = 1 }
-      local files = {}
-      for i = 1, 200 do
-        local f = io.open("/dev/null")
-        if not f then break end
-        files[i] = f
-      end
+    ]] .. EXHAUST .. [[
       local res, msg, err = client:request{ method = "GET", path = "/__sandbox/echo", project = false }
       print("got", tostring(res), err and err.kind, err and err.attempts)
-    ]], st.http_url, st.project_id))
+    ]], st.http_url, st.project_id), FD_LIMIT)
     assert.matches("got\tnil\tresource\t1", out)
   end)
 end)
@@ -139,7 +145,7 @@ describe("proxies", function()
         connect_timeout_ms = 2000, timeout_ms = 3000 }
       print("off", tostring(s2), err and err.kind)
     ]])
-    local out = child("env http_proxy=" .. st.http_url .. " HTTP_PROXY= no_proxy= NO_PROXY=", code)
+    local out = helper.lua_child(code, "env http_proxy=" .. st.http_url .. " HTTP_PROXY= no_proxy= NO_PROXY=")
     assert.matches("env\t200\ttiledesk%.invalid", out)
     assert.matches("off\tnil\tresolve", out)
   end)

@@ -261,7 +261,7 @@ describe("client:with", function()
   it("refuses unknown or wrongly typed options", function()
     local c = new()
     assert.has_error(function() c:with{ retyr = true } end,
-      "client:with(): unknown option 'retyr' (retry, retries, timeout, attempt_timeout)")
+      "client:with(): unknown option 'retyr' (retry, retries, timeout, attempt_timeout, sink)")
     assert.has_error(function() c:with{ timeout = "5s" } end,
       "client:with(): option 'timeout' must be a whole number of milliseconds (ms) from 0 to 2147483647 (got string)")
     assert.has_error(function() c:with("x") end, "client:with(): options must be a table (got string)")

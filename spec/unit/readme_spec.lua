@@ -133,7 +133,7 @@ describe("README and docs/api.md", function()
     local fns = { "tiledesk.new", "tiledesk.from_env", "tiledesk.path", "tiledesk.array", "tiledesk.null", "tiledesk.empty_array",
       "tiledesk.signin_anonymously", "tiledesk.json_encode", "tiledesk.json_decode", "client:signin",
       "client:signin_with_custom_token", "client:request", "client:get", "client:post", "client:put",
-      "client:patch", "client:delete", "client:close", "client:auth_kind", "client:with" }
+      "client:patch", "client:delete", "client:close", "client:auth_kind", "client:with", "client:batch" }
     local listed = {}
     for _, fn in ipairs(fns) do
       listed[fn] = true

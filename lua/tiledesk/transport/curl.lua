@@ -70,6 +70,20 @@ function Transport:send(req)
   return self.handle:perform(core_request(req))
 end
 
+-- Many in flight (client:batch): start(req) -> id; wait(ms?) -> id, status, headers, body |
+-- id, nil, msg, err | nothing (none finished within ms); cancel(id).
+function Transport:start(req)
+  return self.handle:start(core_request(req))
+end
+
+function Transport:wait(ms)
+  return self.handle:wait(ms)
+end
+
+function Transport:cancel(id)
+  self.handle:cancel(id)
+end
+
 function Transport:set_credentials(c)
   self.handle:set_credentials(c)
 end

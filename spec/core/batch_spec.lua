@@ -1,0 +1,146 @@
+-- client:batch over curl multi against the sandbox: order, per-call errors built as for single
+-- calls, retries inside a batch, N calls really in flight (the sandbox's barrier fault releases
+-- a wave only when n calls are waiting in it), and connections reused (X-Sandbox-Connection).
+local helper = require("spec.helper")
+local tiledesk = require("tiledesk")
+
+local st = helper.sandbox()
+local PID = st.project_id
+
+local control, fault = helper.control, helper.fault
+
+local function client_for(extra, base)
+  local u = st.users.admin
+  local opts = { base_url = (base or st.http_url) .. "/v3", project_id = PID, email = u.email, password = u.password,
+    retry_base_ms = 5, retry_max_ms = 20 }
+  for k, v in pairs(extra or {}) do opts[k] = v end
+  return tiledesk.new(opts)
+end
+
+local function gets(n, path)
+  local calls = {}
+  for i = 1, n do calls[i] = { method = "GET", path = path or "/departments/allstatus", query = { i = i } } end
+  return calls
+end
+
+local function distinct(results, header)
+  local seen, n = {}, 0
+  for _, r in ipairs(results) do
+    local v = assert(r.res, r.msg).headers[header]
+    if not seen[v] then seen[v], n = true, n + 1 end
+  end
+  return n
+end
+
+describe("client:batch", function()
+  setup(function() control("POST", "/reset") end)
+  before_each(function() control("DELETE", "/faults") end)
+
+  it("returns the results in the order of the calls, each a result or its own error", function()
+    local c = client_for()
+    local missing = "/requests/" .. string.rep("0", 24)
+    local calls = {
+      { method = "GET", path = "/departments/allstatus" },
+      function() return c:get(missing) end,
+      { method = "GET", path = "/leads", query = { limit = 1 } },
+      function() return c.users:me() end,
+      { method = "GET", path = missing },
+    }
+    local results, failed = c:batch(calls, { concurrency = 3 })
+    assert.equal(5, #results)
+    assert.equal(1, failed)
+    assert.equal(200, results[1].res.status)
+    assert.is_table(results[1].res.json)
+    assert.is_nil(results[2].res)
+    -- the same message and error as the same call made on its own
+    local _, msg, err = c:get(missing)
+    assert.equal(msg, results[2].msg)
+    assert.equal("http", results[2].err.kind)
+    assert.equal(err.status, results[2].err.status)
+    assert.equal(200, results[3].res.status)
+    assert.equal(st.users.admin.email, results[4].res.email)
+    assert.equal(404, results[5].res.status) -- client:request returns any status
+    c:close()
+  end)
+
+  it("retries a call inside the batch as a single call would, the others untouched", function()
+    local c = client_for()
+    assert(c:signin())
+    fault("/departments/allstatus$", { type = "status", status = 503 }, 2)
+    local results, failed = c:batch(gets(6), { concurrency = 6 })
+    assert.equal(0, failed)
+    local attempts = {}
+    for i, r in ipairs(results) do
+      assert.equal(200, r.res.status, i)
+      attempts[#attempts + 1] = r.res.attempts
+    end
+    table.sort(attempts)
+    assert.same({ 1, 1, 1, 1, 2, 2 }, attempts)
+    -- a POST is not repeated inside a batch either
+    fault("/leads$", { type = "status", status = 503 }, 1, "POST")
+    results = c:batch({ { method = "POST", path = "/leads", body = { fullname = "batch" } } })
+    assert.equal(503, results[1].res.status)
+    assert.equal(1, results[1].res.attempts)
+    c:close()
+  end)
+
+  it("keeps n calls in flight at once (the barrier opens only when n are waiting)", function()
+    local c = client_for({ retries = 0 })
+    assert(c:signin())
+    fault("/departments/allstatus$", { type = "barrier", n = 8, timeout_ms = 10000 }, 8)
+    local results, failed = c:batch(gets(8), { concurrency = 8 })
+    assert.equal(0, failed)
+    for i, r in ipairs(results) do
+      assert.equal(200, r.res.status, i)
+      assert.equal("released", r.res.headers["x-sandbox-barrier"])
+    end
+    -- with 4 in flight a wave of 8 never fills: the barrier times out
+    control("DELETE", "/faults")
+    fault("/departments/allstatus$", { type = "barrier", n = 8, timeout_ms = 500 }, 8)
+    results = c:batch(gets(4), { concurrency = 4 })
+    for i, r in ipairs(results) do
+      assert.equal(504, r.res.status, i)
+      assert.equal("timeout", r.res.headers["x-sandbox-barrier"])
+    end
+    c:close()
+  end)
+
+  it("reuses connections: HTTP/1.1 at most one per call in flight, HTTP/2 one for all", function()
+    local c = client_for()
+    assert(c:signin())
+    local results = c:batch(gets(40), { concurrency = 4 })
+    assert.equal(40, #results)
+    local n = distinct(results, "x-sandbox-connection")
+    assert.is_true(n >= 1 and n <= 4, n .. " connections")
+    c:close()
+    local tls = client_for({ cafile = st.ca_file }, st.https_url)
+    assert(tls:signin())
+    results = tls:batch(gets(40), { concurrency = 8 })
+    assert.equal(1, distinct(results, "x-sandbox-connection"))
+    -- and those streams are in flight together: a barrier of 8 opens
+    fault("/departments/allstatus$", { type = "barrier", n = 8, timeout_ms = 10000 }, 8)
+    results = tls:batch(gets(8), { concurrency = 8 })
+    for i, r in ipairs(results) do assert.equal("released", r.res.headers["x-sandbox-barrier"], i) end
+    assert.equal(1, distinct(results, "x-sandbox-connection"))
+    tls:close()
+  end)
+
+  it("raises on misuse with a clear message, and leaves the client usable", function()
+    local c = client_for()
+    local function raises(msg, ...)
+      local ok, e = pcall(c.batch, c, ...)
+      assert.is_false(ok)
+      assert.equal(msg, (tostring(e):gsub("^[^:]*:%d+: ", "")))
+    end
+    raises("client:batch(): 'calls' must be an array of request tables or functions", "x")
+    raises("client:batch(): call #2 must be a request table or a function (got string)", { {}, "x" })
+    raises("client:batch(): unknown option 'n' (concurrency)", {}, { n = 1 })
+    raises("client:batch(): 'concurrency' must be an integer from 1 to 1024", {}, { concurrency = 0 })
+    raises("client:batch(): call #1: client:request(): 'method' must be an upper-case HTTP method",
+      { { method = "get", path = "/x" } })
+    local results = c:batch({})
+    assert.same({}, results)
+    assert.equal(200, assert(c:request{ method = "GET", path = "/departments/allstatus" }).status)
+    c:close()
+  end)
+end)

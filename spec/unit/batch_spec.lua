@@ -1,0 +1,106 @@
+-- tiledesk.batch with the fake transport (no start/wait there: each send is made on the spot,
+-- the calls still interleave on the fake clock): order, per-call results, retries and the
+-- rate limiter exactly as for single calls, hooks, and the client left as it was.
+local Fake = require("spec.support.fake_transport")
+local tiledesk = require("tiledesk")
+
+local PID = "65a1b2c3d4e5f60718293a4b"
+
+local function new(opts)
+  local fake = Fake.new()
+  local o = { base_url = "http://api.test/v3", project_id = PID, transport = fake, token = "JWT t",
+    retry_base_ms = 100, retry_max_ms = 100 }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return tiledesk.new(o), fake
+end
+
+local function gets(n)
+  local calls = {}
+  for i = 1, n do calls[i] = { method = "GET", path = "/items/" .. i } end
+  return calls
+end
+
+local function n_of(rec) return tonumber(rec.url:match("/items/(%d+)")) end
+
+describe("client:batch (fake transport)", function()
+  it("requires no globals", function()
+    local before = {}
+    for k in pairs(_G) do before[k] = true end
+    package.loaded["tiledesk.batch"] = nil
+    require("tiledesk.batch")
+    for k in pairs(_G) do assert.is_true(before[k], "new global " .. tostring(k)) end
+  end)
+
+  it("returns each call's result in order, and counts the failures", function()
+    local c, fake = new()
+    fake.handler = function(rec)
+      local n = n_of(rec)
+      if n == 2 then return nil, "GET " .. rec.url .. ": connect", { kind = "connect" } end
+      return 200, { ["content-type"] = "application/json" }, '{"n":' .. n .. "}"
+    end
+    local results, failed = c:batch(gets(5), { concurrency = 2 })
+    assert.equal(5, #results)
+    assert.equal(1, failed)
+    for i = 1, 5 do
+      if i == 2 then
+        assert.is_nil(results[i].res)
+        assert.equal("connect", results[i].err.kind)
+        local _, msg, err = c:request(gets(2)[2]) -- the same call on its own
+        assert.equal(msg, results[i].msg)
+        assert.equal(err.attempts, results[i].err.attempts)
+      else
+        assert.equal(i, results[i].res.json.n)
+      end
+    end
+  end)
+
+  it("retries inside the batch on the client's policy while the other calls go on", function()
+    local c, fake = new{ retries = 1 }
+    local seen = {}
+    fake.handler = function(rec)
+      local n = n_of(rec)
+      seen[n] = (seen[n] or 0) + 1
+      if n == 1 and seen[n] == 1 then return 503, {}, "" end
+      return 200, {}, "{}"
+    end
+    local results = c:batch(gets(3), { concurrency = 3 })
+    assert.equal(2, results[1].res.attempts)
+    assert.equal(1, results[2].res.attempts)
+    -- call 1 slept its backoff; calls 2 and 3 went out meanwhile, before its second attempt
+    local order = {}
+    for _, r in ipairs(fake.requests) do order[#order + 1] = n_of(r) end
+    assert.same({ 1, 2, 3, 1 }, order)
+    assert.is_true(fake.requests[4].at > 0)
+  end)
+
+  it("shares the client's rate limit: no more calls than the limit allows, however many are in flight", function()
+    local c, fake = new{ rate_limit = 60 } -- one a second, a bucket of one
+    fake.handler = function() return 200, {}, "{}" end
+    local results, failed = c:batch(gets(5), { concurrency = 5 })
+    assert.equal(0, failed)
+    assert.equal(5, #fake.requests)
+    for i = 2, #fake.requests do
+      assert.is_true(fake.requests[i].at - fake.requests[i - 1].at >= 1000,
+        "call " .. i .. " at " .. fake.requests[i].at)
+    end
+    assert.equal(5, #results)
+  end)
+
+  it("runs hooks for every call and hands the client back as it was, even after a raise", function()
+    local seen = 0
+    local c, fake = new{ on_request = function() seen = seen + 1 end }
+    fake.handler = function() return 200, {}, "{}" end
+    local transport = c._transport
+    c:batch(gets(4))
+    assert.equal(4, seen)
+    assert.equal(transport, c._transport)
+    assert.has_error(function()
+      c:batch({ { method = "GET", path = "/ok" }, function() error("boom") end })
+    end)
+    assert.equal(transport, c._transport)
+    local ok, e = pcall(c.batch, c, { function() return c:batch({}) end })
+    assert.is_false(ok)
+    assert.matches("a batch is already running on this client", e)
+    assert.equal(200, assert(c:request{ method = "GET", path = "/after" }).status)
+  end)
+end)
