@@ -60,8 +60,8 @@ local function core_request(req)
     timeout_ms = req.timeout_ms,
     connect_timeout_ms = req.connect_timeout_ms,
     auth = req.auth,
-    -- at most once: as the client says, else unless the method is idempotent
-    once = req.once == true or (req.once == nil and not IDEMPOTENT[method]),
+    -- at most once: as req.once says, else as req.retry says, else unless the method is idempotent
+    once = req.once == true or (req.once == nil and not (req.retry == true or (req.retry == nil and IDEMPOTENT[method]))),
     sink = sink_of(req.sink),
   }
 end
