@@ -69,13 +69,13 @@ describe("client:batch", function()
     fault("/departments/allstatus$", { type = "status", status = 503 }, 2)
     local results, failed = c:batch(gets(6), { concurrency = 6 })
     assert.equal(0, failed)
-    local attempts = {}
+    -- two 503s were answered, each to some call of the six, which tried again
+    local retried = 0
     for i, r in ipairs(results) do
       assert.equal(200, r.res.status, i)
-      attempts[#attempts + 1] = r.res.attempts
+      retried = retried + r.res.attempts - 1
     end
-    table.sort(attempts)
-    assert.same({ 1, 1, 1, 1, 2, 2 }, attempts)
+    assert.equal(2, retried)
     -- a POST is not repeated inside a batch either
     fault("/leads$", { type = "status", status = 503 }, 1, "POST")
     results = c:batch({ { method = "POST", path = "/leads", body = { fullname = "batch" } } })
