@@ -185,7 +185,7 @@ describe("streaming into a sink", function()
       assert.equal(1, err.attempts)
       assert.matches("the sink failed: quota exceeded", msg, 1, true)
       assert.has_error(function() c:get("/x", nil, { sink = "file.csv" }) end,
-        "GET /x: 'sink' must be a function or an open file (got string)")
+        "client:get(): 'sink' must be a function or an open file (got string)")
       c:close()
     end)
   end)

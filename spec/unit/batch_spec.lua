@@ -8,7 +8,7 @@ local PID = "65a1b2c3d4e5f60718293a4b"
 
 local function new(opts)
   local fake = Fake.new()
-  local o = { base_url = "http://api.test/v3", project_id = PID, transport = fake, token = "JWT t",
+  local o = { base_url = "https://api.test/v3", project_id = PID, transport = fake, token = "JWT t",
     retry_base_ms = 100, retry_max_ms = 100 }
   for k, v in pairs(opts or {}) do o[k] = v end
   return tiledesk.new(o), fake
