@@ -181,6 +181,14 @@ local function check_zone(op, tz, level)
   if not z then error(op .. ": " .. msg, level + 1) end
 end
 
+-- instant(op, name, v, tz, level) -> epoch seconds of a date value (any form read_date takes; a
+-- day is its first second in tz), for endpoints that read one instant (quotes: new Date(x)).
+function _M.instant(op, name, v, tz, level)
+  local d = read_date(op, name, v, level + 1)
+  if d.instant then return d.instant end
+  return instant_of(d.civil, tz or "UTC")
+end
+
 ---------------------------------------------------------------------------------------------
 
 -- apply(route, client, q, level) -> the query to send. q is the caller's table (not changed).

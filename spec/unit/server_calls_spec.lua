@@ -175,3 +175,22 @@ describe("analytics:tag_counts", function()
     assert.matches("^analytics:tag_counts%(%): analytics:tags%(%)", msg)
   end)
 end)
+
+describe("quotes:usage", function()
+  it("sends its date as ISO 8601 UTC (the server reads new Date(date): a Lua epoch would be milliseconds)", function()
+    local c, fake = new()
+    fake:queue(200, { success = true })
+    assert(c.quotes:usage{ date = tiledesk.time.parse("2026-11-30T10:00:00Z") })
+    assert.same({ date = "2026-11-30T10:00:00.000Z" }, json_of(fake:last()))
+    fake:queue(200, { success = true })
+    assert(c.quotes:usage{ date = "30/11/2026" })
+    assert.same({ date = "2026-11-30T00:00:00.000Z" }, json_of(fake:last()))
+    fake:queue(200, { success = true })
+    assert(c.quotes:usage())
+    assert.equal("{}", fake:last().body)
+    assert.has_error(function() c.quotes:usage{ date = "soon" } end,
+      "quotes:usage(): filter 'date' must be a date: an epoch number, an ISO 8601 string, a { year, month, day "
+      .. "[, hour, min, sec] } table or \"DD/MM/YYYY[ HH:mm[:ss]]\" (got 'soon': not a date)")
+  end)
+end)
+
