@@ -160,6 +160,23 @@ describe("date filters", function()
         "requests:list(): filters 'start_date' and 'start_date_time' are the same date; give one")
     end)
 
+    it(":each and :pages convert once and keep the dates on every page", function()
+      local c, fake = new()
+      fake:queue(200, { perPage = 1, count = 2, requests = { { request_id = "r1" } } })
+      fake:queue(200, { perPage = 1, count = 2, requests = { { request_id = "r2" } } })
+      local seen = {}
+      for conv in c.requests:each{ start_date = { 2026, 11, 1 }, limit = 1 } do seen[#seen + 1] = conv.request_id end
+      assert.same({ "r1", "r2" }, seen)
+      assert.equal(2, #fake.requests)
+      for _, rec in ipairs(fake.requests) do
+        assert.truthy(rec.url:find("start_date=01%2F11%2F2026", 1, true), rec.url)
+        assert.truthy(rec.url:find("timezone=UTC", 1, true), rec.url)
+      end
+      assert.has_error(function() c.requests:each{ departmentid = "d" } end,
+        "requests:list(): unknown filter 'departmentid' (known: " .. table.concat(require("tiledesk.filters")
+          .known_names(require("tiledesk.routes").index["requests.list"]), ", ") .. "; raw_query = { ... } sends others unchecked)")
+    end)
+
     it("the csv export follows the same rule", function()
       local c, fake = new()
       fake:queue(200, "a;b\n", { ["content-type"] = "text/csv" })
