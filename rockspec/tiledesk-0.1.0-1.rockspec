@@ -39,6 +39,7 @@ build = {
     ["tiledesk.auth"] = "lua/tiledesk/auth.lua",
     ["tiledesk.batch"] = "lua/tiledesk/batch.lua",
     ["tiledesk.check"] = "lua/tiledesk/check.lua",
+    ["tiledesk.cli"] = "lua/tiledesk/cli.lua",
     ["tiledesk.client"] = "lua/tiledesk/client.lua",
     ["tiledesk.credentials"] = "lua/tiledesk/credentials.lua",
     ["tiledesk.crypto"] = "lua/tiledesk/crypto.lua",
@@ -104,6 +105,9 @@ build = {
     ["tiledesk.url"] = "lua/tiledesk/url.lua",
     ["tiledesk.util"] = "lua/tiledesk/util.lua",
     -- LUA MODULES END
+  },
+  install = {
+    bin = { tiledesk = "bin/tiledesk" },
   },
 }
 test = {

@@ -52,7 +52,7 @@ function _M.reader(src, opts)
   if type(sep) ~= "string" or #sep ~= 1 or sep:find('["\r\n]') then
     error("csv.reader(): separator must be one character other than a quote or a line break", 2)
   end
-  return setmetatable({ _next_chunk = chunks(src, "csv.reader()"), _buf = "", _pos = 1, _eof = false,
+  return setmetatable({ _next_chunk = chunks(src, "csv.reader()"), _buf = "", _pos = 1, _base = 0, _eof = false,
     _line = 1, _first = true, _sep = sep, _name = opts.name or "csv" }, Reader)
 end
 
@@ -70,11 +70,12 @@ function Reader:_more()
     elseif type(chunk) ~= "string" then
       error({ msg = self._name .. ": the source gave a " .. type(chunk) .. " instead of a string" })
     elseif chunk ~= "" then
+      self._base = self._base + self._pos - 1
       self._buf = self._buf:sub(self._pos) .. chunk
       self._pos = 1
       if not self._first then return true end
       if #self._buf >= 3 or self._buf ~= BOM:sub(1, #self._buf) then
-        if self._buf:sub(1, 3) == BOM then self._buf = self._buf:sub(4) end
+        if self._buf:sub(1, 3) == BOM then self._buf, self._base = self._buf:sub(4), self._base + 3 end
         self._first = false
         if self._buf ~= "" then return true end
       end
@@ -228,6 +229,9 @@ end
 
 -- The line the next record starts on.
 function Reader:line() return self._line end
+
+-- The bytes of input read up to the end of the last record (its line break included).
+function Reader:offset() return self._base + self._pos - 1 end
 
 -- for row, line in csv.rows(src[, opts]) do ... end: records as arrays of strings; raises on
 -- malformed input (like io.lines), with the line in the message.
