@@ -109,6 +109,8 @@ build = {
   install = {
     bin = { tiledesk = "bin/tiledesk" },
   },
+  -- LuaLS annotations (---@meta), for editors: point workspace.library at <rock dir>/types
+  copy_directories = { "types" },
 }
 test = {
   type = "busted",

@@ -52,7 +52,8 @@ local function run(args, vars, opts)
   local out, err, code = os.tmpname(), os.tmpname(), os.tmpname()
   local cmd = string.format("%s %s %s %s", env_of(vars or ADMIN_ENV), q(INTERP), q(ROOT .. "bin/tiledesk"), args)
   if opts.pty then -- stderr (and stdout) on a pseudo-terminal: script writes what the terminal showed
-    cmd = string.format("cd %s && script -qec %s /dev/null >%s 2>%s; echo $? >%s", q(ROOT), q(cmd), q(err), q(out), q(code))
+    cmd = string.format("cd %s && env -u LD_PRELOAD script -qec %s /dev/null >%s 2>%s; echo $? >%s", q(ROOT), q(cmd),
+      q(err), q(out), q(code))
   else
     cmd = string.format("cd %s && %s >%s 2>%s; echo $? >%s", q(ROOT), cmd, q(out), q(err), q(code))
   end
