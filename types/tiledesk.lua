@@ -24,6 +24,7 @@
 ---@field retry_max_ms? integer longest wait (default 10000)
 ---@field ssl_verify? boolean verify TLS certificates (default true)
 ---@field timeout? integer ms for the whole call (default 15000; 0: no limit)
+---@field timezone? string IANA zone the server reads dates in (default UTC)
 ---@field token? string a token as given ("JWT " is added when missing)
 ---@field transport? "curl"|"ngx"|table the transport (default: curl in scripts, ngx inside OpenResty)
 ---@field user_agent? string User-Agent header
@@ -223,7 +224,7 @@ function users:public_profile(user_id, query) end
 ---@return tiledesk.Error? err
 function users:resend_verification(query) end
 
---- Update names, phone, description, ...
+--- Update firstname, lastname, attributes, description, public_email, public_website, phone (JSON null is ignored)
 --- `PUT /users`
 ---@param body table
 ---@return any result the decoded JSON (nil on failure)
@@ -272,7 +273,7 @@ function projects:create(name, body) end
 function projects:delete(project_id, query) end
 
 --- Iterates the items of every page of projects:list() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.projects.list
 ---@return fun(): any iterator of the items
 function projects:each(query) end
 
@@ -302,7 +303,7 @@ function projects:is_open(project_id, query) end
 
 --- Projects where the caller is an agent
 --- `GET /projects`
----@param query? table
+---@param query? tiledesk.query.projects.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -318,7 +319,7 @@ function projects:list(query) end
 function projects:merge_attributes(project_id, body) end
 
 --- A pager over the pages of projects:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.projects.list
 ---@return tiledesk.Pager
 function projects:pages(query) end
 
@@ -347,11 +348,19 @@ function projects:unban(project_id, ban_id, query) end
 ---@return tiledesk.Error? err
 function projects:update(project_id, body) end
 
+---@class tiledesk.query.projects.list
+---@field direction? any 1 or -1 (default)
+---@field sort? any project field to sort by (default updatedAt)
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
+
 ---@class tiledesk.resource.requests
 ---@field client tiledesk.Client
 local requests = {}
 
---- Add a follower
+--- Add a follower (an unknown request_id answers a bare 500, which cannot tell it from other failures)
 --- `POST /{pid}/requests/{request_id}/followers`
 ---@param request_id string
 ---@param member any
@@ -371,7 +380,7 @@ function requests:add_follower(request_id, member, body) end
 ---@return tiledesk.Error? err
 function requests:add_note(request_id, text, body) end
 
---- Add an agent (user id) or a bot (bot_<id>)
+--- Add an agent (user id) or a bot (bot_<id>) (an unknown request_id answers a bare 500, which cannot tell it from other failures)
 --- `POST /{pid}/requests/{request_id}/participants`
 ---@param request_id string
 ---@param member any
@@ -400,6 +409,16 @@ function requests:add_tags(request_id, tags) end
 ---@return tiledesk.Error? err
 function requests:assign(request_id, departmentid, body) end
 
+--- The conversation's bot becomes `bot` (an id, `bot_<id>` or `{ name = }`) and the agents stay: the other bots are removed one by one, the new one added (as the official Node client's changeBot); `opts.message` (a text or a message table) is then sent, e.g. to trigger the bot. Returns the conversation as the last change left it, and the message sent
+--- `conv, sent_or_msg, err = client.requests:change_bot(request_id, bot, opts?)`
+---@param request_id any
+---@param bot any
+---@param opts? any
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function requests:change_bot(request_id, bot, opts) end
+
 --- Chatbot parameters of a conversation
 --- `GET /{pid}/requests/{request_id}/chatbot/parameters`
 ---@param request_id string
@@ -418,7 +437,7 @@ function requests:chatbot_parameters(request_id, query) end
 ---@return tiledesk.Error? err
 function requests:close(request_id, body) end
 
---- Requester-side close
+--- Requester-side close (an unknown request_id answers a bare 500, which cannot tell it from other failures)
 --- `PUT /{pid}/requests/{request_id}/closeg`
 ---@param request_id string
 ---@param query? table
@@ -443,9 +462,9 @@ function requests:count(query) end
 ---@return tiledesk.Error? err
 function requests:create(body) end
 
---- CSV export (same filters as list)
+--- CSV export, 100000 rows a page (the list's filters but workingStatus, no_populate and no_count; mine)
 --- `GET /{pid}/requests/csv`
----@param query? table
+---@param query? tiledesk.query.requests.csv
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -470,12 +489,12 @@ function requests:delete(request_id, query) end
 function requests:delete_by_id(_id, query) end
 
 --- Iterates the items of every page of requests:list() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.requests.list
 ---@return fun(): any iterator of the items
 function requests:each(query) end
 
 --- Iterates the items of every page of requests:me() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.requests.me
 ---@return fun(): any iterator of the items
 function requests:each_me(query) end
 
@@ -497,9 +516,9 @@ function requests:get(request_id, query) end
 ---@return tiledesk.Error? err
 function requests:handoff(request_id, query) end
 
---- One page of conversations; closed ones only with status='all' or '1000'
+--- One page of conversations; closed ones only with status = 'all' or 1000
 --- `GET /{pid}/requests`
----@param query? table
+---@param query? tiledesk.query.requests.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -514,9 +533,9 @@ function requests:list(query) end
 ---@return tiledesk.Error? err
 function requests:lookup_project(request_id, query) end
 
---- Conversations where the caller is the requester
+--- Conversations where the caller is the requester (dates: whole UTC days)
 --- `GET /{pid}/requests/me`
----@param query? table
+---@param query? tiledesk.query.requests.me
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -539,12 +558,12 @@ function requests:merge_attributes(request_id, body) end
 function requests:new_id() end
 
 --- A pager over the pages of requests:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.requests.list
 ---@return tiledesk.Pager
 function requests:pages(query) end
 
 --- A pager over the pages of requests:me() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.requests.me
 ---@return tiledesk.Pager
 function requests:pages_me(query) end
 
@@ -568,7 +587,7 @@ function requests:public_messages(request_id, query) end
 ---@return tiledesk.Error? err
 function requests:rate(request_id, rating, rating_message, body) end
 
---- Remove a follower
+--- Remove a follower (an unknown request_id answers a bare 500, which cannot tell it from other failures)
 --- `DELETE /{pid}/requests/{request_id}/followers/{follower_id}`
 ---@param request_id string
 ---@param follower_id string
@@ -588,7 +607,7 @@ function requests:remove_follower(request_id, follower_id, query) end
 ---@return tiledesk.Error? err
 function requests:remove_note(request_id, note_id, query) end
 
---- Remove a participant
+--- Remove a participant (an unknown request_id answers 400)
 --- `DELETE /{pid}/requests/{request_id}/participants/{member}`
 ---@param request_id string
 ---@param member string
@@ -608,7 +627,7 @@ function requests:remove_participant(request_id, member, query) end
 ---@return tiledesk.Error? err
 function requests:remove_tag(request_id, tag_id, query) end
 
---- Reopen a closed conversation
+--- Reopen a closed conversation (an unknown request_id answers a bare 500, which cannot tell it from other failures)
 --- `PUT /{pid}/requests/{request_id}/reopen`
 ---@param request_id string
 ---@param query? table
@@ -617,7 +636,7 @@ function requests:remove_tag(request_id, tag_id, query) end
 ---@return tiledesk.Error? err
 function requests:reopen(request_id, query) end
 
---- Swap the bot participant ({id=}|{name=}|{slug=})
+--- Make a bot ({id=}|{name=}|{slug=}) the ONLY participant: every agent and other bot leaves (change_bot keeps the agents); 404 for an unknown name or slug, an id is not checked
 --- `PUT /{pid}/requests/{request_id}/replace`
 ---@param request_id string
 ---@param body table
@@ -626,7 +645,7 @@ function requests:reopen(request_id, query) end
 ---@return tiledesk.Error? err
 function requests:replace_bot(request_id, body) end
 
---- Reroute to a department (opts: nobot, no_populate)
+--- Reroute to a department (opts: nobot, no_populate) (an unknown request_id answers a bare 500, which cannot tell it from other failures)
 --- `PUT /{pid}/requests/{request_id}/departments`
 ---@param request_id string
 ---@param departmentid any
@@ -646,7 +665,7 @@ function requests:route(request_id, departmentid, body) end
 ---@return tiledesk.Error? err
 function requests:send_transcript(request_id, text, opts) end
 
---- Replace all followers
+--- Replace all followers (an unknown request_id answers a bare 500, which cannot tell it from other failures)
 --- `PUT /{pid}/requests/{request_id}/followers`
 ---@param request_id string
 ---@param list any[]
@@ -655,7 +674,7 @@ function requests:send_transcript(request_id, text, opts) end
 ---@return tiledesk.Error? err
 function requests:set_followers(request_id, list) end
 
---- Replace all participants
+--- Replace all participants (an unknown request_id answers a bare 500, which cannot tell it from other failures)
 --- `PUT /{pid}/requests/{request_id}/participants`
 ---@param request_id string
 ---@param list any[]
@@ -671,7 +690,7 @@ function requests:set_participants(request_id, list) end
 ---@return tiledesk.Error? err
 function requests:start() end
 
---- Patch status, tags, priority, subject, workingStatus, ...
+--- Patch lead, status, tags, rating, rating_message, sourcePage, language, first_text, subject, location, priority, smartAssignment, workingStatus, channelName; other keys, and falsy values (null, false, "", 0) but for smartAssignment and workingStatus, are ignored
 --- `PATCH /{pid}/requests/{request_id}`
 ---@param request_id string
 ---@param body table
@@ -679,6 +698,120 @@ function requests:start() end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function requests:update(request_id, body) end
+
+---@class tiledesk.query.requests.list
+---@field abandoned? any true: fully abandoned ones
+---@field call_id? any voice: call id
+---@field called? any voice: called phone
+---@field caller? any voice: caller phone
+---@field channel? any channel name (chat21, email, form, whatsapp, ...), or online/offline
+---@field dept_id? any department _id
+---@field direction? any 1 ascending, -1 descending (default)
+---@field draft? any false: leave drafts out
+---@field duration? any minutes (with duration_op)
+---@field duration_op? any gt (at least) or lt (at most)
+---@field end_date? any to this date (inclusive; a day means all of it)
+---@field end_date_time? any same as end_date
+---@field filterRangeField? any field the dates filter (default createdAt; updatedAt, closed_at, ...)
+---@field full_text? any full-text search
+---@field hasbot? any true/false: a bot takes part
+---@field lead? any lead _id
+---@field location? any location
+---@field no_count? any true: count left out (faster)
+---@field no_populate? any true: department, lead and requester as bare ids
+---@field no_textscore? any true: full_text results sorted by sort, not by score
+---@field participant? any a participant's user id, or bot_<id>
+---@field phone? any contact phone (digits matched anywhere)
+---@field preflight? any true: include preflight conversations
+---@field priority? any low, medium, high, urgent
+---@field rated? any true: rated ones
+---@field requester_email? any the lead's email
+---@field smartAssignment? any true/false
+---@field snap_department_default? any true/false: created in the default department
+---@field snap_department_id_bot? any bot _id of the department at creation
+---@field snap_department_id_bot_exists? any true/false: the department had a bot at creation
+---@field snap_department_routing? any department routing at creation (assigned, pooled, fixed)
+---@field snap_lead_email? any lead email at creation
+---@field snap_lead_lead_id? any lead_id of the lead at creation
+---@field sort? any field to sort by (default createdAt)
+---@field start_date? any from this date (inclusive; a day means its first second)
+---@field start_date_time? any same as start_date
+---@field status? any status codes (an array is comma-joined), or 'all'; default: open ones (below 1000, not 50 or 150)
+---@field tags? any a tag name
+---@field ticket_id? any ticket number
+---@field timezone? any IANA zone the dates are read in (default: the client's timezone option)
+---@field workingStatus? any working status: a value or an array (in), or { in =, nin =, ne = }
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
+
+---@class tiledesk.query.requests.me
+---@field channel? any channel name (chat21, email, form, whatsapp, ...), or online/offline
+---@field dept_id? any department _id
+---@field direction? any 1 ascending, -1 descending (default)
+---@field end_date? any to this date (inclusive; a day means all of it)
+---@field filterRangeField? any field start_date filters when end_date is absent (default createdAt)
+---@field full_text? any full-text search
+---@field hasbot? any true/false: a bot takes part
+---@field location? any location
+---@field participant? any a participant's user id, or bot_<id>
+---@field preflight? any true: include preflight conversations
+---@field snap_department_default? any true/false: created in the default department
+---@field snap_department_id_bot? any bot _id of the department at creation
+---@field snap_department_id_bot_exists? any true/false: the department had a bot at creation
+---@field snap_department_routing? any department routing at creation (assigned, pooled, fixed)
+---@field sort? any field to sort by (default createdAt)
+---@field start_date? any from this date (inclusive; a day means its first second)
+---@field status? any one status code, or 'all' (the server cannot read a list here)
+---@field tags? any a tag name
+---@field ticket_id? any ticket number
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
+
+---@class tiledesk.query.requests.csv
+---@field abandoned? any true: fully abandoned ones
+---@field call_id? any voice: call id
+---@field called? any voice: called phone
+---@field caller? any voice: caller phone
+---@field channel? any channel name (chat21, email, form, whatsapp, ...), or online/offline
+---@field dept_id? any department _id
+---@field direction? any 1 ascending, -1 descending (default)
+---@field draft? any false: leave drafts out
+---@field duration? any minutes (with duration_op)
+---@field duration_op? any gt (at least) or lt (at most)
+---@field end_date? any to this date (inclusive; a day means all of it)
+---@field end_date_time? any same as end_date
+---@field filterRangeField? any field the dates filter (default createdAt; updatedAt, closed_at, ...)
+---@field full_text? any full-text search
+---@field hasbot? any true/false: a bot takes part
+---@field lead? any lead _id
+---@field location? any location
+---@field mine? any true: only the caller's (owners and admins)
+---@field no_textscore? any true: full_text results sorted by sort, not by score
+---@field participant? any a participant's user id, or bot_<id>
+---@field phone? any contact phone (digits matched anywhere)
+---@field preflight? any true: include preflight conversations
+---@field priority? any low, medium, high, urgent
+---@field rated? any true: rated ones
+---@field requester_email? any the lead's email
+---@field smartAssignment? any true/false
+---@field snap_department_default? any true/false: created in the default department
+---@field snap_department_id_bot? any bot _id of the department at creation
+---@field snap_department_id_bot_exists? any true/false: the department had a bot at creation
+---@field snap_department_routing? any department routing at creation (assigned, pooled, fixed)
+---@field snap_lead_email? any lead email at creation
+---@field snap_lead_lead_id? any lead_id of the lead at creation
+---@field sort? any field to sort by (default createdAt)
+---@field start_date? any from this date (inclusive; a day means its first second)
+---@field start_date_time? any same as start_date
+---@field status? any status codes (an array is comma-joined), or 'all'; default: open ones (below 1000, not 50 or 150)
+---@field tags? any a tag name
+---@field ticket_id? any ticket number
+---@field timezone? any IANA zone the dates are read in (default: the client's timezone option)
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.messages
 ---@field client tiledesk.Client
@@ -708,7 +841,7 @@ function messages:csv_project(query) end
 function messages:each(request_id, query) end
 
 --- Iterates the items of every page of messages:list_project() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.messages.list_project
 ---@return fun(): any iterator of the items
 function messages:each_list_project(query) end
 
@@ -722,7 +855,7 @@ function messages:each_list_project(query) end
 ---@return tiledesk.Error? err
 function messages:get(request_id, message_id, query) end
 
---- The whole transcript, oldest first (unpaginated)
+--- The whole transcript, oldest first (the server reads no filter; an unknown request_id answers [])
 --- `GET /{pid}/requests/{request_id}/messages`
 ---@param request_id string
 ---@param query? table
@@ -733,7 +866,7 @@ function messages:list(request_id, query) end
 
 --- All messages of the project, newest first (owner)
 --- `GET /{pid}/messages`
----@param query? table
+---@param query? tiledesk.query.messages.list_project
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -746,7 +879,7 @@ function messages:list_project(query) end
 function messages:pages(request_id, query) end
 
 --- A pager over the pages of messages:list_project() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.messages.list_project
 ---@return tiledesk.Pager
 function messages:pages_list_project(query) end
 
@@ -850,6 +983,13 @@ function messages:send_many(request_id, list) end
 ---@return tiledesk.Error? err
 function messages:send_text(request_id, text, opts) end
 
+---@class tiledesk.query.messages.list_project
+---@field populate_request? any true: each message with its conversation
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
+
 ---@class tiledesk.resource.leads
 ---@field client tiledesk.Client
 local leads = {}
@@ -863,7 +1003,7 @@ local leads = {}
 ---@return tiledesk.Error? err
 function leads:add_tags(lead_id, list) end
 
---- Create a lead (fullname, email, attributes)
+--- Create a lead: the server reads lead_id, fullname, email, attributes only (update sets the rest)
 --- `POST /{pid}/leads`
 ---@param body table
 ---@return any result the decoded JSON (nil on failure)
@@ -871,15 +1011,15 @@ function leads:add_tags(lead_id, list) end
 ---@return tiledesk.Error? err
 function leads:create(body) end
 
---- CSV export
+--- CSV export (no attributes)
 --- `GET /{pid}/leads/csv`
----@param query? table
+---@param query? tiledesk.query.leads.csv
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function leads:csv(query) end
 
---- Soft delete (status 1000)
+--- Soft delete (status 1000); an unknown id is created (upsert) and answered 200 (status 1000)
 --- `DELETE /{pid}/leads/{lead_id}`
 ---@param lead_id string
 ---@param query? table
@@ -898,7 +1038,7 @@ function leads:delete(lead_id, query) end
 function leads:delete_physical(lead_id, query) end
 
 --- Iterates the items of every page of leads:list() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.leads.list
 ---@return fun(): any iterator of the items
 function leads:each(query) end
 
@@ -919,9 +1059,9 @@ function leads:find_by_email(email) end
 ---@return tiledesk.Error? err
 function leads:get(lead_id, query) end
 
---- One page of leads (full_text, email, tags, status, segment)
+--- One page of leads (no date filters: the server reads none)
 --- `GET /{pid}/leads`
----@param query? table
+---@param query? tiledesk.query.leads.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -946,7 +1086,7 @@ function leads:merge_attributes(lead_id, body) end
 function leads:merge_properties(lead_id, body) end
 
 --- A pager over the pages of leads:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.leads.list
 ---@return tiledesk.Pager
 function leads:pages(query) end
 
@@ -969,7 +1109,7 @@ function leads:remove_tag(lead_id, tag, query) end
 ---@return tiledesk.Error? err
 function leads:search(text, query) end
 
---- Update (attributes replaced)
+--- Update fullname, email, attributes (replaced), status, phone, company, note, streetAddress, city, region, zipcode, country, tags (tags only when truthy); JSON null is ignored (the server skips undefined and null); an unknown id is created (upsert) and answered 200
 --- `PUT /{pid}/leads/{lead_id}`
 ---@param lead_id string
 ---@param body table
@@ -978,35 +1118,81 @@ function leads:search(text, query) end
 ---@return tiledesk.Error? err
 function leads:update(lead_id, body) end
 
+---@class tiledesk.query.leads.list
+---@field direction? any 1 ascending, -1 descending (default)
+---@field email? any exact email
+---@field full_text? any full-text search
+---@field segment? any segment _id (its rules are applied)
+---@field sort? any field to sort by (default createdAt)
+---@field status? any status (default 100; 1000: deleted)
+---@field tags? any a tag (one)
+---@field with_email? any true: only leads with an email
+---@field with_fullname? any true: only leads with a name
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
+
+---@class tiledesk.query.leads.csv
+---@field direction? any 1 ascending, -1 descending (default)
+---@field email? any exact email
+---@field full_text? any full-text search
+---@field page? any page of 100000 rows
+---@field sort? any field to sort by (default createdAt)
+---@field raw_query? table more query keys, sent unchecked
+
 ---@class tiledesk.resource.activities
 ---@field client tiledesk.Client
 local activities = {}
 
---- CSV export
+--- CSV export (dates: whole UTC days)
 --- `GET /{pid}/activities/csv`
----@param query? table
+---@param query? tiledesk.query.activities.csv
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function activities:csv(query) end
 
 --- Iterates the items of every page of activities:list() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.activities.list
 ---@return fun(): any iterator of the items
 function activities:each(query) end
 
---- One page of activities (agent_id, activities, start_date/end_date DD/MM/YYYY)
+--- One page of activities (dates: whole UTC days)
 --- `GET /{pid}/activities`
----@param query? table
+---@param query? tiledesk.query.activities.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function activities:list(query) end
 
 --- A pager over the pages of activities:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.activities.list
 ---@return tiledesk.Pager
 function activities:pages(query) end
+
+---@class tiledesk.query.activities.list
+---@field activities? any verbs (an array is comma-joined): PROJECT_USER_INVITE, REQUEST_CREATE, ...
+---@field agent_id? any activities involving this user id
+---@field chart? any true: up to 1000 a page
+---@field direction? any 1 ascending, -1 descending (default)
+---@field end_date? any to this day (inclusive)
+---@field sort? any field to sort by (default createdAt)
+---@field start_date? any from this day (inclusive)
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
+
+---@class tiledesk.query.activities.csv
+---@field activities? any verbs (an array is comma-joined): PROJECT_USER_INVITE, REQUEST_CREATE, ...
+---@field agent_id? any activities involving this user id
+---@field direction? any 1 ascending, -1 descending (default)
+---@field end_date? any to this day (inclusive)
+---@field lang? any language of the activity texts
+---@field sort? any field to sort by (default createdAt)
+---@field start_date? any from this day (inclusive)
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.team
 ---@field client tiledesk.Client
@@ -1039,7 +1225,7 @@ function team:create_guest(body) end
 function team:disable(project_user_id, query) end
 
 --- Iterates the items of every page of team:list() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.team.list
 ---@return fun(): any iterator of the items
 function team:each(query) end
 
@@ -1102,9 +1288,9 @@ function team:invitations(query) end
 ---@return tiledesk.Error? err
 function team:invite(email, role, body) end
 
---- Teammates (role, presencestatus, status, trashed)
+--- Teammates
 --- `GET /{pid}/project_users`
----@param query? table
+---@param query? tiledesk.query.team.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -1119,7 +1305,7 @@ function team:list(query) end
 function team:me(query) end
 
 --- A pager over the pages of team:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.team.list
 ---@return tiledesk.Pager
 function team:pages(query) end
 
@@ -1182,7 +1368,7 @@ function team:set_role(project_user_id, role) end
 ---@return tiledesk.Error? err
 function team:trash(project_user_id, query) end
 
---- Role, availability, max_assigned_chat, attributes, status, tags
+--- Role, user_available, profileStatus, max_assigned_chat, number_assigned_requests, attributes, status, tags; JSON null is ignored (the server skips undefined and null); an unknown id is created (upsert) and answered 200
 --- `PUT /{pid}/project_users/{project_user_id}`
 ---@param project_user_id string
 ---@param body table
@@ -1191,22 +1377,32 @@ function team:trash(project_user_id, query) end
 ---@return tiledesk.Error? err
 function team:update(project_user_id, body) end
 
---- Change a pending invitation (role)
---- `PUT /{pid}/pendinginvitations/{invitation_id}`
----@param invitation_id string
----@param body table
+--- Changes a pending invitation's email and/or role (`PUT /{pid}/pendinginvitations/{invitation_id}`). The server writes both and erases the one left out, and creates an unknown id: the SDK reads the invitation first (an unknown id fails there) and sends its current value along
+--- `inv, msg, err = client.team:update_invitation(invitation_id, { email =, role = })`
+---@param invitation_id any
+---@param opts table
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
-function team:update_invitation(invitation_id, body) end
+function team:update_invitation(invitation_id, opts) end
 
---- The caller's own availability and settings
+--- The caller's own user_available, profileStatus, max_assigned_chat, number_assigned_requests, attributes, tags (JSON null is ignored)
 --- `PUT /{pid}/project_users`
 ---@param body table
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function team:update_me(body) end
+
+---@class tiledesk.query.team.list
+---@field presencestatus? any online, offline, ...
+---@field role? any roles (an array: any of them); default: every agent-type role
+---@field status? any active or disabled
+---@field trashed? any true: include trashed teammates
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.departments
 ---@field client tiledesk.Client
@@ -1220,7 +1416,7 @@ local departments = {}
 ---@return tiledesk.Error? err
 function departments:create(body) end
 
---- Delete
+--- Delete (an unknown id answers 200 null)
 --- `DELETE /{pid}/departments/{department_id}`
 ---@param department_id string
 ---@param query? table
@@ -1230,12 +1426,12 @@ function departments:create(body) end
 function departments:delete(department_id, query) end
 
 --- Iterates the items of every page of departments:list() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.departments.list
 ---@return fun(): any iterator of the items
 function departments:each(query) end
 
 --- Iterates the items of every page of departments:list_all() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.departments.list_all
 ---@return fun(): any iterator of the items
 function departments:each_list_all(query) end
 
@@ -1250,15 +1446,15 @@ function departments:get(department_id, query) end
 
 --- Visible departments
 --- `GET /{pid}/departments`
----@param query? table
+---@param query? tiledesk.query.departments.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function departments:list(query) end
 
---- All departments, any status
+--- All departments, any status but hidden
 --- `GET /{pid}/departments/allstatus`
----@param query? table
+---@param query? tiledesk.query.departments.list_all
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -1274,16 +1470,16 @@ function departments:list_all(query) end
 function departments:operators(department_id, query) end
 
 --- A pager over the pages of departments:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.departments.list
 ---@return tiledesk.Pager
 function departments:pages(query) end
 
 --- A pager over the pages of departments:list_all() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.departments.list_all
 ---@return tiledesk.Pager
 function departments:pages_list_all(query) end
 
---- Replace (clears id_bot/id_group when omitted)
+--- Replace: id_bot and id_group are always written (cleared when omitted), the others only when given; JSON null is ignored (the server skips undefined and null); an unknown id is created (upsert) and answered 200
 --- `PUT /{pid}/departments/{department_id}`
 ---@param department_id string
 ---@param body table
@@ -1292,7 +1488,7 @@ function departments:pages_list_all(query) end
 ---@return tiledesk.Error? err
 function departments:replace(department_id, body) end
 
---- Update only the given keys
+--- Update only the given keys (status, id_bot, bot_only, routing, name, description, id_group, groups); JSON null is ignored (the server skips undefined and null); an unknown id is created (upsert) and answered 200
 --- `PATCH /{pid}/departments/{department_id}`
 ---@param department_id string
 ---@param body table
@@ -1300,6 +1496,20 @@ function departments:replace(department_id, body) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function departments:update(department_id, body) end
+
+---@class tiledesk.query.departments.list
+---@field sort? any any value: sorted by name
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
+
+---@class tiledesk.query.departments.list_all
+---@field sort? any any value: sorted by name
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.groups
 ---@field client tiledesk.Client
@@ -1323,7 +1533,7 @@ function groups:create(name, body) end
 ---@return tiledesk.Error? err
 function groups:delete(group_id, query) end
 
---- Disable
+--- Disable (403 while a department uses it); an unknown id is created (upsert) and answered 200
 --- `PUT /{pid}/groups/disable/{group_id}`
 ---@param group_id string
 ---@param query? table
@@ -1333,11 +1543,11 @@ function groups:delete(group_id, query) end
 function groups:disable(group_id, query) end
 
 --- Iterates the items of every page of groups:list() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.groups.list
 ---@return fun(): any iterator of the items
 function groups:each(query) end
 
---- Enable
+--- Enable; an unknown id is created (upsert) and answered 200
 --- `PUT /{pid}/groups/enable/{group_id}`
 ---@param group_id string
 ---@param query? table
@@ -1355,20 +1565,20 @@ function groups:enable(group_id, query) end
 ---@return tiledesk.Error? err
 function groups:get(group_id, query) end
 
---- Groups (member filter)
+--- Groups, without the trashed ones
 --- `GET /{pid}/groups`
----@param query? table
+---@param query? tiledesk.query.groups.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function groups:list(query) end
 
 --- A pager over the pages of groups:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.groups.list
 ---@return tiledesk.Pager
 function groups:pages(query) end
 
---- Update name, members, attributes
+--- Update name, members, trashed, attributes; JSON null is ignored (the server skips undefined and null); an unknown id is created (upsert) and answered 200
 --- `PUT /{pid}/groups/{group_id}`
 ---@param group_id string
 ---@param body table
@@ -1376,6 +1586,13 @@ function groups:pages(query) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function groups:update(group_id, body) end
+
+---@class tiledesk.query.groups.list
+---@field member? any groups with this user id (an array: any of them)
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.bots
 ---@field client tiledesk.Client
@@ -1410,7 +1627,7 @@ function bots:create(name, body) end
 function bots:delete(bot_id, query) end
 
 --- Iterates the items of every page of bots:list() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.bots.list
 ---@return fun(): any iterator of the items
 function bots:each(query) end
 
@@ -1441,9 +1658,9 @@ function bots:fork(bot_id, query) end
 ---@return tiledesk.Error? err
 function bots:get(bot_id, query) end
 
---- Bots (all=true includes identity bots)
+--- Bots, without the trashed ones
 --- `GET /{pid}/faq_kb`
----@param query? table
+---@param query? tiledesk.query.bots.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -1459,7 +1676,7 @@ function bots:list(query) end
 function bots:merge_attributes(bot_id, body) end
 
 --- A pager over the pages of bots:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.bots.list
 ---@return tiledesk.Pager
 function bots:pages(query) end
 
@@ -1527,6 +1744,17 @@ function bots:training(bot_id, body) end
 ---@return tiledesk.Error? err
 function bots:update(bot_id, body) end
 
+---@class tiledesk.query.bots.list
+---@field all? any true: include identity bots
+---@field certified? any true/false
+---@field language? any language of the text search
+---@field public? any true/false
+---@field text? any full-text search
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
+
 ---@class tiledesk.resource.faqs
 ---@field client tiledesk.Client
 local faqs = {}
@@ -1560,7 +1788,7 @@ function faqs:delete(faq_id, query) end
 
 --- Iterates the items of every page of faqs:list() (raises on failure)
 ---@param id_faq_kb any
----@param query? table
+---@param query? tiledesk.query.faqs.list
 ---@return fun(): any iterator of the items
 function faqs:each(id_faq_kb, query) end
 
@@ -1576,7 +1804,7 @@ function faqs:get(faq_id, query) end
 --- Intents of a bot
 --- `GET /{pid}/faq`
 ---@param id_faq_kb any
----@param query? table
+---@param query? tiledesk.query.faqs.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -1593,18 +1821,27 @@ function faqs:merge_attributes(faq_id, body) end
 
 --- A pager over the pages of faqs:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
 ---@param id_faq_kb any
----@param query? table
+---@param query? tiledesk.query.faqs.list
 ---@return tiledesk.Pager
 function faqs:pages(id_faq_kb, query) end
 
---- Update
---- `PUT /{pid}/faq/{faq_id}`
----@param faq_id string
----@param body table
+--- Update an intent of the bot id_faq_kb (the server refuses a body without it: 422). It applies intent, question, answer, topic, status, language, intent_display_name, webhook_enabled, enabled, reply, form, actions, attributes, agents_available, and ignores JSON null; an unknown faq_id is created (upsert), without bot or project
+--- `faq, msg, err = client.faqs:update(faq_id, id_faq_kb, body?)`
+---@param faq_id any
+---@param id_faq_kb any
+---@param body? any
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
-function faqs:update(faq_id, body) end
+function faqs:update(faq_id, id_faq_kb, body) end
+
+---@class tiledesk.query.faqs.list
+---@field intent_display_name? any intent name
+---@field text? any full-text search
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.canned
 ---@field client tiledesk.Client
@@ -1639,7 +1876,7 @@ function canned:delete(canned_id, query) end
 function canned:delete_physical(canned_id, query) end
 
 --- Iterates the items of every page of canned:list() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.canned.list
 ---@return fun(): any iterator of the items
 function canned:each(query) end
 
@@ -1654,18 +1891,18 @@ function canned:get(canned_id, query) end
 
 --- Shared and own canned responses
 --- `GET /{pid}/canned`
----@param query? table
+---@param query? tiledesk.query.canned.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function canned:list(query) end
 
 --- A pager over the pages of canned:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.canned.list
 ---@return tiledesk.Pager
 function canned:pages(query) end
 
---- Update title, text, attributes
+--- Update title, text, attributes (other keys are ignored; 404 for another project's or an unknown id)
 --- `PUT /{pid}/canned/{canned_id}`
 ---@param canned_id string
 ---@param body table
@@ -1673,6 +1910,15 @@ function canned:pages(query) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function canned:update(canned_id, body) end
+
+---@class tiledesk.query.canned.list
+---@field direction? any 1 ascending, -1 descending (default)
+---@field full_text? any full-text search
+---@field sort? any field to sort by (default createdAt)
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.tags
 ---@field client tiledesk.Client
@@ -1698,7 +1944,7 @@ function tags:create(tag, color, body) end
 function tags:delete(tag_id, query) end
 
 --- Iterates the items of every page of tags:list() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.tags.list
 ---@return fun(): any iterator of the items
 function tags:each(query) end
 
@@ -1713,18 +1959,18 @@ function tags:get(tag_id, query) end
 
 --- Tags, 40 per page
 --- `GET /{pid}/tags`
----@param query? table
+---@param query? tiledesk.query.tags.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function tags:list(query) end
 
 --- A pager over the pages of tags:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.tags.list
 ---@return tiledesk.Pager
 function tags:pages(query) end
 
---- Update name and color
+--- Update name and color (the server writes both); an unknown id is created (upsert) and answered 200
 --- `PUT /{pid}/tags/{tag_id}`
 ---@param tag_id string
 ---@param tag any
@@ -1734,6 +1980,14 @@ function tags:pages(query) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function tags:update(tag_id, tag, color, body) end
+
+---@class tiledesk.query.tags.list
+---@field direction? any 1 ascending, -1 descending (default)
+---@field sort? any field to sort by (default createdAt)
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.subscriptions
 ---@field client tiledesk.Client
@@ -1749,7 +2003,7 @@ local subscriptions = {}
 ---@return tiledesk.Error? err
 function subscriptions:create(event, target, body) end
 
---- Unsubscribe
+--- Unsubscribe (an unknown id answers 200 null)
 --- `DELETE /{pid}/subscriptions/{subscription_id}`
 ---@param subscription_id string
 ---@param query? table
@@ -1803,7 +2057,7 @@ function subscriptions:pages(query) end
 ---@return tiledesk.Pager
 function subscriptions:pages_history(query) end
 
---- Update
+--- Update: the server applies the whole body as it is (any field); an unknown id is created (upsert) and answered 200
 --- `PUT /{pid}/subscriptions/{subscription_id}`
 ---@param subscription_id string
 ---@param body table
@@ -1911,7 +2165,7 @@ local events = {}
 function events:create(name, body) end
 
 --- Iterates the items of every page of events:list() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.events.list
 ---@return fun(): any iterator of the items
 function events:each(query) end
 
@@ -1926,16 +2180,25 @@ function events:get(event_id, query) end
 
 --- Events, 40 per page
 --- `GET /{pid}/events`
----@param query? table
+---@param query? tiledesk.query.events.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function events:list(query) end
 
 --- A pager over the pages of events:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.events.list
 ---@return tiledesk.Pager
 function events:pages(query) end
+
+---@class tiledesk.query.events.list
+---@field direction? any 1 ascending, -1 descending (default)
+---@field project_user? any project user _id
+---@field sort? any field to sort by (default createdAt)
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.keys
 ---@field client tiledesk.Client
@@ -1953,7 +2216,7 @@ function keys:generate(query) end
 ---@field client tiledesk.Client
 local analytics = {}
 
---- One of the aggregations in `client.analytics.REPORTS` (query: lastdays, department_id, ...): `requests/count`, `requests/waiting`, `requests/waiting/day/last`, `requests/waiting/day`, `requests/waiting/month`, `requests/aggregate/status`, `requests/aggregate/day`, `requests/aggregate/status/day`, `requests/aggregate/month`, `requests/aggregate/week`, `requests/aggregate/hours`, `requests/aggregate/dayoftheweek/hours`, `requests/aggregate/hasBot/day`, `requests/aggregate/sourcePage`, `requests/aggregate/attributes/_answerid`, `requests/duration`, `requests/duration/day`, `requests/duration/month`, `requests/satisfaction`, `requests/satisfaction/day`, `requests/satisfaction/month`, `requests/hasBot/count`, `project_users/count`, `project_users/aggregate/day`, `project_users/aggregate/month`, `project_users/aggregate/week`, `messages/count`, `messages/aggregate/day`, `messages/aggregate/month`, `messages/aggregate/week`, `messages/aggregate/sender`, `events/aggregate/day`
+--- One of the aggregations in `client.analytics.REPORTS`, with the filters it reads (`client.analytics.REPORT_FILTERS[name]`; others raise, `raw_query` passes them): `requests/count`, `requests/waiting`, `requests/waiting/day/last`, `requests/waiting/day`, `requests/waiting/month`, `requests/aggregate/status`, `requests/aggregate/day`, `requests/aggregate/status/day`, `requests/aggregate/month`, `requests/aggregate/week`, `requests/aggregate/hours`, `requests/aggregate/dayoftheweek/hours`, `requests/aggregate/hasBot/day`, `requests/aggregate/sourcePage`, `requests/aggregate/attributes/_answerid`, `requests/duration`, `requests/duration/day`, `requests/duration/month`, `requests/satisfaction`, `requests/satisfaction/day`, `requests/satisfaction/month`, `requests/hasBot/count`, `project_users/count`, `project_users/aggregate/day`, `project_users/aggregate/month`, `project_users/aggregate/week`, `messages/count`, `messages/aggregate/day`, `messages/aggregate/month`, `messages/aggregate/week`, `messages/aggregate/sender`, `events/aggregate/day`
 --- `stats, msg, err = client.analytics:report(name, query?)`
 ---@param name any
 ---@param query? any
@@ -1962,46 +2225,62 @@ local analytics = {}
 ---@return tiledesk.Error? err
 function analytics:report(name, query) end
 
---- Tag usage of a type (requests or leads)
+--- analytics:tags() as days in date order: `{ { date = "2026-11-30", counts = { vip = 2 } }, ... }` (type defaults to `conversation-tag`; query: start_date, end_date as for tags)
+--- `days, msg, err = client.analytics:tag_counts(type?, query?)`
+---@param type? any
+---@param query? any
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function analytics:tag_counts(type, query) end
+
+--- Daily tag counts of a counter type ("conversation-tag" for conversation tags; any other type answers empty): { dates = { "DD/MM/YYYY", ... } (sorted as strings, not by date), series = { { name = tag, values = { count per date } } } }; dates are whole UTC days
 --- `GET /{pid}/analytics/tags/{type}`
 ---@param type string
----@param query? table
+---@param query? tiledesk.query.analytics.tags
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function analytics:tags(type, query) end
 
---- Average waiting time in ms ({last=seconds})
+--- Average waiting time: [{ _id = project id, waiting_time_avg = ms }]
 --- `GET /{pid}/analytics/requests/waiting`
----@param query? table
+---@param query? tiledesk.query.analytics.waiting_time
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function analytics:waiting_time(query) end
 
+---@class tiledesk.query.analytics.waiting_time
+---@field last? any seconds back from now (default 30 days)
+---@field raw_query? table more query keys, sent unchecked
+
+---@class tiledesk.query.analytics.tags
+---@field end_date? any to this day (inclusive; default today)
+---@field start_date? any from this day (inclusive; default 6 days ago)
+---@field raw_query? table more query keys, sent unchecked
+
 ---@class tiledesk.resource.labels
 ---@field client tiledesk.Client
 local labels = {}
 
---- Start a language from the defaults
---- `POST /{pid}/labels/default/clone`
+--- Start a language from the built-in one (EN's when there is none); answers the whole label document; `lang` is sent upper case ("it" -> "IT")
+--- `res, msg, err = client.labels:clone_default(lang)`
 ---@param lang any
----@param body? table
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
-function labels:clone_default(lang, body) end
+function labels:clone_default(lang) end
 
---- Built-in labels of a language
---- `GET /{pid}/labels/default/{lang}`
----@param lang string
----@param query? table
+--- Built-in labels of a language ({ lang, data }); an unknown code answers an empty body; `lang` is sent upper case ("it" -> "IT")
+--- `res, msg, err = client.labels:default(lang)`
+---@param lang any
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
-function labels:default(lang, query) end
+function labels:default(lang) end
 
---- Built-in labels
+--- The built-in labels: a bare array of { lang, data } (EN, IT, FR, ES, DE, PT, ...)
 --- `GET /{pid}/labels/default`
 ---@param query? table
 ---@return any result the decoded JSON (nil on failure)
@@ -2009,16 +2288,15 @@ function labels:default(lang, query) end
 ---@return tiledesk.Error? err
 function labels:defaults(query) end
 
---- Delete a language
---- `DELETE /{pid}/labels/{lang}`
----@param lang string
----@param query? table
+--- Delete a language (400 for the default one, 404 when unknown); answers the language object the server falls back to; `lang` is sent upper case ("it" -> "IT")
+--- `res, msg, err = client.labels:delete(lang)`
+---@param lang any
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
-function labels:delete(lang, query) end
+function labels:delete(lang) end
 
---- Delete every label set
+--- Delete every label set (answers the database's delete result)
 --- `DELETE /{pid}/labels`
 ---@param query? table
 ---@return any result the decoded JSON (nil on failure)
@@ -2026,16 +2304,15 @@ function labels:delete(lang, query) end
 ---@return tiledesk.Error? err
 function labels:delete_all(query) end
 
---- Labels of a language
---- `GET /{pid}/labels/{lang}`
----@param lang string
----@param query? table
+--- One language object ({ lang, data, default, _id }); an unknown code answers the default language (else EN, else the built-in EN), never a 404; `lang` is sent upper case ("it" -> "IT")
+--- `res, msg, err = client.labels:get(lang)`
+---@param lang any
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
-function labels:get(lang, query) end
+function labels:get(lang) end
 
---- All label sets of the project
+--- The project's label document ({ _id, id_project, data = { { lang, data, default, _id }, ... } }), {} when none
 --- `GET /{pid}/labels`
 ---@param query? table
 ---@return any result the decoded JSON (nil on failure)
@@ -2043,24 +2320,23 @@ function labels:get(lang, query) end
 ---@return tiledesk.Error? err
 function labels:list(query) end
 
---- Make a language the default
---- `PATCH /{pid}/labels/{lang}/default`
----@param lang string
----@param query? table
+--- Make a language the default (404 when the project has no labels; an unknown code leaves no default); answers that language object; `lang` is sent upper case ("it" -> "IT")
+--- `res, msg, err = client.labels:make_default(lang)`
+---@param lang any
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
-function labels:make_default(lang, query) end
+function labels:make_default(lang) end
 
---- Create or replace a label set
---- `POST /{pid}/labels`
+--- Create or replace a language (opts: default = true makes it the default; replacing the default language without it leaves the project without one); the first saved is the default; answers that language object; `lang` is sent upper case ("it" -> "IT")
+--- `res, msg, err = client.labels:save(lang, data, opts?)`
 ---@param lang any
 ---@param data any
----@param body? table
+---@param opts? any
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
-function labels:save(lang, data, body) end
+function labels:save(lang, data, opts) end
 
 ---@class tiledesk.resource.properties
 ---@field client tiledesk.Client
@@ -2074,7 +2350,7 @@ local properties = {}
 ---@return tiledesk.Error? err
 function properties:create(body) end
 
---- Soft delete
+--- Soft delete; an unknown id is created (upsert) and answered 200
 --- `DELETE /{pid}/properties/{property_id}`
 ---@param property_id string
 ---@param query? table
@@ -2093,7 +2369,7 @@ function properties:delete(property_id, query) end
 function properties:delete_physical(property_id, query) end
 
 --- Iterates the items of every page of properties:list() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.properties.list
 ---@return fun(): any iterator of the items
 function properties:each(query) end
 
@@ -2108,18 +2384,18 @@ function properties:get(property_id, query) end
 
 --- Properties
 --- `GET /{pid}/properties`
----@param query? table
+---@param query? tiledesk.query.properties.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function properties:list(query) end
 
 --- A pager over the pages of properties:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.properties.list
 ---@return tiledesk.Pager
 function properties:pages(query) end
 
---- Update
+--- Update label, name, type, status; JSON null is ignored (the server skips undefined and null); an unknown id is created (upsert) and answered 200
 --- `PUT /{pid}/properties/{property_id}`
 ---@param property_id string
 ---@param body table
@@ -2127,6 +2403,16 @@ function properties:pages(query) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function properties:update(property_id, body) end
+
+---@class tiledesk.query.properties.list
+---@field direction? any 1 ascending, -1 descending (default)
+---@field name? any property name
+---@field sort? any field to sort by (default createdAt)
+---@field status? any status (default 100: active)
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.segments
 ---@field client tiledesk.Client
@@ -2140,7 +2426,7 @@ local segments = {}
 ---@return tiledesk.Error? err
 function segments:create(body) end
 
---- Delete
+--- Soft delete; an unknown id is created (upsert) and answered 200
 --- `DELETE /{pid}/segments/{segment_id}`
 ---@param segment_id string
 ---@param query? table
@@ -2150,7 +2436,7 @@ function segments:create(body) end
 function segments:delete(segment_id, query) end
 
 --- Iterates the items of every page of segments:list() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.segments.list
 ---@return fun(): any iterator of the items
 function segments:each(query) end
 
@@ -2165,18 +2451,18 @@ function segments:get(segment_id, query) end
 
 --- Segments
 --- `GET /{pid}/segments`
----@param query? table
+---@param query? tiledesk.query.segments.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function segments:list(query) end
 
 --- A pager over the pages of segments:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.segments.list
 ---@return tiledesk.Pager
 function segments:pages(query) end
 
---- Update
+--- Update name, match, filters; JSON null is ignored (the server skips undefined and null); an unknown id is created (upsert) and answered 200
 --- `PUT /{pid}/segments/{segment_id}`
 ---@param segment_id string
 ---@param body table
@@ -2184,6 +2470,14 @@ function segments:pages(query) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function segments:update(segment_id, body) end
+
+---@class tiledesk.query.segments.list
+---@field direction? any 1 ascending, -1 descending (default)
+---@field sort? any field to sort by (default createdAt)
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.roles
 ---@field client tiledesk.Client
@@ -2197,7 +2491,7 @@ local roles = {}
 ---@return tiledesk.Error? err
 function roles:create(body) end
 
---- Delete
+--- Delete (an unknown id answers 200 null)
 --- `DELETE /{pid}/roles/{role_id}`
 ---@param role_id string
 ---@param query? table
@@ -2207,7 +2501,7 @@ function roles:create(body) end
 function roles:delete(role_id, query) end
 
 --- Iterates the items of every page of roles:list() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.roles.list
 ---@return fun(): any iterator of the items
 function roles:each(query) end
 
@@ -2222,18 +2516,18 @@ function roles:get(role_id, query) end
 
 --- Custom roles
 --- `GET /{pid}/roles`
----@param query? table
+---@param query? tiledesk.query.roles.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function roles:list(query) end
 
 --- A pager over the pages of roles:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.roles.list
 ---@return tiledesk.Pager
 function roles:pages(query) end
 
---- Update
+--- Update name, permissions; JSON null is ignored (the server skips undefined and null); an unknown id is created (upsert) and answered 200
 --- `PUT /{pid}/roles/{role_id}`
 ---@param role_id string
 ---@param body table
@@ -2241,6 +2535,14 @@ function roles:pages(query) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function roles:update(role_id, body) end
+
+---@class tiledesk.query.roles.list
+---@field direction? any 1 ascending, -1 descending (default)
+---@field sort? any field to sort by (default createdAt)
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.campaigns
 ---@field client tiledesk.Client
