@@ -90,6 +90,14 @@
 ---@field emails tiledesk.resource.emails
 ---@field quotes tiledesk.resource.quotes
 ---@field files tiledesk.resource.files
+---@field logs tiledesk.resource.logs
+---@field namespaces tiledesk.resource.namespaces
+---@field kb tiledesk.resource.kb
+---@field unanswered tiledesk.resource.unanswered
+---@field answered tiledesk.resource.answered
+---@field tables tiledesk.resource.tables
+---@field triggers tiledesk.resource.triggers
+---@field widgets tiledesk.resource.widgets
 local Client = {}
 
 --- Signs in with the email and password; returns the user
@@ -339,7 +347,7 @@ function projects:pages_available_agents(project_id, query) end
 ---@return tiledesk.Error? err
 function projects:unban(project_id, ban_id, query) end
 
---- Update settings, widget, operating hours, ...
+--- Update name, activeOperatingHours, operatingHours, timeSlots, settings, widget, versions, channels, ipFilter*, bannedUsers (profile: superadmin only, 403); JSON null is ignored
 --- `PUT /projects/{project_id}`
 ---@param project_id? string
 ---@param body table
@@ -448,7 +456,7 @@ function requests:close_as_requester(request_id, query) end
 
 --- Counts of unassigned/assigned conversations
 --- `GET /{pid}/requests/count`
----@param query? table
+---@param query? tiledesk.query.requests.count
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -769,6 +777,11 @@ function requests:update(request_id, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
+
+---@class tiledesk.query.requests.count
+---@field conversation_quota? any true: { open, closed, slot = { startDate, endDate } } of the plan's slot (DD/MM/YYYY)
+---@field merge_assigned? any true: bot-assigned counted with assigned
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.query.requests.csv
@@ -1631,7 +1644,7 @@ function bots:delete(bot_id, query) end
 ---@return fun(): any iterator of the items
 function bots:each(query) end
 
---- Export as JSON
+--- Export as JSON: the bot and its intents (globals = true keeps attributes.globals; intentsOnly = true)
 --- `GET /{pid}/faq_kb/exportjson/{bot_id}`
 ---@param bot_id string
 ---@param query? table
@@ -1657,6 +1670,15 @@ function bots:fork(bot_id, query) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function bots:get(bot_id, query) end
+
+--- Import a bot exported with `bots:export()` (admin): `bot_json` is the exported table, or the text of an exported file (sent as an upload). `create = true` makes a new bot; `bot_id` imports into that bot (name, description, language, webhook and rules updated; intents added, or with `replace = true` the old ones deleted first, with `overwrite = true` those of the same `intent_display_name` updated). Returns the bot; the server saves the intents just after it answers. Never repeated
+--- `bot, msg, err = client.bots:import(bot_json, { create = true } | { bot_id, replace?, overwrite? })`
+---@param bot_json any
+---@param opts table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function bots:import(bot_json, opts) end
 
 --- Bots, without the trashed ones
 --- `GET /{pid}/faq_kb`
@@ -1819,6 +1841,15 @@ function faqs:list(id_faq_kb, query) end
 ---@return tiledesk.Error? err
 function faqs:merge_attributes(faq_id, body) end
 
+--- Several intent changes in one call: each operation is `{ type = "post"|"put"|"patch"|"delete", intent = {...} }` (put and delete name the intent by `_id` or `intent_id`; patch merges `intent.attributes` into intent `_id`). The server answers `{ success = true }` at once and applies them afterwards, in order
+--- `res, msg, err = client.faqs:ops_update(bot_id, operations)`
+---@param bot_id any
+---@param operations any
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function faqs:ops_update(bot_id, operations) end
+
 --- A pager over the pages of faqs:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
 ---@param id_faq_kb any
 ---@param query? tiledesk.query.faqs.list
@@ -1834,6 +1865,16 @@ function faqs:pages(id_faq_kb, query) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function faqs:update(faq_id, id_faq_kb, body) end
+
+--- Create intents from CSV (multipart upload; no header row; `;` by default): `question;answer;intent_id;intent_display_name;webhook_enabled`. The server answers `{ success = true, msg = "CSV Parsed" }` and saves the intents just after
+--- `res, msg, err = client.faqs:upload_csv(bot_id, csv, { delimiter? })`
+---@param bot_id any
+---@param csv any
+---@param opts table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function faqs:upload_csv(bot_id, csv, opts) end
 
 ---@class tiledesk.query.faqs.list
 ---@field intent_display_name? any intent name
@@ -2124,6 +2165,15 @@ function webhooks:list(query) end
 ---@return tiledesk.Pager
 function webhooks:pages(query) end
 
+--- Turn on dev mode for 15 minutes: dev runs then log under the returned request_id (logs:flow(request_id))
+--- `POST /{pid}/webhooks/preload/{webhook_id}`
+---@param webhook_id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function webhooks:preload(webhook_id, query) end
+
 --- New webhook id
 --- `PUT /{pid}/webhooks/{chatbot_id}/regenerate`
 ---@param chatbot_id string
@@ -2141,6 +2191,24 @@ function webhooks:regenerate(chatbot_id, query) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function webhooks:run(webhook_id, body) end
+
+--- Run the draft flow of the bot behind a webhook in dev mode (422 when dev mode is off)
+--- `POST /webhook/{webhook_id}/dev`
+---@param webhook_id string
+---@param body? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function webhooks:run_dev(webhook_id, body) end
+
+--- Turn dev mode off
+--- `DELETE /{pid}/webhooks/preload/{webhook_id}`
+---@param webhook_id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function webhooks:stop_dev(webhook_id, query) end
 
 --- Update async, copilot, enabled
 --- `PUT /{pid}/webhooks/{chatbot_id}`
@@ -2568,7 +2636,7 @@ function campaigns:send(body) end
 ---@field client tiledesk.Client
 local emails = {}
 
---- Queue an email (subject, request_id, replyto)
+--- Queue an email (subject, request_id, replyto). to: an address, several separated by commas, "@" followed by anything (all owners and admins of the project) or a group's name (its agents)
 --- `POST /{pid}/emails/internal/send`
 ---@param to any
 ---@param text any
@@ -2664,6 +2732,624 @@ function files:upload_asset(content, opts) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function files:url(filename) end
+
+---@class tiledesk.resource.logs
+---@field client tiledesk.Client
+local logs = {}
+
+--- Iterates the items of every page of logs:flow() (raises on failure)
+---@param id string
+---@param query? table
+---@return fun(): any iterator of the items
+function logs:each_flow(id, query) end
+
+--- Flow log lines of a conversation (request_id) or, with type = "webhook", of a webhook: the last 20, or 10 before (direction = "prev") or after ("next") a timestamp; logLevel error|warn|info (default)|debug
+--- `GET /{pid}/logs/flows/{id}`
+---@param id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function logs:flow(id, query) end
+
+--- Follows a flow log like `tail -f`: the last lines (up to 20), then new ones, asking every `interval` ms (2000); ends after `idle` ms (60000) without a new line or after `max_items` lines. Raises on failure
+--- `for line in client.logs:tail(id, { level?, webhook?, interval?, idle?, max_items? }) do ... end`
+---@param id any
+---@param opts table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function logs:tail(id, opts) end
+
+---@class tiledesk.resource.namespaces
+---@field client tiledesk.Client
+local namespaces = {}
+
+--- The bots whose flows use the namespace ({ _id, name } each)
+--- `GET /{pid}/kb/namespace/{namespace_id}/chatbots`
+---@param namespace_id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function namespaces:chatbots(namespace_id, query) end
+
+--- The indexed chunks of one content (from the AI service)
+--- `GET /{pid}/kb/namespace/{namespace_id}/chunks/{content_id}`
+---@param namespace_id string
+---@param content_id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function namespaces:chunks(namespace_id, content_id, query) end
+
+--- Create (hybrid = true where the plan allows it); the project's first is the default
+--- `POST /{pid}/kb/namespace`
+---@param name any
+---@param body? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function namespaces:create(name, body) end
+
+--- Delete with its contents (not the default one); contents_only = true empties it
+--- `DELETE /{pid}/kb/namespace/{namespace_id}`
+---@param namespace_id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function namespaces:delete(namespace_id, query) end
+
+--- Iterates the items of every page of namespaces:list() (raises on failure)
+---@param query? table
+---@return fun(): any iterator of the items
+function namespaces:each(query) end
+
+--- Export { name, preview_settings, contents } (url, text and faq contents; status = n filters)
+--- `GET /{pid}/kb/namespace/export/{namespace_id}`
+---@param namespace_id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function namespaces:export(namespace_id, query) end
+
+--- Replace the url, text and faq contents with those of an export ({ contents = {...} }) and index them again
+--- `POST /{pid}/kb/namespace/import/{namespace_id}`
+---@param namespace_id string
+---@param body table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function namespaces:import(namespace_id, body) end
+
+--- Namespaces (count = true adds each one's number of contents); the first call makes the Default one
+--- `GET /{pid}/kb/namespace/all`
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function namespaces:list(query) end
+
+--- A pager over the pages of namespaces:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
+---@param query? table
+---@return tiledesk.Pager
+function namespaces:pages(query) end
+
+--- Rename or change preview_settings (model, max_tokens, temperature, top_k, context)
+--- `PUT /{pid}/kb/namespace/{namespace_id}`
+---@param namespace_id string
+---@param body table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function namespaces:update(namespace_id, body) end
+
+---@class tiledesk.resource.kb
+---@field client tiledesk.Client
+local kb = {}
+
+--- Add (or replace, by type and source) one content: type url|text|faq|regex_custom, name, source, content, tags, scrape_type, refresh_rate
+--- `POST /{pid}/kb`
+---@param namespace any
+---@param body? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function kb:add(namespace, body) end
+
+--- Add up to 300 url contents at once (sent as `list`, the namespace in the query); returns the saved contents, queued for indexing
+--- `list, msg, err = client.kb:add_urls(namespace, urls, { scrape_type?, scrape_options?, refresh_rate?, tags? })`
+---@param namespace any
+---@param urls any
+---@param opts table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function kb:add_urls(namespace, urls, opts) end
+
+--- Ask the namespace: { answer, success, sources, ... } from the AI service (model, llm, top_k, system_context, ...); the question is recorded as answered or unanswered. Never streamed
+--- `POST /{pid}/kb/qa`
+---@param namespace any
+---@param question any
+---@param body? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function kb:ask(namespace, question, body) end
+
+--- Delete a content and its index
+--- `DELETE /{pid}/kb/{content_id}`
+---@param content_id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function kb:delete(content_id, query) end
+
+--- Iterates the items of every page of kb:list() (raises on failure)
+---@param namespace any
+---@param query? table
+---@return fun(): any iterator of the items
+function kb:each(namespace, query) end
+
+--- One content
+--- `GET /{pid}/kb/{content_id}`
+---@param content_id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function kb:get(content_id, query) end
+
+--- Add one FAQ content per CSV row `question;answer` (multipart upload, no header row; `;` by default); returns the saved contents
+--- `list, msg, err = client.kb:import_csv(namespace, csv, { delimiter?, tags? })`
+---@param namespace any
+---@param csv any
+---@param opts table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function kb:import_csv(namespace, csv, opts) end
+
+--- Add a sitemap: the server fetches it, saves it as a `sitemap` content and adds a url content for each page it lists; returns the saved contents, the sitemap last
+--- `list, msg, err = client.kb:import_sitemap(namespace, sitemap_url, { scrape_type?, refresh_rate?, tags? })`
+---@param namespace any
+---@param sitemap_url any
+---@param opts table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function kb:import_sitemap(namespace, sitemap_url, opts) end
+
+--- Contents of a namespace (status, type, search in source, sortField, direction = 1|-1)
+--- `GET /{pid}/kb`
+---@param namespace any
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function kb:list(namespace, query) end
+
+--- A pager over the pages of kb:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
+---@param namespace any
+---@param query? table
+---@return tiledesk.Pager
+function kb:pages(namespace, query) end
+
+--- Index one content again ({ id, namespace, type, source, ... })
+--- `POST /{pid}/kb/scrape/single`
+---@param body table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function kb:scrape(body) end
+
+--- Indexing status of a content, from the AI service ({ status_code, ... }); the content's status follows it
+--- `POST /{pid}/kb/scrape/status`
+---@param namespace any
+---@param id any
+---@param body? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function kb:scrape_status(namespace, id, body) end
+
+--- The urls a sitemap lists ({ url, sites, errors }), without adding them
+--- `POST /{pid}/kb/sitemap`
+---@param sitemap any
+---@param body? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function kb:sitemap(sitemap, body) end
+
+--- Replace a content (re-indexed): name, type, source, content, tags, ...
+--- `PUT /{pid}/kb/{content_id}`
+---@param content_id string
+---@param namespace any
+---@param body? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function kb:update(content_id, namespace, body) end
+
+---@class tiledesk.resource.unanswered
+---@field client tiledesk.Client
+local unanswered = {}
+
+--- Record one (request_id, sender)
+--- `POST /{pid}/kb/unanswered`
+---@param namespace any
+---@param question any
+---@param body? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function unanswered:add(namespace, question, body) end
+
+--- Their number ({ count })
+--- `GET /{pid}/kb/unanswered/count/{namespace}`
+---@param namespace string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function unanswered:count(namespace, query) end
+
+--- Delete one
+--- `DELETE /{pid}/kb/unanswered/{question_id}`
+---@param question_id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function unanswered:delete(question_id, query) end
+
+--- Delete all those of a namespace ({ success, count })
+--- `DELETE /{pid}/kb/unanswered/namespace/{namespace}`
+---@param namespace string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function unanswered:delete_all(namespace, query) end
+
+--- Iterates the items of every page of unanswered:list() (raises on failure)
+---@param namespace string
+---@param query? table
+---@return fun(): any iterator of the items
+function unanswered:each(namespace, query) end
+
+--- Export as CSV (id, namespace, question, request_id, createdAt), or as JSON text with mode = "json"
+--- `GET /{pid}/kb/unanswered/{namespace}/export`
+---@param namespace string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function unanswered:export(namespace, query) end
+
+--- Unanswered questions of a namespace, newest first (search, sortField, direction = 1|-1)
+--- `GET /{pid}/kb/unanswered/{namespace}`
+---@param namespace string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function unanswered:list(namespace, query) end
+
+--- A pager over the pages of unanswered:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
+---@param namespace string
+---@param query? table
+---@return tiledesk.Pager
+function unanswered:pages(namespace, query) end
+
+--- Change the question's text
+--- `PUT /{pid}/kb/unanswered/{question_id}`
+---@param question_id string
+---@param question any
+---@param body? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function unanswered:update(question_id, question, body) end
+
+---@class tiledesk.resource.answered
+---@field client tiledesk.Client
+local answered = {}
+
+--- Record one (tokens, request_id)
+--- `POST /{pid}/kb/answered`
+---@param namespace any
+---@param question any
+---@param answer any
+---@param body? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function answered:add(namespace, question, answer, body) end
+
+--- Their number ({ count })
+--- `GET /{pid}/kb/answered/count/{namespace}`
+---@param namespace string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function answered:count(namespace, query) end
+
+--- Delete one
+--- `DELETE /{pid}/kb/answered/{question_id}`
+---@param question_id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function answered:delete(question_id, query) end
+
+--- Delete all those of a namespace ({ success, count })
+--- `DELETE /{pid}/kb/answered/namespace/{namespace}`
+---@param namespace string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function answered:delete_all(namespace, query) end
+
+--- Iterates the items of every page of answered:list() (raises on failure)
+---@param namespace string
+---@param query? table
+---@return fun(): any iterator of the items
+function answered:each(namespace, query) end
+
+--- Export as CSV (id, namespace, question, answer, tokens, request_id, createdAt), or JSON text with mode = "json"
+--- `GET /{pid}/kb/answered/{namespace}/export`
+---@param namespace string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function answered:export(namespace, query) end
+
+--- Answered questions of a namespace, newest first (search, sortField, direction = 1|-1)
+--- `GET /{pid}/kb/answered/{namespace}`
+---@param namespace string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function answered:list(namespace, query) end
+
+--- A pager over the pages of answered:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
+---@param namespace string
+---@param query? table
+---@return tiledesk.Pager
+function answered:pages(namespace, query) end
+
+---@class tiledesk.resource.tables
+---@field client tiledesk.Client
+local tables = {}
+
+--- Add a column (letters, digits and _; type string|number|boolean|datetime); returns the table
+--- `POST /{pid}/tables/{table_id}/columns`
+---@param table_id string
+---@param name any
+---@param type any
+---@param body? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function tables:add_column(table_id, name, type, body) end
+
+--- Create (schema = { { name =, type = }, ... })
+--- `POST /{pid}/tables`
+---@param name any
+---@param body? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function tables:create(name, body) end
+
+--- Delete with its rows
+--- `DELETE /{pid}/tables/{table_id}`
+---@param table_id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function tables:delete(table_id, query) end
+
+--- Drop a column and its values; returns the table
+--- `DELETE /{pid}/tables/{table_id}/columns/{column_id}`
+---@param table_id string
+---@param column_id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function tables:delete_column(table_id, column_id, query) end
+
+--- Delete the row id_row (returns it) or every row matching conditions (returns them)
+--- `PUT /{pid}/tables/{table_id}/row/delete`
+---@param table_id string
+---@param body table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function tables:delete_rows(table_id, body) end
+
+--- Iterates the items of every page of tables:list() (raises on failure)
+---@param query? table
+---@return fun(): any iterator of the items
+function tables:each(query) end
+
+--- One table with its first 100 rows' data
+--- `GET /{pid}/tables/{table_id}`
+---@param table_id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function tables:get(table_id, query) end
+
+--- Insert a row (id_row to choose its id); returns { _id, data, ... }
+--- `POST /{pid}/tables/{table_id}/row/insert`
+---@param table_id string
+---@param data any
+---@param body? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function tables:insert(table_id, data, body) end
+
+--- Tables, newest first (schema and stats, no rows)
+--- `GET /{pid}/tables`
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function tables:list(query) end
+
+--- A pager over the pages of tables:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
+---@param query? table
+---@return tiledesk.Pager
+function tables:pages(query) end
+
+--- Rename a column (the rows follow); returns the table
+--- `PATCH /{pid}/tables/{table_id}/columns/{column_id}`
+---@param table_id string
+---@param column_id string
+---@param name any
+---@param body? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function tables:rename_column(table_id, column_id, name, body) end
+
+--- The rows of a table, newest first, at most 200: all, or those matching `conditions` (sent as JSON in the query); each row is `{ _id, <column> = value }` with every column of the schema (null when unset)
+--- `rows, msg, err = client.tables:rows(table_id, { conditions?, must_match? })`
+---@param table_id any
+---@param opts table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function tables:rows(table_id, opts) end
+
+--- Rename, or give the whole schema: columns with an id are kept (renamed), without one added, missing ones dropped
+--- `PUT /{pid}/tables/{table_id}`
+---@param table_id string
+---@param body table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function tables:update(table_id, body) end
+
+--- Set columns of the row id_row (returns it) or of every row matching conditions (returns them)
+--- `PUT /{pid}/tables/{table_id}/row/update`
+---@param table_id string
+---@param body table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function tables:update_rows(table_id, body) end
+
+--- Update the row id_row or the one row matching conditions, else insert data (409 when several match)
+--- `PUT /{pid}/tables/{table_id}/row/upsert`
+---@param table_id string
+---@param body table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function tables:upsert(table_id, body) end
+
+---@class tiledesk.resource.triggers
+---@field client tiledesk.Client
+local triggers = {}
+
+--- Create, enabled: name, description, trigger = { key, name }, conditions = { all|any = {...} }, actions = {...}
+--- `POST /{pid}/modules/triggers`
+---@param body table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function triggers:create(body) end
+
+--- Delete; returns the deleted trigger (null when there was none)
+--- `DELETE /{pid}/modules/triggers/{trigger_id}`
+---@param trigger_id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function triggers:delete(trigger_id, query) end
+
+--- Iterates the items of every page of triggers:list() (raises on failure)
+---@param query? table
+---@return fun(): any iterator of the items
+function triggers:each(query) end
+
+--- One trigger
+--- `GET /{pid}/modules/triggers/{trigger_id}`
+---@param trigger_id string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function triggers:get(trigger_id, query) end
+
+--- Triggers of the project
+--- `GET /{pid}/modules/triggers`
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function triggers:list(query) end
+
+--- A pager over the pages of triggers:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
+---@param query? table
+---@return tiledesk.Pager
+function triggers:pages(query) end
+
+--- Put a built-in trigger back as shipped, by its code (s_online_welcome_01, s_offline_welcome_01, ...)
+--- `PUT /{pid}/modules/triggers/{code}/reset`
+---@param code string
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function triggers:reset(code, query) end
+
+--- Replace name, description, trigger, conditions, actions and enabled (one left out becomes null: send the whole trigger)
+--- `PUT /{pid}/modules/triggers/{trigger_id}`
+---@param trigger_id string
+---@param body table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function triggers:update(trigger_id, body) end
+
+---@class tiledesk.resource.widgets
+---@field client tiledesk.Client
+local widgets = {}
+
+--- Widget boot data: { project (widget settings), user_available, departments, ip, botsRules }
+--- `GET /{pid}/widgets`
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function widgets:get(query) end
+
+--- Average wait of the last 4 hours: { { _id, waiting_time_avg } } (ms), empty without conversations
+--- `GET /{pid}/publicanalytics/waiting/current`
+---@param query? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function widgets:waiting_time(query) end
 
 ---@class tiledesk
 ---@field _VERSION string
