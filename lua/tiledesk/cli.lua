@@ -16,7 +16,7 @@ local M = {}
 
 M.EXIT = { ok = 0, failure = 1, usage = 2, interrupted = 130 }
 
-M.USAGE = [[
+M.USAGE = [=[
 usage: tiledesk [options] COMMAND [ARGS]
 
 Commands:
@@ -32,7 +32,8 @@ Commands:
                                           attributes); a rerun changes nothing
   leads export [--out FILE]               every lead, as CSV (or --json), with progress
   bots export ID [--out FILE]             a chatbot as JSON
-  bots import FILE [--bot ID]             a chatbot from exported JSON (into bot ID: replace)
+  bots import FILE [--bot ID [--replace]] a chatbot from exported JSON: a new bot, or into bot ID
+                                          (--replace: its old intents go first)
   api METHOD PATH [JSON]                  any call; PATH is under the project unless --global
 
 Options:
@@ -57,7 +58,7 @@ TILEDESK_PASSWORD, TILEDESK_TIMEZONE; or a profile in $TILEDESK_CREDENTIALS (def
   project_id = 65a1b2c3d4e5f60718293a4b
   email = me@example.com
   password = ...
-Exit status: 0 done, 1 runtime failure, 2 misuse, 130 interrupted.]]
+Exit status: 0 done, 1 runtime failure, 2 misuse, 130 interrupted.]=]
 
 -- Raised inside a command: { exit = n, msg = "..." }.
 local function quit(code, msg) error({ exit = code, msg = msg }, 0) end
@@ -69,6 +70,7 @@ local OPTS = {
   json = "flag", csv = "flag", timezone = "value", profile = "value", out = "value", resume = "flag",
   status = "value", since = "value", ["until"] = "value", limit = "value", page_size = "value", dept = "value",
   messages = "flag", global = "flag", log = "flag", quiet = "flag", help = "flag", version = "flag", bot = "value",
+  replace = "flag",
 }
 local COMMON = { json = true, timezone = true, profile = true, log = true, quiet = true, help = true, version = true }
 
@@ -850,7 +852,9 @@ local function bots_import(ctx, path)
   if type(bots.import) ~= "function" then
     failure("bots import: this SDK version cannot import bots (no bots:import)")
   end
-  local res = check(bots:import(v, ctx.opts.bot and { bot_id = ctx.opts.bot } or nil))
+  if ctx.opts.replace and not ctx.opts.bot then misuse("bots import: --replace needs --bot ID") end
+  local how = ctx.opts.bot and { bot_id = ctx.opts.bot, replace = ctx.opts.replace or nil } or { create = true }
+  local res = check(bots:import(text, how))
   if ctx.opts.json then
     ctx.stdout:write(assert(json.encode(res)), "\n")
   else
@@ -905,7 +909,7 @@ local TABLE = {
   },
   bots = {
     export = { run = bots_export, opts = { out = true } },
-    import = { run = bots_import, opts = { bot = true } },
+    import = { run = bots_import, opts = { bot = true, replace = true } },
   },
   api = { run = api, opts = { global = true } },
 }

@@ -387,7 +387,8 @@ describe("the tiledesk command", function()
     os.remove(out_path)
   end)
 
-  it("exports a bot as JSON, and imports it when the SDK can", function()
+  it("exports a bot as JSON and imports it, as a new bot or into one", function()
+    local _
     local c = client()
     local bot = assert(c.bots:create("CLI bot", { description = "exported by the CLI spec" }))
     assert(c.faqs:create(bot._id, { question = "Hours?", answer = "9 to 5" }))
@@ -398,13 +399,29 @@ describe("the tiledesk command", function()
     local exported = assert(tiledesk.json_decode(assert(helper.read_file(path))))
     assert.equal("CLI bot", exported.name)
     code, out, err = run("bots import " .. q(path))
-    if type(c.bots.import) == "function" then
-      assert.equal(0, code, err)
-      assert.matches("^imported %x+ CLI bot\n", out)
-    else
-      assert.equal(1, code)
-      assert.equal("tiledesk: bots import: this SDK version cannot import bots (no bots:import)\n", err)
+    assert.equal(0, code, err)
+    local id = out:match("^imported (%x+) CLI bot\n$")
+    assert.is_string(id, out)
+    assert.are_not.equal(bot._id, id)
+    local copy = assert(c.bots:get(id))
+    assert.equal("CLI bot", copy.name)
+    local n = 0
+    for faq in c.faqs:each(id) do
+      n = n + 1
+      assert.equal("9 to 5", faq.answer)
     end
+    assert.equal(1, n)
+    -- into an existing bot, its old intents replaced
+    local target = assert(c.bots:create("Target bot"))
+    assert(c.faqs:create(target._id, { question = "Old?", answer = "old" }))
+    code, _, err = run("bots import " .. q(path) .. " --bot " .. q(target._id) .. " --replace --json")
+    assert.equal(0, code, err)
+    local answers = {}
+    for faq in c.faqs:each(target._id) do answers[#answers + 1] = faq.answer end
+    assert.same({ "9 to 5" }, answers)
+    code, _, err = run("bots import " .. q(path) .. " --replace")
+    assert.equal(2, code)
+    assert.matches("^tiledesk: bots import: %-%-replace needs %-%-bot ID\n", err)
     c:close()
     os.remove(path)
   end)
