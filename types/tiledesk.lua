@@ -3,6 +3,8 @@
 -- LuaLS: add this directory to workspace.library (see README.md, Editor completion).
 
 ---@class tiledesk.Options
+---@field allow_insecure_http? any
+---@field attempt_timeout? any
 ---@field auth? "jwt"|"basic" jwt: sign in once and send the token (default); basic: credentials on every call
 ---@field base_url? string API root (default https://api.tiledesk.com/v3)
 ---@field cafile? string CA bundle file
