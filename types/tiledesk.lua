@@ -2670,13 +2670,12 @@ function quotes:check(type, query) end
 ---@return tiledesk.Error? err
 function quotes:increment(type, body) end
 
---- Current quota usage ({date=} optional)
---- `POST /{pid}/quotes`
----@param body? table
+--- Quota usage of the plan's slot holding `date` (default now; the server reads it with new Date(), the SDK sends ISO 8601 UTC: give any date form of the filters)
+--- `usage, msg, err = client.quotes:usage{ date? }`
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
-function quotes:usage(body) end
+function quotes:usage() end
 
 ---@class tiledesk.resource.files
 ---@field client tiledesk.Client
