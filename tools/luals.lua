@@ -274,6 +274,9 @@ function M.generate()
       RESULT },
     { "with", "A view of the client with other call options (retry, retries, timeout)",
       { { "opts", "{ retry?: boolean, retries?: integer, timeout?: integer }" } }, { "tiledesk.Client" } },
+    { "batch", "Runs several calls at once (curl multi): each a client:request table or a function; the results in "
+      .. "order, each { res, msg, err } as a single call gives", { { "calls", "(tiledesk.RequestSpec|fun(client: tiledesk.Client): any)[]" },
+      { "opts", "{ concurrency?: integer }", true } }, { "table[] results" } },
     { "close", "Releases the connection; later calls raise", {}, {} },
   }
   for _, m in ipairs(client_methods) do method(w, "Client", m[1], m[2], m[3], m[4]) end

@@ -176,6 +176,12 @@ function Client:patch(path, body, opts) end
 ---@return tiledesk.Client
 function Client:with(opts) end
 
+--- Runs several calls at once (curl multi): each a client:request table or a function; the results in order, each { res, msg, err } as a single call gives
+---@param calls (tiledesk.RequestSpec|fun(client: tiledesk.Client): any)[]
+---@param opts? { concurrency?: integer }
+---@return table[] results
+function Client:batch(calls, opts) end
+
 --- Releases the connection; later calls raise
 function Client:close() end
 
