@@ -36,6 +36,7 @@ build = {
     -- LUA MODULES BEGIN (kept equal to lua/tiledesk/**.lua by spec/unit/rockspec_spec.lua)
     ["tiledesk.auth"] = "lua/tiledesk/auth.lua",
     ["tiledesk.batch"] = "lua/tiledesk/batch.lua",
+    ["tiledesk.batch_ngx"] = "lua/tiledesk/batch_ngx.lua",
     ["tiledesk.check"] = "lua/tiledesk/check.lua",
     ["tiledesk.cli"] = "lua/tiledesk/cli.lua",
     ["tiledesk.client"] = "lua/tiledesk/client.lua",

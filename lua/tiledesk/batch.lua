@@ -67,6 +67,10 @@ function _M.run(client, calls, opts)
   local concurrency = check(calls, opts)
   if client._batch then error("client:batch(): a batch is already running on this client", 2) end
   local real = client._transport
+  -- inside nginx the calls run in light threads over cosockets (tiledesk.batch_ngx)
+  if type(real.spawns) == "function" and real:spawns() then
+    return require("tiledesk.batch_ngx").run(client, calls, concurrency)
+  end
   local multi = type(real.start) == "function" and type(real.wait) == "function"
   local threads = {}      -- coroutine -> record { i, co }
   local by_id = {}        -- transfer id -> record

@@ -286,6 +286,32 @@ describe("the SDK inside nginx", function()
     end)
   end)
 
+  describe("client:batch inside nginx (light threads)", function()
+    it("runs its calls at once: a barrier of 5 opens for a batch of 5 in one handler", function()
+      fault("^/" .. PID .. "/tags$", { type = "barrier", n = 5, timeout_ms = 5000 }, 5, "GET")
+      local r = post("/batch", { n = 5, opts = { retries = 0 } })
+      assert.equal(0, r.failed)
+      assert.equal(5, #r.results)
+      for i = 1, 5 do assert.equal("released", r.results[i].barrier, r.results[i].msg) end
+      assert.is_false(r.loaded_core)
+    end)
+
+    it("keeps to its concurrency: 4 calls, 2 at a time, fill two waves of a barrier of 2", function()
+      fault("^/" .. PID .. "/tags$", { type = "barrier", n = 2, timeout_ms = 5000 }, 4, "GET")
+      local r = post("/batch", { n = 4, concurrency = 2, opts = { retries = 0 } })
+      assert.equal(0, r.failed)
+      local waves = {}
+      for i = 1, 4 do
+        assert.equal("released", r.results[i].barrier, r.results[i].msg)
+        waves[#waves + 1] = r.results[i].wave
+      end
+      table.sort(waves)
+      assert.equal(waves[1], waves[2])
+      assert.equal(waves[3], waves[4])
+      assert.equal(waves[1] + 1, waves[3])
+    end)
+  end)
+
   describe("a write is never sent twice", function()
     it("a POST whose reused connection dies before any answer is not repeated: unknown_outcome", function()
       fault("^/" .. PID .. "/tags$", { type = "hang", ms = 300 }, 1, "POST")

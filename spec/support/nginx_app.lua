@@ -271,6 +271,22 @@ routes["/seen"] = function()
   return reply(200, { seen = seen, msg = msg, kind = err and err.kind })
 end
 
+-- /batch { opts, n, concurrency, request }: client:batch of n copies of request in one handler
+routes["/batch"] = function()
+  local b = body_json()
+  local c = new_client(b.opts)
+  local calls = {}
+  for i = 1, b.n do calls[i] = b.request or { method = "GET", path = "/tags" } end
+  local results, failed = c:batch(calls, { concurrency = b.concurrency })
+  local out = {}
+  for i, r in ipairs(results) do
+    out[i] = r.res and { status = r.res.status, barrier = r.res.headers["x-sandbox-barrier"],
+      wave = tonumber(r.res.headers["x-sandbox-barrier-wave"]) } or { failed = true, msg = r.msg }
+  end
+  c:close()
+  return reply(200, { results = out, failed = failed, loaded_core = package.loaded["tiledesk.core"] ~= nil })
+end
+
 function M.handle()
   -- locations such as /other-ca/call differ only in nginx directives: the route is the last part
   local h = routes[ngx.var.uri] or routes[ngx.var.uri:match("(/[^/]+)$") or ""]
