@@ -284,7 +284,7 @@ routes["/batch"] = function()
       wave = tonumber(r.res.headers["x-sandbox-barrier-wave"]) } or { failed = true, msg = r.msg }
   end
   c:close()
-  return reply(200, { results = out, failed = failed, loaded_core = package.loaded["tiledesk.core"] ~= nil })
+  return reply(200, { results = out, failed = failed })
 end
 
 function M.handle()
