@@ -141,6 +141,25 @@ function helper.reset()
   if status ~= 200 then error("the sandbox reset answered HTTP " .. tostring(status), 2) end
 end
 
+-- A call to the sandbox's control path (/__sandbox + path); raises unless it answers 200.
+function helper.control(method, path, body)
+  local status, decoded = helper.http_json(method, helper.sandbox().control_url .. path, body)
+  if status ~= 200 then error("sandbox control " .. method .. " " .. path .. " answered HTTP " .. tostring(status), 2) end
+  return decoded
+end
+
+-- The deliveries of a sandbox sink once there are at least n (polls at most 50 x 100 ms).
+function helper.wait_sink(name, n)
+  local sleep = require("tiledesk.core").sleep_ms
+  local d
+  for _ = 1, 50 do
+    d = helper.control("GET", "/sink/" .. name).deliveries
+    if #d >= n then return d end
+    sleep(100)
+  end
+  return d
+end
+
 -- Every string reachable from v: tables walked (keys too), __tostring of metatables used. The
 -- fake transport is skipped: it is where the secrets are meant to live. For redaction specs.
 function helper.strings_in(v, out, seen)

@@ -184,25 +184,20 @@ function _M.file(url, opts)
     metadata = { name = name, src = url, type = mime, size = opts.size } }, { attributes = opts.attributes })
 end
 
--- m with attributes merged in (the attachment of a buttons message is kept unless replaced).
-function _M.with_attributes(m, attributes)
-  if type(m) ~= "table" then fail("with_attributes", "message must be a table") end
-  if type(attributes) ~= "table" then fail("with_attributes", "attributes must be a table") end
+local function merged(fn, field, m, t)
+  if type(m) ~= "table" then fail(fn, "message must be a table") end
+  if type(t) ~= "table" then fail(fn, field .. " must be a table") end
   local out = copy(m)
-  out.attributes = out.attributes or {}
-  for k, v in pairs(attributes) do out.attributes[k] = copy(v) end
+  out[field] = out[field] or {}
+  for k, v in pairs(t) do out[field][k] = copy(v) end
   return out
 end
 
--- m with metadata merged in.
-function _M.with_metadata(m, metadata)
-  if type(m) ~= "table" then fail("with_metadata", "message must be a table") end
-  if type(metadata) ~= "table" then fail("with_metadata", "metadata must be a table") end
-  local out = copy(m)
-  out.metadata = out.metadata or {}
-  for k, v in pairs(metadata) do out.metadata[k] = copy(v) end
-  return out
-end
+-- A copy of m with attributes merged in (a buttons message keeps its attachment unless replaced).
+function _M.with_attributes(m, attributes) return merged("with_attributes", "attributes", m, attributes) end
+
+-- A copy of m with metadata merged in.
+function _M.with_metadata(m, metadata) return merged("with_metadata", "metadata", m, metadata) end
 
 -- The message to send for a reply: a string is a text message, a table is used as it is (a copy).
 function _M.from(v)

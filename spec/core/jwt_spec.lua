@@ -7,11 +7,7 @@ local jwt = require("tiledesk.jwt")
 local st = helper.sandbox()
 local PID = st.project_id
 
-local function control(method, path, body)
-  local status, json = helper.http_json(method, st.control_url .. path, body)
-  assert.equal(200, status, path)
-  return json
-end
+local control = helper.control
 
 local function admin()
   local u = st.users.admin
@@ -23,7 +19,7 @@ local function fresh() return tiledesk.new{ base_url = st.http_url .. "/v3", pro
 describe("tiledesk.jwt with the sandbox", function()
   local secret
   setup(function()
-    control("POST", "/reset")
+    helper.reset()
     secret = assert(admin().keys:generate()).jwtSecret
   end)
 
