@@ -39,6 +39,7 @@ build = {
     ["tiledesk.auth"] = "lua/tiledesk/auth.lua",
     ["tiledesk.batch"] = "lua/tiledesk/batch.lua",
     ["tiledesk.batch_ngx"] = "lua/tiledesk/batch_ngx.lua",
+    ["tiledesk.bot"] = "lua/tiledesk/bot.lua",
     ["tiledesk.check"] = "lua/tiledesk/check.lua",
     ["tiledesk.cli"] = "lua/tiledesk/cli.lua",
     ["tiledesk.client"] = "lua/tiledesk/client.lua",
@@ -105,6 +106,7 @@ build = {
     ["tiledesk.transport.ngx"] = "lua/tiledesk/transport/ngx.lua",
     ["tiledesk.url"] = "lua/tiledesk/url.lua",
     ["tiledesk.util"] = "lua/tiledesk/util.lua",
+    ["tiledesk.webhook"] = "lua/tiledesk/webhook.lua",
     -- LUA MODULES END
   },
   install = {
