@@ -41,6 +41,7 @@ build = {
     ["tiledesk.check"] = "lua/tiledesk/check.lua",
     ["tiledesk.cli"] = "lua/tiledesk/cli.lua",
     ["tiledesk.client"] = "lua/tiledesk/client.lua",
+    ["tiledesk.connector"] = "lua/tiledesk/connector.lua",
     ["tiledesk.credentials"] = "lua/tiledesk/credentials.lua",
     ["tiledesk.crypto"] = "lua/tiledesk/crypto.lua",
     ["tiledesk.csv"] = "lua/tiledesk/csv.lua",
