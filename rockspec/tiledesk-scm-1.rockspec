@@ -38,6 +38,7 @@ build = {
     ["tiledesk.batch"] = "lua/tiledesk/batch.lua",
     ["tiledesk.batch_ngx"] = "lua/tiledesk/batch_ngx.lua",
     ["tiledesk.bot"] = "lua/tiledesk/bot.lua",
+    ["tiledesk.bot_nginx"] = "lua/tiledesk/bot_nginx.lua",
     ["tiledesk.check"] = "lua/tiledesk/check.lua",
     ["tiledesk.cli"] = "lua/tiledesk/cli.lua",
     ["tiledesk.client"] = "lua/tiledesk/client.lua",

@@ -108,7 +108,7 @@ function _M.context(body, opts)
     if not ok then return fail(OP, "token", "the server does not accept the token" .. (msg and (" (" .. msg .. ")") or "")) end
   end
   local key = "tiledesk:bot:" .. crypto.hex(crypto.sha256(body))
-  ok, msg, err = webhook._remember(OP, opts.seen, key, math.ceil(2 * max_age))
+  ok, msg, err = webhook._remember(OP, opts.seen, key, 2 * max_age * 1000, now)
   if not ok then return nil, msg, err end
 
   local token = env.token

@@ -1,6 +1,6 @@
 -- Resthook deliveries (POST /{pid}/subscriptions targets): verify, de-duplicate, decode.
 --   local webhook = require "tiledesk.webhook"
---   local seen = webhook.memory_store()            -- or ngx.shared.<dict>, or a Redis store
+--   local seen = webhook.memory_store()   -- or tiledesk.ratelimit.shared_dict / .redis (across workers, hosts)
 --   local event, msg, err = webhook.parse(body, headers, { secret = SUB_SECRET, seen = seen })
 --   if not event then return respond(err.status, msg) end   -- nothing else happened
 --   if event.event == "message.create" then ... event.payload.text ... end
@@ -56,8 +56,8 @@ end
 
 local function check_store(op, store)
   if store == nil then return end
-  if (type(store) ~= "table" and type(store) ~= "userdata") or not store.add then
-    error(op .. ": opts.seen must be a store with add(key, value, ttl) (see docs/design.md)", 3)
+  if (type(store) ~= "table" and type(store) ~= "userdata") or not store.seen then
+    error(op .. ": opts.seen must be a store with seen(key, ttl_ms, now_ms) (see docs/design.md)", 3)
   end
 end
 
@@ -98,12 +98,13 @@ function _M._fresh(op, ts, max_age, now)
   return true
 end
 
--- Remembers key in store for ttl seconds; nil, msg, err when it was there already.
-function _M._remember(op, store, key, ttl)
+-- Remembers key in store for ttl_ms (the rate-limit stores' seen()); nil, msg, err when it was
+-- there already, or when the store fails.
+function _M._remember(op, store, key, ttl_ms, now)
   if store == nil then return true end
-  local ok, e = store:add(key, true, ttl)
-  if ok then return true end
-  if e == "exists" then return fail(op, "replay", "delivery already handled") end
+  local already, e = store:seen(key, ttl_ms, now)
+  if already == false then return true end
+  if already then return fail(op, "replay", "delivery already handled") end
   return fail(op, "store", "the seen store failed: " .. tostring(e))
 end
 
@@ -138,51 +139,65 @@ function _M.parse(body, headers, opts)
   ok, msg, err = _M._fresh(op, env.timestamp, max_age, now)
   if not ok then return nil, msg, err end
   local key = "tiledesk:hook:" .. crypto.hex(crypto.sha256(body))
-  ok, msg, err = _M._remember(op, opts.seen, key, math.ceil(2 * max_age))
+  ok, msg, err = _M._remember(op, opts.seen, key, 2 * max_age * 1000, now)
   if not ok then return nil, msg, err end
   return { event = env.hook.event, timestamp = env.timestamp, payload = env.payload, hook = env.hook,
     token = env.token, key = key }
 end
 
--- Lets a retry of event through again (call it when handling the event failed).
+-- Lets a retry of event through again (call it when handling the event failed); for stores
+-- that can forget (memory_store; a lua_shared_dict or Redis entry expires after 2 x max_age).
 function _M.forget(store, event)
   if store == nil or type(event) ~= "table" or type(event.key) ~= "string" then return end
-  if store.delete then store:delete(event.key) end
+  if store.forget then store:forget(event.key) end
 end
 
--- A per-process store of keys with a time to live, with the shape of ngx.shared.DICT:
--- add(key, value, ttl_s) -> true | false, "exists"; get(key); delete(key). At most max_keys
--- (default 100000) live keys: when full, expired keys go first, then add() fails with "full".
+-- A per-process store with the seen() of the rate-limit stores (tiledesk.ratelimit.shared_dict,
+-- tiledesk.ratelimit.redis serve across workers and hosts), and get/add for small caches:
+--   store:seen(key, ttl_ms, now_ms?) -> false the first time within ttl_ms, then true
+--   store:add(key, value, ttl_s) -> true | false, "exists"     store:get(key)    store:forget(key)
+-- At most max_keys (default 100000) live keys: when full, expired ones go first, then seen()
+-- fails (nil, msg) rather than forget what it holds. opts.clock: a function giving ms.
 function _M.memory_store(opts)
   opts = opts or {}
   local max = opts.max_keys or 100000
-  local clock = opts.clock or function() return _M.now_ms() / 1000 end
+  local clock = opts.clock or _M.now_ms
   local keys, count = {}, 0
   local store = {}
-  local function sweep(now)
-    for k, v in pairs(keys) do
-      if v.expires <= now then keys[k] = nil; count = count - 1 end
-    end
-  end
-  function store.add(_, key, value, ttl)
-    local now = clock()
+  local function live(key, now)
     local cur = keys[key]
-    if cur and cur.expires > now then return false, "exists" end
+    if cur and cur.expires > now then return cur end
     if cur then keys[key] = nil; count = count - 1 end
+    return nil
+  end
+  local function put(key, value, ttl_ms, now)
     if count >= max then
-      sweep(now)
-      if count >= max then return false, "full" end
+      for k, v in pairs(keys) do
+        if v.expires <= now then keys[k] = nil; count = count - 1 end
+      end
+      if count >= max then return nil, "memory store full (" .. max .. " keys)" end
     end
-    keys[key] = { value = value, expires = (ttl and ttl > 0) and now + ttl or math.huge }
+    keys[key] = { value = value, expires = (ttl_ms and ttl_ms > 0) and now + ttl_ms or math.huge }
     count = count + 1
     return true
   end
-  function store.get(_, key)
-    local cur = keys[key]
-    if cur and cur.expires > clock() then return cur.value end
-    return nil
+  function store.seen(_, key, ttl_ms, now)
+    now = now or clock()
+    if live(key, now) then return true end
+    local ok, err = put(key, true, ttl_ms, now)
+    if not ok then return nil, err end
+    return false
   end
-  function store.delete(_, key)
+  function store.add(_, key, value, ttl_s)
+    local now = clock()
+    if live(key, now) then return false, "exists" end
+    return put(key, value, ttl_s and ttl_s * 1000, now)
+  end
+  function store.get(_, key)
+    local cur = live(key, clock())
+    return cur and cur.value
+  end
+  function store.forget(_, key)
     if keys[key] then keys[key] = nil; count = count - 1 end
     return true
   end

@@ -112,7 +112,7 @@ describe("tiledesk.webhook.parse", function()
   end)
 
   it("refuses replays with the seen store, and remembers nothing it refused", function()
-    local seen = webhook.memory_store{ clock = function() return NOW / 1000 end }
+    local seen = webhook.memory_store{ clock = function() return NOW end }
     local body = delivery()
     refused("secret", 401, body, { ["x-hook-secret"] = "nope" }, opts{ seen = seen })
     refused("stale", 400, delivery{ timestamp = NOW - 400000 }, HEADERS, opts{ seen = seen })
@@ -128,26 +128,28 @@ describe("tiledesk.webhook.parse", function()
   end)
 
   it("reports a failing store instead of accepting silently", function()
-    local broken = { add = function() return nil, "connection refused" end }
+    local broken = { seen = function() return nil, "connection refused" end }
     local msg = select(2, webhook.parse(delivery(), HEADERS, opts{ seen = broken }))
     assert.equal("tiledesk.webhook.parse(): the seen store failed: connection refused", msg)
   end)
 
-  it("memory_store: ttl, get, delete, bounded size", function()
-    local t = 1000
+  it("memory_store: seen within ttl_ms, add/get for caches, forget, bounded size", function()
+    local t = 1000000
     local s = webhook.memory_store{ max_keys = 2, clock = function() return t end }
-    assert.is_true(s:add("a", 1, 10))
-    assert.same({ false, "exists" }, { s:add("a", 1, 10) })
-    assert.equal(1, s:get("a"))
-    t = 1011
-    assert.is_nil(s:get("a"))
-    assert.is_true(s:add("a", 2, 10))
+    assert.is_false(s:seen("a", 10000))
+    assert.is_true(s:seen("a", 10000))
+    assert.is_true(s:seen("a", 10000, t + 9999))
+    assert.is_false(s:seen("a", 10000, t + 10001))
+    t = t + 10001
     assert.is_true(s:add("b", 2, 10))
-    assert.same({ false, "full" }, { s:add("c", 2, 10) })
-    t = 1030
-    assert.is_true(s:add("c", 2, 10))
-    s:delete("c")
-    assert.is_nil(s:get("c"))
+    assert.same({ false, "exists" }, { s:add("b", 2, 10) })
+    assert.equal(2, s:get("b"))
+    assert.same({ nil, "memory store full (2 keys)" }, { s:seen("c", 10000) })
+    t = t + 20000
+    assert.is_nil(s:get("b"))
+    assert.is_false(s:seen("c", 10000))
+    s:forget("c")
+    assert.is_false(s:seen("c", 10000))
   end)
 
   it("raises on misuse", function()
@@ -158,6 +160,6 @@ describe("tiledesk.webhook.parse", function()
     assert.has_error(function() webhook.parse("{}", HEADERS, opts{ maxage = 3 }) end,
       "tiledesk.webhook.parse(): unknown option maxage")
     assert.has_error(function() webhook.parse("{}", HEADERS, opts{ seen = {} }) end,
-      "tiledesk.webhook.parse(): opts.seen must be a store with add(key, value, ttl) (see docs/design.md)")
+      "tiledesk.webhook.parse(): opts.seen must be a store with seen(key, ttl_ms, now_ms) (see docs/design.md)")
   end)
 end)
