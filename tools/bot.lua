@@ -18,8 +18,10 @@ local function die(msg)
   os.exit(1)
 end
 
+-- Commands run without the caller's LD_PRELOAD (the sanitizer runs of the specs preload ASan,
+-- under which ps and friends can hang).
 local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
+  local p = assert(io.popen("env -u LD_PRELOAD " .. cmd .. " 2>&1"))
   local out = p:read("*a")
   local ok, _, code = p:close()
   return out, ok == true or ok == 0 or code == 0
@@ -75,8 +77,8 @@ end
 local function pid_of(dir)
   local pid = tonumber((read(dir .. "/nginx.pid") or ""):match("%d+"))
   if not pid then return nil end
-  local args = sh("ps -p " .. pid .. " -o args=")
-  if args:find(dir .. "/nginx.conf", 1, true) then return pid end
+  local args = read("/proc/" .. pid .. "/cmdline")
+  if args and args:find(dir .. "/nginx.conf", 1, true) then return pid end
   return nil
 end
 
