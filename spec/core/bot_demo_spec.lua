@@ -46,7 +46,7 @@ describe("bot served in nginx (tools/bot.lua, ./dev bot-demo)", function()
 
   it("round trip: the visitor's messages reach the bot, its answers and hand-off reach the conversation", function()
     local out, ok = sh("LUA_PATH=" .. q(ROOT .. "lua/?.lua;" .. ROOT .. "lua/?/init.lua;;") .. " LUA_CPATH="
-      .. q(ROOT .. (os.getenv("TD_BUILD_DIR") or "build") .. "/?.so;;") .. " lua5.4 " .. q(ROOT .. "examples/bot_demo.lua")
+      .. q(ROOT .. "build/?.so;;") .. " lua5.4 " .. q(ROOT .. "examples/bot_demo.lua")
       .. " --state " .. q(state_file) .. " --registration " .. q(dir .. "/registration.json"))
     assert(ok, out)
     assert.matches("Vera: +Hello, how much does it cost%?", out)
@@ -62,7 +62,7 @@ describe("bot served in nginx (tools/bot.lua, ./dev bot-demo)", function()
 
   it("examples/sms_connector.lua: an SMS in, an agent's answer with buttons back out as an SMS", function()
     local out, ok = sh("LUA_PATH=" .. q(ROOT .. "lua/?.lua;" .. ROOT .. "lua/?/init.lua;;") .. " LUA_CPATH="
-      .. q(ROOT .. (os.getenv("TD_BUILD_DIR") or "build") .. "/?.so;;") .. " lua5.4 " .. q(ROOT .. "examples/sms_connector.lua")
+      .. q(ROOT .. "build/?.so;;") .. " lua5.4 " .. q(ROOT .. "examples/sms_connector.lua")
       .. " --state " .. q(state_file))
     assert(ok, out)
     assert.matches("SMS from %+393331234567 is now in conversation support%-group%-", out)
