@@ -33,7 +33,7 @@ end
 
 local fakes
 local function opts(extra)
-  local o = { base_url = "http://api.test/v3", now = NOW, path_secret = SECRET_SEGMENT, path_segment = SECRET_SEGMENT,
+  local o = { base_url = "https://api.test/v3", now = NOW, path_secret = SECRET_SEGMENT, path_segment = SECRET_SEGMENT,
     transport = function()
       local f = Fake.new()
       f.handler = nil
@@ -89,7 +89,7 @@ describe("tiledesk.bot.context", function()
     local r = f.requests
     assert.equal(5, #r)
     assert.equal("POST", r[1].method)
-    assert.equal("http://api.test/v3/" .. PID .. "/requests/" .. RID .. "/messages", r[1].url)
+    assert.equal("https://api.test/v3/" .. PID .. "/requests/" .. RID .. "/messages", r[1].url)
     local sent = cjson.decode(r[1].body)
     assert.equal("Hi", sent.text)
     assert.equal("Helper", sent.senderFullname)
@@ -158,7 +158,7 @@ describe("tiledesk.bot.context", function()
     local body = delivery()
     assert(bot.context(body, o))
     assert.equal(1, #fakes)
-    assert.equal("http://api.test/v3/" .. PID .. "/faq_kb/" .. BOT, fakes[1].requests[1].url)
+    assert.equal("https://api.test/v3/" .. PID .. "/faq_kb/" .. BOT, fakes[1].requests[1].url)
     assert(bot.context(body, o)) -- cached: no second call
     assert.equal(1, #fakes)
     local forged = delivery(nil, { token = jwt.sign({ _id = BOT, sub = "bot", aud = "https://tiledesk.com/bots/" .. BOT },
