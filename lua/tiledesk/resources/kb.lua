@@ -10,9 +10,12 @@ local M = {}
 local ROLE = "admin (or a bot or subscription token)"
 M.routes = {
   { "list", "GET", "/kb", fields = { "namespace" }, page = { items = "kbs", size = 100 }, role = ROLE,
+    filters = { status = "indexing status (-1, 100, 200, 300, 400)", type = "url, text, faq, sitemap, ...",
+      search = "text in the source", sortField = "field to sort by (default updatedAt)",
+      direction = "1 or -1 (the default)" },
     doc = "Contents of a namespace (status, type, search in source, sortField, direction = 1|-1)",
     example = 'local page = assert(client.kb:list(ns_id, { type = "url", limit = 50 }))' },
-  { "get", "GET", "/kb/{}", params = { "content_id" }, role = ROLE, doc = "One content" },
+  { "get", "GET", "/kb/{}", params = { "content_id" }, role = ROLE, filters = {}, doc = "One content" },
   { "add", "POST", "/kb", fields = { "namespace" }, body = "required", role = ROLE,
     doc = "Add (or replace, by type and source) one content: type url|text|faq|regex_custom, name, source, content, "
       .. "tags, scrape_type, refresh_rate",

@@ -8,6 +8,8 @@ local M = {}
 
 M.routes = {
   { "flow", "GET", "/logs/flows/{}", params = { "id" }, role = "agent",
+    filters = { timestamp = "an ISO time to page from (with direction)", direction = "prev (10 older) or next (10 newer)",
+      logLevel = "error, warn, info (default), debug or native", type = "webhook: the id is a webhook's" },
     doc = "Flow log lines of a conversation (request_id) or, with type = \"webhook\", of a webhook: the last 20, "
       .. "or 10 before (direction = \"prev\") or after (\"next\") a timestamp; logLevel error|warn|info (default)|debug",
     example = 'local lines = assert(client.logs:flow(rid, { logLevel = "debug" }))' },

@@ -4,6 +4,7 @@ local M = {}
 local ROLE = "admin (or a bot or subscription token)"
 M.routes = {
   { "list", "GET", "/kb/namespace/all", page = { all = true }, role = ROLE,
+    filters = { count = "true: each one's number of contents" },
     doc = "Namespaces (count = true adds each one's number of contents); the first call makes the Default one",
     example = 'local list = assert(client.namespaces:list{ count = true })' },
   { "create", "POST", "/kb/namespace", fields = { "name" }, body = "object", role = ROLE,
@@ -13,9 +14,11 @@ M.routes = {
     doc = "Rename or change preview_settings (model, max_tokens, temperature, top_k, context)",
     example = 'client.namespaces:update(ns.id, { name = "Returns", preview_settings = { top_k = 6 } })' },
   { "delete", "DELETE", "/kb/namespace/{}", params = { "namespace_id" }, role = ROLE,
+    filters = { contents_only = "true: delete the contents, keep the namespace" },
     doc = "Delete with its contents (not the default one); contents_only = true empties it",
     example = 'client.namespaces:delete(ns.id, { contents_only = true })' },
   { "export", "GET", "/kb/namespace/export/{}", params = { "namespace_id" }, role = ROLE,
+    filters = { status = "only the contents of this indexing status" },
     doc = "Export { name, preview_settings, contents } (url, text and faq contents; status = n filters)",
     example = 'local dump = assert(client.namespaces:export(ns.id))' },
   { "import", "POST", "/kb/namespace/import/{}", params = { "namespace_id" }, body = "required", role = ROLE,

@@ -11,8 +11,8 @@ local json = require("tiledesk.json")
 local M = {}
 local ROLE = "admin (or a bot or subscription token)"
 M.routes = {
-  { "list", "GET", "/tables", page = { all = true }, role = ROLE, doc = "Tables, newest first (schema and stats, no rows)" },
-  { "get", "GET", "/tables/{}", params = { "table_id" }, role = ROLE, doc = "One table with its first 100 rows' data" },
+  { "list", "GET", "/tables", page = { all = true }, role = ROLE, filters = {}, doc = "Tables, newest first (schema and stats, no rows)" },
+  { "get", "GET", "/tables/{}", params = { "table_id" }, role = ROLE, filters = {}, doc = "One table with its first 100 rows' data" },
   { "create", "POST", "/tables", fields = { "name" }, body = "object", role = ROLE,
     doc = "Create (schema = { { name =, type = }, ... })",
     example = 'local tbl = assert(client.tables:create("orders", { schema = { { name = "order_id", type = "string" }, '

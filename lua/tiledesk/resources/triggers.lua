@@ -3,8 +3,8 @@
 -- s_..._01), which reset() puts back as shipped.
 local M = {}
 M.routes = {
-  { "list", "GET", "/modules/triggers", page = { all = true }, role = "admin", doc = "Triggers of the project" },
-  { "get", "GET", "/modules/triggers/{}", params = { "trigger_id" }, role = "admin", doc = "One trigger" },
+  { "list", "GET", "/modules/triggers", page = { all = true }, role = "admin", filters = {}, doc = "Triggers of the project" },
+  { "get", "GET", "/modules/triggers/{}", params = { "trigger_id" }, role = "admin", filters = {}, doc = "One trigger" },
   { "create", "POST", "/modules/triggers", body = "required", role = "admin",
     doc = "Create, enabled: name, description, trigger = { key, name }, conditions = { all|any = {...} }, actions = {...}",
     example = 'local trig = assert(client.triggers:create{ name = "Tag VIP", trigger = { key = "request.create", '

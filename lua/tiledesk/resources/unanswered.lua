@@ -4,10 +4,12 @@ local M = {}
 local ROLE = "admin (or a bot or subscription token)"
 M.routes = {
   { "list", "GET", "/kb/unanswered/{}", params = { "namespace" }, page = { items = "questions", size = 20 }, role = ROLE,
+    filters = { search = "words of the question", sortField = "field to sort by (default createdAt)",
+      direction = "1 or -1 (the default)" },
     doc = "Unanswered questions of a namespace, newest first (search, sortField, direction = 1|-1)",
     example = 'local page = assert(client.unanswered:list(ns_id, { limit = 50 }))' },
-  { "count", "GET", "/kb/unanswered/count/{}", params = { "namespace" }, role = ROLE, doc = "Their number ({ count })" },
-  { "export", "GET", "/kb/unanswered/{}/export", params = { "namespace" }, raw = true, role = ROLE,
+  { "count", "GET", "/kb/unanswered/count/{}", params = { "namespace" }, role = ROLE, filters = {}, doc = "Their number ({ count })" },
+  { "export", "GET", "/kb/unanswered/{}/export", params = { "namespace" }, raw = true, role = ROLE, filters = { mode = "csv (the default) or json" },
     doc = "Export as CSV (id, namespace, question, request_id, createdAt), or as JSON text with mode = \"json\"",
     example = 'local csv = assert(client.unanswered:export(ns_id))' },
   { "add", "POST", "/kb/unanswered", fields = { "namespace", "question" }, body = "object", role = ROLE,
