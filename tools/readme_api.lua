@@ -98,7 +98,8 @@ assert(client.bots:delete(bot._id))]] },
   { title = "Bots as code", resources = {},
     intro = "Keep a bot in git and deploy it with a script: `bots:export()` gives the bot and its intents as JSON, "
       .. "`bots:import()` makes a new bot from it or updates one; `faqs:ops_update()` and `faqs:upload_csv()` change "
-      .. "intents in bulk (the server applies them just after it answers).",
+      .. "intents in bulk (the server applies them just after it answers). `examples/bot_deploy.lua` exports a bot to "
+      .. "a file and deploys a file from the command line.",
     example = [[
 local bot = assert(client.bots:create("Order Helper", { type = "tilebot" }))
 assert(client.faqs:create(bot._id, { intent_display_name = "where_is_my_order", question = "Where is my order?",

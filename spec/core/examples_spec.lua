@@ -12,7 +12,7 @@ if ROOT:sub(1, 1) ~= "/" then
   ROOT = (os.getenv("PWD") or ".") .. "/" .. (ROOT == "./" and "" or ROOT)
 end
 local STATE = (os.getenv("TD_SANDBOX_DIR") or (ROOT .. ".sandbox")) .. "/state.json"
-local SCRIPTS = { "demo.lua", "close_idle.lua", "export_conversations.lua", "sync_leads.lua" }
+local SCRIPTS = { "demo.lua", "close_idle.lua", "export_conversations.lua", "sync_leads.lua", "bot_deploy.lua" }
 
 local function control(method, path, body)
   local status, json = helper.http_json(method, st.control_url .. path, body)
@@ -347,6 +347,67 @@ describe("example scripts", function()
       assert.equal("Reviewed by the tiledesk-lua demo; closing.", conv.notes[#conv.notes].text)
       assert.matches("closed it: status 1000 at " .. conv.closed_at:gsub("[%-%.]", "%%%0"), out)
       assert.matches("open conversations now: " .. (before - 1) .. " %(was " .. before .. "%)\n$", out)
+    end)
+  end)
+
+  describe("bot_deploy", function()
+    local function names(c, bot_id)
+      local out = {}
+      for _, f in ipairs(assert(c.faqs:list(bot_id))) do out[#out + 1] = f.intent_display_name end
+      table.sort(out)
+      return out
+    end
+
+    it("exports a bot to a file and deploys the file as a new bot, then over it with --replace", function()
+      local c = client("admin")
+      local bot = assert(c.bots:create("Deployed", { type = "tilebot", description = "v1" }))
+      assert(c.faqs:create(bot._id, { intent_display_name = "hours", question = "Opening hours?", answer = "9 to 5" }))
+      assert(c.faqs:create(bot._id, { intent_display_name = "ship", question = "Do you ship?", answer = "Yes" }))
+      local file = os.tmpname()
+      local code, out, err = run("bot_deploy.lua", "export " .. q(bot._id) .. " " .. q(file))
+      assert.equal(0, code, err)
+      assert.matches("^exported " .. bot._id .. " %(Deployed, 2 intents%) to ", out)
+      local text = slurp(file)
+      -- the file is the server's export text, as GET /faq_kb/exportjson gives it (routes/faq_kb.js)
+      local exported = assert(tiledesk.json_decode(text))
+      assert.equal("Deployed", exported.name)
+      assert.equal(2, #exported.intents)
+      file = write_tmp(text)
+      code, out, err = run("bot_deploy.lua", "import " .. q(file))
+      assert.equal(0, code, err)
+      local new_id = out:match("^created bot (%x+) %(Deployed%)\n$")
+      assert.is_string(new_id, out)
+      assert.are_not.equal(bot._id, new_id)
+      assert.same({ "hours", "ship" }, names(c, new_id))
+      exported.description = "v2"
+      exported.intents = { { intent_display_name = "returns", question = "Returns?", answer = "30 days" } }
+      os.remove(file)
+      file = write_tmp(require("cjson").encode(exported))
+      code, out, err = run("bot_deploy.lua", "import " .. q(file) .. " --into " .. q(new_id) .. " --replace")
+      os.remove(file)
+      assert.equal(0, code, err)
+      assert.equal("updated bot " .. new_id .. " (Deployed)\n", out)
+      assert.same({ "returns" }, names(c, new_id))
+      assert.equal("v2", assert(c.bots:get(new_id)).description)
+    end)
+
+    it("refuses what it cannot do, exit status 1 and a message on stderr", function()
+      local code, out, err = run("bot_deploy.lua", "import /no/such/file.json")
+      assert.equal(1, code)
+      assert.equal("", out)
+      assert.matches("cannot read /no/such/file%.json", err)
+      local _
+      code, _, err = run("bot_deploy.lua", "import x.json --replace")
+      assert.equal(1, code)
+      assert.matches("%-%-replace and %-%-overwrite need %-%-into BOT_ID", err)
+      local file = write_tmp("[1, 2]")
+      code, _, err = run("bot_deploy.lua", "import " .. q(file))
+      os.remove(file)
+      assert.equal(1, code)
+      assert.matches("is not an exported bot", err)
+      code, _, err = run("bot_deploy.lua", "export 6560f0a1ffffffffffffffff " .. q(os.tmpname()))
+      assert.equal(1, code)
+      assert.matches("^.-bots:export%(%): HTTP 404", err)
     end)
   end)
 end)

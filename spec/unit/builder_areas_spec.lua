@@ -94,6 +94,8 @@ describe("bots as code", function()
       "bots:import(): bad argument #1 'bot' (table or JSON text expected, got number)")
     assert.has_error(function() c.bots:import("[1, 2", { create = true }) end,
       "bots:import(): bad argument #1 'bot' (the text is not a JSON object)")
+    assert.has_error(function() c.bots:import("[1, 2]", { create = true }) end,
+      "bots:import(): bad argument #1 'bot' (the text is not a JSON object)")
   end)
 
   it("faqs:ops_update sends the operations as an array with the bot id", function()

@@ -65,7 +65,9 @@ function M.methods:import(bot, opts)
   end
   if type(bot) == "string" then
     local decoded = json.decode(bot)
-    if type(decoded) ~= "table" then error(op .. ": bad argument #1 'bot' (the text is not a JSON object)", 2) end
+    if type(decoded) ~= "table" or decoded[1] ~= nil then
+      error(op .. ": bad argument #1 'bot' (the text is not a JSON object)", 2)
+    end
   end
   local query = {}
   for _, k in ipairs({ "create", "replace", "overwrite" }) do
