@@ -2746,14 +2746,14 @@ local logs = {}
 
 --- Iterates the items of every page of logs:flow() (raises on failure)
 ---@param id string
----@param query? table
+---@param query? tiledesk.query.logs.flow
 ---@return fun(): any iterator of the items
 function logs:each_flow(id, query) end
 
 --- Flow log lines of a conversation (request_id) or, with type = "webhook", of a webhook: the last 20, or 10 before (direction = "prev") or after ("next") a timestamp; logLevel error|warn|info (default)|debug
 --- `GET /{pid}/logs/flows/{id}`
 ---@param id string
----@param query? table
+---@param query? tiledesk.query.logs.flow
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -2767,6 +2767,13 @@ function logs:flow(id, query) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function logs:tail(id, opts) end
+
+---@class tiledesk.query.logs.flow
+---@field direction? any prev (10 older) or next (10 newer)
+---@field logLevel? any error, warn, info (default), debug or native
+---@field timestamp? any an ISO time to page from (with direction)
+---@field type? any webhook: the id is a webhook's
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.namespaces
 ---@field client tiledesk.Client
@@ -2803,21 +2810,21 @@ function namespaces:create(name, body) end
 --- Delete with its contents (not the default one); contents_only = true empties it
 --- `DELETE /{pid}/kb/namespace/{namespace_id}`
 ---@param namespace_id string
----@param query? table
+---@param query? tiledesk.query.namespaces.delete
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function namespaces:delete(namespace_id, query) end
 
 --- Iterates the items of every page of namespaces:list() (raises on failure)
----@param query? table
+---@param query? tiledesk.query.namespaces.list
 ---@return fun(): any iterator of the items
 function namespaces:each(query) end
 
 --- Export { name, preview_settings, contents } (url, text and faq contents; status = n filters)
 --- `GET /{pid}/kb/namespace/export/{namespace_id}`
 ---@param namespace_id string
----@param query? table
+---@param query? tiledesk.query.namespaces.export
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -2834,14 +2841,14 @@ function namespaces:import(namespace_id, body) end
 
 --- Namespaces (count = true adds each one's number of contents); the first call makes the Default one
 --- `GET /{pid}/kb/namespace/all`
----@param query? table
+---@param query? tiledesk.query.namespaces.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function namespaces:list(query) end
 
 --- A pager over the pages of namespaces:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
----@param query? table
+---@param query? tiledesk.query.namespaces.list
 ---@return tiledesk.Pager
 function namespaces:pages(query) end
 
@@ -2853,6 +2860,21 @@ function namespaces:pages(query) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function namespaces:update(namespace_id, body) end
+
+---@class tiledesk.query.namespaces.list
+---@field count? any true: each one's number of contents
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
+
+---@class tiledesk.query.namespaces.delete
+---@field contents_only? any true: delete the contents, keep the namespace
+---@field raw_query? table more query keys, sent unchecked
+
+---@class tiledesk.query.namespaces.export
+---@field status? any only the contents of this indexing status
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.kb
 ---@field client tiledesk.Client
@@ -2898,7 +2920,7 @@ function kb:delete(content_id, query) end
 
 --- Iterates the items of every page of kb:list() (raises on failure)
 ---@param namespace any
----@param query? table
+---@param query? tiledesk.query.kb.list
 ---@return fun(): any iterator of the items
 function kb:each(namespace, query) end
 
@@ -2934,7 +2956,7 @@ function kb:import_sitemap(namespace, sitemap_url, opts) end
 --- Contents of a namespace (status, type, search in source, sortField, direction = 1|-1)
 --- `GET /{pid}/kb`
 ---@param namespace any
----@param query? table
+---@param query? tiledesk.query.kb.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -2942,7 +2964,7 @@ function kb:list(namespace, query) end
 
 --- A pager over the pages of kb:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
 ---@param namespace any
----@param query? table
+---@param query? tiledesk.query.kb.list
 ---@return tiledesk.Pager
 function kb:pages(namespace, query) end
 
@@ -2982,6 +3004,17 @@ function kb:sitemap(sitemap, body) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function kb:update(content_id, namespace, body) end
+
+---@class tiledesk.query.kb.list
+---@field direction? any 1 or -1 (the default)
+---@field search? any text in the source
+---@field sortField? any field to sort by (default updatedAt)
+---@field status? any indexing status (-1, 100, 200, 300, 400)
+---@field type? any url, text, faq, sitemap, ...
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.unanswered
 ---@field client tiledesk.Client
@@ -3026,14 +3059,14 @@ function unanswered:delete_all(namespace, query) end
 
 --- Iterates the items of every page of unanswered:list() (raises on failure)
 ---@param namespace string
----@param query? table
+---@param query? tiledesk.query.unanswered.list
 ---@return fun(): any iterator of the items
 function unanswered:each(namespace, query) end
 
 --- Export as CSV (id, namespace, question, request_id, createdAt), or as JSON text with mode = "json"
 --- `GET /{pid}/kb/unanswered/{namespace}/export`
 ---@param namespace string
----@param query? table
+---@param query? tiledesk.query.unanswered.export
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -3042,7 +3075,7 @@ function unanswered:export(namespace, query) end
 --- Unanswered questions of a namespace, newest first (search, sortField, direction = 1|-1)
 --- `GET /{pid}/kb/unanswered/{namespace}`
 ---@param namespace string
----@param query? table
+---@param query? tiledesk.query.unanswered.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -3050,7 +3083,7 @@ function unanswered:list(namespace, query) end
 
 --- A pager over the pages of unanswered:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
 ---@param namespace string
----@param query? table
+---@param query? tiledesk.query.unanswered.list
 ---@return tiledesk.Pager
 function unanswered:pages(namespace, query) end
 
@@ -3063,6 +3096,19 @@ function unanswered:pages(namespace, query) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function unanswered:update(question_id, question, body) end
+
+---@class tiledesk.query.unanswered.list
+---@field direction? any 1 or -1 (the default)
+---@field search? any words of the question
+---@field sortField? any field to sort by (default createdAt)
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
+
+---@class tiledesk.query.unanswered.export
+---@field mode? any csv (the default) or json
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.answered
 ---@field client tiledesk.Client
@@ -3108,14 +3154,14 @@ function answered:delete_all(namespace, query) end
 
 --- Iterates the items of every page of answered:list() (raises on failure)
 ---@param namespace string
----@param query? table
+---@param query? tiledesk.query.answered.list
 ---@return fun(): any iterator of the items
 function answered:each(namespace, query) end
 
 --- Export as CSV (id, namespace, question, answer, tokens, request_id, createdAt), or JSON text with mode = "json"
 --- `GET /{pid}/kb/answered/{namespace}/export`
 ---@param namespace string
----@param query? table
+---@param query? tiledesk.query.answered.export
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -3124,7 +3170,7 @@ function answered:export(namespace, query) end
 --- Answered questions of a namespace, newest first (search, sortField, direction = 1|-1)
 --- `GET /{pid}/kb/answered/{namespace}`
 ---@param namespace string
----@param query? table
+---@param query? tiledesk.query.answered.list
 ---@return any result the decoded JSON (nil on failure)
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
@@ -3132,9 +3178,22 @@ function answered:list(namespace, query) end
 
 --- A pager over the pages of answered:list() (raises on failure); pager:next() returns { items, number, count, per_page } or nil, msg, err
 ---@param namespace string
----@param query? table
+---@param query? tiledesk.query.answered.list
 ---@return tiledesk.Pager
 function answered:pages(namespace, query) end
+
+---@class tiledesk.query.answered.list
+---@field direction? any 1 or -1 (the default)
+---@field search? any words of the question or the answer
+---@field sortField? any field to sort by (default createdAt)
+---@field page? integer page number, from 0
+---@field limit? integer items a page
+---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field raw_query? table more query keys, sent unchecked
+
+---@class tiledesk.query.answered.export
+---@field mode? any csv (the default) or json
+---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.tables
 ---@field client tiledesk.Client
