@@ -279,7 +279,18 @@ function M.generate()
       { "opts", "{ concurrency?: integer }", true } }, { "table[] results" } },
     { "close", "Releases the connection; later calls raise", {}, {} },
   }
-  for _, m in ipairs(client_methods) do method(w, "Client", m[1], m[2], m[3], m[4]) end
+  local listed = {}
+  for _, m in ipairs(client_methods) do
+    method(w, "Client", m[1], m[2], m[3], m[4])
+    listed[m[1]] = true
+  end
+  -- a client function added since: still completed, with a generic signature
+  local Client = require("tiledesk.client").Client
+  for _, name in ipairs(sorted_keys(Client)) do
+    if type(Client[name]) == "function" and not name:match("^_") and name ~= "call" and not listed[name] then
+      method(w, "Client", name, "See docs/api.md", { { "...", "any" } }, RESULT)
+    end
+  end
   local count = 0
   for _, res in ipairs(routes.resources) do count = count + resource(w, res) end
   w("---@class tiledesk")
@@ -303,6 +314,14 @@ function M.generate()
     { "json_encode", "JSON text, or nil, msg", { { "v", "any" } }, { "string|nil", "string? msg" } },
     { "json_decode", "A value, or nil, msg", { { "text", "string" } }, { "any", "string? msg" } },
   }
+  local mod_listed = {}
+  for _, m in ipairs(module_fns) do mod_listed[m[1]] = true end
+  local tiledesk = require("tiledesk")
+  for _, name in ipairs(sorted_keys(tiledesk)) do
+    if type(tiledesk[name]) == "function" and not mod_listed[name] then
+      module_fns[#module_fns + 1] = { name, "See docs/api.md", { { "...", "any" } }, { "any" } }
+    end
+  end
   for _, m in ipairs(module_fns) do
     comment(w, m[2])
     local names = {}
