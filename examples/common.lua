@@ -1,5 +1,16 @@
 -- Shared by the example scripts: tiny argument parsing and a client from the command line,
 -- the TILEDESK_* environment, or a sandbox state file (--state .sandbox/state.json).
+-- from a checkout, the checkout's SDK (lua/ and the build dir of this interpreter) comes first
+do
+  local root = ((arg and arg[0] and arg[0]:match("^(.*)/[^/]*$")) or ".") .. "/.."
+  local f = io.open(root .. "/lua/tiledesk/init.lua", "rb")
+  if f then
+    f:close()
+    local build = rawget(_G, "jit") and "build-luajit" or (_VERSION == "Lua 5.1" and "build-5.1" or "build")
+    package.path = root .. "/lua/?.lua;" .. root .. "/lua/?/init.lua;" .. package.path
+    package.cpath = root .. "/" .. build .. "/?.so;" .. package.cpath
+  end
+end
 local tiledesk = require("tiledesk")
 
 local M = {}
