@@ -19,7 +19,7 @@ local function stream(c, n, chunked)
   collectgarbage()
   local base = collectgarbage("count")
   local total, largest, peak, xs = 0, 0, 0, true
-  local s, h, b = c:perform{ url = bytes_url(n, chunked), sink = function(chunk)
+  local s, h, b = c:perform{ url = bytes_url(n, chunked), timeout_ms = 120000, sink = function(chunk)
     total = total + #chunk
     if #chunk > largest then largest = #chunk end
     if chunk:find("[^x]") then xs = false end
