@@ -76,7 +76,7 @@ describe("README and docs/api.md", function()
     -- the README no longer carries the reference itself
     assert.is_nil(readme_md:find(api.BEGIN, 1, true))
     local _, words = readme_md:gsub("%S+", "")
-    assert.is_true(words < 4000, "the README has " .. words .. " words: a newcomer reads it in ten minutes")
+    assert.is_true(words < 3500, "the README has " .. words .. " words: a newcomer reads it in ten minutes")
   end)
 
   it("links every area of the index and every contents entry to a heading of docs/api.md", function()
@@ -201,5 +201,51 @@ describe("README and docs/api.md", function()
     for _, word in ipairs({ "Errors", "Timeouts", "Auth modes", "Retries", "Secrets are never shown" }) do
       assert.truthy(readme_md:find("**" .. word, 1, true), word)
     end
+  end)
+  it("opens with contents whose links reach the README's headings", function()
+    local toc = assert(readme_md:match("\n## Contents\n(.-)\n## "), "no Contents section")
+    local anchors = {}
+    for heading in readme_md:gmatch("\n#+ ([^\n]+)") do anchors[api.anchor(heading)] = true end
+    local n = 0
+    for target in toc:gmatch("%]%(#([^)]+)%)") do
+      n = n + 1
+      assert.truthy(anchors[target], "Contents links to #" .. target .. ", which is no heading")
+    end
+    assert.is_true(n >= 8)
+    assert.is_true(readme_md:find("\n## Contents\n", 1, true) < readme_md:find("\n## Install\n", 1, true))
+  end)
+
+  it("shows the install for Lua 5.4, 5.1 and LuaJIT, with a compiler, luarocks path and --deps-mode", function()
+    local install = assert(readme_md:match("\n## Install\n(.-)\n## "))
+    local applines = 0
+    for line in install:gmatch("apt%-get install[^\n]*") do
+      applines = applines + 1
+      for _, pkg in ipairs({ "gcc", "luarocks", "libcurl4-openssl-dev", "lua-cjson" }) do
+        assert.truthy(line:find(" " .. pkg, 1, true), pkg .. " missing from: " .. line)
+      end
+    end
+    assert.equal(3, applines)
+    for _, s in ipairs({ "liblua5.4-dev", "liblua5.1-0-dev", "luajit", "--lua-version=5.4", "--lua-version=5.1",
+      "--deps-mode=none", "luarocks --lua-version=5.4 --local path", "LUA_INCDIR=" }) do
+      assert.truthy(install:find(s, 1, true), s)
+    end
+    local version = dofile(helper.root .. "tools/rockspec_modules.lua").version(helper.root)
+    assert.truthy(install:find("rockspec/tiledesk-" .. version .. "-1.rockspec", 1, true), "the install names another version")
+  end)
+
+  it("has Recipes near the top, naming every example script", function()
+    local at = assert(readme_md:find("\n## Recipes\n", 1, true), "no Recipes section")
+    assert.is_true(at < readme_md:find("\n## Conventions\n", 1, true))
+    local recipes = readme_md:match("\n## Recipes\n(.-)\n## ")
+    local p = io.popen("cd '" .. helper.root .. "examples' && ls *.lua")
+    local n = 0
+    for name in p:lines() do
+      if name ~= "common.lua" then
+        n = n + 1
+        assert.truthy(recipes:find(name, 1, true), "Recipes does not name examples/" .. name)
+      end
+    end
+    p:close()
+    assert.is_true(n >= 4)
   end)
 end)
