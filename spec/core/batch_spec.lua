@@ -143,4 +143,44 @@ describe("client:batch", function()
     assert.equal(200, assert(c:request{ method = "GET", path = "/departments/allstatus" }).status)
     c:close()
   end)
+
+  it("core: cancel, close and collection with transfers in flight free everything once", function()
+    local core = require("tiledesk.core")
+    local url = st.http_url .. "/__sandbox/bytes?n=" .. 4 * 1024 * 1024
+    local c = core.new{}
+    local a = c:start{ url = url }
+    local b = c:start{ url = url, sink = function() end }
+    local d = c:start{ url = st.http_url .. "/__sandbox/echo" }
+    assert.equal(3, c:pending())
+    c:cancel(b)
+    c:cancel(12345) -- unknown: ignored
+    assert.equal(2, c:pending())
+    local seen = {}
+    for _ = 1, 5 do
+      local id, status = c:wait()
+      if not id then break end
+      assert.equal(200, status)
+      seen[#seen + 1] = id
+    end
+    table.sort(seen)
+    assert.same({ a, d }, seen)
+    assert.is_nil((c:wait(0)))
+    -- closed with two in flight (one streaming): released at once, and later calls raise
+    c:start{ url = url }
+    c:start{ url = url, sink = function() end }
+    c:close()
+    assert.is_true(c:is_closed())
+    assert.has_error(function() c:wait() end, "tiledesk.Client is closed")
+    -- dropped with transfers in flight: the collector releases it
+    for _ = 1, 5 do
+      local x = core.new{}
+      x:start{ url = url, sink = function() end }
+      x:start{ url = st.http_url .. "/__sandbox/echo" }
+    end
+    collectgarbage()
+    collectgarbage()
+    local again = core.new{}
+    assert.equal(200, (again:perform{ url = st.http_url .. "/__sandbox/echo" }))
+    again:close()
+  end)
 end)
