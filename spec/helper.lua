@@ -130,7 +130,7 @@ function helper.refused(status, v, msg, err)
   local assert = require("luassert")
   assert.is_nil(v, "expected HTTP " .. status .. ", got a value")
   assert.is_table(err, tostring(msg))
-  assert.equal("http", err.kind, msg)
+  assert.equal(status == 404 and "not_found" or "http", err.kind, msg) -- a 404 says: no such object
   assert.equal(status, err.status, msg)
   return err
 end

@@ -20,10 +20,21 @@ function _M.ensure(client, spec, deadline)
   return true
 end
 
+-- passport's answer to a missing, expired, forged or revoked token (and to wrong Basic
+-- credentials): 401 with the plain text "Unauthorized", no JSON (middleware/passport.js, passport's
+-- own failure response). Every other 401 is JSON carrying the server's words (a wrong old
+-- password, the project's IP filter, a refused permission): not a refused token.
+function _M.token_refused(status, shown)
+  if status ~= 401 or shown.json ~= nil then return false end
+  local b = shown.body
+  return type(b) == "string" and #b <= 64 and b:match("^%s*Unauthorized%s*$") ~= nil
+end
+
 -- Whether this answer to a call sent with the held credentials (mode) asks for a new sign-in and
--- one repeat: a 401 to a JWT client that can sign in again.
-function _M.renews(client, mode, status, _shown)
-  return status == 401 and mode == "credentials" and client.auth == "jwt" and client._transport:can_signin()
+-- one repeat: passport refused the token of a JWT client that can sign in again.
+function _M.renews(client, mode, status, shown)
+  return status == 401 and mode == "credentials" and client.auth == "jwt" and _M.token_refused(status, shown)
+    and client._transport:can_signin()
 end
 
 local function token_of(res)

@@ -200,16 +200,26 @@ function Client:call(op, spec, what)
       method = spec.method, url = res.url, retry_after = res.retry_after, attempts = res.attempts, msg = m }
     return nil, m, e
   end
-  if res.status >= 400 then
-    return fail("http", E.http_message(op, res.status, shown:server_text(), nil))
+  local status = res.status
+  if status >= 400 then
+    local text = shown:server_text()
+    return fail(E.not_found(status, text) and "not_found" or "http", E.http_message(op, status, text, nil))
   end
-  if res.status < 200 or res.status >= 300 then
-    return fail("http", op .. ": unexpected HTTP " .. res.status)
+  if status < 200 or status >= 300 then
+    return fail("http", op .. ": unexpected HTTP " .. status)
   end
   if spec.sink then return true end -- the body went to the sink
   if spec.raw then return res.body end
   if res.body == nil or res.body == "" then return true end
-  if res.json ~= nil then return res.json end
+  local j = res.json
+  if j ~= nil then
+    if j == json.null then return fail("not_found", op .. ": not found (the server answered null)") end
+    if type(j) == "table" and j.success == false then
+      local text = shown:server_text()
+      if E.not_found(status, text) then return fail("not_found", op .. ": not found: " .. text) end
+    end
+    return j
+  end
   local v, derr = json.decode(res.body)
   if v == nil then
     return fail("decode", op .. ": response is not JSON (" .. tostring(res.decode_error or derr) .. ")"

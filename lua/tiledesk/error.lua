@@ -108,6 +108,17 @@ function _M.server_text(decoded, body)
   return nil
 end
 
+-- Whether an answer says the object does not exist: any 404 ("Object not found.", "Request not
+-- found", express's "Cannot GET"), the project prefix check's 400 "Project not found with id",
+-- and a 2xx {success:false} whose words say "not found" (e.g. "User not found." of a reset).
+function _M.not_found(status, text)
+  if status == 404 then return true end
+  if type(text) ~= "string" then return false end
+  if status == 400 then return text:find("^Project not found with id") ~= nil end
+  if status >= 200 and status < 300 then return text:lower():find("not found", 1, true) ~= nil end
+  return false
+end
+
 -- "<op>: HTTP 404 Not Found: Object not found."
 function _M.http_message(op, status, decoded, body)
   local msg = op .. ": HTTP " .. status

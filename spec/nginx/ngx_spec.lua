@@ -202,7 +202,7 @@ describe("the SDK inside nginx", function()
 
     it("http and decode come from the client as in scripts", function()
       local r = call{ mode = "call", requests = { { method = "GET", path = "/requests/support-group-none" } } }
-      assert.equal("http", r[1].err.kind)
+      assert.equal("not_found", r[1].err.kind)
       assert.equal(404, r[1].err.status)
       fault("^/" .. PID .. "/tags$", { type = "non_json" })
       r = call{ mode = "call", requests = { { method = "GET", path = "/tags" } } }
