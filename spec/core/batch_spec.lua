@@ -55,7 +55,7 @@ describe("client:batch", function()
     -- the same message and error as the same call made on its own
     local _, msg, err = c:get(missing)
     assert.equal(msg, results[2].msg)
-    assert.equal("http", results[2].err.kind)
+    assert.equal("not_found", results[2].err.kind) -- a 404: no such object
     assert.equal(err.status, results[2].err.status)
     assert.equal(200, results[3].res.status)
     assert.equal(st.users.admin.email, results[4].res.email)
