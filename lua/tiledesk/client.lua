@@ -79,7 +79,11 @@ function _M.new(opts, what, level)
   if transport == nil or type(transport) == "string" then transport = default_transport(cfg) end
   transport:set_credentials{ mode = mode, email = cfg.email, password = cfg.password, token = cfg.token }
   -- secret values the client holds, hidden by value wherever text is shown (a closure: never a field)
-  local scrub, remember = redact.scrubber()
+  local ops = { n = 0 } -- method -> path -> the call's name in messages (see op_of)
+  local scrub, remember = redact.scrubber(function()
+    for k in pairs(ops) do ops[k] = nil end
+    ops.n = 0
+  end)
   remember(cfg.password)
   remember(cfg.token)
 
@@ -94,6 +98,7 @@ function _M.new(opts, what, level)
     _insecure_ok = cfg.allow_insecure_http,
     _scrub = scrub,
     _remember = remember,
+    _ops = ops,
     _connect_timeout = cfg.connect_timeout or 5000,
     _retries = cfg.retries or 3,
     _retry_base = cfg.retry_base_ms or 200,
@@ -163,8 +168,30 @@ end
 
 -- What a path looks like in messages: secrets in its query redacted, control characters escaped,
 -- so that a message stays one line and carries no token.
+-- Memoised per client and method (a loop over one path builds its name once); the memo is
+-- emptied when the client learns a new secret value, and bounded.
 local function shown_path(self, path)
   return E.escape(self._scrub(redact.url(path)))
+end
+local function op_of(self, method, path)
+  local memo = self._ops
+  local m = memo[method]
+  if not m then
+    m = {}
+    memo[method] = m
+  end
+  local op = m[path]
+  if not op then
+    if memo.n >= 256 then
+      for k in pairs(memo) do memo[k] = nil end
+      memo.n = 0
+      m = {}
+      memo[method] = m
+    end
+    op = method .. " " .. shown_path(self, path)
+    m[path], memo.n = op, memo.n + 1
+  end
+  return op
 end
 
 Client._send = send.run
@@ -174,12 +201,20 @@ Client._send = send.run
 function Client:request(spec)
   options.request(spec, "client:request()", 2)
   spec = apply_call_opts(self, spec)
-  local op = spec.op or (spec.method .. " " .. shown_path(self, spec.path))
+  local op = spec.op or op_of(self, spec.method, spec.path)
   check_open(self, op, 2)
   local deadline = send.deadline(self, spec)
   local ok, msg, err = auth.ensure(self, spec, deadline)
   if not ok then return nil, op .. ": " .. msg, err end
   return self:_send(spec, op, 3, deadline)
+end
+
+-- nil, msg, err for an answer call() does not accept
+local function fail(res, spec, kind, m)
+  if res.attempts and res.attempts > 1 then m = m .. " (after " .. res.attempts .. " attempts)" end
+  local e = E.new{ kind = kind, status = res.status, body = res._shown:safe_body(),
+    method = spec.method, url = res.url, retry_after = res.retry_after, attempts = res.attempts, msg = m }
+  return nil, m, e
 end
 
 -- Decoded JSON on 2xx; nil, msg, err otherwise (kind "http" for 4xx/5xx).
@@ -194,35 +229,29 @@ function Client:call(op, spec, what)
   local res, msg, err = self:_send(spec, op, 4, deadline)
   if not res then return nil, msg, err end
   local shown = res._shown
-  local function fail(kind, m)
-    if res.attempts and res.attempts > 1 then m = m .. " (after " .. res.attempts .. " attempts)" end
-    local e = E.new{ kind = kind, status = res.status, body = shown:safe_body(),
-      method = spec.method, url = res.url, retry_after = res.retry_after, attempts = res.attempts, msg = m }
-    return nil, m, e
-  end
   local status = res.status
   if status >= 400 then
     local text = shown:server_text()
-    return fail(E.not_found(status, text) and "not_found" or "http", E.http_message(op, status, text, nil))
+    return fail(res, spec, E.not_found(status, text) and "not_found" or "http", E.http_message(op, status, text, nil))
   end
   if status < 200 or status >= 300 then
-    return fail("http", op .. ": unexpected HTTP " .. status)
+    return fail(res, spec, "http", op .. ": unexpected HTTP " .. status)
   end
   if spec.sink then return true end -- the body went to the sink
   if spec.raw then return res.body end
   if res.body == nil or res.body == "" then return true end
   local j = res.json
   if j ~= nil then
-    if j == json.null then return fail("not_found", op .. ": not found (the server answered null)") end
+    if j == json.null then return fail(res, spec, "not_found", op .. ": not found (the server answered null)") end
     if type(j) == "table" and j.success == false then
       local text = shown:server_text()
-      if E.not_found(status, text) then return fail("not_found", op .. ": not found: " .. text) end
+      if E.not_found(status, text) then return fail(res, spec, "not_found", op .. ": not found: " .. text) end
     end
     return j
   end
   local v, derr = json.decode(res.body)
   if v == nil then
-    return fail("decode", op .. ": response is not JSON (" .. tostring(res.decode_error or derr) .. ")"
+    return fail(res, spec, "decode", op .. ": response is not JSON (" .. tostring(res.decode_error or derr) .. ")"
       .. (shown.hide and "" or (": " .. E.preview(self._scrub(redact.body(res.body, json))))))
   end
   return v
@@ -242,7 +271,7 @@ local function verb(method, with_body)
         spec[k] = v
       end
     end
-    return self:call(method .. " " .. shown_path(self, path), spec, name)
+    return self:call(op_of(self, method, path), spec, name)
   end
 end
 Client.get = verb("GET", false)

@@ -106,6 +106,15 @@ local REQUEST_KEYS = { method = true, path = true, query = true, body = true, he
   project = true, timeout = true, attempt_timeout = true, retries = true, retry = true, auth = true, op = true,
   raw = true, secret = true, sink = true }
 
+-- Methods and paths already found good: a loop over the same path checks it once. The path
+-- memo is bounded (paths carrying ids are many).
+local METHODS_SEEN = {}
+local PATHS_SEEN, paths_seen = {}, 0
+local function remember_path(path)
+  if paths_seen >= 512 then PATHS_SEEN, paths_seen = {}, 0 end
+  PATHS_SEEN[path], paths_seen = true, paths_seen + 1
+end
+
 -- Checks a request spec (client:request{}, client:call()); raises at `level` naming `what`.
 function _M.request(spec, what, level)
   level = level + 1
@@ -113,15 +122,22 @@ function _M.request(spec, what, level)
   for k in pairs(spec) do
     if not REQUEST_KEYS[k] then error(what .. ": unknown field '" .. tostring(k) .. "'", level) end
   end
-  if type(spec.method) ~= "string" or not spec.method:match("^%u+$") then
-    error(what .. ": 'method' must be an upper-case HTTP method", level)
+  local method, path = spec.method, spec.path
+  if not METHODS_SEEN[method] then
+    if type(method) ~= "string" or not method:match("^%u+$") then
+      error(what .. ": 'method' must be an upper-case HTTP method", level)
+    end
+    METHODS_SEEN[method] = true
   end
-  if type(spec.path) ~= "string" or spec.path:sub(1, 1) ~= "/" then
-    error(what .. ": 'path' must be a string starting with /", level)
+  if not PATHS_SEEN[path] then
+    if type(path) ~= "string" or path:sub(1, 1) ~= "/" then
+      error(what .. ": 'path' must be a string starting with /", level)
+    end
+    if path:find("[%s%c]") then error(what .. ": 'path' contains spaces or control characters", level) end
+    local why = url.path_problem(path)
+    if why then error(what .. ": 'path' " .. why, level) end
+    remember_path(path)
   end
-  if spec.path:find("[%s%c]") then error(what .. ": 'path' contains spaces or control characters", level) end
-  local why = url.path_problem(spec.path)
-  if why then error(what .. ": 'path' " .. why, level) end
   local qt = type(spec.query)
   if qt ~= "nil" and qt ~= "table" then error(what .. ": 'query' must be a table", level) end
   local bt = type(spec.body)

@@ -127,9 +127,10 @@ _M.MIN_VALUE = 6
 local MAX_VALUES = 8
 
 -- A scrubber of secret values: scrub(s) replaces each remembered value found in s; remember(v)
--- adds one (a token also without its scheme word). The values live in this closure only, never
+-- adds one (a token also without its scheme word) and calls on_change (texts made before may
+-- now need scrubbing). The values live in this closure only, never
 -- in a table the client or an error can reach.
-function _M.scrubber()
+function _M.scrubber(on_change)
   local values = {}
   local function scrub(s)
     if values[1] == nil or type(s) ~= "string" then return s end
@@ -153,6 +154,7 @@ function _M.scrubber()
     end
     -- longest first: a value inside another is replaced after it
     table.sort(values, function(a, b) return #a > #b end)
+    if on_change then on_change() end
   end
   return scrub, remember
 end

@@ -7,7 +7,26 @@ local E = require("tiledesk.error")
 local _M = {}
 
 local Shown = {}
-Shown.__index = Shown
+
+-- json and decode_error are decoded on first use: a raw call (client:request, CSV) that nobody
+-- asks to decode costs no decode.
+local function decode(self)
+  local body = self.body
+  if self.is_json and type(body) == "string" and body ~= "" then
+    local v, derr = json.decode(body)
+    if v == nil and derr then rawset(self, "decode_error", derr) else rawset(self, "json", v) end
+  end
+  rawset(self, "decoded", true)
+end
+Shown.__index = function(self, k)
+  local m = Shown[k]
+  if m ~= nil then return m end
+  if (k == "json" or k == "decode_error") and not rawget(self, "decoded") then
+    decode(self)
+    return rawget(self, k)
+  end
+  return nil
+end
 
 local function is_json_type(headers)
   local ct = headers and headers["content-type"]
@@ -20,12 +39,18 @@ local function keep(s) return s end
 -- hide: the body is a secret (sign-in answers): never shown at all. scrub: hides the secret
 -- values the client holds (tiledesk.redact.scrubber).
 function _M.new(headers, body, hide, scrub)
-  local s = setmetatable({ body = body, hide = hide, scrub = scrub or keep }, Shown)
-  if is_json_type(headers) and type(body) == "string" and body ~= "" then
-    local v, derr = json.decode(body)
-    if v == nil and derr then s.decode_error = derr else s.json = v end
-  end
-  return s
+  return setmetatable({ body = body, hide = hide, scrub = scrub or keep, is_json = is_json_type(headers) }, Shown)
+end
+
+-- A response table for client:request: status, headers, body, attempts, url, retry_after, and
+-- json / decode_error decoded when first read.
+local Res = {}
+Res.__index = function(self, k)
+  if k == "json" or k == "decode_error" then return rawget(self, "_shown")[k] end
+  return nil
+end
+function _M.result(fields)
+  return setmetatable(fields, Res)
 end
 
 -- the decoded body with its secret values replaced (nil when not JSON)

@@ -40,16 +40,23 @@ function _M.deadline(client, spec)
   return client._transport:now_ms() + ms
 end
 
+-- The headers of a call that adds none: one table, read (never written) by the transports
+-- (docs/design.md, "Transport interface").
+local DEFAULT_HEADERS = { accept = "application/json" }
+
 -- The state of one call, made once: what goes out (req) and what may be shown of it.
 -- spec.secret ("request", "response", "both") keeps that side's body out of hooks and errors.
 local function prepare(client, spec, op, level)
   local full_url, uerr = _M.build_url(client, spec.path, spec.query, spec.project)
   if not full_url then error(op .. ": " .. uerr, level) end
-  local headers = { accept = "application/json" }
-  if spec.headers then
-    for k, v in pairs(spec.headers) do headers[k:lower()] = v end
-  end
   local body = spec.body
+  local headers = DEFAULT_HEADERS -- shared and never written: nothing to add
+  if spec.headers or body ~= nil then
+    headers = { accept = "application/json" }
+    if spec.headers then
+      for k, v in pairs(spec.headers) do headers[k:lower()] = v end
+    end
+  end
   if type(body) == "table" then
     local text, jerr = json.encode(body)
     if not text then error(op .. ": body cannot be encoded as JSON: " .. tostring(jerr), level) end
@@ -94,16 +101,19 @@ local function exchange(client, x, sends, deadline)
     if not ok then return nil, nil, nil, nil, failure(x, lerr.kind, lmsg, sends), 0 end
   end
   local per = x.attempt_timeout or 0
+  local started = t:now_ms()
   if deadline then
-    local left = math.floor(deadline - t:now_ms())
+    local left = math.floor(deadline - started)
     if left <= 0 then
       return nil, nil, nil, nil, failure(x, "timeout", "the call's timeout passed before attempt " .. sends, sends), 0
     end
     if per == 0 or left < per then per = left end
   end
   x.req.timeout_ms = per
-  if client._on_request then hooks.request(x, client._on_request, sends) end
-  local started = t:now_ms()
+  if client._on_request then
+    hooks.request(x, client._on_request, sends)
+    started = t:now_ms()
+  end
   local status, rheaders, rbody = t:send(x.req)
   local elapsed = t:now_ms() - started
   local err, shown
@@ -128,8 +138,12 @@ function _M.run(client, spec, op, level, deadline)
   local x = prepare(client, spec, op, (level or 3) + 1)
   local t = client._transport
   if deadline == nil then deadline = _M.deadline(client, spec) end
-  local policy = retry.policy(x.method, spec.retry, spec.retries or client._retries, client._retry_base,
-    client._retry_max)
+  local policy -- made when a failure or a retryable answer first asks for it
+  local function policy_of()
+    policy = policy or retry.policy(x.method, spec.retry, spec.retries or client._retries, client._retry_base,
+      client._retry_max)
+    return policy
+  end
   local n = 0       -- attempts counted against the policy (the repeat after a new sign-in is not one)
   local sends = 0   -- every time this call went out: err.attempts and the log say this
   local renewed = false
@@ -138,7 +152,7 @@ function _M.run(client, spec, op, level, deadline)
     local status, rheaders, rbody, shown, err, elapsed = exchange(client, x, sends, deadline)
     if err then
       -- a streamed body may have reached the sink in part: only a failed connect is repeated
-      local wait = (not x.req.sink or err.kind == "connect") and retry.after_failure(policy, n, err.kind) or nil
+      local wait = (not x.req.sink or err.kind == "connect") and retry.after_failure(policy_of(), n, err.kind) or nil
       if wait and not in_time(t, deadline, wait) then wait = nil end
       local reason = err.msg:sub(#op + 3)
       note(client, x, err.kind, elapsed, sends, wait and (reason .. "; retrying in " .. wait .. " ms") or reason)
@@ -154,12 +168,12 @@ function _M.run(client, spec, op, level, deadline)
       if not user then return nil, op .. ": " .. smsg, serr end
       n = n - 1
     else
-      local wait = retry.after_status(policy, n, status, rheaders)
+      local wait = retry.STATUS[status] and retry.after_status(policy_of(), n, status, rheaders)
       if wait and not in_time(t, deadline, wait) then wait = nil end
       if not wait then
         note(client, x, status, elapsed, sends, status >= 400 and shown:server_text() or nil)
-        local res = { status = status, headers = rheaders or {}, body = rbody, attempts = sends,
-          json = shown.json, decode_error = shown.decode_error, url = x.shown_url, _shown = shown }
+        local res = response.result{ status = status, headers = rheaders or {}, body = rbody, attempts = sends,
+          url = x.shown_url, _shown = shown }
         if retry.STATUS[status] then res.retry_after = retry.parse_retry_after(rheaders and rheaders["retry-after"]) end
         return res
       end
