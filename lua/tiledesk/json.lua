@@ -52,8 +52,29 @@ local function prepare(v, depth, seen)
   return out, used
 end
 
+-- Whether v holds an empty marked array anywhere (only then is a copy with placeholders made);
+-- raises on a cycle or a nesting deeper than 200, as prepare does.
+local function has_empty_marked(v, depth, seen)
+  if depth > 200 then error("JSON nesting deeper than 200", 0) end
+  if seen[v] then error("JSON value contains a cycle", 0) end
+  if next(v) == nil then return is_marked(v) end
+  seen[v] = true
+  for _, x in next, v do
+    if type(x) == "table" and has_empty_marked(x, depth + 1, seen) then
+      seen[v] = nil
+      return true
+    end
+  end
+  seen[v] = nil
+  return false
+end
+
 -- Encodes v; returns the text, or nil and a message (functions, cycles, sparse arrays…).
 function _M.encode(v)
+  if type(v) ~= "table" then return codec.encode(v) end
+  local scanned, marked = pcall(has_empty_marked, v, 0, {})
+  if not scanned then return nil, marked end
+  if not marked then return codec.encode(v) end
   local ok, copy, used = pcall(prepare, v, 0, {})
   if not ok then return nil, copy end
   local text, err = codec.encode(copy)
@@ -69,7 +90,7 @@ end
 local tointeger = rawget(math, "tointeger")
 local function integers(v, depth)
   if depth > 200 then return v end
-  for k, x in pairs(v) do
+  for k, x in next, v do
     local tx = type(x)
     if tx == "number" then
       local i = tointeger(x)
