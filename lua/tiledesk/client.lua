@@ -79,10 +79,13 @@ function _M.new(opts, what, level)
   if transport == nil or type(transport) == "string" then transport = default_transport(cfg) end
   transport:set_credentials{ mode = mode, email = cfg.email, password = cfg.password, token = cfg.token }
   -- secret values the client holds, hidden by value wherever text is shown (a closure: never a field)
-  local ops = { n = 0 } -- method -> path -> the call's name in messages (see op_of)
+  local ops = { n = 0 }  -- method -> path -> the call's name in messages (see op_of)
+  local urls = { n = 0 } -- path -> { URL, URL as shown } of calls without a query (tiledesk.send)
   local scrub, remember = redact.scrubber(function()
-    for k in pairs(ops) do ops[k] = nil end
-    ops.n = 0
+    for _, memo in ipairs{ ops, urls } do
+      for k in pairs(memo) do memo[k] = nil end
+      memo.n = 0
+    end
   end)
   remember(cfg.password)
   remember(cfg.token)
@@ -99,6 +102,7 @@ function _M.new(opts, what, level)
     _scrub = scrub,
     _remember = remember,
     _ops = ops,
+    _urls = urls,
     _connect_timeout = cfg.connect_timeout or 5000,
     _retries = cfg.retries or 3,
     _retry_base = cfg.retry_base_ms or 200,
@@ -219,8 +223,9 @@ end
 
 -- Decoded JSON on 2xx; nil, msg, err otherwise (kind "http" for 4xx/5xx).
 -- what: the name misuse errors give (default op).
-function Client:call(op, spec, what)
-  options.request(spec, what or op, 2)
+-- checked (internal): the spec was checked by the caller (client:get and friends without opts).
+function Client:call(op, spec, what, checked)
+  if not checked then options.request(spec, what or op, 2) end
   spec = apply_call_opts(self, spec)
   check_open(self, op, 3)
   local deadline = send.deadline(self, spec)
@@ -270,8 +275,15 @@ local function verb(method, with_body)
         if k == "method" or k == "path" then error(name .. ": opts cannot set " .. k, 2) end
         spec[k] = v
       end
+      return self:call(op_of(self, method, path), spec, name)
     end
-    return self:call(op_of(self, method, path), spec, name)
+    -- no opts: the path and the one argument are all there is to check
+    options.path(path, name, 2)
+    local ta = type(arg)
+    if ta ~= "nil" and ta ~= "table" and not (with_body and ta == "string") then
+      error(name .. ": '" .. (with_body and "body" or "query") .. "' must be a table" .. (with_body and " or string" or ""), 2)
+    end
+    return self:call(op_of(self, method, path), spec, name, true)
   end
 end
 Client.get = verb("GET", false)

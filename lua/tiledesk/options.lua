@@ -115,6 +115,19 @@ local function remember_path(path)
   PATHS_SEEN[path], paths_seen = true, paths_seen + 1
 end
 
+-- Checks a path (memoised once good); raises at `level` (counted from the caller's caller).
+function _M.path(path, what, level)
+  if PATHS_SEEN[path] then return end
+  level = level + 1
+  if type(path) ~= "string" or path:sub(1, 1) ~= "/" then
+    error(what .. ": 'path' must be a string starting with /", level)
+  end
+  if path:find("[%s%c]") then error(what .. ": 'path' contains spaces or control characters", level) end
+  local why = url.path_problem(path)
+  if why then error(what .. ": 'path' " .. why, level) end
+  remember_path(path)
+end
+
 -- Checks a request spec (client:request{}, client:call()); raises at `level` naming `what`.
 function _M.request(spec, what, level)
   level = level + 1
@@ -129,15 +142,7 @@ function _M.request(spec, what, level)
     end
     METHODS_SEEN[method] = true
   end
-  if not PATHS_SEEN[path] then
-    if type(path) ~= "string" or path:sub(1, 1) ~= "/" then
-      error(what .. ": 'path' must be a string starting with /", level)
-    end
-    if path:find("[%s%c]") then error(what .. ": 'path' contains spaces or control characters", level) end
-    local why = url.path_problem(path)
-    if why then error(what .. ": 'path' " .. why, level) end
-    remember_path(path)
-  end
+  if not PATHS_SEEN[path] then _M.path(path, what, level) end
   local qt = type(spec.query)
   if qt ~= "nil" and qt ~= "table" then error(what .. ": 'query' must be a table", level) end
   local bt = type(spec.body)

@@ -8,11 +8,17 @@ local _M = {}
 
 local Shown = {}
 
+local function is_json_type(headers)
+  local ct = headers and headers["content-type"]
+  if type(ct) == "table" then ct = ct[1] end
+  return type(ct) == "string" and ct:lower():find("json", 1, true) ~= nil
+end
+
 -- json and decode_error are decoded on first use: a raw call (client:request, CSV) that nobody
 -- asks to decode costs no decode.
 local function decode(self)
   local body = self.body
-  if self.is_json and type(body) == "string" and body ~= "" then
+  if type(body) == "string" and body ~= "" and is_json_type(self.headers) then
     local v, derr = json.decode(body)
     if v == nil and derr then rawset(self, "decode_error", derr) else rawset(self, "json", v) end
   end
@@ -28,18 +34,13 @@ Shown.__index = function(self, k)
   return nil
 end
 
-local function is_json_type(headers)
-  local ct = headers and headers["content-type"]
-  if type(ct) == "table" then ct = ct[1] end
-  return type(ct) == "string" and ct:lower():find("json", 1, true) ~= nil
-end
 
 local function keep(s) return s end
 
 -- hide: the body is a secret (sign-in answers): never shown at all. scrub: hides the secret
 -- values the client holds (tiledesk.redact.scrubber).
 function _M.new(headers, body, hide, scrub)
-  return setmetatable({ body = body, hide = hide, scrub = scrub or keep, is_json = is_json_type(headers) }, Shown)
+  return setmetatable({ body = body, headers = headers, hide = hide, scrub = scrub or keep }, Shown)
 end
 
 -- A response table for client:request: status, headers, body, attempts, url, retry_after, and

@@ -47,8 +47,25 @@ local DEFAULT_HEADERS = { accept = "application/json" }
 -- The state of one call, made once: what goes out (req) and what may be shown of it.
 -- spec.secret ("request", "response", "both") keeps that side's body out of hooks and errors.
 local function prepare(client, spec, op, level)
-  local full_url, uerr = _M.build_url(client, spec.path, spec.query, spec.project)
-  if not full_url then error(op .. ": " .. uerr, level) end
+  local scrub = client._scrub
+  local full_url, shown_url
+  local memo = spec.query == nil and spec.project ~= false and client._urls
+  local known = memo and client._project_of == client.project_id and memo[spec.path]
+  if known then
+    full_url, shown_url = known[1], known[2]
+  else
+    local uerr
+    full_url, uerr = _M.build_url(client, spec.path, spec.query, spec.project)
+    if not full_url then error(op .. ": " .. uerr, level) end
+    shown_url = scrub(redact.url(full_url))
+    if memo then
+      if memo.n >= 256 or memo.project ~= client.project_id then
+        for k in pairs(memo) do memo[k] = nil end
+        memo.n, memo.project = 0, client.project_id
+      end
+      memo[spec.path], memo.n = { full_url, shown_url }, memo.n + 1
+    end
+  end
   local body = spec.body
   local headers = DEFAULT_HEADERS -- shared and never written: nothing to add
   if spec.headers or body ~= nil then
@@ -68,10 +85,9 @@ local function prepare(client, spec, op, level)
     error(op .. ": auth 'header' needs an authorization header", level)
   end
   local secret = mode == "signin" and "both" or spec.secret
-  local scrub = client._scrub
   return {
     op = op, method = spec.method, auth = mode, headers = headers, body = body, value = spec.body, scrub = scrub,
-    shown_url = scrub(redact.url(full_url)),
+    shown_url = shown_url,
     hide_request = secret == "request" or secret == "both",
     hide_response = secret == "response" or secret == "both",
     attempt_timeout = spec.attempt_timeout or client._attempt_timeout,
