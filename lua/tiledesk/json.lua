@@ -71,10 +71,14 @@ end
 
 -- Encodes v; returns the text, or nil and a message (functions, cycles, sparse arrays…).
 function _M.encode(v)
-  if type(v) ~= "table" then return codec.encode(v) end
-  local scanned, marked = pcall(has_empty_marked, v, 0, {})
+  local scanned, marked = true, false
+  if type(v) == "table" then scanned, marked = pcall(has_empty_marked, v, 0, {}) end
   if not scanned then return nil, marked end
-  if not marked then return codec.encode(v) end
+  if not marked then
+    local text, err = codec.encode(v)
+    if not text then return nil, err end
+    return text
+  end
   local ok, copy, used = pcall(prepare, v, 0, {})
   if not ok then return nil, copy end
   local text, err = codec.encode(copy)
