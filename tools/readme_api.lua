@@ -475,7 +475,8 @@ local function route_details(w, r)
   if line then w(line) w("") end
   local ret = r.returns
   if type(ret) == "string" then
-    w("Returns: " .. (r.page and "items are " or "") .. "`" .. ret .. "` objects (see Objects below)." )
+    w("Returns: " .. (r.page and "items are " or "a ") .. "[`" .. ret .. "`](#object-" .. M.anchor(ret) .. ")"
+      .. (r.page and " objects." or " object."))
     w("")
   elseif type(ret) == "table" then
     line = names_line("Returns", named_list(ret))
