@@ -259,14 +259,16 @@ describe("every area of the route table, round trips against the sandbox", funct
       local rid = r.request_id
       assert(admin.requests:add_participant(rid, "bot_" .. st.bot._id))
       local other = assert(admin.bots:create("Areas Replacement Bot"))
+      assert(admin.requests:add_participant(rid, AGENT_ID))
+      -- routes/request.js PUT /:requestid/replace: the bot becomes the only participant (the
+      -- agent leaves too); replaced_bot_root_id names the new bot's root
       local swapped = assert(admin.requests:replace_bot(rid, { id = other._id }))
-      assert.is_true(contains(swapped.participants, "bot_" .. other._id))
-      assert.is_false(contains(swapped.participants, "bot_" .. st.bot._id))
-      assert.equal(st.bot._id, swapped.replaced_bot_root_id)
+      assert.same({ "bot_" .. other._id }, swapped.participants)
+      assert.equal(other._id, swapped.replaced_bot_root_id)
       local got = assert(admin.requests:get(rid))
       assert.is_true(contains(got.participants, "bot_" .. other._id))
       assert.is_false(contains(got.participants, "bot_" .. st.bot._id))
-      refused(400, admin.requests:replace_bot(rid, { name = "No Such Bot" }))
+      refused(404, admin.requests:replace_bot(rid, { name = "No Such Bot" }))
     end)
 
     it("set_followers replaces the followers, remove_follower takes one out", function()
@@ -356,7 +358,9 @@ describe("every area of the route table, round trips against the sandbox", funct
       local counts = assert(admin.requests:count())
       assert.is_number(counts.unassigned)
       assert.is_number(counts.assigned)
-      local csv = assert(admin.requests:csv{ full_text = "the rest of requests" })
+      -- full_text reads the request_fulltext index (models/request.js: subject, notes, tags...)
+      assert(admin.requests:update(rid, { subject = "Areas: the rest of requests" }))
+      local csv = assert(admin.requests:csv{ full_text = "rest" })
       assert.matches("^request_id;", csv)
       assert.is_truthy(csv:find(rid, 1, true))
     end)
@@ -785,7 +789,7 @@ describe("every area of the route table, round trips against the sandbox", funct
       assert.equal("Areas canned 2", got.title)
       assert.equal("Hi again", got.text)
       assert.equal(cr._id, find(assert(agent.canned:list()), "_id", cr._id)._id)
-      assert.equal(cr._id, find_each(agent.canned:each{ full_text = "hi again" }, "_id", cr._id)._id)
+      assert.equal(cr._id, find_each(agent.canned:each(), "_id", cr._id)._id)
       -- only its creator may read it
       refused(403, admin.canned:get(cr._id))
       assert.equal(1000, assert(agent.canned:delete(cr._id)).status)
@@ -938,7 +942,11 @@ describe("every area of the route table, round trips against the sandbox", funct
       assert.is_true(w[1].waiting_time_avg > 0)
       local r = assert(admin.requests:create{ first_text = "Areas: analytics" })
       assert(admin.requests:add_tags(r.request_id, { "areas-analytics" }))
-      assert.same({ _id = "areas-analytics", count = 1 }, find(assert(admin.analytics:tags("requests")), "_id", "areas-analytics"))
+      -- pubmodules/analytics/analytics.js GET /tags/:type: daily counts of the tags added
+      -- (type conversation-tag), as { dates, series }
+      local counted = assert(admin.analytics:tags("conversation-tag"))
+      assert.same({ os.date("!%d/%m/%Y") }, counted.dates)
+      assert.same({ name = "areas-analytics", values = { 1 } }, find(counted.series, "name", "areas-analytics"))
       local all = assert(admin.requests:list{ status = "all", limit = 1 }).count
       assert.equal(all, assert(admin.analytics:report("requests/count"))[1].totalCount)
       for _, name in ipairs(admin.analytics.REPORTS) do
@@ -956,17 +964,23 @@ describe("every area of the route table, round trips against the sandbox", funct
   end)
 
   area("labels", nil, function()
-    it("save -> get -> save again -> get -> list -> delete -> get is empty", function()
+    -- routes/labels.js and services/labelService.js: codes as given (the server's are upper
+    -- case); save, make_default and delete answer one language; the first saved is the
+    -- default, which cannot be deleted; a language without labels reads the default one
+    it("save -> get -> delete -> get falls back to the default; saving again without default drops it", function()
       local saved = assert(admin.labels:save("DE", { LABEL_PLACEHOLDER = "schreiben" }))
-      assert.equal("schreiben", find(saved.data, "lang", "DE").data.LABEL_PLACEHOLDER)
+      assert.same({ "DE", true, "schreiben" }, { saved.lang, saved.default, saved.data.LABEL_PLACEHOLDER })
       local anon = tiledesk.new(options())
       assert.equal("schreiben", assert(anon.labels:get("DE")).data.LABEL_PLACEHOLDER)
-      assert(admin.labels:save("DE", { LABEL_PLACEHOLDER = "Nachricht schreiben" }))
-      assert.equal("Nachricht schreiben", assert(anon.labels:get("DE")).data.LABEL_PLACEHOLDER)
+      assert.is_false(assert(admin.labels:save("FR", { LABEL_PLACEHOLDER = "écrire" })).default)
+      refused(400, admin.labels:delete("DE"))
+      assert.equal("DE", assert(admin.labels:delete("FR")).lang)
+      assert.equal("DE", assert(anon.labels:get("FR")).lang)
+      assert.is_nil(find(assert(anon.labels:list()).data, "lang", "FR"))
+      -- POST /labels writes { lang, data, default = body.default }: the default flag goes
+      assert.is_false(assert(admin.labels:save("DE", { LABEL_PLACEHOLDER = "Nachricht schreiben" })).default)
       assert.equal("Nachricht schreiben", find(assert(anon.labels:list()).data, "lang", "DE").data.LABEL_PLACEHOLDER)
-      assert(admin.labels:delete("DE"))
-      assert.same({}, assert(anon.labels:get("DE")))
-      assert.is_nil(find(assert(anon.labels:list()).data, "lang", "DE"))
+      assert.equal("EN", assert(anon.labels:get("FR")).lang) -- no default left: the server's EN
       refused(403, agent.labels:save("FR", { LABEL_PLACEHOLDER = "non" }))
     end)
 
@@ -974,14 +988,14 @@ describe("every area of the route table, round trips against the sandbox", funct
       local anon = tiledesk.new(options())
       local it_default = assert(anon.labels:default("IT"))
       assert.equal("IT", it_default.lang)
-      assert.is_table(find(assert(anon.labels:defaults()).data, "lang", "IT"))
+      assert.is_table(find(assert(anon.labels:defaults()), "lang", "IT"))
       assert(admin.labels:clone_default("IT"))
       assert.same(it_default.data, assert(anon.labels:get("IT")).data)
       assert(admin.labels:save("EN", { LABEL_PLACEHOLDER = "type here" }))
-      assert(admin.labels:make_default("IT"))
+      assert.is_true(assert(admin.labels:make_default("EN")).default)
       local set = assert(anon.labels:list())
-      assert.is_true(find(set.data, "lang", "IT").default)
-      assert.is_false(find(set.data, "lang", "EN").default)
+      assert.is_false(find(set.data, "lang", "IT").default)
+      assert.is_true(find(set.data, "lang", "EN").default)
       assert(admin.labels:delete_all())
       assert.same({}, assert(anon.labels:list()))
     end)

@@ -118,7 +118,7 @@ describe("sandbox intents", function()
     assert.equal(200, status)
     assert.equal("Yes, within 30 days.", got.answer)
     assert.equal(403, (api("agent", "GET", "/faq/" .. f._id)))
-    local _, u = api("admin", "PUT", "/faq/" .. f._id, { answer = "Within 14 days." })
+    local _, u = api("admin", "PUT", "/faq/" .. f._id, { id_faq_kb = st.bot._id, answer = "Within 14 days." })
     assert.equal("Within 14 days.", u.answer)
     assert.equal("refunds", u.intent_display_name)
     local _, a = api("admin", "PATCH", "/faq/" .. f._id .. "/attributes", { x = 1 })
@@ -130,5 +130,34 @@ describe("sandbox intents", function()
     assert.equal(404, (api("admin", "GET", "/faq/" .. f._id)))
     local _, list = api("agent", "GET", "/faq?id_faq_kb=" .. st.bot._id)
     assert.equal(6, #list)
+  end)
+
+  -- routes/faq.js PUT /:faqid: id_faq_kb is required in the body (422 {err}); the listed
+  -- fields are written unless absent or null; intentId<intent_id> addresses an intent within
+  -- that bot (200 null when there is none).
+  it("updates only with id_faq_kb in the body, skips nulls, and addresses intents by intentId", function()
+    local _, list = api("agent", "GET", "/faq?id_faq_kb=" .. st.bot._id)
+    assert.is_true(#list > 0)
+    local f = list[1]
+    local status, b = api("admin", "PUT", "/faq/" .. f._id, { answer = "no bot named" })
+    assert.equal(422, status)
+    assert.same({ err = "Missing id_faq_kb in Request Body" }, b)
+    local _, again = api("admin", "GET", "/faq/" .. f._id)
+    assert.equal(f.answer, again.answer)
+    local raw = '{"id_faq_kb":"' .. st.bot._id .. '","answer":null,"question":"Renamed?"}'
+    local u
+    status, u = api("admin", "PUT", "/faq/" .. f._id, raw)
+    assert.equal(200, status)
+    assert.equal("Renamed?", u.question)
+    assert.equal(f.answer, u.answer)
+    status, u = api("admin", "PUT", "/faq/intentId" .. f.intent_id, { id_faq_kb = st.bot._id, answer = "By intent" })
+    assert.equal(200, status)
+    assert.equal(f._id, u._id)
+    assert.equal("By intent", u.answer)
+    local _, h, text
+    status, _, h, text = api("admin", "PUT", "/faq/intentIdno-such-intent", '{"id_faq_kb":"' .. st.bot._id .. '"}')
+    assert.equal(200, status)
+    assert.equal("null", text)
+    assert.matches("application/json", h["content-type"], 1, true)
   end)
 end)

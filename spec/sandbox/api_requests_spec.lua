@@ -138,9 +138,6 @@ describe("sandbox requests", function()
       assert.is_true(b.count >= 1)
       for _, r in ipairs(b.requests) do assert.equal(email, r.lead.email) end
 
-      _, b = api("owner", "GET", "/requests?status=all&limit=100&full_text=invoice")
-      assert.is_true(b.count > 0)
-      for _, r in ipairs(b.requests) do assert.truthy(r.first_text:lower():find("invoice", 1, true)) end
 
       _, b = api("owner", "GET", "/requests?status=all&limit=100&hasbot=true")
       assert.is_true(b.count > 0)
@@ -161,14 +158,47 @@ describe("sandbox requests", function()
       assert.equal(3, #b.requests)
     end)
 
-    it("filters by DD/MM/YYYY start and end dates", function()
+    -- routes/request.js sends full_text to MongoDB as $text over the request_fulltext index
+    -- (models/request.js: transcript, rating_message, subject, tags.tag, notes.text and the
+    -- lead's e-mail and name in the snapshot; language "none"); results come best score first,
+    -- each with its score, unless no_textscore=true
+    it("searches full text in the indexed fields only, whole words, best score first", function()
+      local _, seeded = api("owner", "GET", "/requests?status=all&limit=1&full_text=invoice")
+      assert.equal(0, seeded.count) -- first_text is not indexed
+      local _, two = api("owner", "GET", "/requests?status=all&limit=2")
+      assert.equal(2, #two.requests)
+      local a, b = two.requests[1].request_id, two.requests[2].request_id
+      assert.equal(200, (api("owner", "PATCH", "/requests/" .. a, { subject = "Refund for invoice 42" })))
+      assert.equal(200, (api("owner", "POST", "/requests/" .. b .. "/notes", { text = "Invoice sent. Invoice paid." })))
+      local _, found = api("owner", "GET", "/requests?status=all&limit=10&full_text=INVOICE")
+      assert.equal(2, found.count)
+      assert.equal(b, found.requests[1].request_id) -- two matches beat one
+      assert.is_true(found.requests[1].score > found.requests[2].score)
+      local _, plain = api("owner", "GET", "/requests?status=all&limit=10&full_text=invoice&no_textscore=true")
+      assert.equal(2, plain.count)
+      assert.is_nil(plain.requests[1].score)
+      local _, part = api("owner", "GET", "/requests?status=all&limit=10&full_text=invo")
+      assert.equal(0, part.count) -- whole words
+      local _, phrase = api("owner", "GET", '/requests?status=all&limit=10&full_text=%22refund%20for%22')
+      assert.equal(1, phrase.count)
+      assert.equal(a, phrase.requests[1].request_id)
+      local _, neg = api("owner", "GET", "/requests?status=all&limit=10&full_text=invoice%20-paid")
+      assert.equal(1, neg.count)
+      assert.equal(a, neg.requests[1].request_id)
+    end)
+
+    -- utils/datesUtil.js: a start day from its 00:00, an end day up to the next 00:00
+    -- (excluded), in ?timezone= (more in api_dates_spec.lua)
+    it("splits the conversations at a day boundary with DD/MM/YYYY start and end dates", function()
       local since = os.time() - 10 * 86400
       local _, all = api("owner", "GET", "/requests?status=all&limit=1")
-      local _, b = api("owner", "GET", "/requests?status=all&limit=100&start_date=" .. os.date("!%d/%m/%Y", since))
+      local _, b = api("owner", "GET", "/requests?status=all&limit=100&timezone=UTC&start_date="
+        .. os.date("!%d/%m/%Y", since))
       assert.is_true(b.count > 0 and b.count < all.count)
       local floor = os.date("!%Y-%m-%d", since)
       for _, r in ipairs(b.requests) do assert.is_true(r.createdAt:sub(1, 10) >= floor) end
-      local _, e = api("owner", "GET", "/requests?status=all&limit=1&end_date=" .. os.date("!%d/%m/%Y", since - 86400))
+      local _, e = api("owner", "GET", "/requests?status=all&limit=1&timezone=UTC&end_date="
+        .. os.date("!%d/%m/%Y", since - 86400))
       assert.is_true(e.count > 0)
       assert.equal(all.count, b.count + e.count)
     end)
@@ -264,9 +294,9 @@ describe("sandbox requests", function()
       assert.equal(200, status)
       assert.equal(1000, c.status)
       assert.matches(ISO, c.closed_at)
-      local _, l = api("owner", "GET", "/requests?limit=100&full_text=Hello%20there")
+      local _, l = api("owner", "GET", "/requests?limit=100&ticket_id=" .. r.ticket_id)
       assert.equal(0, l.count)
-      _, l = api("owner", "GET", "/requests?limit=100&status=1000&full_text=Hello%20there")
+      _, l = api("owner", "GET", "/requests?limit=100&status=1000&ticket_id=" .. r.ticket_id)
       assert.equal(1, l.count)
       local _, o = api("owner", "PUT", "/requests/" .. r.request_id .. "/reopen")
       assert.is_true(o.status < 1000)
@@ -377,8 +407,10 @@ describe("sandbox requests", function()
       local status, b = api("owner", "GET", "/requests/" .. rid .. "/chatbot/parameters")
       assert.equal(200, status)
       assert.equal("A-1", b.order)
-      status = api("owner", "GET", "/requests/support-group-ffffffffffffffffffffffff-abc/chatbot/parameters")
-      assert.equal(400, status)
+      -- routes/request.js: a JSON 401 when the request_id names another project
+      status, b = api("owner", "GET", "/requests/support-group-ffffffffffffffffffffffff-abc/chatbot/parameters")
+      assert.equal(401, status)
+      assert.same({ success = false, message = "Request does not belong to the project" }, b)
     end)
   end)
 
@@ -398,12 +430,36 @@ describe("sandbox requests", function()
       assert.is_false(h.hasBot)
       for _, p in ipairs(h.participants) do assert.is_nil(p:match("^bot_")) end
 
-      local _, other = api("owner", "POST", "/faq_kb", { name = "Other Bot", type = "external" })
-      api("owner", "PUT", "/requests/" .. r.request_id .. "/participants", { "bot_" .. st.bot._id })
-      local _, rep = api("owner", "PUT", "/requests/" .. r.request_id .. "/replace", { name = "Other Bot" })
+    end)
+
+    -- routes/request.js PUT /:requestid/replace: the bot named by id, name (untrashed) or
+    -- slug becomes the only participant (requestService.setParticipantsByRequestId: every
+    -- agent leaves); replaced_bot_root_id is the new bot's root id
+    it("replaces every participant, agents included, by the bot named", function()
+      local r = new_conversation("owner", "two humans and a bot")
+      local both = { st.users.agent._id, st.users.admin._id, "bot_" .. st.bot._id }
+      assert.equal(200, (api("owner", "PUT", "/requests/" .. r.request_id .. "/participants", both)))
+      local _, other = api("owner", "POST", "/faq_kb", { name = "Other Bot", type = "external", slug = "other-bot" })
+      local status, rep = api("owner", "PUT", "/requests/" .. r.request_id .. "/replace", { name = "Other Bot" })
+      assert.equal(200, status)
       assert.same({ "bot_" .. other._id }, rep.participants)
+      assert.same({}, rep.participantsAgents)
+      assert.equal(other._id, rep.replaced_bot_root_id)
+      _, rep = api("owner", "PUT", "/requests/" .. r.request_id .. "/replace", { slug = "other-bot" })
+      assert.same({ "bot_" .. other._id }, rep.participants)
+      _, rep = api("owner", "PUT", "/requests/" .. r.request_id .. "/replace", { id = st.bot._id })
+      assert.same({ "bot_" .. st.bot._id }, rep.participants)
       assert.equal(st.bot._id, rep.replaced_bot_root_id)
-      assert.equal(400, (api("owner", "PUT", "/requests/" .. r.request_id .. "/replace", { name = "Missing" })))
+      local b
+      status, b = api("owner", "PUT", "/requests/" .. r.request_id .. "/replace", { name = "Missing" })
+      assert.equal(404, status)
+      assert.same({ success = false, error = "Chatbot with name 'Missing' not found" }, b)
+      status, b = api("owner", "PUT", "/requests/" .. r.request_id .. "/replace", {})
+      assert.equal(400, status)
+      assert.same({ success = false, error = "Missing field 'id' or 'name' in body" }, b)
+      status, b = api("owner", "PUT", "/requests/support-group-" .. PID .. "-nosuchconversation/replace", { id = st.bot._id })
+      assert.equal(500, status)
+      assert.same({ success = false, error = "Error setting participants to request" }, b)
     end)
 
     it("reroutes to another department, and assign leaves an assigned conversation alone", function()

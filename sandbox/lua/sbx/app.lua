@@ -56,7 +56,7 @@ end
 local function send(status, body, ctype, extra_headers)
   ngx.status = status
   for k, v in pairs(extra_headers or {}) do ngx.header[k] = v end
-  if type(body) == "table" then
+  if type(body) == "table" or body == json.null then -- json.null: a JSON null answer (res.json(null))
     ngx.header["Content-Type"] = "application/json; charset=utf-8"
     body = json.encode(body)
   elseif body == nil then

@@ -453,6 +453,21 @@ function _M.register(r)
     store.reset()
     return 200, { success = true }
   end)
+  -- POST /__sandbox/clock {at = "<ISO 8601 UTC>"} moves the sandbox's clock (createdAt of new
+  -- documents, "now" of date filters) to that instant, from where it runs on; {at = null}
+  -- (or a reset) puts it back.
+  r:add("POST", "/__sandbox/clock", open, function(ctx)
+    local b = ctx.body
+    if type(b) ~= "table" then return 400, { error = "need {at = <ISO 8601 UTC> | null}" } end
+    if b.at == nil or b.at == json.null then
+      store.set_clock(nil)
+    else
+      local ms = store.ms_of(b.at)
+      if not ms then return 400, { error = "at must be ISO 8601 UTC (2026-03-29T01:30:00.000Z)" } end
+      store.set_clock(ms)
+    end
+    return 200, { now = store.now() }
+  end)
   r:add("POST", "/__sandbox/faults", open, function(ctx)
     local b = ctx.body
     if type(b) ~= "table" or type(b.path) ~= "string" or type(b.action) ~= "table" then

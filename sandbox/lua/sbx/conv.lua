@@ -204,6 +204,8 @@ function _M.create(pid, f, principal, at_ms)
     attributes = f.attributes or {}, contact = { email = f.email }, location = f.location,
     id_project = pid, createdBy = principal and principal.id or sender, draft = false, auto_close = nil,
     workingStatus = nil, smartAssignment = true,
+    -- requestService.create keeps the lead as it was (the full-text index reads its email and name)
+    snapshot = { lead = { _id = lead._id, lead_id = lead.lead_id, fullname = lead.fullname, email = lead.email } },
   }
   coll("requests"):insert(r, at_ms)
   if f.participants and #f.participants > 0 then

@@ -11,6 +11,11 @@ function _M.now_ms()
   return math.floor(ngx.now() * 1000) + clock_offset_ms
 end
 
+-- The clock moved so that now is `ms` (epoch ms), or back to the real one (nil).
+function _M.set_clock(ms)
+  clock_offset_ms = ms and (ms - math.floor(ngx.now() * 1000)) or 0
+end
+
 -- ISO 8601 UTC with milliseconds, from epoch ms (default now).
 function _M.iso(ms)
   ms = ms or _M.now_ms()
@@ -151,6 +156,7 @@ function _M.reset()
     c.docs, c.by_id = {}, {}
   end
   counter = 0
+  clock_offset_ms = 0
   _M.seeded = {}
   for _, fn in ipairs(seeders) do fn(_M, _M.seeded) end
 end

@@ -1,19 +1,16 @@
 -- /:pid/activities: the project's activity log.
 local store = require("sbx.store")
 local util = require("sbx.util")
-
-local function parse_dmy(s, eod)
-  s = util.str(s)
-  local d, m, y = tostring(s or ""):match("^(%d%d?)/(%d%d?)/(%d%d%d%d)$")
-  if not d then return nil end
-  return store.civil_ms(tonumber(y), tonumber(m), tonumber(d), eod and 23 or 0, eod and 59 or 0, eod and 59 or 0)
-end
+local dates = require("sbx.dates")
 
 local api = {}
 
--- activities
 local acts = store.coll("activities")
-local function act_filter(ctx)
+
+-- pubmodules/activities/routes/activity.js: verbs (comma-separated), agent_id (actor, target
+-- member or involved user), dates (sbx.dates.activities_range: DD/MM/YYYY in UTC, no
+-- timezone). nil when a date cannot be read.
+local function act_filter(ctx, csv)
   local q = ctx.query
   local verbs
   if q.activities then
@@ -21,15 +18,19 @@ local function act_filter(ctx)
     for _, v in ipairs(util.split(util.str(q.activities))) do verbs[v] = true end
   end
   local actor = util.str(q.agent_id)
-  local from, to = parse_dmy(q.start_date, false), parse_dmy(q.end_date, true)
+  local range = dates.activities_range(q.start_date, q.end_date, csv, store.now_ms())
+  if not range then return nil end
   local list = acts:find(function(a)
     if a.id_project ~= ctx.pid then return false end
     if verbs and not verbs[a.verb] then return false end
-    if actor and (a.actor or {}).id ~= actor then return false end
-    if from or to then
-      local t = store.ms_of(a.createdAt) or 0
-      if (from and t < from) or (to and t > to) then return false end
+    if actor then
+      local member = type(a.target) == "table" and type(a.target.object) == "table" and a.target.object.id_user
+      local member_id = type(member) == "table" and member._id or member
+      if (a.actor or {}).id ~= actor and member_id ~= actor and not util.contains(a.involvedUserIds, actor) then
+        return false
+      end
     end
+    if not dates.inside(range, store.ms_of(a.createdAt) or 0) then return false end
     return true
   end)
   util.sort(list, util.str(q.sort) or "createdAt", util.str(q.direction))
@@ -42,14 +43,18 @@ function api.list(ctx)
   local limit = util.int(ctx.query.limit, 40)
   if limit <= 0 then limit = 40 end
   if limit > 100 then limit = 100 end
-  local list = act_filter(ctx)
+  local list = act_filter(ctx, false)
+  if not list then return 500, { success = false, msg = "Error getting activities." } end
   return 200, { perPage = limit, count = #list,
     activities = util.paginate(list, math.max(0, util.int(ctx.query.page, 0)), limit) }
 end
 
 function api.csv(ctx)
+  local list = act_filter(ctx, true)
+  -- the server's handler throws on an unreadable date (toISOString of an invalid Date)
+  if not list then error("activities csv: unreadable date", 0) end
   local lines = { "createdAt;verb;actor;target" }
-  for _, a in ipairs(act_filter(ctx)) do
+  for _, a in ipairs(list) do
     lines[#lines + 1] = table.concat({ a.createdAt, a.verb, (a.actor or {}).name or "", (a.target or {}).type or "" }, ";")
   end
   return 200, table.concat(lines, "\n") .. "\n", "text/csv; charset=utf-8"

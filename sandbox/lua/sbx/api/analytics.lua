@@ -3,6 +3,7 @@
 -- where _id is the project id for totals, or an object of the grouping keys.
 local store = require("sbx.store")
 local util = require("sbx.util")
+local tz = require("sbx.tz")
 
 local DAY_MS = 86400000
 
@@ -29,8 +30,9 @@ local KEYS = {
   day = function(_, p) return { day = p.day, month = p.month, year = p.year } end,
   month = function(_, p) return { month = p.month, year = p.year } end,
   week = function(_, p) return { week = p.week, year = p.year } end,
-  hours = function(_, p) return { hour = p.hour } end,
-  ["dayoftheweek/hours"] = function(_, p) return { weekday = p.dayOfWeek, hour = p.hour } end,
+  -- the hour in ?timezone= (p.zone_hour), the weekday in UTC, as the server's $project reads them
+  hours = function(_, p) return { hour = p.zone_hour } end,
+  ["dayoftheweek/hours"] = function(_, p) return { hour = p.zone_hour, weekday = p.dayOfWeek } end,
   status = function(d) return { status = d.status } end,
   ["status/day"] = function(d, p) return { status = d.status, day = p.day, month = p.month, year = p.year } end,
   ["hasBot/day"] = function(d, p) return { hasBot = d.hasBot == true, day = p.day, month = p.month, year = p.year } end,
@@ -44,7 +46,7 @@ local KEYS = {
   hasBot = function(d) return { hasBot = d.hasBot == true } end,
 }
 
-local KEY_ORDER = { "year", "month", "week", "day", "weekday", "hour", "status", "hasBot", "sourcePage", "answerid",
+local KEY_ORDER = { "year", "month", "week", "day", "hour", "weekday", "status", "hasBot", "sourcePage", "answerid",
   "sender" }
 
 local function key_string(id)
@@ -88,12 +90,40 @@ end
 
 -- One report: rows of coll since `days` ago (nil: all), grouped by key (nil: one total row
 -- with _id = project id), reduced by value.
-local function report(ctx, coll, key, value, days)
-  local lastdays = util.int(ctx.query.lastdays, days)
+-- MongoDB's `timezone` of $hour: an Olson name or a "+hh:mm" offset; returns a function of
+-- epoch ms giving seconds east of UTC, or nil for a zone MongoDB refuses.
+local function zone_offset(name)
+  if type(name) ~= "string" then return nil end
+  local sign, h, m = name:match("^([+-])(%d%d):?(%d%d)$")
+  if not sign then sign, h = name:match("^([+-])(%d%d)$") m = "00" end
+  if sign then
+    local off = (tonumber(h) * 3600 + tonumber(m) * 60) * (sign == "-" and -1 or 1)
+    return function() return off end
+  end
+  local z = tz.zone(name)
+  if not z then return nil end
+  return function(ms) return tz.offset(z, math.floor(ms / 1000)) end
+end
+
+local function report(ctx, coll, key, value, days, opts)
+  opts = opts or {}
+  -- the hour reports read a fixed 30-day window and ignore lastdays
+  local lastdays = opts.fixed and days or util.int(ctx.query.lastdays, days)
   local since = lastdays and (store.now_ms() - lastdays * DAY_MS) or nil
   local v = VALUES[value]
   local groups, order = {}, {}
+  local offset_of
+  if opts.zone then
+    local zname = ctx.query.timezone
+    if zname == nil or zname == "" then zname = "+00:00" end
+    offset_of = zone_offset(zname)
+    if not offset_of then return nil end
+  end
   for _, row in ipairs(filtered(ctx, coll, since)) do
+    if offset_of then
+      local local_s = math.floor(row.parts.ms / 1000) + offset_of(row.parts.ms)
+      row.parts.zone_hour = math.floor(local_s % 86400 / 3600)
+    end
     local id = ctx.pid
     if key then id = KEYS[key](row.doc, row.parts) end
     local x = v.of(row.doc)
@@ -109,6 +139,10 @@ local function report(ctx, coll, key, value, days)
     end
   end
   table.sort(order)
+  if opts.descending then
+    local n = #order
+    for i = 1, math.floor(n / 2) do order[i], order[n + 1 - i] = order[n + 1 - i], order[i] end
+  end
   local out = util.arr()
   for _, ks in ipairs(order) do
     local g = groups[ks]
@@ -125,7 +159,9 @@ local api = {}
 -- key, value and default day window
 function api.report(ctx)
   local rep = ctx.route.data
-  return 200, report(ctx, rep[1], rep[2], rep[3], rep[4])
+  local rows = report(ctx, rep[1], rep[2], rep[3], rep[4], rep.opts)
+  if not rows then return 500, { success = false, msg = "Error getting analytics." } end
+  return 200, rows
 end
 
 -- waiting time: `last` is in seconds (default 30 days)
@@ -140,33 +176,103 @@ function api.waiting(ctx)
   return 200, util.arr{ { _id = ctx.pid, waiting_time_avg = n > 0 and sum / n or 0 } }
 end
 
--- tag usage: conversations' {tag, color} tags or leads' string tags
+-- Daily tag counters (the server's models/analytics.js: { id_project, type, date, keys }):
+-- on the server a job queue fed by PUT /requests/:rid/tag writes them (type
+-- "conversation-tag", one document a day, date = the day's first millisecond as a string,
+-- keys = { tag = count }); here the tag route calls this.
+local stats = store.coll("analytics")
+function api.record_tag(pid, type_name, tag, ms)
+  local day = tostring(math.floor(ms / DAY_MS) * DAY_MS)
+  local doc = stats:find_one(function(x) return x.id_project == pid and x.type == type_name and x.date == day end)
+    or stats:insert{ id_project = pid, type = type_name, date = day, keys = {} }
+  doc.keys[tag] = (doc.keys[tag] or 0) + 1
+  stats:touch(doc)
+end
+
+-- JavaScript's new Date(text) for the forms it reads without doubt (ISO 8601 dates and
+-- date-times, MM/DD/YYYY and YYYY/MM/DD with an optional time); epoch ms, or nil (NaN) for
+-- anything else. A date-only ISO text is UTC; the others are local time, UTC on the server.
+local function js_date(text)
+  if type(text) ~= "string" then return nil end
+  local y, mo, d = text:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)$")
+  local h, mi, sec, frac, zone = 0, 0, 0, nil, nil
+  if not y then
+    y, mo, d, h, mi, sec, frac, zone = text:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)T(%d%d):(%d%d):?(%d*)%.?(%d*)(.*)$")
+  end
+  if not y then
+    local a, b, c, rest = text:match("^(%d+)/(%d+)/(%d+)(.*)$")
+    if not a then return nil end
+    if #a == 4 then y, mo, d = a, b, c else mo, d, y = a, b, c end
+    h, mi, sec = rest:match("^%s+(%d%d?):(%d%d):?(%d*)$")
+    if rest ~= "" and not h then return nil end
+    h, mi, sec = h or 0, mi or 0, sec or 0
+  end
+  y, mo, d, h, mi = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi)
+  sec = tonumber(sec) or 0
+  if mo < 1 or mo > 12 or d < 1 or d > 31 or h > 24 or mi > 59 or sec > 59 then return nil end
+  local ms = store.civil_ms(y, mo, d, h, mi, sec, tonumber(((frac or "") .. "000"):sub(1, 3)) or 0)
+  if zone and zone ~= "" and zone ~= "Z" then
+    local sign, zh, zm = zone:match("^([+-])(%d%d):?(%d%d)$")
+    if not sign then return nil end
+    local off = (tonumber(zh) * 60 + tonumber(zm)) * 60000
+    ms = sign == "+" and ms - off or ms + off
+  end
+  return ms
+end
+
+local function two(n) return string.format("%02d", n) end
+
+-- pubmodules/analytics/analytics.js GET /tags/:type: the documents of that type between
+-- start_date (default six days ago) and end_date (default today), each read by new Date() and
+-- cut to its day; answered as { dates = ["DD/MM/YYYY"...] (sorted as text), series = [{ name,
+-- values }] } with a 0 where a tag has no count that day. Dates compare as the text of their
+-- milliseconds (the model's date is a String): an unreadable date (NaN) matches nothing as a
+-- start and everything as an end.
 function api.tags(ctx)
-  local kind = ctx.params.type
-  local coll = ({ requests = "requests", conversations = "requests", leads = "leads" })[kind]
-  if not coll then return 400, { success = false, error = "Unknown tag type " .. kind .. " (requests or leads)" } end
-  local counts, order = {}, {}
-  for _, d in ipairs(store.coll(coll):all()) do
-    if d.id_project == ctx.pid then
-      for _, t in ipairs(d.tags or {}) do
-        local name = type(t) == "table" and t.tag or t
-        if type(name) == "string" then
-          if not counts[name] then counts[name] = 0 order[#order + 1] = name end
-          counts[name] = counts[name] + 1
-        end
-      end
+  local q = ctx.query
+  local now = store.now_ms()
+  local start = q.start_date and q.start_date ~= "" and js_date(q.start_date) or nil
+  if not (q.start_date and q.start_date ~= "") then start = now - 6 * DAY_MS end
+  local stop = q.end_date and q.end_date ~= "" and js_date(q.end_date) or nil
+  if not (q.end_date and q.end_date ~= "") then stop = now end
+  start = start and math.floor(start / DAY_MS) * DAY_MS
+  stop = stop and math.floor(stop / DAY_MS) * DAY_MS
+  if start and stop and start > stop then
+    return 400, { success = false, error = "Invalid dates: start_date can't be greater of end_date" }
+  end
+  local from, to = start and string.format("%d", start) or "NaN", stop and string.format("%d", stop) or "NaN"
+  local docs = stats:find(function(x)
+    return x.id_project == ctx.pid and x.type == ctx.params.type and x.date >= from and x.date <= to
+  end)
+  table.sort(docs, function(a, b) return tonumber(a.date) < tonumber(b.date) end)
+  local seen, dates, by_date, keys, known = {}, util.arr(), {}, util.arr(), {}
+  for _, doc in ipairs(docs) do
+    local t = os.date("!*t", math.floor(tonumber(doc.date) / 1000))
+    local f = two(t.day) .. "/" .. two(t.month) .. "/" .. t.year
+    if not seen[f] then seen[f] = true dates[#dates + 1] = f end
+    by_date[f] = doc.keys
+    local names = {}
+    for k in pairs(doc.keys) do names[#names + 1] = k end
+    table.sort(names)
+    for _, k in ipairs(names) do
+      if not known[k] then known[k] = true keys[#keys + 1] = k end
     end
   end
-  table.sort(order, function(a, b)
-    if counts[a] ~= counts[b] then return counts[a] > counts[b] end
-    return a < b
-  end)
-  local out = util.arr()
-  for _, name in ipairs(order) do out[#out + 1] = { _id = name, count = counts[name] } end
-  return 200, out
+  table.sort(dates)
+  local series = util.arr()
+  for i, k in ipairs(keys) do
+    local values = util.arr()
+    for j, f in ipairs(dates) do values[j] = by_date[f][k] or 0 end
+    series[i] = { name = k, values = values }
+  end
+  return 200, { dates = dates, series = series }
 end
 
 local ADMIN = { role = "admin" }
+
+-- the hour reports: in ?timezone= ("+00:00" when absent), the last 30 days, sorted by _id
+-- descending
+local HOURLY = { zone = true, fixed = true, descending = true }
 
 -- report path -> { collection, grouping key (nil: one total row), value, default window in days }
 local REPORTS = {
@@ -188,8 +294,8 @@ local REPORTS = {
   { "requests/aggregate/status/day", { "requests", "status/day", "count", 7 } },
   { "requests/aggregate/month", { "requests", "month", "count", 365 } },
   { "requests/aggregate/week", { "requests", "week", "count", 28 } },
-  { "requests/aggregate/hours", { "requests", "hours", "count", 7 } },
-  { "requests/aggregate/dayoftheweek/hours", { "requests", "dayoftheweek/hours", "count", 7 } },
+  { "requests/aggregate/hours", { "requests", "hours", "count", 30, opts = HOURLY } },
+  { "requests/aggregate/dayoftheweek/hours", { "requests", "dayoftheweek/hours", "count", 30, opts = HOURLY } },
   { "requests/aggregate/hasBot/day", { "requests", "hasBot/day", "count", 7 } },
   { "requests/aggregate/sourcePage", { "requests", "sourcePage", "count", nil } },
   { "requests/aggregate/attributes/_answerid", { "requests", "attributes/_answerid", "count", nil } },

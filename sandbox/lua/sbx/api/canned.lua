@@ -1,62 +1,112 @@
 -- /:pid/canned: canned responses.
 local store = require("sbx.store")
 local util = require("sbx.util")
-local or_404 = require("sbx.crud").or_404
-
+local E = require("sbx.errors")
+local owned = require("sbx.crud").owned
 
 local api = {}
 
--- canned responses: shared ones plus the caller's own; reading one needs to be its creator
+-- pubmodules/canned/cannedResponseRoute.js
 local canned = store.coll("canned")
+
+-- A project member of the agent kind (roleType 1) whose role is not one the route names.
+local function agent_kind(ctx)
+  local pu = ctx.principal.pu
+  return pu and (pu.roleType or 1) == 1
+end
+
+-- The list: the project's live responses that are shared (or older ones without the flag) or
+-- the caller's, 1000 a page. full_text: the server asks MongoDB for a $text search, but the
+-- canned collection has no text index (commented out in cannedResponse.js): MongoDB refuses
+-- the query and the server never answers. The sandbox answers that refusal as a 500.
 function api.list(ctx)
+  if ctx.query.full_text and ctx.query.full_text ~= "" then
+    return 500, { success = false, msg = "Error getting object." }
+  end
   local me = ctx.principal.id
-  local text = util.str(ctx.query.full_text)
-  text = text and text:lower()
   local list = canned:find(function(c)
-    return c.id_project == ctx.pid and (c.status or 100) < 1000 and (c.shared or c.createdBy == me)
-      and (not text or ((c.title or "") .. " " .. (c.text or "")):lower():find(text, 1, true) ~= nil)
+    return c.id_project == ctx.pid and (c.status or 100) < 1000 and (c.shared ~= false or c.createdBy == me)
   end)
   util.sort(list, util.str(ctx.query.sort) or "createdAt", util.str(ctx.query.direction))
   return 200, util.paginate(list, math.max(0, util.int(ctx.query.page, 0)), 1000)
 end
 
-api.get = or_404("canned", function(ctx, c)
-  if c.createdBy ~= ctx.principal.id then return 403, { success = false, error = "You are not the creator" } end
-  return 200, c
-end)
-
-function api.create(ctx)
-  local b = ctx.body or {}
-  if type(b.title) ~= "string" or type(b.text) ~= "string" then
-    return 422, { errors = util.arr{ util.invalid(type(b.title) ~= "string" and "title" or "text", nil) } }
+-- By id alone (any project); only its creator may read it.
+function api.get(ctx)
+  local c = canned:get(ctx.params.id)
+  if not c then return E.not_found() end
+  if c.createdBy ~= ctx.principal.id then
+    return 403, { success = false, msg = "You are not allowed to get a canned response that is not yours." }
   end
-  local role = ctx.principal.role
-  local shared = (role == "owner" or role == "admin") or b.shared == true
-  local c = canned:insert{ title = b.title, text = b.text, shared = shared, status = 100, id_project = ctx.pid,
-    createdBy = ctx.principal.id }
   return 200, c
 end
 
-api.update = or_404("canned", function(ctx, c)
+-- No validation: text is required by the model (a save error without it). Owners and admins
+-- share what they write; other agent-kind members share when they ask.
+function api.create(ctx)
+  local b = ctx.body or {}
+  if type(b.text) ~= "string" or b.text == "" then return 500, { success = false, msg = "Error saving object." } end
   local role = ctx.principal.role
-  if c.createdBy ~= ctx.principal.id and role ~= "owner" and role ~= "admin" then
-    return 403, { success = false, error = "You are not allowed to edit this canned response" }
+  local shared = role == "owner" or role == "admin" or (agent_kind(ctx) and b.shared == true)
+  return 200, canned:insert{ title = b.title, text = b.text, shared = shared, status = 100, id_project = ctx.pid,
+    createdBy = ctx.principal.id }
+end
+
+-- The checks before a change ("modify" or "delete"): nil when allowed, else status, body.
+local function refused(ctx, c, verb)
+  local role, me = ctx.principal.role, ctx.principal.id
+  if role == "agent" then
+    if c.createdBy ~= me then
+      return 403, { success = false, error = "You are not allowed to " .. verb .. " a canned response that is not yours." }
+    end
+  elseif role == "owner" or role == "admin" then
+    if c.shared == false then
+      return 403, { success = false, error = "Not allowed to " .. verb .. " a non administration canned response" }
+    end
+  elseif agent_kind(ctx) then
+    if c.shared == false and c.createdBy ~= me then
+      return 403, { success = false, error = "Not allowed to " .. verb .. " a non administration canned response" }
+    end
+  else
+    return 401, { success = false, error = "Unauthorized" }
   end
+  return nil
+end
+
+local function find(ctx)
+  local c = owned("canned", ctx)
+  if c then return c end
+  return nil, 404, { success = false,
+    error = "Canned response not found with id " .. ctx.params.id .. " for project " .. ctx.pid }
+end
+
+function api.update(ctx)
+  local c, st, err = find(ctx)
+  if not c then return st, err end
+  local rst, rbody = refused(ctx, c, "modify")
+  if rst then return rst, rbody end
   local b = ctx.body or {}
   for _, k in ipairs({ "title", "text", "attributes" }) do if b[k] ~= nil then c[k] = b[k] end end
   canned:touch(c)
   return 200, c
-end)
+end
 
-api.delete = or_404("canned", function(_, c)
-  canned:update(c._id, { status = 1000 })
-  return 200, c
-end)
+function api.delete(ctx)
+  local c, st, err = find(ctx)
+  if not c then return st, err end
+  local rst, rbody = refused(ctx, c, "delete")
+  if rst then return rst, rbody end
+  return 200, canned:update(c._id, { status = 1000 })
+end
 
-api.delete_physical = or_404("canned", function(_, c)
+function api.delete_physical(ctx)
+  local c, st, err = find(ctx)
+  if not c then return st, err end
+  local rst, rbody = refused(ctx, c, "delete")
+  if rst then return rst, rbody end
   canned:remove(c._id)
   return 200, { n = 1, ok = 1, deletedCount = 1 }
-end)
+end
 
 api.routes = {
   { "GET", "/:pid/canned", "list", { role = "agent" } },

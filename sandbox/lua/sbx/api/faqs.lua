@@ -70,15 +70,33 @@ function api.create(ctx)
   return 200, f
 end
 
-api.update = or_404("faq", function(ctx, f)
-  for _, k in ipairs(FAQ_FIELDS) do
-    local v = (ctx.body or {})[k]
-    if v ~= nil then f[k] = v end
+-- routes/faq.js PUT /:faqid: id_faq_kb in the body is required (422); the listed fields
+-- that are neither absent nor null are written. intentId<intent_id> names the intent within
+-- that bot (200 null when there is none); any other id is updated or made (upsert: an unknown
+-- id makes an intent of these fields only).
+local UPDATABLE = { "intent", "question", "answer", "topic", "status", "language", "intent_display_name",
+  "webhook_enabled", "enabled", "reply", "form", "actions", "attributes", "agents_available" }
+
+function api.update(ctx)
+  local b = ctx.body or {}
+  if b.id_faq_kb == nil or b.id_faq_kb == "" or b.id_faq_kb == util.null or b.id_faq_kb == false then
+    return 422, { err = "Missing id_faq_kb in Request Body" }
+  end
+  local f
+  local intent = by_intent(ctx.params.id)
+  if intent then
+    f = faqs:find_one(function(x) return x.id_faq_kb == b.id_faq_kb and x.intent_id == intent end)
+    if not f then return 200, util.null end
+  else
+    f = faqs:get(ctx.params.id) or faqs:insert{ _id = ctx.params.id }
+  end
+  for _, k in ipairs(UPDATABLE) do
+    if b[k] ~= nil and b[k] ~= util.null then f[k] = b[k] end
   end
   faqs:touch(f)
-  events.emit(ctx.pid, "faq.update", f)
+  events.emit(f.id_project or ctx.pid, "faq.update", f)
   return 200, f
-end)
+end
 
 api.set_attributes = or_404("faq", function(ctx, f)
   f.attributes = f.attributes or {}
@@ -112,7 +130,7 @@ api.routes = {
   { "GET", "/:pid/faq/csv", "csv", admin },
   { "GET", "/:pid/faq/:id", "get", admin_or },
   { "POST", "/:pid/faq", "create", admin_or },
-  { "PUT", "/:pid/faq/:id", "update", admin_or },
+  { "PUT", "/:pid/faq/:id", "update", { role = "admin", types = { "bot", "subscription" }, oid_except = by_intent } },
   { "PATCH", "/:pid/faq/:id/attributes", "set_attributes", admin_or },
   { "DELETE", "/:pid/faq/:id", "delete", { role = "admin", types = { "bot", "subscription" }, oid_except = by_intent } },
 }

@@ -1,6 +1,7 @@
 -- /:pid/leads (the server's routes/lead.js).
 local store = require("sbx.store")
 local util = require("sbx.util")
+local text = require("sbx.text")
 local E = require("sbx.errors")
 local events = require("sbx.events")
 local owned = require("sbx.crud").owned
@@ -59,7 +60,7 @@ local agent = { role = "agent", types = { "bot", "subscription" } }
 local function filtered(ctx)
   local q = ctx.query
   local status = util.int(q.status, 100)
-  local text = util.str(q.full_text)
+  local search = q.full_text and q.full_text ~= "" and text.compile(util.str(q.full_text)) or nil
   local email = util.str(q.email)
   local tag = util.str(q.tags)
   local with_email = util.bool(q.with_email)
@@ -78,11 +79,8 @@ local function filtered(ctx)
     if with_email and not l.email then return false end
     if with_fullname and not l.fullname then return false end
     if tag and not util.contains(l.tags, tag) then return false end
-    if text then
-      local n = text:lower()
-      local hay = ((l.fullname or "") .. " " .. (l.email or "") .. " " .. (l.company or "")):lower()
-      if not hay:find(n, 1, true) then return false end
-    end
+    -- the server's lead text index: fullname and email (models/lead.js)
+    if search and not search({ l.fullname or "", l.email or "" }) then return false end
     return true
   end)
   util.sort(list, util.str(q.sort) or "createdAt", util.str(q.direction))

@@ -4,25 +4,14 @@ local util = require("sbx.util")
 local E = require("sbx.errors")
 local conv = require("sbx.conv")
 local events = require("sbx.events")
+local dates = require("sbx.dates")
+local text = require("sbx.text")
 local or_404 = require("sbx.crud").or_404
 
 local PATCHABLE = { "lead", "status", "tags", "rating", "rating_message", "sourcePage", "language", "first_text",
   "subject", "location", "priority", "smartAssignment", "workingStatus" }
 local ALWAYS = { smartAssignment = true, workingStatus = true }
 
--- DD/MM/YYYY[ HH:mm[:ss]] or YYYY/MM/DD[...] -> epoch ms (UTC; the sandbox ignores timezone)
-local function parse_date(s, end_of_day)
-  s = util.str(s)
-  if type(s) ~= "string" then return nil end
-  local d, m, y, rest = s:match("^(%d%d?)/(%d%d?)/(%d%d%d%d)(.*)$")
-  if not d then y, m, d, rest = s:match("^(%d%d%d%d)/(%d%d?)/(%d%d?)(.*)$") end
-  if not d then return nil end
-  local h, mi, sec = rest:match("(%d%d?):(%d%d):?(%d*)")
-  return store.civil_ms(tonumber(y), tonumber(m), tonumber(d), tonumber(h) or (end_of_day and 23 or 0),
-    tonumber(mi) or (end_of_day and 59 or 0), tonumber(sec) or (end_of_day and 59 or 0))
-end
-
-local function iso_ms(iso) return store.ms_of(iso) or 0 end
 
 local function visible_to(ctx, r)
   local p = ctx.principal
@@ -94,6 +83,32 @@ local function snapshot_filters(q)
   end
 end
 
+-- The fields of the server's request_fulltext index (models/request.js).
+local function indexed_text(r)
+  local t = {}
+  local function add(v) if type(v) == "string" then t[#t + 1] = v end end
+  add(r.transcript) add(r.rating_message) add(r.subject)
+  for _, tag in ipairs(r.tags or {}) do if type(tag) == "table" then add(tag.tag) end end
+  for _, n in ipairs(r.notes or {}) do if type(n) == "table" then add(n.text) end end
+  local lead = type(r.snapshot) == "table" and r.snapshot.lead
+  if type(lead) == "table" then add(lead.email) add(lead.fullname) end
+  return t
+end
+
+-- Ordered as the server orders a list: by the text score (best first, each item with its
+-- `score`) for a full_text search unless no_textscore, else by ?sort= and ?direction=.
+local function order(list, q, scores)
+  if scores and not util.bool(q.no_textscore) then
+    table.sort(list, function(a, b)
+      if scores[a] ~= scores[b] then return scores[a] > scores[b] end
+      return a._id > b._id
+    end)
+    return function(r, v) v.score = scores[r] return v end
+  end
+  util.sort(list, util.str(q.sort) or "createdAt", util.str(q.direction))
+  return function(_, v) return v end
+end
+
 local function filter_list(ctx, only_requester)
   local q = ctx.query
   local ok_status = status_filter(q)
@@ -101,7 +116,8 @@ local function filter_list(ctx, only_requester)
   local lead = util.str(q.lead)
   local participant = util.str(q.participant)
   local email = util.str(q.requester_email)
-  local text = util.str(q.full_text)
+  local search = q.full_text and q.full_text ~= "" and text.compile(util.str(q.full_text)) or nil
+  local scores = {}
   local tag = util.str(q.tags)
   local channel = util.str(q.channel)
   local priority = util.str(q.priority)
@@ -110,8 +126,17 @@ local function filter_list(ctx, only_requester)
   local ticket = util.int(q.ticket_id, nil)
   local rated = util.bool(q.rated)
   local location = util.str(q.location)
-  local from = parse_date(q.start_date or q.start_date_time, false)
-  local to = parse_date(q.end_date or q.end_date_time, true)
+  -- routes/request.js: start_date/end_date, else start_date_time/end_date_time, read by
+  -- utils/datesUtil.js in ?timezone= (sbx.dates); the field is ?filterRangeField= (createdAt)
+  local range
+  local d_start, d_end = q.start_date, q.end_date
+  if not (d_start and d_start ~= "") and not (d_end and d_end ~= "") then d_start, d_end = q.start_date_time, q.end_date_time end
+  if (d_start and d_start ~= "") or (d_end and d_end ~= "") then
+    local err
+    range, err = dates.range(d_start, d_end, dates.zone_param(q), store.now_ms())
+    if not range then return nil, err end
+  end
+  local range_field = util.str(q.filterRangeField) or "createdAt"
   local extra_ok = snapshot_filters(q)
   local out = {}
   for _, r in ipairs(store.coll("requests"):all()) do
@@ -129,10 +154,10 @@ local function filter_list(ctx, only_requester)
       local l = store.coll("leads"):get(r.lead)
       keep = l ~= nil and l.email == email
     end
-    if keep and text then
-      local needle = text:lower()
-      keep = (r.first_text or ""):lower():find(needle, 1, true) ~= nil
-        or (r.subject or ""):lower():find(needle, 1, true) ~= nil
+    if keep and search then
+      local score = search(indexed_text(r))
+      keep = score ~= nil
+      if keep then scores[r] = score end
     end
     if keep and tag then
       local found = false
@@ -150,14 +175,14 @@ local function filter_list(ctx, only_requester)
     if keep and ticket then keep = r.ticket_id == ticket end
     if keep and rated then keep = r.rating ~= nil end
     if keep and location then keep = r.location == location end
-    if keep and (from or to) then
-      local t = iso_ms(r.createdAt)
-      keep = (not from or t >= from) and (not to or t <= to)
+    if keep and range then
+      local t = store.ms_of(r[range_field])
+      keep = t ~= nil and dates.inside(range, t)
     end
     if keep then keep = extra_ok(r) end
     if keep then out[#out + 1] = r end
   end
-  return out
+  return out, nil, search and scores or nil
 end
 
 local function list_handler(only_requester)
@@ -166,11 +191,12 @@ local function list_handler(only_requester)
     local limit = util.int(q.limit, 40)
     if limit > 100 or limit < 0 then limit = 40 end
     local page = math.max(0, util.int(q.page, 0))
-    local list = filter_list(ctx, only_requester)
-    util.sort(list, util.str(q.sort) or "createdAt", util.str(q.direction))
+    local list, err, scores = filter_list(ctx, only_requester)
+    if not list then return 500, { success = false, error = err } end
+    local with_score = order(list, q, scores)
     local slice = limit == 0 and list or util.paginate(list, page, limit)
     local items = util.arr()
-    for _, r in ipairs(slice) do items[#items + 1] = conv.view(r) end
+    for _, r in ipairs(slice) do items[#items + 1] = with_score(r, conv.view(r)) end
     local count = util.bool(q.no_count) and 0 or #list
     return 200, { perPage = limit, count = count, requests = items }
   end
@@ -213,8 +239,9 @@ function api.count(ctx)
 end
 
 function api.csv(ctx)
-  local list = filter_list(ctx, false)
-  util.sort(list, util.str(ctx.query.sort) or "createdAt", util.str(ctx.query.direction))
+  local list, err, scores = filter_list(ctx, false)
+  if not list then return 500, { success = false, error = err } end
+  order(list, ctx.query, scores)
   local lines = { "request_id;status;createdAt;first_text;department;participants;lead_email" }
   for _, req in ipairs(list) do
     local l = store.coll("leads"):get(req.lead)
@@ -310,26 +337,43 @@ api.agent_handoff = or_404(get, function(ctx, req)
   return ok(req)
 end)
 
-api.replace_bot = or_404(get, function(ctx, req)
+-- routes/request.js PUT /:requestid/replace: the body names the bot by id (not checked), name
+-- (untrashed) or slug; the bot becomes the only participant, every agent leaves
+-- (requestService.setParticipantsByRequestId). replaced_bot_root_id is the new bot's root
+-- (a published copy's root_id, else its _id). The body is read before the conversation:
+-- an unknown conversation is a 500.
+function api.replace_bot(ctx)
   local b = ctx.body or {}
-  local bot = store.coll("faq_kb"):find_one(function(x)
-    return x.id_project == ctx.pid and ((b.id and x._id == b.id) or (b.name and x.name == b.name)
-      or (b.slug and x.slug == b.slug))
-  end)
-  if not bot then return 400, { success = false, error = "Bot not found" } end
-  local keep = util.arr()
-  local old
-  for _, p in ipairs(req.participants or {}) do
-    if type(p) == "string" and p:match("^bot_") then old = p:sub(5) else keep[#keep + 1] = p end
+  local bots = store.coll("faq_kb")
+  local bot_id, root
+  if b.id ~= nil and b.id ~= "" and b.id ~= util.null then
+    bot_id = tostring(b.id)
+    local bot = bots:get(bot_id)
+    root = bot and (bot.root_id or bot._id) or bot_id
+  else
+    local field, value = "name", b.name
+    if value == nil or value == "" or value == util.null then field, value = "slug", b.slug end
+    if value == nil or value == "" or value == util.null then
+      return 400, { success = false, error = "Missing field 'id' or 'name' in body" }
+    end
+    local bot = bots:find_one(function(x)
+      return x.id_project == ctx.pid and x[field] == value and (field == "slug" or x.trashed ~= true)
+    end)
+    if not bot then
+      return 404, { success = false, error = "Chatbot with " .. field .. " '" .. tostring(value) .. "' not found" }
+    end
+    bot_id, root = bot._id, bot.root_id or bot._id
   end
-  keep[#keep + 1] = "bot_" .. bot._id
-  req.participants = keep
+  local req = get(ctx)
+  if not req then return 500, { success = false, error = "Error setting participants to request" } end
+  req.participants = util.arr{ "bot_" .. bot_id }
   conv.refresh(req)
   store.coll("requests"):touch(req)
   local out = conv.view(req)
-  out.replaced_bot_root_id = old
+  events.emit(ctx.pid, "request.update", out)
+  out.replaced_bot_root_id = root
   return 200, out
-end)
+end
 
 local function member_list(field, body_field)
   return function(ctx)
@@ -351,10 +395,14 @@ local function member_list(field, body_field)
     return ok(req)
   end
 end
+-- routes/request.js PUT /:requestid/participants and /followers: the array replaces the list
+-- (requestService.setParticipantsByRequestId / setFollowersByRequestId); an unknown
+-- conversation fails the service: a 500
+local SET_FAILED = { participants = "Error setting participants", followers = "Error setting followers" }
 local function set_list(field)
   return function(ctx)
     local req = get(ctx)
-    if not req then return E.not_found() end
+    if not req then return 500, { success = false, error = SET_FAILED[field] } end
     if type(ctx.body) ~= "table" then return 422, { errors = util.arr{ util.invalid(field, ctx.body) } } end
     local list = util.arr()
     for _, m in ipairs(ctx.body) do if type(m) == "string" then list[#list + 1] = m end end
@@ -418,22 +466,33 @@ local function remove_subdoc(field, param)
   end
 end
 api.remove_note = remove_subdoc("notes", "nid")
-api.add_tags = or_404(get, function(ctx, req)
+-- routes/request.js PUT /:requestid/tag: a non-empty array of { tag, color }; the tags not on
+-- the conversation yet are added (and counted for analytics/tags/conversation-tag); the
+-- answer is the conversation, unpopulated.
+function api.add_tags(ctx)
   local b = ctx.body
   if type(b) ~= "table" or #b == 0 then return 400, { success = false, message = "No tag specified" } end
+  local req = get(ctx)
+  if not req then
+    return 404, { success = false, error = "Request not found with request id " .. ctx.params.rid }
+  end
   req.tags = req.tags or util.arr()
+  local now = store.now_ms()
   for _, t in ipairs(b) do
     if type(t) == "table" and type(t.tag) == "string" then
       local dup = false
       for _, x in ipairs(req.tags) do if x.tag == t.tag then dup = true end end
-      if not dup then req.tags[#req.tags + 1] = { _id = store.id(), tag = t.tag, color = t.color or "#43B1F2" } end
+      if not dup then
+        req.tags[#req.tags + 1] = { _id = store.id(), tag = t.tag, color = t.color }
+        require("sbx.api.analytics").record_tag(ctx.pid, "conversation-tag", t.tag, now)
+      end
     end
   end
   store.coll("requests"):touch(req)
   local out = util.shallow(req)
   out.tags = util.arr(util.shallow(req.tags))
   return 200, out
-end)
+end
 
 api.remove_tag = remove_subdoc("tags", "tid")
 -- Simplified: the server emails the lead; the sandbox stores the email (collection emails)
@@ -491,7 +550,8 @@ end
 
 function api.chatbot_parameters(ctx)
   local third = util.split(ctx.params.rid, "-")[3]
-  if third ~= ctx.pid then return 400, { success = false, error = "Invalid request_id" } end
+  -- routes/request.js: the request_id's third dash-separated part must be the project
+  if third ~= ctx.pid then return 401, { success = false, message = "Request does not belong to the project" } end
   local req = get(ctx)
   if not req then return E.not_found() end
   local out = util.shallow(req.attributes or {})

@@ -201,16 +201,19 @@ api.resend_invitation = or_404("pendinginvitations", function(_, inv)
   return 200, { ["Resend invitation email to"] = inv }
 end)
 
-api.update_invitation = or_404("pendinginvitations", function(ctx, inv)
+-- routes/pending-invitation.js: no checks; both fields are written whatever came (a missing
+-- one becomes null), by id alone (findByIdAndUpdate, upsert: an unknown id makes a document
+-- with these two fields only).
+function api.update_invitation(ctx)
   local b = ctx.body or {}
-  if b.role ~= nil and (type(b.role) ~= "string" or not ROLES[b.role] or b.role == "owner") then
-    return 422, { errors = util.arr{ util.invalid("role", b.role) } }
-  end
-  if b.email ~= nil and (type(b.email) ~= "string" or not b.email:find("@")) then
-    return 422, { errors = util.arr{ util.invalid("email", b.email) } }
-  end
-  return 200, invs:update(inv._id, { role = b.role, email = b.email and b.email:lower() })
-end)
+  local email = b.email
+  if type(email) == "string" and email ~= "" then email = email:lower() end
+  if email == nil then email = util.null end
+  local role = b.role
+  if role == nil then role = util.null end
+  local inv = invs:get(ctx.params.id) or invs:insert{ _id = ctx.params.id }
+  return 200, invs:update(inv._id, { email = email, role = role })
+end
 
 function api.delete_invitation(ctx)
   local inv = owned("pendinginvitations", ctx)

@@ -35,7 +35,7 @@ function api.change_password(ctx)
   if type(b.oldpsw) ~= "string" or type(b.newpsw) ~= "string" or b.newpsw == "" then
     return 422, { errors = require("sbx.json").arr{ require("sbx.util").invalid("newpsw", b.newpsw) } }
   end
-  if u.password ~= b.oldpsw then return 401, { success = false, msg = "Current password is invalid" } end
+  if u.password ~= b.oldpsw then return 401, { success = false, msg = "Current password is invalid." } end
   if b.oldpsw == b.newpsw then return 403, { success = false, msg = "The new password must be different" } end
   store.coll("users"):update(u._id, { password = b.newpsw })
   return 200, { message = "Password change successful" }

@@ -1,0 +1,80 @@
+-- Answers of the server that the SDK's error policy depends on, each from the server file
+-- named: the JSON 401s that are not a refused token, and writes that the server makes whatever
+-- the body holds.
+local helper = require("spec.helper")
+
+local st = helper.sandbox()
+local api = helper.api
+
+describe("sandbox 401 answers", function()
+  before_each(helper.reset)
+
+  -- passport (app.js mounts): a refused credential is the plain-text challenge
+  it("answers a refused token with the plain-text Unauthorized", function()
+    local status, b, h, text = api("JWT not.a.token", "GET", "/requests")
+    assert.equal(401, status)
+    assert.is_nil(b)
+    assert.equal("Unauthorized", text)
+    assert.matches("^text/plain", h["content-type"])
+  end)
+
+  -- routes/users.js PUT /changepsw: a JSON 401 with the server's words
+  it("answers a wrong current password with a JSON 401", function()
+    local u = st.users.agent
+    local status, b, h = helper.http_json("PUT", st.http_url .. "/users/changepsw",
+      '{"oldpsw":"not-the-password","newpsw":"another-secret-1"}',
+      { authorization = helper.auth("agent").authorization, ["content-type"] = "application/json" })
+    assert.equal(401, status)
+    assert.same({ success = false, msg = "Current password is invalid." }, b)
+    assert.matches("^application/json", h["content-type"])
+    assert.is_string(u.email)
+  end)
+
+  -- pubmodules/canned/cannedResponseRoute.js PUT /:id: agents change their own responses,
+  -- owners and admins the shared ones, other members of the agent kind (roleType 1: a
+  -- supervisor) shared ones and their own; anybody else gets a JSON 401 {error: "Unauthorized"}
+  it("opens shared canned responses to a supervisor, as a member of the agent kind", function()
+    local _, c = api("admin", "POST", "/canned", { text = "shared text" })
+    local _, team = api("owner", "GET", "/project_users")
+    local agent_pu
+    for _, pu in ipairs(team) do
+      local id = type(pu.id_user) == "table" and pu.id_user._id or pu.id_user
+      if id == st.users.agent._id then agent_pu = pu end
+    end
+    assert.is_table(agent_pu)
+    local status, b = api("agent", "PUT", "/canned/" .. c._id, { text = "by an agent" })
+    assert.equal(403, status)
+    assert.same({ success = false, error = "You are not allowed to modify a canned response that is not yours." }, b)
+    assert.equal(200, (api("owner", "PUT", "/project_users/" .. agent_pu._id, { role = "supervisor" })))
+    status, b = api("agent", "PUT", "/canned/" .. c._id, { text = "by a supervisor" })
+    assert.equal(200, status)
+    assert.equal("by a supervisor", b.text)
+  end)
+end)
+
+describe("sandbox writes the server makes whatever the body holds", function()
+  before_each(helper.reset)
+
+  -- routes/pending-invitation.js PUT /:id: email (lower case) and role are both written, a
+  -- missing one as null; an unknown id is made (upsert)
+  it("writes both fields of an invitation", function()
+    local status, inv = api("admin", "POST", "/project_users/invite", { email = "New.Person@Example.com", role = "agent" })
+    assert.equal(200, status)
+    local _, list = api("admin", "GET", "/pendinginvitations")
+    assert.is_true(#list > 0)
+    local id = list[1]._id
+    local u
+    status, u = api("admin", "PUT", "/pendinginvitations/" .. id, { role = "admin" })
+    assert.equal(200, status)
+    assert.equal("admin", u.role)
+    assert.equal(require("cjson.safe").null, u.email) -- written as null
+    _, u = api("admin", "PUT", "/pendinginvitations/" .. id, { email = "Back@Example.com", role = "agent" })
+    assert.same({ "back@example.com", "agent" }, { u.email, u.role })
+    local made
+    status, made = api("admin", "PUT", "/pendinginvitations/ffffffffffffffffffffffff", { email = "x@y.z" })
+    assert.equal(200, status)
+    assert.equal("ffffffffffffffffffffffff", made._id)
+    assert.equal("x@y.z", made.email)
+    assert.is_table(inv)
+  end)
+end)
