@@ -78,3 +78,42 @@ describe("sandbox writes the server makes whatever the body holds", function()
     assert.is_table(inv)
   end)
 end)
+
+-- routes/project_user.js GET /: role through $in (a repeated key is a list, one value is one
+-- name), the agent kind (roleType 1) without role, trashed members only when trashed is given
+-- and not "false" (then with the others)
+describe("sandbox team filters", function()
+  before_each(helper.reset)
+
+  local function roles_of(query)
+    local status, list = api("admin", "GET", "/project_users" .. query)
+    assert.equal(200, status)
+    local out = {}
+    for _, pu in ipairs(list) do out[#out + 1] = pu.role end
+    table.sort(out)
+    return table.concat(out, ","), list
+  end
+
+  it("filters by role names, one name per value", function()
+    local _, agents = roles_of("?role=agent")
+    assert.is_true(#agents > 0)
+    local all, list = roles_of("")
+    assert.equal(#agents + 2, #list) -- the owner, the admin and the agents: no guest
+    assert.is_nil(all:find("guest", 1, true))
+    assert.equal("", (roles_of("?role=agent,admin")))
+    local _, two = roles_of("?role=agent&role=admin")
+    assert.equal(#agents + 1, #two)
+    local guests = roles_of("?role=guest")
+    assert.matches("^guest", guests)
+  end)
+
+  it("leaves trashed members out unless trashed is asked for, then lists them with the others", function()
+    local _, before = roles_of("")
+    local _, agents = roles_of("?role=agent")
+    assert.is_true(#agents > 0)
+    assert.equal(200, (api("admin", "DELETE", "/project_users/" .. agents[1]._id .. "?soft=true")))
+    assert.equal(#before - 1, #select(2, roles_of("")))
+    assert.equal(#before - 1, #select(2, roles_of("?trashed=false")))
+    assert.equal(#before, #select(2, roles_of("?trashed=true")))
+  end)
+end)

@@ -30,19 +30,22 @@ local function record(ctx, verb, pu)
 end
 local function find(ctx) return owned("project_users", ctx, ctx.params.puid) end
 
+-- routes/project_user.js GET /: role is matched with $in (a repeated key gives a list; one
+-- value, commas included, is one role name); without role, the members of the agent kind
+-- (roleType 1: custom roles too, guests and users not); trashed members are left out unless
+-- trashed is given and is not "false" (then trashed or not, all come)
 function api.list(ctx)
   local q = ctx.query
   local roles
-  if q.role then
+  if q.role and q.role ~= "" then
     roles = {}
-    local list = type(q.role) == "table" and q.role or util.split(q.role)
-    for _, x in ipairs(list) do roles[x] = true end
+    for _, x in ipairs(type(q.role) == "table" and q.role or { q.role }) do roles[x] = true end
   end
-  local trashed = util.bool(q.trashed)
+  local all = q.trashed and q.trashed ~= "" and q.trashed ~= "false"
   local out = util.arr()
   for _, pu in ipairs(pus:all()) do
-    if pu.id_project == ctx.pid and (pu.trashed == true) == trashed
-      and (roles and roles[pu.role] or (not roles and AGENT_ROLES[pu.role]))
+    if pu.id_project == ctx.pid and (all or pu.trashed ~= true)
+      and (roles and roles[pu.role] or (not roles and (pu.roleType or 1) == 1))
       and (not q.status or pu.status == util.str(q.status))
       and (not q.presencestatus or (pu.presence and pu.presence.status == util.str(q.presencestatus))) then
       out[#out + 1] = list_view(pu)
