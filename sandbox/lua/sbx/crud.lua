@@ -14,6 +14,20 @@ function _M.owned(coll, ctx, id)
   return d
 end
 
+-- A finder for or_404: the document of `coll` the body names in `field` (id_faq_kb...), when
+-- the project owns it.
+function _M.named_in_body(coll, field)
+  return function(ctx) return _M.owned(coll, ctx, (ctx.body or {})[field] or "") end
+end
+
+-- the bot named by id_faq_kb in the body (intents, training, ask)
+_M.BOT_IN_BODY = _M.named_in_body("faq_kb", "id_faq_kb")
+
+-- MongoDB's raw answer to a remove of n documents, as the server passes it on.
+function _M.removed(n)
+  return { n = n, ok = 1, deletedCount = n }
+end
+
 -- The handler that answers the server's 404 when `find` finds nothing for the request, else
 -- fn(ctx, doc). `find` is a function of ctx, or a collection name (its project-owned :id).
 function _M.or_404(find, fn)
@@ -40,11 +54,9 @@ function _M.resource(spec)
   local api = {}
 
   function api.list(ctx)
-    local limit = util.int(ctx.query.limit, 40)
-    if limit <= 0 then limit = 40 end
-    local page = math.max(0, util.int(ctx.query.page, 0))
+    local limit, page = util.limit_page(ctx.query, 40)
     local list = c:find(function(d) return d.id_project == ctx.pid and (d.status or 100) < 1000 end)
-    util.sort(list, util.str(ctx.query.sort) or "createdAt", util.str(ctx.query.direction))
+    util.sort_query(list, ctx.query)
     local items = util.paginate(list, page, limit)
     if spec.envelope then return 200, { perPage = limit, count = #list, [spec.envelope] = items } end
     return 200, items
@@ -85,7 +97,7 @@ function _M.resource(spec)
 
   api.delete_physical = _M.or_404(spec.coll, function(_, d)
     c:remove(d._id)
-    return 200, { n = 1, ok = 1, deletedCount = 1 }
+    return 200, _M.removed(1)
   end)
 
   local p, o = spec.path, spec.access

@@ -26,13 +26,7 @@ end
 function _M.now() return _M.iso() end
 
 -- days since 1970-01-01 of a civil date (proleptic Gregorian)
-local function days_from_civil(y, m, d)
-  if m <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + d - 1
-  return era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
-end
+local days_from_civil = require("sbx.tz").days_from_civil
 
 _M.days_from_civil = days_from_civil
 

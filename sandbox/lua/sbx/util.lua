@@ -34,6 +34,14 @@ function _M.str(v)
   return v
 end
 
+-- ?limit= (default when absent or not positive, capped at max when given) and ?page= (0-based)
+function _M.limit_page(q, default, max)
+  local limit = _M.int(q.limit, default)
+  if limit <= 0 then limit = default end
+  if max and limit > max then limit = max end
+  return limit, math.max(0, _M.int(q.page, 0))
+end
+
 -- page 0-based slice of an array; returns a marked array
 function _M.paginate(list, page, limit)
   local out = json.arr()
@@ -79,6 +87,11 @@ function _M.sort(list, field, direction)
     return ida > idb
   end)
   return list
+end
+
+-- The list sorted as the server's lists are: ?sort= (createdAt) and ?direction= (-1)
+function _M.sort_query(list, q)
+  return _M.sort(list, _M.str(q.sort) or "createdAt", _M.str(q.direction))
 end
 
 -- A Mongo ObjectId in its usual text form (24 hex digits).

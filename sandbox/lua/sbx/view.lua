@@ -22,11 +22,17 @@ function _M.pu(pu, extra)
   return out
 end
 
+-- A copy for the wire: `id` beside `_id`, the secret field left out.
+local function wire(doc, secret_field)
+  local out = util.shallow(doc)
+  out[secret_field] = nil
+  out.id = doc._id
+  return out
+end
+
 function _M.project(p)
   if not p then return nil end
-  local out = util.shallow(p)
-  out.jwtSecret = nil
-  out.id = p._id
+  local out = wire(p, "jwtSecret")
   out.trialExpired = false
   out.trialDaysLeft = 30
   out.isActiveSubscription = true
@@ -35,10 +41,7 @@ end
 
 function _M.bot(b)
   if not b then return nil end
-  local out = util.shallow(b)
-  out.secret = nil
-  out.id = b._id
-  return out
+  return wire(b, "secret")
 end
 
 function _M.sub(s, with_secret)

@@ -33,20 +33,17 @@ local function act_filter(ctx, csv)
     if not dates.inside(range, store.ms_of(a.createdAt) or 0) then return false end
     return true
   end)
-  util.sort(list, util.str(q.sort) or "createdAt", util.str(q.direction))
-  return list
+  return util.sort_query(list, q)
 end
 -- Activities are seeded and recorded by sbx.conv (conversations opened and closed,
 -- invitations, membership updates and deletes). Simplified: the server also adds a readable
 -- text to each item and answers chart=true with a chart; the sandbox does neither.
 function api.list(ctx)
-  local limit = util.int(ctx.query.limit, 40)
-  if limit <= 0 then limit = 40 end
-  if limit > 100 then limit = 100 end
+  local limit, page = util.limit_page(ctx.query, 40, 100)
   local list = act_filter(ctx, false)
   if not list then return 500, { success = false, msg = "Error getting activities." } end
   return 200, { perPage = limit, count = #list,
-    activities = util.paginate(list, math.max(0, util.int(ctx.query.page, 0)), limit) }
+    activities = util.paginate(list, page, limit) }
 end
 
 function api.csv(ctx)

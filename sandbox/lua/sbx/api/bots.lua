@@ -1,11 +1,11 @@
 -- /:pid/faq_kb (alias /:pid/bots): chatbots.
+local crud = require("sbx.crud")
+local access = require("sbx.access")
 local store = require("sbx.store")
 local util = require("sbx.util")
 local view = require("sbx.view")
-local E = require("sbx.errors")
 local events = require("sbx.events")
 local crypto = require("sbx.crypto")
-local owned = require("sbx.crud").owned
 local or_404 = require("sbx.crud").or_404
 
 local BOT_FIELDS = { "name", "description", "url", "webhook_url", "webhook_enabled", "type", "trashed", "public",
@@ -16,9 +16,6 @@ local api = {}
 
 local bots = store.coll("faq_kb")
 local faqs = store.coll("faq")
-local read = { role = "agent", types = { "bot", "subscription" } }
-local admin_or = { role = "admin", types = { "bot", "subscription" } }
-local admin = { role = "admin" }
 local function find(ctx)
   local b = bots:get(ctx.params.id)
   if not b or b.id_project ~= ctx.pid or b.trashed then return nil end
@@ -128,10 +125,8 @@ end)
 
 -- Simplified: the server asks the bot's intents engine (full-text or an AI engine); the
 -- sandbox scores the intents by the question words they share.
-function api.ask(ctx)
+api.ask = or_404(crud.BOT_IN_BODY, function(ctx, b)
   local body = ctx.body or {}
-  local b = owned("faq_kb", ctx, body.id_faq_kb or "")
-  if not b then return E.not_found() end
   local q = tostring(body.question or ""):lower()
   local hits = util.arr()
   for _, f in ipairs(faqs:find(function(f) return f.id_faq_kb == b._id end)) do
@@ -147,7 +142,7 @@ function api.ask(ctx)
   end
   table.sort(hits, function(a, c) return a.score > c.score end)
   return 200, { hits = hits }
-end
+end)
 
 -- Simplified: the server hands the intents to its training service and answers with that
 -- service's status; the sandbox trains nothing, marks the bot trained and answers {train:true}.
@@ -158,31 +153,29 @@ api.train = or_404(find, function(_, b)
 end)
 
 -- Simplified like /:id/training above: nothing is trained.
-function api.train_by_body(ctx)
-  local b = owned("faq_kb", ctx, (ctx.body or {}).id_faq_kb or "")
-  if not b then return E.not_found() end
+api.train_by_body = or_404(crud.BOT_IN_BODY, function(_, b)
   b.trained = true
   return 200, { train = true, id_faq_kb = b._id }
-end
+end)
 
 api.aliases = { { "/:pid/faq_kb", "/:pid/bots" } }
 
 api.routes = {
-  { "GET", "/:pid/faq_kb", "list", read },
-  { "GET", "/:pid/faq_kb/:id", "get", admin_or },
-  { "POST", "/:pid/faq_kb", "create", admin },
-  { "PUT", "/:pid/faq_kb/:id", "update", admin_or },
-  { "PATCH", "/:pid/faq_kb/:id/attributes", "set_attributes", admin_or },
-  { "PUT", "/:pid/faq_kb/:id/language/:lang", "set_language", admin_or },
-  { "DELETE", "/:pid/faq_kb/:id", "delete", admin },
-  { "GET", "/:pid/faq_kb/:id/jwt", "jwt", admin_or },
-  { "GET", "/:pid/faq_kb/:id/published", "published", admin_or },
-  { "PUT", "/:pid/faq_kb/:id/publish", "publish", admin },
-  { "POST", "/:pid/faq_kb/fork/:id", "fork", admin },
-  { "GET", "/:pid/faq_kb/exportjson/:id", "export_json", admin },
-  { "POST", "/:pid/faq_kb/askbot", "ask", admin },
-  { "POST", "/:pid/faq_kb/:id/training", "train", admin },
-  { "POST", "/:pid/faq_kb/train", "train_by_body", admin },
+  { "GET", "/:pid/faq_kb", "list", access.AGENT_OR_TOKENS },
+  { "GET", "/:pid/faq_kb/:id", "get", access.ADMIN_OR_TOKENS },
+  { "POST", "/:pid/faq_kb", "create", access.ADMIN },
+  { "PUT", "/:pid/faq_kb/:id", "update", access.ADMIN_OR_TOKENS },
+  { "PATCH", "/:pid/faq_kb/:id/attributes", "set_attributes", access.ADMIN_OR_TOKENS },
+  { "PUT", "/:pid/faq_kb/:id/language/:lang", "set_language", access.ADMIN_OR_TOKENS },
+  { "DELETE", "/:pid/faq_kb/:id", "delete", access.ADMIN },
+  { "GET", "/:pid/faq_kb/:id/jwt", "jwt", access.ADMIN_OR_TOKENS },
+  { "GET", "/:pid/faq_kb/:id/published", "published", access.ADMIN_OR_TOKENS },
+  { "PUT", "/:pid/faq_kb/:id/publish", "publish", access.ADMIN },
+  { "POST", "/:pid/faq_kb/fork/:id", "fork", access.ADMIN },
+  { "GET", "/:pid/faq_kb/exportjson/:id", "export_json", access.ADMIN },
+  { "POST", "/:pid/faq_kb/askbot", "ask", access.ADMIN },
+  { "POST", "/:pid/faq_kb/:id/training", "train", access.ADMIN },
+  { "POST", "/:pid/faq_kb/train", "train_by_body", access.ADMIN },
 }
 
 return api

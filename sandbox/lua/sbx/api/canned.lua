@@ -1,4 +1,5 @@
 -- /:pid/canned: canned responses.
+local crud = require("sbx.crud")
 local store = require("sbx.store")
 local util = require("sbx.util")
 local E = require("sbx.errors")
@@ -27,7 +28,7 @@ function api.list(ctx)
   local list = canned:find(function(c)
     return c.id_project == ctx.pid and (c.status or 100) < 1000 and (c.shared ~= false or c.createdBy == me)
   end)
-  util.sort(list, util.str(ctx.query.sort) or "createdAt", util.str(ctx.query.direction))
+  util.sort_query(list, ctx.query)
   return 200, util.paginate(list, math.max(0, util.int(ctx.query.page, 0)), 1000)
 end
 
@@ -73,40 +74,36 @@ local function refused(ctx, c, verb)
   return nil
 end
 
-local function find(ctx)
-  local c = owned("canned", ctx)
-  if c then return c end
-  return nil, 404, { success = false,
-    error = "Canned response not found with id " .. ctx.params.id .. " for project " .. ctx.pid }
+-- A change handler: the project's response of :id (404 with the server's text), the checks
+-- of `refused`, then fn(ctx, response).
+local function change(verb, fn)
+  return function(ctx)
+    local c = owned("canned", ctx)
+    if not c then
+      return 404, { success = false,
+        error = "Canned response not found with id " .. ctx.params.id .. " for project " .. ctx.pid }
+    end
+    local status, body = refused(ctx, c, verb)
+    if status then return status, body end
+    return fn(ctx, c)
+  end
 end
 
-function api.update(ctx)
-  local c, st, err = find(ctx)
-  if not c then return st, err end
-  local rst, rbody = refused(ctx, c, "modify")
-  if rst then return rst, rbody end
+api.update = change("modify", function(ctx, c)
   local b = ctx.body or {}
   for _, k in ipairs({ "title", "text", "attributes" }) do if b[k] ~= nil then c[k] = b[k] end end
   canned:touch(c)
   return 200, c
-end
+end)
 
-function api.delete(ctx)
-  local c, st, err = find(ctx)
-  if not c then return st, err end
-  local rst, rbody = refused(ctx, c, "delete")
-  if rst then return rst, rbody end
+api.delete = change("delete", function(_, c)
   return 200, canned:update(c._id, { status = 1000 })
-end
+end)
 
-function api.delete_physical(ctx)
-  local c, st, err = find(ctx)
-  if not c then return st, err end
-  local rst, rbody = refused(ctx, c, "delete")
-  if rst then return rst, rbody end
+api.delete_physical = change("delete", function(_, c)
   canned:remove(c._id)
-  return 200, { n = 1, ok = 1, deletedCount = 1 }
-end
+  return 200, crud.removed(1)
+end)
 
 api.routes = {
   { "GET", "/:pid/canned", "list", { role = "agent" } },

@@ -27,7 +27,7 @@ end
 function api.list(ctx)
   local pu = util.str(ctx.query.project_user)
   local list = evs:find(function(e) return e.id_project == ctx.pid and (not pu or e.project_user == pu) end)
-  util.sort(list, util.str(ctx.query.sort) or "createdAt", util.str(ctx.query.direction))
+  util.sort_query(list, ctx.query)
   return 200, { perPage = 40, count = #list, events = util.paginate(list, math.max(0, util.int(ctx.query.page, 0)), 40) }
 end
 

@@ -1,4 +1,6 @@
 -- /:pid/faq (alias /:pid/intents): the intents of a chatbot.
+local crud = require("sbx.crud")
+local access = require("sbx.access")
 local store = require("sbx.store")
 local util = require("sbx.util")
 local view = require("sbx.view")
@@ -14,9 +16,6 @@ local api = {}
 
 local bots = store.coll("faq_kb")
 local faqs = store.coll("faq")
-local read = { role = "agent", types = { "bot", "subscription" } }
-local admin_or = { role = "admin", types = { "bot", "subscription" } }
-local admin = { role = "admin" }
 -- intents
 local function by_intent(id) return id:match("^intentId(.+)$") end
 function api.list(ctx)
@@ -53,10 +52,8 @@ api.get = or_404("faq", function(_, f)
   return 200, f
 end)
 
-function api.create(ctx)
+api.create = or_404(crud.BOT_IN_BODY, function(ctx, b)
   local body = ctx.body or {}
-  local b = owned("faq_kb", ctx, body.id_faq_kb or "")
-  if not b then return E.not_found() end
   local name = body.intent_display_name
   if name and faqs:find_one(function(f) return f.id_faq_kb == b._id and f.intent_display_name == name end) then
     return 409, { success = false, msg = "Duplicate  intent_display_name." }
@@ -68,7 +65,7 @@ function api.create(ctx)
   faqs:insert(f)
   events.emit(ctx.pid, "faq.create", f)
   return 200, f
-end
+end)
 
 -- routes/faq.js PUT /:faqid: id_faq_kb in the body is required (422); the listed fields
 -- that are neither absent nor null are written. intentId<intent_id> names the intent within
@@ -126,12 +123,12 @@ end
 api.aliases = { { "/:pid/faq", "/:pid/intents" } }
 
 api.routes = {
-  { "GET", "/:pid/faq", "list", read },
-  { "GET", "/:pid/faq/csv", "csv", admin },
-  { "GET", "/:pid/faq/:id", "get", admin_or },
-  { "POST", "/:pid/faq", "create", admin_or },
+  { "GET", "/:pid/faq", "list", access.AGENT_OR_TOKENS },
+  { "GET", "/:pid/faq/csv", "csv", access.ADMIN },
+  { "GET", "/:pid/faq/:id", "get", access.ADMIN_OR_TOKENS },
+  { "POST", "/:pid/faq", "create", access.ADMIN_OR_TOKENS },
   { "PUT", "/:pid/faq/:id", "update", { role = "admin", types = { "bot", "subscription" }, oid_except = by_intent } },
-  { "PATCH", "/:pid/faq/:id/attributes", "set_attributes", admin_or },
+  { "PATCH", "/:pid/faq/:id/attributes", "set_attributes", access.ADMIN_OR_TOKENS },
   { "DELETE", "/:pid/faq/:id", "delete", { role = "admin", types = { "bot", "subscription" }, oid_except = by_intent } },
 }
 

@@ -2,6 +2,7 @@
 -- services/labelService.js). One document per project holds `data`, a list of language
 -- entries { _id, lang, data, default }. Language codes are compared as given (the server's
 -- own defaults are upper case: "EN", "IT"). Reads need no authentication.
+local crud = require("sbx.crud")
 local store = require("sbx.store")
 local util = require("sbx.util")
 local E = require("sbx.errors")
@@ -121,7 +122,7 @@ function api.delete_all(ctx)
   local set = set_of(ctx)
   if set then labels:remove(set._id) end
   local n = set and 1 or 0
-  return 200, { n = n, ok = 1, deletedCount = n }
+  return 200, crud.removed(n)
 end
 
 -- The default language cannot be deleted; the answer is what GET /labels/:lang gives after

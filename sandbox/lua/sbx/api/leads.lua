@@ -1,4 +1,5 @@
 -- /:pid/leads (the server's routes/lead.js).
+local crud = require("sbx.crud")
 local store = require("sbx.store")
 local util = require("sbx.util")
 local text = require("sbx.text")
@@ -83,14 +84,11 @@ local function filtered(ctx)
     if search and not search({ l.fullname or "", l.email or "" }) then return false end
     return true
   end)
-  util.sort(list, util.str(q.sort) or "createdAt", util.str(q.direction))
-  return list
+  return util.sort_query(list, q)
 end
 function api.list(ctx)
   local q = ctx.query
-  local limit = util.int(q.limit, 40)
-  if limit <= 0 then limit = 40 end
-  local page = math.max(0, util.int(q.page, 0))
+  local limit, page = util.limit_page(q, 40)
   local list = filtered(ctx)
   if not list then return E.not_found() end
   return 200, { perPage = limit, count = #list, leads = util.paginate(list, page, limit) }
@@ -173,7 +171,7 @@ function api.delete_physical(ctx)
   local l = owned("leads", ctx)
   if not l then return E.not_found() end
   leads:remove(l._id)
-  return 200, { n = 1, ok = 1, deletedCount = 1 }
+  return 200, crud.removed(1)
 end
 
 api.routes = {

@@ -1,4 +1,5 @@
 -- /:pid/requests: conversations (the server's routes/request.js; docs/server-api.md §3).
+local crud = require("sbx.crud")
 local store = require("sbx.store")
 local util = require("sbx.util")
 local E = require("sbx.errors")
@@ -105,7 +106,7 @@ local function order(list, q, scores)
     end)
     return function(r, v) v.score = scores[r] return v end
   end
-  util.sort(list, util.str(q.sort) or "createdAt", util.str(q.direction))
+  util.sort_query(list, q)
   return function(_, v) return v end
 end
 
@@ -375,6 +376,15 @@ function api.replace_bot(ctx)
   return 200, out
 end
 
+-- After a change of a conversation's participants or followers: the derived fields, the
+-- save, request.update, the answer.
+local function list_saved(ctx, req, field)
+  if field == "participants" then conv.refresh(req) end
+  store.coll("requests"):touch(req)
+  events.emit(ctx.pid, "request.update", conv.view(req))
+  return ok(req)
+end
+
 local function member_list(field, body_field)
   return function(ctx)
     local req = get(ctx)
@@ -386,13 +396,8 @@ local function member_list(field, body_field)
     end
     req[field] = req[field] or util.arr()
     if not util.contains(req[field], m) then req[field][#req[field] + 1] = m end
-    if field == "participants" then
-      conv.refresh(req)
-      if req.status == 100 then req.status = 200 end
-    end
-    store.coll("requests"):touch(req)
-    events.emit(ctx.pid, "request.update", conv.view(req))
-    return ok(req)
+    if field == "participants" and req.status == 100 then req.status = 200 end
+    return list_saved(ctx, req, field)
   end
 end
 -- routes/request.js PUT /:requestid/participants and /followers: the array replaces the list
@@ -407,10 +412,7 @@ local function set_list(field)
     local list = util.arr()
     for _, m in ipairs(ctx.body) do if type(m) == "string" then list[#list + 1] = m end end
     req[field] = list
-    if field == "participants" then conv.refresh(req) end
-    store.coll("requests"):touch(req)
-    events.emit(ctx.pid, "request.update", conv.view(req))
-    return ok(req)
+    return list_saved(ctx, req, field)
   end
 end
 local function remove_from(field, param)
@@ -425,10 +427,7 @@ local function remove_from(field, param)
       return 400, { success = false, error = "The member is not a participant" }
     end
     req[field] = keep
-    if field == "participants" then conv.refresh(req) end
-    store.coll("requests"):touch(req)
-    events.emit(ctx.pid, "request.update", conv.view(req))
-    return ok(req)
+    return list_saved(ctx, req, field)
   end
 end
 api.add_participant = member_list("participants", "member")
@@ -545,7 +544,7 @@ function api.delete_by_request_id(ctx)
   local req = store.coll("requests"):get(ctx.params.id)
   if not req or req.id_project ~= ctx.pid then return E.not_found() end
   store.coll("requests"):remove(req._id)
-  return 200, { n = 1, ok = 1, deletedCount = 1 }
+  return 200, crud.removed(1)
 end
 
 function api.chatbot_parameters(ctx)

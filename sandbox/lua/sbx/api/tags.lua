@@ -1,4 +1,5 @@
 -- /:pid/tags: the project's tag library.
+local crud = require("sbx.crud")
 local store = require("sbx.store")
 local util = require("sbx.util")
 local or_404 = require("sbx.crud").or_404
@@ -11,7 +12,7 @@ local api = {}
 local tags = store.coll("tags")
 function api.list(ctx)
   local list = tags:find(function(t) return t.id_project == ctx.pid end)
-  util.sort(list, util.str(ctx.query.sort) or "createdAt", util.str(ctx.query.direction))
+  util.sort_query(list, ctx.query)
   return 200, util.paginate(list, math.max(0, util.int(ctx.query.page, 0)), 40)
 end
 
@@ -36,7 +37,7 @@ end)
 
 api.delete = or_404("tags", function(_, t)
   tags:remove(t._id)
-  return 200, { n = 1, ok = 1, deletedCount = 1 }
+  return 200, crud.removed(1)
 end)
 
 api.routes = {

@@ -1,4 +1,5 @@
 -- /:pid/project_users (team) and /:pid/pendinginvitations.
+local crud = require("sbx.crud")
 local store = require("sbx.store")
 local util = require("sbx.util")
 local view = require("sbx.view")
@@ -222,7 +223,7 @@ function api.delete_invitation(ctx)
   local inv = owned("pendinginvitations", ctx)
   -- a raw remove result, as the server answers
   if inv then invs:remove(inv._id) end
-  return 200, { n = inv and 1 or 0, ok = 1, deletedCount = inv and 1 or 0 }
+  return 200, crud.removed(inv and 1 or 0)
 end
 
 api.routes = {
