@@ -41,6 +41,7 @@ describe("sandbox leads", function()
     for i = 2, #b.leads do assert.is_true((b.leads[i - 1].fullname or "") <= (b.leads[i].fullname or "")) end
   end)
 
+  -- routes/lead.js (GET /:leadid by id alone: 404 Object not found.)
   it("creates (200, lead_id generated), reads, updates and merges", function()
     local status, l = api("agent", "POST", "/leads", { fullname = "Mario Rossi", email = "mario@example.com",
       attributes = { plan = "pro" } })
@@ -92,8 +93,26 @@ describe("sandbox leads", function()
     status, body = api("admin", "DELETE", "/leads/" .. l._id .. "/physical")
     assert.equal(403, status)
     assert.same({ success = false, msg = "Unauthorized." }, body)
-    assert.equal(200, (api("owner", "DELETE", "/leads/" .. l._id .. "/physical")))
+    status, body = api("owner", "DELETE", "/leads/" .. l._id .. "/physical")
+    assert.equal(200, status)
+    assert.same({ n = 1, ok = 1, deletedCount = 1 }, body)
     assert.equal(404, (api("agent", "GET", "/leads/" .. l._id)))
+    _, body = api("owner", "DELETE", "/leads/" .. l._id .. "/physical")
+    assert.same({ n = 0, ok = 1, deletedCount = 0 }, body)
+  end)
+
+  -- routes/lead.js: POST checks nothing and reads lead_id, fullname, email and attributes only;
+  -- DELETE /:leadid is findByIdAndUpdate with upsert: an unknown id is made, deleted
+  it("creates without checks from the fields the server reads, and soft-deletes an unknown id into being", function()
+    local status, l = api("agent", "POST", "/leads", { email = "not an e-mail", company = "ignored", phone = "1" })
+    assert.equal(200, status)
+    assert.equal("not an e-mail", l.email)
+    assert.is_nil(l.company)
+    assert.is_nil(l.phone)
+    local made
+    status, made = api("agent", "DELETE", "/leads/ffffffffffffffffffffffff")
+    assert.equal(200, status)
+    assert.same({ "ffffffffffffffffffffffff", 1000 }, { made._id, made.status })
   end)
 
   it("filters by a segment (all / any of its filters) and 404s an unknown segment", function()

@@ -103,18 +103,21 @@ function api.csv(ctx)
   return 200, table.concat(lines, "\n") .. "\n", "text/csv; charset=utf-8"
 end
 
-api.get = or_404("leads", function(_, l)
+-- routes/lead.js GET /:leadid: by id alone (findById), 404 Object not found.
+function api.get(ctx)
+  local l = leads:get(ctx.params.id)
+  if not l then return E.not_found() end
   return 200, l
-end)
+end
 
+-- routes/lead.js POST / (leadService.createWitId): no checks; lead_id, fullname, email and
+-- attributes are read, anything else in the body is not
 function api.create(ctx)
   local b = ctx.body or {}
-  if b.email ~= nil and (type(b.email) ~= "string" or not b.email:find("@")) then
-    return 422, { errors = util.arr{ util.invalid("email", b.email) } }
-  end
-  local l = leads:insert{ lead_id = b.lead_id or store.uuid(), fullname = b.fullname, email = b.email,
-    phone = b.phone, company = b.company, attributes = b.attributes or {}, tags = util.arr(), status = 100,
-    id_project = ctx.pid, createdBy = ctx.principal.id }
+  local lead_id = b.lead_id
+  if lead_id == nil or lead_id == "" or lead_id == util.null then lead_id = store.uuid() end
+  local l = leads:insert{ lead_id = lead_id, fullname = b.fullname, email = b.email, attributes = b.attributes,
+    tags = util.arr(), status = 100, id_project = ctx.pid, createdBy = ctx.principal.id }
   events.emit(ctx.pid, "lead.create", l)
   return 200, l
 end
@@ -160,18 +163,20 @@ api.remove_tag = or_404("leads", function(ctx, l)
   return 200, l
 end)
 
-api.delete = or_404("leads", function(ctx, l)
+-- DELETE /:leadid: status 1000 by id alone, an upsert (an unknown id makes { _id, status })
+function api.delete(ctx)
+  local l = leads:get(ctx.params.id) or leads:insert{ _id = ctx.params.id }
   leads:update(l._id, { status = 1000 })
-  events.emit(ctx.pid, "lead.delete", l)
+  events.emit(l.id_project or ctx.pid, "lead.delete", l)
   return 200, l
-end)
+end
 
+-- DELETE /:leadid/physical: owners only (403 Unauthorized.), by id alone, MongoDB's raw result
 function api.delete_physical(ctx)
   if ctx.principal.role ~= "owner" then return E.forbidden() end
-  local l = owned("leads", ctx)
-  if not l then return E.not_found() end
-  leads:remove(l._id)
-  return 200, crud.removed(1)
+  local l = leads:get(ctx.params.id)
+  if l then leads:remove(l._id) end
+  return 200, crud.removed(l and 1 or 0)
 end
 
 api.routes = {

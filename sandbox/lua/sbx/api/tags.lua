@@ -2,13 +2,16 @@
 local crud = require("sbx.crud")
 local store = require("sbx.store")
 local util = require("sbx.util")
-local or_404 = require("sbx.crud").or_404
+local E = require("sbx.errors")
 
 local agent = { role = "agent", types = { "bot", "subscription" } }
 
 local api = {}
 
--- tag library: 40 per page, duplicates return the existing tag
+-- routes/tag.js and models/tagLibrary.js: 40 a page; the name is required by the model (a
+-- save error without it) and unique in a project (the existing tag answers a duplicate); reads,
+-- changes and deletes go by id alone, changes as an upsert writing both fields (null when
+-- missing), deletes answering MongoDB's raw result.
 local tags = store.coll("tags")
 function api.list(ctx)
   local list = tags:find(function(t) return t.id_project == ctx.pid end)
@@ -16,29 +19,32 @@ function api.list(ctx)
   return 200, util.paginate(list, math.max(0, util.int(ctx.query.page, 0)), 40)
 end
 
-api.get = or_404("tags", function(_, t)
+function api.get(ctx)
+  local t = tags:get(ctx.params.id)
+  if not t then return E.not_found() end
   return 200, t
-end)
+end
 
 function api.create(ctx)
   local b = ctx.body or {}
-  if type(b.tag) ~= "string" or b.tag == "" then return 422, { errors = util.arr{ util.invalid("tag", b.tag) } } end
+  if type(b.tag) ~= "string" or b.tag == "" then return 500, { success = false, msg = "Error saving object." } end
   local t = tags:find_one(function(x) return x.id_project == ctx.pid and x.tag == b.tag end)
   if t then return 200, t end
-  return 200, tags:insert{ tag = b.tag, color = b.color or "#43B1F2", id_project = ctx.pid, createdBy = ctx.principal.id }
+  return 200, tags:insert{ tag = b.tag, color = b.color, id_project = ctx.pid, createdBy = ctx.principal.id }
 end
 
-api.update = or_404("tags", function(ctx, t)
+function api.update(ctx)
   local b = ctx.body or {}
-  t.tag, t.color = b.tag, b.color
-  tags:touch(t)
-  return 200, t
-end)
+  local t = tags:get(ctx.params.id) or tags:insert{ _id = ctx.params.id }
+  local function written(v) if v == nil then return util.null end return v end
+  return 200, tags:update(t._id, { tag = written(b.tag), color = written(b.color) })
+end
 
-api.delete = or_404("tags", function(_, t)
-  tags:remove(t._id)
-  return 200, crud.removed(1)
-end)
+function api.delete(ctx)
+  local t = tags:get(ctx.params.id)
+  if t then tags:remove(t._id) end
+  return 200, crud.removed(t and 1 or 0)
+end
 
 api.routes = {
   { "GET", "/:pid/tags", "list", agent },
