@@ -28,10 +28,11 @@ describe("the sandbox serves every route the SDK wraps", function()
     ["kb.import_sitemap"] = function() return c.kb:import_sitemap("x", "https://a.example/sitemap.xml") end,
     ["tables.rows"] = function() return c.tables:rows(DUMMY) end,
   }
-  -- routes/request.js answers an unknown conversation with a bare 500 here: the services it
-  -- calls (setParticipantsByRequestId, setFollowersByRequestId) fail, and it says so
+  -- routes/request.js answers an unknown conversation with a 500 here: the services it calls
+  -- (set/add participants and followers, remove a follower) fail, and it says so
   local SERVER_500 = { ["requests:set_participants"] = "Error setting participants",
-    ["requests:set_followers"] = "Error setting followers" }
+    ["requests:set_followers"] = "Error setting followers", ["requests:add_participant"] = "Error adding participant",
+    ["requests:add_follower"] = "Error adding follower", ["requests:remove_follower"] = "Error removing follower" }
 
   local function check_route(r)
     local args = {}

@@ -328,8 +328,30 @@ describe("sandbox requests", function()
       _, b = api("owner", "DELETE", "/requests/" .. rid .. "/participants/bot_" .. st.bot._id)
       assert.same({ st.users.agent._id }, b.participants)
       assert.is_false(b.hasBot)
-      status = api("owner", "DELETE", "/requests/" .. rid .. "/participants/nobody")
-      assert.equal(400, status)
+      -- requestService.removeParticipantByRequestId: a member not in the list changes nothing
+      status, b = api("owner", "DELETE", "/requests/" .. rid .. "/participants/nobody")
+      assert.equal(200, status)
+      assert.same({ st.users.agent._id }, b.participants)
+    end)
+
+    -- routes/request.js: the services fail on an unknown conversation, and each route answers
+    -- that with its own status and words
+    it("answers participant and follower changes of an unknown conversation as the server does", function()
+      local rid = "support-group-" .. PID .. "-nosuchconversation"
+      local cases = {
+        { "POST", "/participants", { member = "x" }, 500, { success = false, error = "Error adding participant" } },
+        { "PUT", "/participants", { "x" }, 500, { success = false, error = "Error setting participants" } },
+        { "DELETE", "/participants/x", nil, 400,
+          { success = false, error = "Unable to remove the participant x from the request " .. rid } },
+        { "POST", "/followers", { member = "x" }, 500, { success = false, error = "Error adding follower" } },
+        { "PUT", "/followers", { "x" }, 500, { success = false, error = "Error setting followers" } },
+        { "DELETE", "/followers/x", nil, 500, { success = false, error = "Error removing follower" } },
+      }
+      for _, c in ipairs(cases) do
+        local status, b = api("owner", c[1], "/requests/" .. rid .. c[2], c[3])
+        assert.equal(c[4], status, c[1] .. " " .. c[2])
+        assert.same(c[5], b, c[1] .. " " .. c[2])
+      end
     end)
 
     it("adds, replaces and removes followers", function()

@@ -385,15 +385,18 @@ local function list_saved(ctx, req, field)
   return ok(req)
 end
 
+-- POST .../participants and .../followers: member is checked first (422), then the service
+-- fails on an unknown conversation (500 with the route's words)
+local ADD_FAILED = { participants = "Error adding participant", followers = "Error adding follower" }
 local function member_list(field, body_field)
   return function(ctx)
-    local req = get(ctx)
-    if not req then return E.not_found() end
     local b = ctx.body or {}
     local m = b[body_field]
     if type(m) ~= "string" or m == "" then
       return 422, { errors = util.arr{ util.invalid(body_field, m) } }
     end
+    local req = get(ctx)
+    if not req then return 500, { success = false, error = ADD_FAILED[field] } end
     req[field] = req[field] or util.arr()
     if not util.contains(req[field], m) then req[field][#req[field] + 1] = m end
     if field == "participants" and req.status == 100 then req.status = 200 end
@@ -415,17 +418,25 @@ local function set_list(field)
     return list_saved(ctx, req, field)
   end
 end
+-- DELETE .../participants/:member and .../followers/:fid: one not in the list leaves the
+-- conversation as it is (200); an unknown conversation fails the service (the route's answer)
+local function remove_failed(ctx, field, member)
+  if field == "participants" then
+    return 400, { success = false,
+      error = "Unable to remove the participant " .. member .. " from the request " .. ctx.params.rid }
+  end
+  return 500, { success = false, error = "Error removing follower" }
+end
+
 local function remove_from(field, param)
   return function(ctx)
     local req = get(ctx)
-    if not req then return E.not_found() end
+    if not req then return remove_failed(ctx, field, ctx.params[param]) end
     local keep, found = util.arr(), false
     for _, m in ipairs(req[field] or {}) do
       if m == ctx.params[param] then found = true else keep[#keep + 1] = m end
     end
-    if not found and field == "participants" then
-      return 400, { success = false, error = "The member is not a participant" }
-    end
+    if not found then return ok(req) end
     req[field] = keep
     return list_saved(ctx, req, field)
   end
