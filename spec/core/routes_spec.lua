@@ -29,10 +29,11 @@ describe("the sandbox serves every route the SDK wraps", function()
     ["tables.rows"] = function() return c.tables:rows(DUMMY) end,
   }
   -- routes/request.js answers an unknown conversation with a 500 here: the services it calls
-  -- (set/add participants and followers, remove a follower) fail, and it says so
+  -- (set/add participants and followers, remove a follower, close, reopen) fail, and it says so
   local SERVER_500 = { ["requests:set_participants"] = "Error setting participants",
     ["requests:set_followers"] = "Error setting followers", ["requests:add_participant"] = "Error adding participant",
-    ["requests:add_follower"] = "Error adding follower", ["requests:remove_follower"] = "Error removing follower" }
+    ["requests:add_follower"] = "Error adding follower", ["requests:remove_follower"] = "Error removing follower",
+    ["requests:close"] = "Error closing request", ["requests:reopen"] = "Error reopening request" }
 
   local function check_route(r)
     local args = {}

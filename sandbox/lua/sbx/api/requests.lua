@@ -272,7 +272,10 @@ function api.create(ctx)
   return ok(req)
 end
 
-api.patch = or_404(get, function(ctx, req)
+-- routes/request.js PATCH /:requestid: 404 {msg: "Request not found"} for an unknown one
+function api.patch(ctx)
+  local req = get(ctx)
+  if not req then return 404, { success = false, msg = "Request not found" } end
   local b = ctx.body or {}
   for _, k in ipairs(PATCHABLE) do
     local v = b[k]
@@ -283,7 +286,7 @@ api.patch = or_404(get, function(ctx, req)
   store.coll("requests"):touch(req)
   events.emit(ctx.pid, "request.update", conv.view(req))
   return ok(req)
-end)
+end
 
 api.set_attributes = or_404(get, function(ctx, req)
   if type(ctx.body) ~= "table" then return 400, { success = false, error = "attributes must be an object" } end
@@ -294,17 +297,27 @@ api.set_attributes = or_404(get, function(ctx, req)
   return ok(req)
 end)
 
-api.close = or_404(get, function(ctx, req)
+-- routes/request.js PUT /:requestid/close: members below admin must be among the agents of
+-- the conversation (404 / 403 with the route's words); for the others an unknown conversation
+-- fails the service (500 Error closing request)
+function api.close(ctx)
   local p = ctx.principal
-  if p.kind ~= "bot" and p.kind ~= "subscription" and p.role ~= "owner" and p.role ~= "admin"
-    and not util.contains(req.participantsAgents, p.id) then
-    return 403, { success = false, error = "You must be a participant of the conversation to close it" }
+  local req = get(ctx)
+  if p.pu and p.role ~= "owner" and p.role ~= "admin" then
+    if not req then return 404, { success = false, error = "Request not found" } end
+    if not util.contains(req.participantsAgents, p.id) then
+      return 403, { success = false, error = "You must be among the participants to close a conversation." }
+    end
   end
+  if not req then return 500, { success = false, error = "Error closing request" } end
   if req.status ~= 1000 then conv.close(req, p.id) end
   return ok(req)
-end)
+end
 
-api.reopen = or_404(get, function(ctx, req)
+-- PUT /:requestid/reopen: an unknown conversation fails the service (500)
+function api.reopen(ctx)
+  local req = get(ctx)
+  if not req then return 500, { success = false, error = "Error reopening request" } end
   if req.status == 1000 then
     req.status = #(req.participants or {}) > 0 and 200 or 100
     req.closed_at = nil
@@ -312,7 +325,7 @@ api.reopen = or_404(get, function(ctx, req)
     events.emit(ctx.pid, "request.update", conv.view(req))
   end
   return ok(req)
-end)
+end
 
 local function reroute(ctx, only_if_unassigned)
   local req = get(ctx)
