@@ -117,3 +117,39 @@ describe("sandbox team filters", function()
     assert.equal(#before, #select(2, roles_of("?trashed=true")))
   end)
 end)
+
+-- middleware/ipFilter.js (app.js mounts it on every /:projectid/ path): JSON 401s, not the
+-- plain-text one of a refused token
+describe("sandbox project IP filter", function()
+  before_each(helper.reset)
+  after_each(helper.reset)
+
+  local function set(fields)
+    local status = helper.http_json("PUT", st.http_url .. "/projects/" .. st.project_id, fields, helper.auth("owner"))
+    assert.equal(200, status)
+  end
+
+  it("refuses an address outside the allow list, inside the deny list, and a banned user's token", function()
+    set{ ipFilterEnabled = true, ipFilter = { "10.0.0.0/8" } }
+    local status, b = api("agent", "GET", "/requests")
+    assert.equal(401, status)
+    assert.same({ err = "error project ip filter" }, b)
+    status = api("agent", "GET", "/requests", nil, { ["x-forwarded-for"] = "10.1.2.3, 127.0.0.1" })
+    assert.equal(200, status)
+    set{ ipFilterEnabled = false, ipFilterDenyEnabled = true, ipFilterDeny = { "127.0.0.1" } }
+    status, b = api("agent", "GET", "/requests")
+    assert.equal(401, status)
+    assert.same({ err = "error project deny ip filter" }, b)
+  end)
+
+  it("refuses the token of a banned user by its _id", function()
+    local _, signed = helper.http_json("POST", st.http_url .. "/auth/signin",
+      { email = st.users.agent.email, password = st.users.agent.password })
+    assert.is_string(signed.token)
+    set{ bannedUsers = { { id = st.users.agent._id, ip = "127.0.0.1" } } }
+    local status, b = api(signed.token, "GET", "/requests")
+    assert.equal(401, status)
+    assert.same({ err = "error projectBanUserFilter by id" }, b)
+    assert.equal(200, (api("admin", "GET", "/requests")))
+  end)
+end)

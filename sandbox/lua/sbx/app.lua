@@ -378,6 +378,56 @@ local function parse_body(ctx)
   return nil
 end
 
+-- middleware/ipFilter.js, on every /:projectid/ path before its routes: the project's allow
+-- list (ipFilterEnabled, ipFilter), its deny list (ipFilterDenyEnabled, ipFilterDeny) and its
+-- banned users by the _id of the token (decoded, not verified); each a JSON 401. The client's
+-- address is the first X-Forwarded-For entry, else the peer's. Entries are addresses or IPv4
+-- CIDR blocks (express-ipfilter also reads ranges: not here).
+local function ipv4_number(ip)
+  local a, b, c, d = tostring(ip):match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+  if not a then return nil end
+  return ((tonumber(a) * 256 + tonumber(b)) * 256 + tonumber(c)) * 256 + tonumber(d)
+end
+
+local function ip_listed(ip, list)
+  local n = ipv4_number(ip)
+  for _, entry in ipairs(list) do
+    if entry == ip then return true end
+    local net, bits = tostring(entry):match("^([%d%.]+)/(%d+)$")
+    local base = net and ipv4_number(net)
+    if base and n then
+      local size = 2 ^ (32 - tonumber(bits))
+      if math.floor(n / size) == math.floor(base / size) then return true end
+    end
+  end
+  return false
+end
+
+local function ip_filter(ctx)
+  local p = ctx.project
+  local ip = ngx.var.remote_addr
+  local fwd = util.header_value(ctx.headers, "x-forwarded-for")
+  if fwd ~= "" then ip = fwd:match("^([^,]*)") end
+  if p.ipFilterEnabled == true and type(p.ipFilter) == "table" and #p.ipFilter > 0 and not ip_listed(ip, p.ipFilter) then
+    return 401, { err = "error project ip filter" }
+  end
+  if p.ipFilterDenyEnabled == true and type(p.ipFilterDeny) == "table" and #p.ipFilterDeny > 0
+    and ip_listed(ip, p.ipFilterDeny) then
+    return 401, { err = "error project deny ip filter" }
+  end
+  local banned = type(p.bannedUsers) == "table" and p.bannedUsers or {}
+  if #banned > 0 then
+    local parts = js_split(util.header_value(ctx.headers, "authorization"), " ")
+    local payload
+    if #parts == 2 then payload = select(2, jwt.peek(parts[2])) end
+    local id = type(payload) == "table" and payload._id
+    for _, u in ipairs(banned) do
+      if id and type(u) == "table" and u.id == id then return 401, { err = "error projectBanUserFilter by id" } end
+    end
+  end
+  return nil
+end
+
 -- cors() with its defaults, mounted first: any origin, and OPTIONS answered as a preflight.
 local CORS_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE"
 
@@ -413,6 +463,8 @@ local function dispatch(ctx)
       return 400, { error = "Project not found with id: " .. first }
     end
     ctx.pid, ctx.project = first, project
+    local st, b = ip_filter(ctx)
+    if st then return st, b end
   end
   local route, params = router:match(ctx.method, segs)
   if not route then return html_404(ctx.method, ctx.raw_path) end
