@@ -776,7 +776,14 @@ local function leads_import(ctx, path)
     local lead, msg = ctx.client.leads:find_by_email(rec.email)
     if lead == nil then failure(msg) end
     if not lead then
-      check(ctx.client.leads:create(body))
+      local made = check(ctx.client.leads:create(body))
+      -- the server's POST /leads reads lead_id, fullname, email and attributes only
+      -- (routes/lead.js): the other fields go by a PUT
+      local rest = {}
+      for k, v in pairs(body) do
+        if k ~= "lead_id" and k ~= "fullname" and k ~= "email" and k ~= "attributes" then rest[k] = v end
+      end
+      if next(rest) then check(ctx.client.leads:update(made._id, rest)) end
       counts.created = counts.created + 1
     else
       local changed = false
