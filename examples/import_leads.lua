@@ -42,6 +42,15 @@ for i, rec in ipairs(records) do
     if next(attrs) then body.attributes = attrs end
     local created, cerr = client.leads:create(body)
     if not created then common.die(cerr) end
+    -- the server's POST /leads reads lead_id, fullname, email and attributes only: the rest by PUT
+    local rest = {}
+    for k, v in pairs(body) do
+      if k ~= "lead_id" and k ~= "fullname" and k ~= "email" and k ~= "attributes" then rest[k] = v end
+    end
+    if next(rest) then
+      local done, uerr = client.leads:update(created._id, rest)
+      if not done then common.die(uerr) end
+    end
     counts.created = counts.created + 1
   else
     local changed = false
