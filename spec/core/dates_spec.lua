@@ -62,6 +62,29 @@ describe("date filters against the sandbox", function()
     assert.is_false(find{ start_date = { after.year, after.month, after.day } })
   end)
 
+  it("reads days and wall-clock times in the call's zone, far from UTC either way", function()
+    local zones = { "Pacific/Kiritimati", "America/St_Johns" }
+    assert.is_true(#zones > 0)
+    for _, tz in ipairs(zones) do
+      local z = time.civil(created, tz)
+      local day = { z.year, z.month, z.day }
+      assert.is_true(find{ start_date = day, end_date = day, timezone = tz }, tz)
+      local before = time.civil(created - 86400, tz)
+      assert.is_false(find{ end_date = { before.year, before.month, before.day }, timezone = tz }, tz)
+      -- the wall-clock minute of its creation, a minute before and after
+      local at = math.floor(created / 60) * 60
+      local m0 = time.civil(at - 60, tz)
+      assert.is_false(find{ end_date = { m0.year, m0.month, m0.day, m0.hour, m0.min, 0 }, timezone = tz }, tz)
+      local m1 = time.civil(at + 60, tz)
+      assert.is_true(find{ end_date = { m1.year, m1.month, m1.day, m1.hour, m1.min, 0 }, timezone = tz }, tz)
+      -- the client's option gives the same answers
+      local zc = tiledesk.new{ base_url = st.http_url, project_id = st.project_id, email = st.users.owner.email,
+        password = st.users.owner.password, retries = 0, timezone = tz }
+      assert.is_false(holds(assert(zc.requests:list{ status = "all", limit = 100, sort = "createdAt",
+        end_date = { m0.year, m0.month, m0.day, m0.hour, m0.min, 0 } }), conv.request_id), tz)
+    end
+  end)
+
   it("the csv export filters the same way", function()
     local c0 = time.civil(created)
     local day = { c0.year, c0.month, c0.day }
