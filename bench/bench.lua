@@ -129,10 +129,10 @@ local function bench_sequential(label, base_url)
   c:close()
   local b, rr, dd = median(base), median(raw), median(dec)
   row{ id = "a", what = "client:request (raw) vs C easy loop, " .. label, target = ">= 0.90x",
-    measured = fmt(rr / b) .. "x (" .. fmt(rr, 0) .. " vs " .. fmt(b, 0) .. " calls/s)",
+    measured = fmt(rr / b, 3) .. "x (" .. fmt(rr, 0) .. " vs " .. fmt(b, 0) .. " calls/s)",
     verdict = rr / b >= 0.9 and "met" or "NOT met" }
   row{ id = "a", what = "client:get (decoded) vs C easy loop, " .. label, target = ">= 0.60x",
-    measured = fmt(dd / b) .. "x (" .. fmt(dd, 0) .. " vs " .. fmt(b, 0) .. " calls/s)",
+    measured = fmt(dd / b, 3) .. "x (" .. fmt(dd, 0) .. " vs " .. fmt(b, 0) .. " calls/s)",
     verdict = dd / b >= 0.6 and "met" or "NOT met" }
 end
 
@@ -170,7 +170,7 @@ local function bench_batch(label, base_url)
   probe:close()
   local b, o = median(base), median(ours)
   row{ id = "b", what = "client:batch (16 in flight) vs C multi loop, " .. label, target = ">= 0.85x",
-    measured = fmt(o / b) .. "x (" .. fmt(o, 0) .. " vs " .. fmt(b, 0) .. " calls/s)",
+    measured = fmt(o / b, 3) .. "x (" .. fmt(o, 0) .. " vs " .. fmt(b, 0) .. " calls/s)",
     verdict = o / b >= 0.85 and "met" or "NOT met" }
 end
 
