@@ -18,6 +18,19 @@ local function read_file(path)
 end
 helper.read_file = read_file
 
+-- The repository root as an absolute path (for commands run from another directory).
+helper.abs_root = root:sub(1, 1) == "/" and root or ((os.getenv("PWD") or ".") .. "/" .. (root == "./" and "" or root))
+
+-- A string quoted for sh.
+function helper.shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+-- The content of a file (or "") and the file removed: for a child's captured output.
+function helper.take_file(path)
+  local s = read_file(path) or ""
+  os.remove(path)
+  return s
+end
+
 function helper.write_file(path, text)
   local f = assert(io.open(path, "wb"))
   f:write(text)
@@ -64,11 +77,11 @@ function helper.sandbox()
   return st
 end
 
--- A call on the sandbox's control path (asserts a 200) -> decoded body.
+-- A call to the sandbox's control path (/__sandbox + path); raises unless it answers 200.
 function helper.control(method, path, body)
-  local status, json = helper.http_json(method, helper.sandbox().control_url .. path, body)
-  assert(status == 200, "control " .. method .. " " .. path .. ": HTTP " .. tostring(status))
-  return json
+  local status, decoded = helper.http_json(method, helper.sandbox().control_url .. path, body)
+  if status ~= 200 then error("sandbox control " .. method .. " " .. path .. " answered HTTP " .. tostring(status), 2) end
+  return decoded
 end
 
 -- Arms a sandbox fault: the next `count` calls (1 by default) whose path matches get `action`.
@@ -141,12 +154,6 @@ function helper.reset()
   if status ~= 200 then error("the sandbox reset answered HTTP " .. tostring(status), 2) end
 end
 
--- A call to the sandbox's control path (/__sandbox + path); raises unless it answers 200.
-function helper.control(method, path, body)
-  local status, decoded = helper.http_json(method, helper.sandbox().control_url .. path, body)
-  if status ~= 200 then error("sandbox control " .. method .. " " .. path .. " answered HTTP " .. tostring(status), 2) end
-  return decoded
-end
 
 -- The deliveries of a sandbox sink once there are at least n (polls at most 50 x 100 ms).
 function helper.wait_sink(name, n)

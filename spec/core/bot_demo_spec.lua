@@ -20,7 +20,7 @@ local function sh(cmd)
   return out, ok == true or ok == 0 or code == 0
 end
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = helper.shell_quote
 
 local state_file = (os.getenv("TD_SANDBOX_DIR") or (ROOT .. ".sandbox")) .. "/state.json"
 

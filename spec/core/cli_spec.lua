@@ -9,16 +9,11 @@ local tiledesk = require("tiledesk")
 local st = helper.sandbox()
 local admin = st.users.admin
 
-local ROOT = helper.root
-if ROOT:sub(1, 1) ~= "/" then ROOT = (os.getenv("PWD") or ".") .. "/" .. (ROOT == "./" and "" or ROOT) end
+local ROOT = helper.abs_root
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = helper.shell_quote
 
-local function slurp(path)
-  local s = helper.read_file(path) or ""
-  os.remove(path)
-  return s
-end
+local slurp = helper.take_file
 
 local INTERP
 do

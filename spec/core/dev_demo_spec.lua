@@ -7,16 +7,11 @@ local socket = require("socket")
 local st = helper.sandbox()
 local BASE = tonumber(st.http_url:match(":(%d+)$"))
 
-local ROOT = helper.root
-if ROOT:sub(1, 1) ~= "/" then ROOT = (os.getenv("PWD") or ".") .. "/" .. (ROOT == "./" and "" or ROOT) end
+local ROOT = helper.abs_root
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = helper.shell_quote
 
-local function slurp(path)
-  local s = helper.read_file(path) or ""
-  os.remove(path)
-  return s
-end
+local slurp = helper.take_file
 
 local function demo(dir, port)
   local out, err, code = os.tmpname(), os.tmpname(), os.tmpname()

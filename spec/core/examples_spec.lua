@@ -7,10 +7,7 @@ local tiledesk = require("tiledesk")
 local st = helper.sandbox()
 local PID = st.project_id
 
-local ROOT = helper.root
-if ROOT:sub(1, 1) ~= "/" then
-  ROOT = (os.getenv("PWD") or ".") .. "/" .. (ROOT == "./" and "" or ROOT)
-end
+local ROOT = helper.abs_root
 local STATE = (os.getenv("TD_SANDBOX_DIR") or (ROOT .. ".sandbox")) .. "/state.json"
 local SCRIPTS = { "demo.lua", "close_idle.lua", "export_conversations.lua", "sync_leads.lua", "bot_deploy.lua" }
 
@@ -20,13 +17,9 @@ local function control(method, path, body)
   return json
 end
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = helper.shell_quote
 
-local function slurp(path)
-  local s = helper.read_file(path) or ""
-  os.remove(path)
-  return s
-end
+local slurp = helper.take_file
 
 -- Runs examples/<script> with the argument string args (already quoted); returns
 -- exit status, stdout, stderr. with_state = false leaves out --state.

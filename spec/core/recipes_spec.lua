@@ -7,16 +7,11 @@ local csv = require("tiledesk.csv")
 
 local st = helper.sandbox()
 
-local ROOT = helper.root
-if ROOT:sub(1, 1) ~= "/" then ROOT = (os.getenv("PWD") or ".") .. "/" .. (ROOT == "./" and "" or ROOT) end
+local ROOT = helper.abs_root
 local STATE = (os.getenv("TD_SANDBOX_DIR") or (ROOT .. ".sandbox")) .. "/state.json"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-local function slurp(path)
-  local s = helper.read_file(path) or ""
-  os.remove(path)
-  return s
-end
+local q = helper.shell_quote
+local slurp = helper.take_file
 
 local INTERP
 do
