@@ -1071,6 +1071,14 @@ function leads:each(query) end
 ---@return tiledesk.Error? err
 function leads:find_by_email(email) end
 
+--- A lead table for upsert from a flat row (a CSV record): the lead's string fields by name, every other column into attributes; empty cells left out (no HTTP call)
+--- `lead = client.leads:from_row(row)`
+---@param row any
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function leads:from_row(row) end
+
 --- One lead
 --- `GET /{pid}/leads/{lead_id}`
 ---@param lead_id string
@@ -1138,6 +1146,15 @@ function leads:search(text, query) end
 ---@return string? msg one line, starting with the operation
 ---@return tiledesk.Error? err
 function leads:update(lead_id, body) end
+
+--- The lead with `lead.email` made to hold `lead`'s fields (fullname, phone, company, note, streetAddress, city, region, zipcode, country, tags, attributes; lead_id on creation only): created when no lead (status 100) has that email (POST, then a PUT of the fields the POST does not read), else updated with the fields that differ, attributes merged into the lead's (`opts.attributes = "replace"`: replaced); `what` is "created", "updated" or "unchanged" (no write), so a rerun changes nothing. A lead created whose other fields could not be set is in `err.lead`, and a rerun sets them
+--- `lead, what_or_msg, err = client.leads:upsert(lead, opts?)`
+---@param lead any
+---@param opts? any
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function leads:upsert(lead, opts) end
 
 ---@class tiledesk.query.leads.list
 ---@field direction? any 1 ascending, -1 descending (default)

@@ -738,9 +738,6 @@ local function messages_send(ctx, id, text, extra)
   end
 end
 
-local LEAD_FIELDS = { email = true, fullname = true, phone = true, company = true, note = true, streetAddress = true,
-  city = true, region = true, zipcode = true, country = true }
-
 local function leads_import(ctx, path)
   need(path, "the CSV file: tiledesk leads import FILE")
   local f, err = io.open(path, "rb")
@@ -766,46 +763,10 @@ local function leads_import(ctx, path)
   local counts = { created = 0, updated = 0, unchanged = 0 }
   local done = 0
   for rec in csv.records(f, { name = path }) do
-    local body, attrs = {}, {}
-    for k, v in pairs(rec) do
-      if v ~= "" then
-        if LEAD_FIELDS[k] then body[k] = v else attrs[k] = v end
-      end
-    end
-    if next(attrs) then body.attributes = attrs end
-    local lead, msg = ctx.client.leads:find_by_email(rec.email)
-    if lead == nil then failure(msg) end
-    if not lead then
-      local made = check(ctx.client.leads:create(body))
-      -- the server's POST /leads reads lead_id, fullname, email and attributes only
-      -- (routes/lead.js): the other fields go by a PUT
-      local rest = {}
-      for k, v in pairs(body) do
-        if k ~= "lead_id" and k ~= "fullname" and k ~= "email" and k ~= "attributes" then rest[k] = v end
-      end
-      if next(rest) then check(ctx.client.leads:update(made._id, rest)) end
-      counts.created = counts.created + 1
-    else
-      local changed = false
-      for k, v in pairs(body) do
-        if k ~= "attributes" and lead[k] ~= v then changed = true end
-      end
-      local merged = {}
-      for k, v in pairs(type(lead.attributes) == "table" and lead.attributes or {}) do merged[k] = v end
-      for k, v in pairs(attrs) do
-        if merged[k] ~= v then changed = true end
-        merged[k] = v
-      end
-      if changed then
-        local upd = {}
-        for k, v in pairs(body) do upd[k] = v end
-        if next(attrs) then upd.attributes = merged end
-        check(ctx.client.leads:update(lead._id, upd))
-        counts.updated = counts.updated + 1
-      else
-        counts.unchanged = counts.unchanged + 1
-      end
-    end
+    -- one idempotent upsert a record (SDK: leads:upsert), found by email
+    local lead, what = ctx.client.leads:upsert(ctx.client.leads:from_row(rec))
+    if not lead then failure(what) end
+    counts[what] = counts[what] + 1
     done = done + 1
     bar.update(done, total)
   end
