@@ -144,3 +144,98 @@ describe("bot served in nginx (tools/bot.lua, ./dev bot-demo)", function()
     end)
   end)
 end)
+
+-- ./dev bot-demo itself, as a child process: its own sandbox on the test sandbox's port + 90
+-- (TD_DEMO_PORT), its bot on + 93 (TD_BOT_PORT), taken here on purpose so that it moves to the
+-- next free port and says so. Packages are there and the build is done, so it neither installs
+-- nor rebuilds. Its output holds the conversation, with the replies of examples/faq_bot.lua's
+-- intents; afterwards every process it started is gone and every port it used is free again.
+describe("./dev bot-demo", function()
+  if _VERSION ~= "Lua 5.4" or rawget(_G, "jit") then
+    it("runs under Lua 5.4 only (it is one bash script)", function() assert.truthy(_VERSION) end)
+    return
+  end
+  local socket = require("socket")
+  local BASE = tonumber(st.http_url:match(":(%d+)$"))
+  local SANDBOX_PORT, BOT_PORT = BASE + 90, BASE + 93
+  local faq = dofile(ROOT .. "examples/faq_bot.lua")
+  local function intent(name)
+    for _, i in ipairs(faq.intents) do if i.name == name then return i end end
+    error("examples/faq_bot.lua has no intent " .. name)
+  end
+  local sandbox_dir, bot_dir
+
+  local function port_free(port)
+    local s = socket.tcp()
+    local ok = s:connect("127.0.0.1", port)
+    s:close()
+    return not ok
+  end
+
+  local function alive(pid)
+    return helper.read_file("/proc/" .. pid .. "/cmdline") ~= nil
+  end
+
+  before_each(function()
+    sandbox_dir = sh("mktemp -d"):gsub("%s+$", "") .. "/sandbox"
+    bot_dir = sh("mktemp -d"):gsub("%s+$", "")
+  end)
+
+  after_each(function()
+    -- whatever a failing run left behind
+    sh("lua5.4 " .. q(ROOT .. "tools/bot.lua") .. " stop --dir " .. q(bot_dir))
+    sh("TD_SANDBOX_DIR=" .. q(sandbox_dir) .. " " .. q(ROOT .. "sandbox/bin/sandbox") .. " stop")
+    sh("rm -rf " .. q(sandbox_dir:gsub("/sandbox$", "")) .. " " .. q(bot_dir))
+  end)
+
+  it("holds a conversation with the FAQ bot, prints it, and stops everything it started", function()
+    for p = SANDBOX_PORT, BOT_PORT + 1 do assert.is_true(port_free(p), "port " .. p .. " is taken before the run") end
+    local blocker = assert(socket.bind("127.0.0.1", BOT_PORT))
+    local out, err, code = os.tmpname(), os.tmpname(), os.tmpname()
+    os.execute(string.format("cd %s && env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS TD_DEMO_DIR=%s TD_BOT_DIR=%s "
+      .. "TD_DEMO_PORT=%d TD_BOT_PORT=%d ./dev bot-demo >%s 2>%s </dev/null; echo $? >%s", q(helper.abs_root), q(sandbox_dir),
+      q(bot_dir), SANDBOX_PORT, BOT_PORT, q(out), q(err), q(code)))
+    blocker:close()
+    code, out, err = tonumber((helper.take_file(code):match("%d+"))), helper.take_file(out), helper.take_file(err)
+    local all = out .. "\n--- stderr\n" .. err
+    assert.equal(0, code, all)
+
+    -- neither installs nor rebuilds
+    assert.is_nil(err:find("installing:", 1, true), all)
+    -- the bot moved off its taken port and said so; the sandbox took the free one it was given
+    assert.truthy(err:find("bot-demo: port " .. BOT_PORT .. " is taken; the bot uses " .. (BOT_PORT + 1)
+      .. " instead (TD_BOT_PORT sets it)", 1, true), all)
+    assert.matches("sandbox: running on http://127%.0%.0%.1:" .. SANDBOX_PORT .. " ", out)
+    assert.matches("bot: local URL http://127%.0%.0%.1:" .. (BOT_PORT + 1) .. "/bot/%x+", out)
+
+    -- the conversation: the visitor's messages and the bot's replies, as faq_bot.lua's intents give them
+    local conversation = assert(out:match("\nconversation support%-group%-%S+\n(.-)\nparticipants now: "), all)
+    local lines = {}
+    for line in conversation:gmatch("[^\n]+") do lines[#lines + 1] = line end
+    local prices, human = intent("prices"), intent("human")
+    local first_line = prices.reply:match("^[^\n]+")
+    assert.matches("^  Vera: +Hello, how much does it cost%?$", lines[1])
+    assert.equal("  FAQ bot:     " .. first_line, lines[2])
+    local buttons = {}
+    for label, target in prices.reply:gmatch("\n%* ([^\n]+) (%S+)") do
+      buttons[#buttons + 1] = target:match("^https?://") and ("[" .. label .. "] (url: " .. target .. ")")
+        or ("[" .. label .. "] (action: " .. target:match("^tdIntent:(.+)$") .. ")")
+    end
+    assert.is_true(#buttons >= 2)
+    for i, b in ipairs(buttons) do assert.equal(string.rep(" ", 15) .. b, lines[2 + i]) end
+    assert.matches("^  Vera: +Talk to a human$", lines[3 + #buttons])
+    assert.equal("  FAQ bot:     " .. human.reply, lines[4 + #buttons])
+    assert.equal(4 + #buttons, #lines, all)
+
+    -- every process it started is gone, every port free, and it said what it stopped
+    local sandbox_pid = assert(out:match("sandbox: running on %S+ and %S+ %(pid (%d+)%)"), all)
+    local bot_pid = assert(out:match("%(nginx pid (%d+),"), all)
+    assert.truthy(err:find("bot: stopped " .. bot_dir, 1, true), all)
+    assert.truthy(err:find("sandbox: stopped (pid " .. sandbox_pid .. ")", 1, true), all)
+    assert.is_false(alive(sandbox_pid), "the sandbox's nginx " .. sandbox_pid .. " still runs")
+    assert.is_false(alive(bot_pid), "the bot's nginx " .. bot_pid .. " still runs")
+    for p = SANDBOX_PORT, BOT_PORT + 1 do assert.is_true(port_free(p), "port " .. p .. " is still taken") end
+    assert.is_nil(helper.read_file(bot_dir .. "/nginx.pid"))
+    assert.is_nil(helper.read_file(sandbox_dir .. "/nginx.pid"))
+  end)
+end)
