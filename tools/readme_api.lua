@@ -683,11 +683,11 @@ end
 function M.index()
   if not M.counts then M.generate() end
   local out = {}
-  for _, area in ipairs(M.AREAS) do
+  for i, area in ipairs(M.AREAS) do
     local names = {}
     for _, res in ipairs(area.resources) do names[#names + 1] = "`client." .. res .. "`" end
-    out[#out + 1] = "- [" .. area.title .. "](docs/api.md#" .. M.anchor(area_heading(area)) .. "): "
-      .. table.concat(names, ", ") .. ", " .. M.counts[area.title] .. (M.counts[area.title] == 1 and " method" or " methods")
+    out[#out + 1] = "[" .. area.title .. "](docs/api.md#" .. M.anchor(area_heading(area)) .. ")"
+      .. (#names > 0 and (" (" .. table.concat(names, ", ") .. ")") or "") .. (i < #M.AREAS and " ·" or "")
   end
   return table.concat(out, "\n") .. "\n"
 end

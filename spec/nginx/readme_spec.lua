@@ -1,15 +1,11 @@
--- The README's OpenResty example, run as a user would paste it: its nginx.conf and handler taken
--- from README.md, only the checkout path, the ports and the sandbox's credentials put in.
+-- The OpenResty example the README links to (docs/openresty.md), run as a user would paste it: its
+-- nginx.conf and handler taken from the page, only the checkout path, the ports and the sandbox's
+-- credentials put in.
 local helper = require("spec.helper")
 local nginx = require("spec.support.nginx")
 
 local st = helper.sandbox()
 
-local function section(text, title)
-  local i = assert(text:find("\n## " .. title .. "\n", 1, true), "README has no section " .. title)
-  local j = text:find("\n## ", i + 1, true) or #text
-  return text:sub(i, j)
-end
 
 -- replaces every `from` (a plain string) by `to`; the README must contain it
 local function put(text, from, to)
@@ -19,12 +15,13 @@ local function put(text, from, to)
   return out
 end
 
-describe("README, OpenResty section", function()
+describe("docs/openresty.md, the README's OpenResty example", function()
   local inst
   teardown(function() if inst then inst.stop() end end)
 
   it("the nginx.conf and handler run as pasted, against the sandbox", function()
-    local text = section(assert(helper.read_file(helper.root .. "README.md")), "OpenResty / nginx")
+    local text = assert(helper.read_file(helper.root .. "docs/openresty.md"))
+    assert.truthy(helper.read_file(helper.root .. "README.md"):find("(docs/openresty.md)", 1, true), "the README links it")
     local conf = assert(text:match("\n```nginx\n(.-)\n```"), "no ```nginx block")
     local handler = assert(text:match("\n```lua\n(%-%- open_conversations%.lua\n.-)\n```"), "no handler block")
     local root = helper.root:sub(1, 1) == "/" and helper.root or (io.popen("pwd"):read("*l") .. "/" .. helper.root)
