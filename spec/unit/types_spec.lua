@@ -102,4 +102,84 @@ describe("LuaLS annotations", function()
       end
     end
   end)
+
+  -- What lua-language-server's --check would report first, checked here without it (it is in no
+  -- Debian bookworm or npm package): a type name that names no class, alias or built-in type
+  -- (undefined-doc-name), a ---@param naming no parameter of the function below it or missing
+  -- for one (undefined-doc-param), a class field declared twice (duplicate-doc-field).
+  it("name only declared types, document each function's own parameters, and declare each field once", function()
+    local BUILTIN = { ["nil"] = true, any = true, unknown = true, boolean = true, string = true, number = true,
+      integer = true, ["function"] = true, table = true, thread = true, userdata = true, lightuserdata = true,
+      ["file*"] = true, self = true, fun = true, ["true"] = true, ["false"] = true }
+    local files = { text, csv_text }
+    local declared = {}
+    for _, t in ipairs(files) do
+      for name in ("\n" .. t):gmatch("\n%-%-%-@class ([%w_%.]+)") do declared[name] = true end
+      for name in ("\n" .. t):gmatch("\n%-%-%-@alias ([%w_%.]+)") do declared[name] = true end
+    end
+    -- the type expression at the start of s (balanced brackets; ends at a blank at depth 0)
+    local function type_expr(str)
+      local depth, i = 0, 1
+      while i <= #str do
+        local c = str:sub(i, i)
+        if c == "(" or c == "{" or c == "<" or c == "[" then depth = depth + 1
+        elseif c == ")" or c == "}" or c == ">" or c == "]" then depth = depth - 1
+        elseif c == '"' then i = str:find('"', i + 1, true) or #str
+        elseif c:match("%s") and depth == 0 then
+          -- "fun(): string" goes on after the colon's blank
+          if not str:sub(1, i - 1):match(":$") then break end
+        end
+        i = i + 1
+      end
+      return str:sub(1, i - 1)
+    end
+    local function check_type(expr, where)
+      local bare = expr:gsub('"[^"]*"', " ")
+      for name, after in bare:gmatch("([%a_][%w_%.]*%*?)()") do
+        -- a key of a table type or a parameter name of a fun type ("name: T", "name?: T") is no type
+        if not bare:sub(after):match("^%??%s*:") then
+          assert.truthy(BUILTIN[name] or declared[name], where .. ": type " .. name .. " is declared nowhere")
+        end
+      end
+    end
+    local n_types, n_funcs = 0, 0
+    for _, t in ipairs(files) do
+      local params, fields, class = {}, {}, nil
+      for line in t:gmatch("[^\n]+") do
+        local tag, rest = line:match("^%-%-%-@(%a+)%s+(.*)$")
+        if tag == "class" then
+          class = rest:match("^[%w_%.]+")
+          assert.is_nil(fields[class], "class " .. class .. " declared twice")
+          fields[class] = {}
+        elseif tag == "field" then
+          local name, ty = rest:match("^([%w_]+)%??%s+(.*)$")
+          assert.truthy(name, line)
+          assert.is_nil(fields[class][name], class .. "." .. name .. " declared twice")
+          fields[class][name] = true
+          n_types = n_types + 1
+          check_type(type_expr(ty), line)
+        elseif tag == "param" then
+          local name, ty = rest:match("^([%w_%.]+)%??%s+(.*)$")
+          assert.truthy(name, line)
+          params[#params + 1] = name
+          n_types = n_types + 1
+          check_type(type_expr(ty), line)
+        elseif tag == "return" then
+          n_types = n_types + 1
+          check_type(type_expr(rest), line)
+        elseif tag == "alias" then
+          check_type(type_expr(rest:match("^[%w_%.]+%s+(.*)$")), line)
+        end
+        local args = line:match("^function [%w_%.:]+%(([^)]*)%)")
+        if args then
+          n_funcs = n_funcs + 1
+          local got = {}
+          for a in args:gmatch("[^,%s]+") do got[#got + 1] = a end
+          assert.same(got, params, line .. ": its ---@param lines name other parameters")
+        end
+        if not line:match("^%-%-%-") then params = {} end
+      end
+    end
+    assert.is_true(n_types > 1000 and n_funcs > 300, n_types .. " types, " .. n_funcs .. " functions")
+  end)
 end)
