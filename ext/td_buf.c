@@ -31,8 +31,9 @@ int td_buf_add(td_buf *b, const void *p, size_t n) {
     if (nd == NULL) return -1;
     if (b->data) {
       memcpy(nd, b->data, b->len);
-      /* old block may have held a secret: wipe before giving it back */
-      td_wipe(b->data, b->cap);
+      /* old block may hold a secret: wipe what was used before giving it back (every reset
+         wipes what was used, so nothing beyond len is left to wipe) */
+      td_wipe(b->data, b->len);
       free(b->data);
     }
     b->data = nd;
@@ -49,14 +50,14 @@ int td_buf_addc(td_buf *b, char c) { return td_buf_add(b, &c, 1); }
 int td_buf_adds(td_buf *b, const char *s) { return td_buf_add(b, s, strlen(s)); }
 
 void td_buf_reset(td_buf *b, int wipe) {
-  if (wipe && b->data) td_wipe(b->data, b->cap);
+  if (wipe && b->data) td_wipe(b->data, b->len);
   b->len = 0;
   if (b->data) b->data[0] = '\0';
 }
 
 void td_buf_free(td_buf *b, int wipe) {
   if (b->data) {
-    if (wipe) td_wipe(b->data, b->cap);
+    if (wipe) td_wipe(b->data, b->len);
     free(b->data);
   }
   td_buf_init(b);

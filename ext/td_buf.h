@@ -22,7 +22,8 @@ TD_INTERNAL void td_buf_init(td_buf *b);
 TD_INTERNAL int td_buf_add(td_buf *b, const void *p, size_t n);
 TD_INTERNAL int td_buf_addc(td_buf *b, char c);
 TD_INTERNAL int td_buf_adds(td_buf *b, const char *s);
-/* Empties the buffer; with wipe set, the bytes are overwritten first (secrets). */
+/* Empties the buffer; with wipe set, the bytes used are overwritten first (secrets). A buffer
+   that ever holds a secret is always reset with wipe, so no byte beyond len is left unwiped. */
 TD_INTERNAL void td_buf_reset(td_buf *b, int wipe);
 TD_INTERNAL void td_buf_free(td_buf *b, int wipe);
 /* Overwrites n bytes in a way the compiler may not drop. */

@@ -34,12 +34,23 @@
 enum { TD_AUTH_NONE = 0, TD_AUTH_BASIC = 1, TD_AUTH_JWT = 2 };
 enum { TD_SEND_CREDENTIALS = 0, TD_SEND_NONE, TD_SEND_SIGNIN, TD_SEND_HEADER };
 enum { TD_X_IDLE = 0, TD_X_RUNNING, TD_X_DONE };
+/* The state an easy handle is left in. NONE: it is reset and set up in full before its next
+   request. The others: its options are those of a plain GET without a sink (nothing but what
+   every request sets), for a single transfer (HTTP/1.1) or one of many (HTTP/2 over TLS where
+   the server offers it, waiting for a multiplexed connection), so that a GET after a GET only
+   sets what changes: URL, timeouts and, when they differ, the headers. */
+enum { TD_CONF_NONE = 0, TD_CONF_SINGLE, TD_CONF_MANY_HTTP, TD_CONF_MANY_HTTPS };
 
 /* One transfer: an easy handle and everything it points to, kept alive until its result is
    taken. A client owns as many as it has in flight (one for a plain perform). */
 typedef struct td_xfer {
   CURL *easy;
-  struct curl_slist *slist; /* request headers; every line is wiped before it is freed */
+  struct curl_slist *slist; /* request headers, kept for the next request with the same ones;
+                               every line is wiped before it is freed */
+  td_buf sig;               /* the caller's header lines the slist was built from (wiped) */
+  int sig_mode;             /* ... with this send mode */
+  unsigned sig_gen;         /* ... and these credentials (td_client.auth_gen) */
+  int conf;                 /* what the easy handle is set up for (TD_CONF_*) */
   char errbuf[CURL_ERROR_SIZE];
   td_buf body;              /* response body, or a sink's pending chunk */
   td_buf head;              /* header lines of the last response ("HTTP/..." resets it) */
@@ -50,6 +61,7 @@ typedef struct td_xfer {
   CURLcode rc;
   long status;              /* from the last status line */
   int state, id;
+  int many;                 /* in the multi handle of many in flight (start), not of single ones */
   int once;                 /* at most once: libcurl may not send it a second time */
   int sends;                /* times libcurl was about to send the request */
   int resend_refused;       /* libcurl wanted to send it again and was stopped */
@@ -59,10 +71,16 @@ typedef struct td_xfer {
 } td_xfer;
 
 typedef struct td_client {
-  CURLM *multi;
+  /* Two connection caches: [0] single transfers (perform: one at a time, HTTP/1.1 keep-alive),
+     [1] many in flight (start/wait: HTTP/2 over TLS where the server offers it; made on first
+     use). Apart, a single call's HTTP/1.1 connection never keeps a batch from multiplexing. */
+  CURLM *multi[2];
+  int running[2];           /* transfers in each */
   td_xfer **xs;             /* transfer slots, reused */
-  int nxs, running, next_id;
+  int nxs, next_id;
   td_buf scratch;           /* composing the Authorization value; wiped after use */
+  td_buf hsig;              /* the header lines of the request being read ("Name: value\0"...); wiped */
+  unsigned auth_gen;        /* changes with the credentials: header lists built before are stale */
   char *email, *password, *token; /* malloc'd copies, wiped when replaced or closed */
   int mode;                 /* TD_AUTH_BASIC or TD_AUTH_JWT: what the credentials are for */
   char *user_agent, *cafile, *capath, *proxy;
@@ -79,7 +97,8 @@ typedef struct td_spec {
   const char *method, *url, *body;
   size_t mlen, ulen, blen;
   long timeout_ms, connect_ms;
-  int send_mode, once, sink, lines, nlines;
+  int send_mode, once, sink;
+  int many; /* one of many in flight (start), not a single transfer (perform) */
 } td_spec;
 
 static int td_global_ready = 0;
@@ -121,12 +140,14 @@ static int td_bad_field_value(const char *s, size_t n) {
   return 0;
 }
 
+/* tchar (RFC 9110 5.6.2): letters, digits and !#$%&'*+-.^_`|~ */
 static int td_is_token(const char *s, size_t n) {
   size_t i;
   if (n == 0) return 0;
   for (i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (c <= 32 || c >= 127 || strchr("()<>@,;:\\\"/[]?={}", c)) return 0;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) continue;
+    if (c == 0 || !strchr("!#$%&'*+-.^_`|~", c)) return 0;
   }
   return 1;
 }
@@ -170,8 +191,8 @@ static void td_check_keys(lua_State *L, int idx, const char *const *names, const
     lua_pop(L, 1);
     if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "%s: option names must be strings", what);
     k = lua_tostring(L, -1);
-    for (i = 0; names[i]; i++)
-      if (strcmp(k, names[i]) == 0) ok = 1;
+    for (i = 0; names[i] && !ok; i++)
+      if (k[0] == names[i][0] && strcmp(k, names[i]) == 0) ok = 1;
     if (!ok) luaL_error(L, "%s: unknown option '%s'", what, k);
   }
 }
@@ -423,8 +444,13 @@ static const char *td_auth_kind(const td_client *c) {
 
 /* ---------- transfer slots ---------- */
 
-static void td_xfer_clear(td_xfer *x) {
+/* Drops a transfer's header list and what it was built from (both may hold a credential). */
+static void td_xfer_forget_headers(td_xfer *x) {
   td_slist_free(&x->slist);
+  td_buf_reset(&x->sig, 1);
+}
+
+static void td_xfer_clear(td_xfer *x) {
   td_buf_reset(&x->out, 1); /* may be the sign-in body */
   /* give large buffers back rather than keeping the biggest response ever seen */
   if (x->body.cap > 1024 * 1024) td_buf_free(&x->body, 0);
@@ -440,6 +466,7 @@ static void td_xfer_clear(td_xfer *x) {
 static void td_xfer_destroy(td_xfer *x) {
   if (x->easy) curl_easy_cleanup(x->easy);
   td_slist_free(&x->slist);
+  td_buf_free(&x->sig, 1);
   td_buf_free(&x->body, 0);
   td_buf_free(&x->head, 0);
   td_buf_free(&x->out, 1);
@@ -448,13 +475,24 @@ static void td_xfer_destroy(td_xfer *x) {
   free(x);
 }
 
-/* Takes a transfer out of the multi handle (if it is there) and makes its slot free. */
+/* Takes a transfer out of the multi handle (if it is there) and makes its slot free. Its
+   header list stays for the next request, unless the credentials changed meanwhile. */
 static void td_xfer_recycle(td_client *c, td_xfer *x) {
   if (x->state == TD_X_RUNNING) {
-    curl_multi_remove_handle(c->multi, x->easy);
-    c->running--;
+    curl_multi_remove_handle(c->multi[x->many], x->easy);
+    c->running[x->many]--;
   }
   td_xfer_clear(x);
+  if (x->slist && x->sig_gen != c->auth_gen) td_xfer_forget_headers(x);
+}
+
+/* The credentials changed: idle slots drop header lists holding the old ones now (a running
+   one drops its list when it is recycled). */
+static void td_credentials_changed(td_client *c) {
+  int i;
+  c->auth_gen++;
+  for (i = 0; i < c->nxs; i++)
+    if (c->xs[i]->state == TD_X_IDLE) td_xfer_forget_headers(c->xs[i]);
 }
 
 /* A free slot, or NULL when memory ran out. */
@@ -486,14 +524,22 @@ static td_xfer *td_xfer_find(td_client *c, int id) {
 
 /* ---------- phase 2: one setter per option family; none raises ---------- */
 
-/* URL, method and body. The body is copied: the transfer may outlive the Lua call. */
-static int td_set_target(td_client *c, td_xfer *x, const td_spec *s) {
+static int td_is_plain_get(const td_spec *s) {
+  return s->mlen == 3 && memcmp(s->method, "GET", 3) == 0 && !s->body && s->send_mode != TD_SEND_SIGNIN && !s->sink;
+}
+
+/* What the handle is left set up for after this request (TD_CONF_NONE: not a plain GET). */
+static int td_conf_of(const td_spec *s) {
+  if (!td_is_plain_get(s)) return TD_CONF_NONE;
+  if (!s->many) return TD_CONF_SINGLE;
+  return s->ulen >= 8 && td_strncaseeq(s->url, "https://", 8) ? TD_CONF_MANY_HTTPS : TD_CONF_MANY_HTTP;
+}
+
+/* Method and body (after a reset: on a handle left as a plain GET a plain GET sets nothing).
+   The body is copied: the transfer may outlive the Lua call. */
+static int td_set_method(td_client *c, td_xfer *x, const td_spec *s) {
   CURL *e = x->easy;
   int is_post = s->mlen == 4 && memcmp(s->method, "POST", 4) == 0;
-  if (td_buf_add(&x->label, s->method, s->mlen) || td_buf_addc(&x->label, ' ') ||
-      td_buf_add(&x->label, s->url, strcspn(s->url, "?#")))
-    return -1;
-  curl_easy_setopt(e, CURLOPT_URL, s->url);
   if (s->send_mode == TD_SEND_SIGNIN) {
     if (td_buf_adds(&x->out, "{\"email\":") || td_add_json_string(&x->out, c->email) ||
         td_buf_adds(&x->out, ",\"password\":") || td_add_json_string(&x->out, c->password) ||
@@ -516,23 +562,34 @@ static int td_set_target(td_client *c, td_xfer *x, const td_spec *s) {
   return 0;
 }
 
-/* The caller's header lines (composed in phase 1), the credentials, and what we manage. */
-static int td_set_headers(lua_State *L, td_client *c, td_xfer *x, const td_spec *s) {
-  int i, rc = 0;
-  for (i = 1; rc == 0 && i <= s->nlines; i++) {
-    lua_rawgeti(L, s->lines, i); /* a string already in the table: no allocation */
-    rc = td_slist_add(&x->slist, lua_tostring(L, -1));
-    lua_pop(L, 1);
-  }
+/* The header list: the caller's lines (composed in phase 1 into c->hsig), the credentials and
+   what we manage. The list of the slot's previous request is kept when it was built from the
+   same lines, send mode and credentials. Returns 1 when the list is new, 0 when kept, -1 when
+   memory ran out. */
+static int td_set_headers(td_client *c, td_xfer *x, const td_spec *s) {
+  const char *p = c->hsig.data, *end = p + c->hsig.len;
+  int rc = 0;
+  if (x->slist && x->sig_gen == c->auth_gen && x->sig_mode == s->send_mode && x->sig.len == c->hsig.len &&
+      (c->hsig.len == 0 || memcmp(x->sig.data, c->hsig.data, c->hsig.len) == 0))
+    return 0;
+  td_xfer_forget_headers(x);
+  for (; rc == 0 && p < end; p += strlen(p) + 1) rc = td_slist_add(&x->slist, p);
   if (rc == 0 && s->send_mode == TD_SEND_CREDENTIALS) rc = td_append_auth(c, x);
   if (rc == 0 && s->send_mode == TD_SEND_SIGNIN) rc = td_slist_add(&x->slist, "Content-Type: application/json");
   if (rc == 0) rc = td_slist_add(&x->slist, "Expect:");
-  if (rc == 0) curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->slist);
-  return rc;
+  if (rc == 0) rc = td_buf_add(&x->sig, c->hsig.data, c->hsig.len);
+  if (rc != 0) {
+    td_xfer_forget_headers(x);
+    return -1;
+  }
+  x->sig_mode = s->send_mode;
+  x->sig_gen = c->auth_gen;
+  return 1;
 }
 
-/* Protocols, timeouts, TLS, proxy, HTTP version and connection sharing. */
-static void td_set_connection(td_client *c, td_xfer *x, const td_spec *s) {
+/* What stays the same for every request of the client: protocols, TLS, proxy, what we receive
+   and how. Set after each reset of the handle. */
+static void td_set_constant(td_client *c, td_xfer *x) {
   CURL *e = x->easy;
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -543,13 +600,7 @@ static void td_set_connection(td_client *c, td_xfer *x, const td_spec *s) {
   curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->timeout_ms);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_ms);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-  /* over TLS, wait for a connection being made to learn whether it speaks HTTP/2 (one
-     connection, many streams); plain HTTP is HTTP/1.1 here: one connection per transfer */
-  if (s->ulen >= 8 && td_strncaseeq(s->url, "https://", 8)) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->ssl_verify ? 1L : 0L);
@@ -564,21 +615,31 @@ static void td_set_connection(td_client *c, td_xfer *x, const td_spec *s) {
   }
   curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, td_on_opensocket);
   curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
-}
-
-/* Where the response goes, the size limit, and the at-most-once guard. */
-static void td_set_receive(td_xfer *x) {
-  CURL *e = x->easy;
   curl_easy_setopt(e, CURLOPT_PRIVATE, x);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, td_on_body);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, td_on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-  /* a streamed body has no size limit; an error body still has */
-  if (x->max_body > 0 && !x->sink) curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, x->max_body);
   curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, td_on_prereq);
   curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
+}
+
+/* The HTTP version and connection sharing (after a reset), the size limit. A single transfer
+   speaks HTTP/1.1: with one request at a time HTTP/2 gains nothing and costs more on both ends.
+   Many in flight speak HTTP/2 over TLS where the server offers it (one connection, many
+   streams): they wait for a connection being made to learn whether it multiplexes; plain HTTP
+   is HTTP/1.1, one connection per transfer. */
+static void td_set_flavour(td_xfer *x, const td_spec *s) {
+  CURL *e = x->easy;
+  if (!s->many) {
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+  } else {
+    curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    if (s->ulen >= 8 && td_strncaseeq(s->url, "https://", 8)) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+  }
+  /* a streamed body has no size limit; an error body still has */
+  if (x->max_body > 0 && !x->sink) curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, x->max_body);
 }
 
 /*
@@ -586,10 +647,17 @@ static void td_set_receive(td_xfer *x) {
  * (state RUNNING, or DONE with rc set when setting up failed), or NULL when no slot could be
  * had. Nothing here raises.
  */
-static td_xfer *td_begin(lua_State *L, td_client *c, const td_spec *s, int id) {
+static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
   td_xfer *x = td_xfer_take(c);
+  int conf, fresh, hrc;
+  CURL *e;
   if (!x) return NULL;
-  curl_easy_reset(x->easy);
+  e = x->easy;
+  conf = td_conf_of(s);
+  /* a plain GET on a handle left as the same plain GET changes only what every request sets */
+  fresh = conf == TD_CONF_NONE || x->conf != conf;
+  if (fresh) curl_easy_reset(e);
+  x->conf = TD_CONF_NONE; /* until the request is set up */
   x->id = id;
   c->next_id = id >= 0x3fffffff ? 0 : id;
   x->rc = CURLE_OK;
@@ -601,18 +669,40 @@ static td_xfer *td_begin(lua_State *L, td_client *c, const td_spec *s, int id) {
   x->too_large = x->head_done = 0;
   x->errbuf[0] = '\0';
   x->state = TD_X_DONE;
-  if (td_set_target(c, x, s) || td_set_headers(L, c, x, s)) {
+  if (td_buf_add(&x->label, s->method, s->mlen) || td_buf_addc(&x->label, ' ') ||
+      td_buf_add(&x->label, s->url, strcspn(s->url, "?#"))) {
     x->rc = CURLE_OUT_OF_MEMORY;
     return x;
   }
-  td_set_connection(c, x, s);
-  td_set_receive(x);
-  if (curl_multi_add_handle(c->multi, x->easy) != CURLM_OK) {
+  if (fresh) {
+    td_set_constant(c, x);
+    td_set_flavour(x, s);
+    if (td_set_method(c, x, s)) {
+      x->rc = CURLE_OUT_OF_MEMORY;
+      return x;
+    }
+  }
+  curl_easy_setopt(e, CURLOPT_URL, s->url);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->timeout_ms);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_ms);
+  hrc = td_set_headers(c, x, s);
+  if (hrc < 0) {
     x->rc = CURLE_OUT_OF_MEMORY;
     return x;
   }
+  if (hrc > 0 || fresh) curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->slist);
+  x->many = s->many;
+  if (!c->multi[1] && s->many) {
+    c->multi[1] = curl_multi_init();
+    if (c->multi[1]) curl_multi_setopt(c->multi[1], CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  }
+  if (!c->multi[x->many] || curl_multi_add_handle(c->multi[x->many], e) != CURLM_OK) {
+    x->rc = CURLE_OUT_OF_MEMORY;
+    return x;
+  }
+  x->conf = conf;
   x->state = TD_X_RUNNING;
-  c->running++;
+  c->running[x->many]++;
   return x;
 }
 
@@ -670,17 +760,32 @@ static int td_push_failure(lua_State *L, const char *label, const char *kind, in
   return 3;
 }
 
+/* Pushes a header name in lower case. */
+static void td_push_lower(lua_State *L, const char *p, size_t n) {
+  char small[64];
+  size_t i;
+  if (n > sizeof small) {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (i = 0; i < n; i++) luaL_addchar(&b, (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] - 'A' + 'a') : p[i]);
+    luaL_pushresult(&b);
+    return;
+  }
+  for (i = 0; i < n; i++) small[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] - 'A' + 'a') : p[i];
+  lua_pushlstring(L, small, n);
+}
+
 /* Turns the collected header block into a table: lower-case names, repeats as arrays. */
 static void td_push_headers(lua_State *L, const td_buf *head) {
   const char *p = head->data ? head->data : "";
-  const char *end = p + head->len;
-  int first = 1;
-  lua_newtable(L);
+  const char *end = p + head->len, *q;
+  int first = 1, lines = 0;
+  for (q = p; q < end && (q = (const char *)memchr(q, '\n', (size_t)(end - q))) != NULL; q++) lines++;
+  lua_createtable(L, 0, lines > 1 ? lines - 1 : 0); /* the status line and the empty one are no fields */
   while (p < end) {
     const char *eol = (const char *)memchr(p, '\n', (size_t)(end - p));
     const char *line_end = eol ? eol : end;
     const char *colon, *v, *ve;
-    size_t i, nl;
     if (line_end > p && line_end[-1] == '\r') line_end--;
     if (first) { /* status line */
       first = 0;
@@ -694,14 +799,7 @@ static void td_push_headers(lua_State *L, const td_buf *head) {
     }
     colon = (const char *)memchr(p, ':', (size_t)(line_end - p));
     if (colon && colon > p) {
-      luaL_Buffer b;
-      nl = (size_t)(colon - p);
-      luaL_buffinit(L, &b);
-      for (i = 0; i < nl; i++) {
-        char ch = p[i];
-        luaL_addchar(&b, (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch);
-      }
-      luaL_pushresult(&b);
+      td_push_lower(L, p, (size_t)(colon - p));
       v = colon + 1;
       while (v < line_end && (*v == ' ' || *v == '\t')) v++;
       ve = line_end;
@@ -825,8 +923,8 @@ static void td_flush_sinks(lua_State *L, td_client *c, int snk) {
       x->sink_failed = 1;
       td_buf_reset(&x->body, 0);
       if (x->state == TD_X_RUNNING) {
-        curl_multi_remove_handle(c->multi, x->easy);
-        c->running--;
+        curl_multi_remove_handle(c->multi[x->many], x->easy);
+        c->running[x->many]--;
         x->state = TD_X_DONE;
       }
       x->rc = CURLE_WRITE_ERROR;
@@ -842,16 +940,19 @@ static void td_flush_sinks(lua_State *L, td_client *c, int snk) {
 /* Moves the transfers libcurl finished to DONE. */
 static void td_collect(td_client *c) {
   CURLMsg *m;
-  int left;
-  while ((m = curl_multi_info_read(c->multi, &left)) != NULL) {
-    td_xfer *x = NULL;
-    if (m->msg != CURLMSG_DONE) continue;
-    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-    if (!x || x->state != TD_X_RUNNING) continue;
-    x->rc = m->data.result;
-    curl_multi_remove_handle(c->multi, x->easy);
-    c->running--;
-    x->state = TD_X_DONE;
+  int left, k;
+  for (k = 0; k < 2; k++) {
+    if (!c->multi[k]) continue;
+    while ((m = curl_multi_info_read(c->multi[k], &left)) != NULL) {
+      td_xfer *x = NULL;
+      if (m->msg != CURLMSG_DONE) continue;
+      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+      if (!x || x->state != TD_X_RUNNING) continue;
+      x->rc = m->data.result;
+      curl_multi_remove_handle(c->multi[k], x->easy);
+      c->running[k]--;
+      x->state = TD_X_DONE;
+    }
   }
 }
 
@@ -873,19 +974,24 @@ static td_xfer *td_first_done(td_client *c) {
 static void td_drive(lua_State *L, td_client *c, td_xfer *want, long wait_ms, int snk) {
   double deadline = wait_ms >= 0 ? td_clock_ms() + (double)wait_ms : -1.0;
   for (;;) {
-    int still = 0;
+    int still = 0, k;
     long ms = 1000;
-    curl_multi_perform(c->multi, &still);
+    for (k = 0; k < 2; k++)
+      if (c->running[k] > 0) curl_multi_perform(c->multi[k], &still);
     td_collect(c);
     td_flush_sinks(L, c, snk);
     if (want ? want->state == TD_X_DONE : td_first_done(c) != NULL) return;
-    if (c->running == 0) return;
+    if (c->running[0] + c->running[1] == 0) return;
     if (deadline >= 0) {
       double left = deadline - td_clock_ms();
       if (left <= 0) return;
       if (left < ms) ms = (long)left + 1;
     }
-    curl_multi_poll(c->multi, NULL, 0, (int)ms, NULL);
+    /* wait on the cache of the transfer wanted (or of those in flight); when the other one has
+       transfers too (a perform while a batch is in flight), look at it every few ms */
+    k = want ? want->many : c->running[1] > 0;
+    if (c->running[!k] > 0 && ms > 5) ms = 5;
+    curl_multi_poll(c->multi[k], NULL, 0, (int)ms, NULL);
   }
 }
 
@@ -904,50 +1010,47 @@ static int td_managed_header(const char *n, size_t nl) {
   return 0;
 }
 
-/* The caller's headers as "Name: value" lines in a new table pushed on the stack (composed
-   now: converting a number allocates). Returns how many. */
-static int td_read_headers(lua_State *L, int req, int send_mode, const char *what) {
-  int nlines = 0, lines, h;
-  lua_newtable(L);
-  lines = lua_gettop(L);
+/* The caller's headers as "Name: value\0" lines into c->hsig (emptied first; it may hold a
+   caller's authorization, so it is wiped). Raises on a bad header. */
+static void td_read_headers(lua_State *L, td_client *c, int req, int send_mode, const char *what) {
+  int h;
+  td_buf_reset(&c->hsig, 1);
   lua_getfield(L, req, "headers");
   h = lua_gettop(L);
   if (lua_isnil(L, h)) {
     lua_pop(L, 1);
-    return 0;
+    return;
   }
-  if (!lua_istable(L, h))
-    return luaL_error(L, "%s: option 'headers' must be a table (got %s)", what, luaL_typename(L, h));
+  if (!lua_istable(L, h)) luaL_error(L, "%s: option 'headers' must be a table (got %s)", what, luaL_typename(L, h));
   lua_pushnil(L);
   while (lua_next(L, h) != 0) {
     size_t nl, vl;
     const char *n, *v;
-    if (lua_type(L, -2) != LUA_TSTRING) return luaL_error(L, "%s: header names must be strings", what);
+    if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "%s: header names must be strings", what);
     if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
-      return luaL_error(L, "%s: header '%s' must be a string (got %s)", what, lua_tostring(L, -2),
-                        luaL_typename(L, -1));
+      luaL_error(L, "%s: header '%s' must be a string (got %s)", what, lua_tostring(L, -2), luaL_typename(L, -1));
     n = lua_tolstring(L, -2, &nl);
-    if (!td_is_token(n, nl)) return luaL_error(L, "%s: invalid header name", what);
-    if (td_managed_header(n, nl)) return luaL_error(L, "%s: header '%s' is set by the transport", what, n);
-    lua_pushvalue(L, -1);
+    if (!td_is_token(n, nl)) luaL_error(L, "%s: invalid header name", what);
+    if (td_managed_header(n, nl)) luaL_error(L, "%s: header '%s' is set by the transport", what, n);
+    lua_pushvalue(L, -1); /* a number is converted on the copy, never in the table */
     v = lua_tolstring(L, -1, &vl);
     if (td_bad_field_value(v, vl))
-      return luaL_error(L, "%s: header '%s' contains a control character (only tab is allowed)", what, n);
+      luaL_error(L, "%s: header '%s' contains a control character (only tab is allowed)", what, n);
     /* only auth='header' lets the caller speak for itself, whatever the case of the name */
     if (send_mode == TD_SEND_HEADER || !(nl == 13 && td_strncaseeq(n, "authorization", 13))) {
-      lua_pushfstring(L, "%s: %s", n, v);
-      lua_rawseti(L, lines, ++nlines);
+      if (td_buf_add(&c->hsig, n, nl) || td_buf_add(&c->hsig, ": ", 2) || td_buf_add(&c->hsig, v, vl) ||
+          td_buf_add(&c->hsig, "", 1))
+        luaL_error(L, "%s: out of memory", what);
     }
     lua_pop(L, 2);
   }
   lua_pop(L, 1);
-  return nlines;
 }
 
 /*
  * Validates the request table at req and anchors every value C will use on the stack, so a
  * finalizer that changes the table cannot pull a string from under us. May raise or run
- * finalizers; changes nothing in the client. Pushes: method, url, body, header lines, sink.
+ * finalizers; changes nothing in the client but c->hsig. Pushes: method, url, body, sink.
  */
 static void td_read_request(lua_State *L, td_client *c, int req, td_spec *s, const char *what) {
   size_t i;
@@ -976,8 +1079,8 @@ static void td_read_request(lua_State *L, td_client *c, int req, td_spec *s, con
   s->connect_ms = td_opt_ms(L, req, "connect_timeout_ms", c->connect_timeout_ms, what);
   s->send_mode = td_opt_choice(L, req, "auth", TD_SEND_CREDENTIALS, td_send_modes, what);
   s->once = td_opt_bool(L, req, "once", 0, what);
-  s->nlines = td_read_headers(L, req, s->send_mode, what);
-  s->lines = lua_gettop(L);
+  s->many = 0;
+  td_read_headers(L, c, req, s->send_mode, what);
   lua_getfield(L, req, "sink");
   if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
     luaL_error(L, "%s: option 'sink' must be a function (got %s)", what, luaL_typename(L, -1));
@@ -1009,7 +1112,7 @@ static td_xfer *td_launch(lua_State *L, td_client *c, const td_spec *s, int sink
     lua_rawseti(L, -2, id);
     lua_pop(L, 1);
   }
-  x = td_begin(L, c, s, id);
+  x = td_begin(c, s, id);
   if (!x && s->sink) { /* an existing key set to nil: no allocation */
     td_getuservalue(L, 1);
     lua_pushnil(L);
@@ -1049,10 +1152,11 @@ static int td_start(lua_State *L) {
   td_check_idle(L, c, "start called");
   lua_settop(L, 2);
   td_prepare(L, c, &s, what, "start called");
+  s.many = 1;
   fin = lua_gettop(L) - 1;
   x = td_launch(L, c, &s, fin - 1);
   if (!x) return luaL_error(L, "%s: out of memory", what);
-  if (x->state == TD_X_RUNNING) curl_multi_perform(c->multi, &still); /* get it going */
+  if (x->state == TD_X_RUNNING) curl_multi_perform(c->multi[x->many], &still); /* get it going */
   lua_pushinteger(L, x->id);
   return 1;
 }
@@ -1076,7 +1180,7 @@ static int td_wait(lua_State *L) {
   fin = 2;
   c->busy = 1;
   x = td_first_done(c);
-  if (!x && c->running > 0) {
+  if (!x && c->running[0] + c->running[1] > 0) {
     td_drive(L, c, NULL, ms, fin + 1);
     x = td_first_done(c);
   }
@@ -1169,6 +1273,7 @@ static int td_set_credentials(lua_State *L) {
   c->password = np;
   c->token = nt;
   c->mode = mode;
+  td_credentials_changed(c);
   return 0;
 }
 
@@ -1185,6 +1290,7 @@ static int td_set_token(lua_State *L) {
   td_free_secret(&c->token);
   c->token = nt;
   if (c->token) c->mode = TD_AUTH_JWT;
+  td_credentials_changed(c);
   return 0;
 }
 
@@ -1208,15 +1314,19 @@ static void td_release(td_client *c) {
   if (c->closed) return;
   c->closed = 1;
   for (i = 0; i < c->nxs; i++) {
-    if (c->xs[i]->state == TD_X_RUNNING && c->multi) curl_multi_remove_handle(c->multi, c->xs[i]->easy);
+    if (c->xs[i]->state == TD_X_RUNNING && c->multi[c->xs[i]->many])
+      curl_multi_remove_handle(c->multi[c->xs[i]->many], c->xs[i]->easy);
     td_xfer_destroy(c->xs[i]);
   }
   free(c->xs);
   c->xs = NULL;
-  c->nxs = c->running = 0;
-  if (c->multi) curl_multi_cleanup(c->multi); /* closes the cached connections */
-  c->multi = NULL;
+  c->nxs = c->running[0] = c->running[1] = 0;
+  for (i = 0; i < 2; i++) {
+    if (c->multi[i]) curl_multi_cleanup(c->multi[i]); /* closes the cached connections */
+    c->multi[i] = NULL;
+  }
   td_buf_free(&c->scratch, 1);
+  td_buf_free(&c->hsig, 1);
   td_free_secret(&c->email);
   td_free_secret(&c->password);
   td_free_secret(&c->token);
@@ -1318,6 +1428,7 @@ static int td_new(lua_State *L) {
   c = (td_client *)td_newuserdata(L, sizeof *c);
   memset(c, 0, sizeof *c);
   td_buf_init(&c->scratch);
+  td_buf_init(&c->hsig);
   luaL_getmetatable(L, TD_CLIENT_MT);
   lua_setmetatable(L, -2);
   lua_newtable(L); /* the user value: sinks of transfers in flight, by transfer id */
@@ -1337,9 +1448,8 @@ static int td_new(lua_State *L) {
     c->user_agent = td_strdup(ua, strlen(ua));
     if (!c->user_agent) return luaL_error(L, "%s: out of memory", what);
   }
-  c->multi = curl_multi_init();
-  if (!c->multi) return luaL_error(L, "%s: curl_multi_init failed", what);
-  curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  c->multi[0] = curl_multi_init(); /* the one for many in flight is made on first use */
+  if (!c->multi[0]) return luaL_error(L, "%s: curl_multi_init failed", what);
   return 1;
 }
 
@@ -1362,6 +1472,44 @@ static int td_sleep_ms(lua_State *L) {
   return 0;
 }
 
+/* ---------- JSON numbers ---------- */
+
+#if LUA_VERSION_NUM >= 503
+static void td_integers_in(lua_State *L, int t, int depth) {
+  if (depth > 200) return;
+  luaL_checkstack(L, 4, "tiledesk.core.integers()");
+  lua_pushnil(L);
+  while (lua_next(L, t) != 0) {
+    int type = lua_type(L, -1);
+    if (type == LUA_TNUMBER && !lua_isinteger(L, -1)) {
+      int exact = 0;
+      lua_Integer i = lua_tointegerx(L, -1, &exact);
+      if (exact) { /* an existing key: rawset neither allocates nor raises */
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_pushinteger(L, i);
+        lua_rawset(L, t);
+        continue;
+      }
+    } else if (type == LUA_TTABLE) {
+      td_integers_in(L, lua_gettop(L), depth + 1);
+    }
+    lua_pop(L, 1);
+  }
+}
+#endif
+
+/* core.integers(v) -> v: every float of v (a table, walked raw to a depth of 200) that holds an
+   integral value in range becomes an integer, as math.tointeger would make it (lua-cjson decodes
+   every number as a float). Does nothing before Lua 5.3. */
+static int td_integers(lua_State *L) {
+  lua_settop(L, 1);
+#if LUA_VERSION_NUM >= 503
+  if (lua_type(L, 1) == LUA_TTABLE) td_integers_in(L, 1, 0);
+#endif
+  return 1;
+}
+
 /* ---------- module ---------- */
 
 static const luaL_Reg td_client_methods[] = {
@@ -1379,7 +1527,7 @@ static const luaL_Reg td_client_methods[] = {
     {NULL, NULL}};
 
 static const luaL_Reg td_module_functions[] = {
-    {"new", td_new}, {"now_ms", td_now_ms}, {"sleep_ms", td_sleep_ms}, {NULL, NULL}};
+    {"new", td_new}, {"now_ms", td_now_ms}, {"sleep_ms", td_sleep_ms}, {"integers", td_integers}, {NULL, NULL}};
 
 int luaopen_tiledesk_core(lua_State *L);
 

@@ -90,9 +90,10 @@ function _M.encode(v)
 end
 
 -- lua-cjson decodes every number as a float; on 5.3+ give integral ones back as integers,
--- so that ids, statuses and counts print as 300, not 300.0.
+-- so that ids, statuses and counts print as 300, not 300.0. The walk is tiledesk.core's
+-- (in C, loaded on the first decode that needs it); this one serves where the core is missing.
 local tointeger = rawget(math, "tointeger")
-local function integers(v, depth)
+local function integers_lua(v, depth)
   if depth > 200 then return v end
   for k, x in next, v do
     local tx = type(x)
@@ -100,11 +101,19 @@ local function integers(v, depth)
       local i = tointeger(x)
       if i then v[k] = i end
     elseif tx == "table" then
-      integers(x, depth + 1)
+      integers_lua(x, depth + 1)
     end
   end
   return v
 end
+local integers
+local function load_integers(v)
+  local ok, core = pcall(require, "tiledesk.core")
+  integers = ok and type(core) == "table" and core.integers or function(t) return integers_lua(t, 0) end
+  return integers(v)
+end
+integers = load_integers
+_M._integers_lua = integers_lua -- for the spec that holds both walks to the same results
 
 -- Decodes text; returns the value, or nil and a message.
 function _M.decode(text)
@@ -112,7 +121,7 @@ function _M.decode(text)
   local v, err = codec.decode(text)
   if v == nil and err then return nil, err end
   if tointeger then
-    if type(v) == "table" then integers(v, 0)
+    if type(v) == "table" then integers(v)
     elseif type(v) == "number" then v = tointeger(v) or v end
   end
   return v

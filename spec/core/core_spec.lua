@@ -51,15 +51,33 @@ describe("tiledesk.core", function()
     other:close()
   end)
 
-  it("verifies TLS with the right CA, speaks HTTP/2 there and reuses the connection", function()
+  it("verifies TLS with the right CA and reuses the connection: HTTP/1.1 one at a time, HTTP/2 for many", function()
     local c = core.new{ cafile = st.ca_file }
     local s1, h1, b1 = c:perform{ url = HTTPS .. "/__sandbox/echo" }
     local s2, h2 = c:perform{ url = HTTPS .. "/__sandbox/echo" }
     assert.equal(200, s1)
     assert.equal(200, s2)
     assert.equal(h1["x-sandbox-connection"], h2["x-sandbox-connection"])
-    assert.equal("HTTP/2.0", cjson.decode(b1).protocol)
+    -- a single transfer gains nothing from HTTP/2 (one request at a time) and costs more on both ends
+    assert.equal("HTTP/1.1", cjson.decode(b1).protocol)
     assert.equal("HTTP/1.1", echo(core.new{}, {}).protocol)
+    -- transfers in flight together share one HTTP/2 connection, apart from the single ones'
+    local ids, conns = {}, {}
+    for i = 1, 3 do ids[c:start{ url = HTTPS .. "/__sandbox/echo?i=" .. i }] = i end
+    for i = 1, 3 do
+      local id, status, headers, body = c:wait()
+      assert.equal(200, status)
+      assert.is_not_nil(ids[id])
+      assert.equal("HTTP/2.0", cjson.decode(body).protocol)
+      conns[i] = headers["x-sandbox-connection"]
+    end
+    assert.are_not.equal(h1["x-sandbox-connection"], conns[1])
+    assert.equal(conns[1], conns[2])
+    assert.equal(conns[1], conns[3])
+    -- and the single transfers go on on their own connection
+    local s3, h3 = c:perform{ url = HTTPS .. "/__sandbox/echo" }
+    assert.equal(200, s3)
+    assert.equal(h1["x-sandbox-connection"], h3["x-sandbox-connection"])
     c:close()
   end)
 

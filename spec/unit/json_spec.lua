@@ -23,4 +23,31 @@ describe("json", function()
     if math.type then assert.equal("integer", math.type(json.decode('{"n":300}').n)) end
     assert.equal(tiledesk.null, json.decode('{"x":null}').x)
   end)
+  if math.type then
+    it("gives integral numbers back as integers at any depth, in C and in Lua alike", function()
+      local text = '{"a":300,"b":1.5,"c":-0.0,"d":[1,2.25,{"e":[[7]]}],"f":1e300,"g":9007199254740993,'
+        .. '"h":-42,"i":"12","j":true,"k":null,"l":1e3}'
+      local function kinds(v)
+        if type(v) ~= "table" then return math.type(v) or type(v) end
+        local out = {}
+        for k, x in pairs(v) do out[k] = kinds(x) end
+        return out
+      end
+      local expected = { a = "integer", b = "float", c = "integer", d = { "integer", "float", { e = { { "integer" } } } },
+        f = "float", g = "integer", h = "integer", i = "string", j = "boolean", k = "userdata", l = "integer" }
+      local by_core = json.decode(text)
+      assert.same(expected, kinds(by_core))
+      assert.same(expected, kinds(json._integers_lua(cjson.decode(text), 0)))
+      assert.equal(300, by_core.a)
+      assert.equal(1000, by_core.l)
+      assert.equal(7, by_core.d[3].e[1][1])
+      assert.equal(2.25, by_core.d[2])
+      -- the core's walk is the one in use where the core is built
+      local ok, core = pcall(require, "tiledesk.core")
+      if ok then
+        local t = core.integers(cjson.decode('{"n":[4.0]}'))
+        assert.equal("integer", math.type(t.n[1]))
+      end
+    end)
+  end
 end)
