@@ -13,6 +13,7 @@ local ratelimit = require("tiledesk.ratelimit")
 local redact = require("tiledesk.redact")
 local log = require("tiledesk.log")
 local resources = require("tiledesk.resources")
+local response = require("tiledesk.response")
 
 local _M = { _VERSION = "0.1.0" }
 
@@ -226,8 +227,8 @@ end
 -- checked (internal): the spec was checked by the caller (client:get and friends without opts).
 function Client:call(op, spec, what, checked)
   if not checked then options.request(spec, what or op, 2) end
-  spec = apply_call_opts(self, spec)
-  check_open(self, op, 3)
+  if rawget(self, "_call_opts") then spec = apply_call_opts(self, spec) end
+  if self._closed then check_open(self, op, 3) end
   local deadline = send.deadline(self, spec)
   local ok, amsg, aerr = auth.ensure(self, spec, deadline)
   if not ok then return nil, op .. ": " .. amsg, aerr end
@@ -245,7 +246,7 @@ function Client:call(op, spec, what, checked)
   if spec.sink then return true end -- the body went to the sink
   if spec.raw then return res.body end
   if res.body == nil or res.body == "" then return true end
-  local j = res.json
+  local j = response.json_of(shown)
   if j ~= nil then
     if j == json.null then return fail(res, spec, "not_found", op .. ": not found (the server answered null)") end
     if type(j) == "table" and j.success == false then

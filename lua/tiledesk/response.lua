@@ -11,7 +11,8 @@ local Shown = {}
 local function is_json_type(headers)
   local ct = headers and headers["content-type"]
   if type(ct) == "table" then ct = ct[1] end
-  return type(ct) == "string" and ct:lower():find("json", 1, true) ~= nil
+  -- (lower-case first: "application/json" needs no copy of the value)
+  return type(ct) == "string" and (ct:find("json", 1, true) or ct:lower():find("json", 1, true)) ~= nil
 end
 
 -- json and decode_error are decoded on first use: a raw call (client:request, CSV) that nobody
@@ -24,6 +25,13 @@ local function decode(self)
   end
   rawset(self, "decoded", true)
 end
+-- The decoded body (nil when it is not JSON, or not decodable), decoded once: what shown.json
+-- gives, without the metamethod.
+function _M.json_of(shown)
+  if not rawget(shown, "decoded") then decode(shown) end
+  return rawget(shown, "json")
+end
+
 Shown.__index = function(self, k)
   local m = Shown[k]
   if m ~= nil then return m end

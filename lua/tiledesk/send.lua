@@ -131,7 +131,8 @@ local function exchange(client, x, sends, deadline)
     started = t:now_ms()
   end
   local status, rheaders, rbody = t:send(x.req)
-  local elapsed = t:now_ms() - started
+  -- the time it took, for the log line and the hook only
+  local elapsed = (client._log or client._on_response) and t:now_ms() - started or 0
   local err, shown
   if status then
     shown = response.new(rheaders, rbody, x.hide_response, x.scrub)
@@ -150,16 +151,15 @@ local function in_time(t, deadline, wait)
   return not deadline or t:now_ms() + wait < deadline
 end
 
+local function policy_of(client, spec)
+  return retry.policy(spec.method, spec.retry, spec.retries or client._retries, client._retry_base, client._retry_max)
+end
+
 function _M.run(client, spec, op, level, deadline)
   local x = prepare(client, spec, op, (level or 3) + 1)
   local t = client._transport
   if deadline == nil then deadline = _M.deadline(client, spec) end
   local policy -- made when a failure or a retryable answer first asks for it
-  local function policy_of()
-    policy = policy or retry.policy(x.method, spec.retry, spec.retries or client._retries, client._retry_base,
-      client._retry_max)
-    return policy
-  end
   local n = 0       -- attempts counted against the policy (the repeat after a new sign-in is not one)
   local sends = 0   -- every time this call went out: err.attempts and the log say this
   local renewed = false
@@ -168,7 +168,8 @@ function _M.run(client, spec, op, level, deadline)
     local status, rheaders, rbody, shown, err, elapsed = exchange(client, x, sends, deadline)
     if err then
       -- a streamed body may have reached the sink in part: only a failed connect is repeated
-      local wait = (not x.req.sink or err.kind == "connect") and retry.after_failure(policy_of(), n, err.kind) or nil
+      policy = policy or policy_of(client, spec)
+      local wait = (not x.req.sink or err.kind == "connect") and retry.after_failure(policy, n, err.kind) or nil
       if wait and not in_time(t, deadline, wait) then wait = nil end
       local reason = err.msg:sub(#op + 3)
       note(client, x, err.kind, elapsed, sends, wait and (reason .. "; retrying in " .. wait .. " ms") or reason)
@@ -177,20 +178,25 @@ function _M.run(client, spec, op, level, deadline)
         return nil, err.msg, err
       end
       t:sleep_ms(wait)
-    elseif not renewed and auth.renews(client, x.auth, status, shown) then
+    elseif status == 401 and not renewed and auth.renews(client, x.auth, status, shown) then
       note(client, x, status, elapsed, sends, "the token was refused; signing in again")
       renewed = true
       local user, smsg, serr = auth.renew(client, deadline)
       if not user then return nil, op .. ": " .. smsg, serr end
       n = n - 1
     else
-      local wait = retry.STATUS[status] and retry.after_status(policy_of(), n, status, rheaders)
-      if wait and not in_time(t, deadline, wait) then wait = nil end
+      local again = retry.STATUS[status]
+      local wait
+      if again then
+        policy = policy or policy_of(client, spec)
+        wait = retry.after_status(policy, n, status, rheaders)
+        if wait and not in_time(t, deadline, wait) then wait = nil end
+      end
       if not wait then
-        note(client, x, status, elapsed, sends, status >= 400 and shown:server_text() or nil)
+        if client._log then note(client, x, status, elapsed, sends, status >= 400 and shown:server_text() or nil) end
         local res = response.result{ status = status, headers = rheaders or {}, body = rbody, attempts = sends,
           url = x.shown_url, _shown = shown }
-        if retry.STATUS[status] then res.retry_after = retry.parse_retry_after(rheaders and rheaders["retry-after"]) end
+        if again then res.retry_after = retry.parse_retry_after(rheaders and rheaders["retry-after"]) end
         return res
       end
       local text = shown:server_text()

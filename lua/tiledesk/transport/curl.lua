@@ -27,7 +27,9 @@ function _M.new(config)
     max_body_size = config.max_body_size,
     user_agent = config.user_agent,
   }
-  return setmetatable({ handle = handle }, Transport)
+  Transport.now_ms = c.now_ms -- the core's clock itself (it ignores the transport argument)
+  -- _req: the one table each request is handed to the core in (it reads it on the spot)
+  return setmetatable({ handle = handle, _req = {} }, Transport)
 end
 
 function _M.default_user_agent()
@@ -50,30 +52,43 @@ end
 -- Methods a transport may send again when a reused connection dies under them.
 local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
 
-local function core_request(req)
+-- The core's request: the transport's one table, filled for this request. The core reads it
+-- before it returns (phase 1 of a call), so one table serves every request, nested ones too.
+local function core_request(self, req)
+  local r = self._req
   local method = req.method or "GET"
-  return {
-    method = method,
-    url = req.url,
-    headers = req.headers,
-    body = req.body,
-    timeout_ms = req.timeout_ms,
-    connect_timeout_ms = req.connect_timeout_ms,
-    auth = req.auth,
-    -- at most once: as req.once says, else as req.retry says, else unless the method is idempotent
-    once = req.once == true or (req.once == nil and not (req.retry == true or (req.retry == nil and IDEMPOTENT[method]))),
-    sink = sink_of(req.sink),
-  }
+  r.method = method
+  r.url = req.url
+  r.headers = req.headers
+  r.body = req.body
+  r.timeout_ms = req.timeout_ms
+  r.connect_timeout_ms = req.connect_timeout_ms
+  r.auth = req.auth
+  -- at most once: as req.once says, else as req.retry says, else unless the method is idempotent
+  r.once = req.once == true or (req.once == nil and not (req.retry == true or (req.retry == nil and IDEMPOTENT[method])))
+  r.sink = req.sink ~= nil and sink_of(req.sink) or nil
+  return r
+end
+
+-- What the table must not keep alive once the core has read it.
+local function release(r)
+  r.body, r.sink, r.headers = nil, nil, nil
 end
 
 function Transport:send(req)
-  return self.handle:perform(core_request(req))
+  local r = core_request(self, req)
+  local status, headers, body = self.handle:perform(r)
+  release(r)
+  return status, headers, body
 end
 
 -- Many in flight (client:batch): start(req) -> id; wait(ms?) -> id, status, headers, body |
 -- id, nil, msg, err | nothing (none finished within ms); cancel(id).
 function Transport:start(req)
-  return self.handle:start(core_request(req))
+  local r = core_request(self, req)
+  local id = self.handle:start(r)
+  release(r)
+  return id
 end
 
 function Transport:wait(ms)
@@ -84,20 +99,34 @@ function Transport:cancel(id)
   self.handle:cancel(id)
 end
 
+-- auth_kind and can_signin are asked on every call: their answers are kept until the
+-- credentials change (they change only through these methods) or the transport closes.
 function Transport:set_credentials(c)
+  self._kind, self._can = nil, nil
   self.handle:set_credentials(c)
 end
 
 function Transport:set_token(token)
+  self._kind = nil
   self.handle:set_token(token)
 end
 
 function Transport:auth_kind()
-  return self.handle:auth_kind()
+  local k = self._kind
+  if k == nil then
+    k = self.handle:auth_kind()
+    self._kind = k
+  end
+  return k
 end
 
 function Transport:can_signin()
-  return self.handle:can_signin()
+  local can = self._can
+  if can == nil then
+    can = self.handle:can_signin()
+    self._can = can
+  end
+  return can
 end
 
 function Transport.now_ms()
@@ -109,6 +138,7 @@ function Transport.sleep_ms(_, ms)
 end
 
 function Transport:close()
+  self._kind, self._can = nil, nil
   self.handle:close()
 end
 
