@@ -111,22 +111,22 @@ function Transport:set_token(token)
   self.handle:set_token(token)
 end
 
-function Transport:auth_kind()
-  local k = self._kind
-  if k == nil then
-    k = self.handle:auth_kind()
-    self._kind = k
+local function kept(self, field, method)
+  local v = self[field]
+  if v == nil then
+    local h = self.handle
+    v = h[method](h)
+    self[field] = v
   end
-  return k
+  return v
+end
+
+function Transport:auth_kind()
+  return kept(self, "_kind", "auth_kind")
 end
 
 function Transport:can_signin()
-  local can = self._can
-  if can == nil then
-    can = self.handle:can_signin()
-    self._can = can
-  end
-  return can
+  return kept(self, "_can", "can_signin")
 end
 
 function Transport.now_ms()
