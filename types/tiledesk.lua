@@ -2336,7 +2336,7 @@ function analytics:tag_counts(type, query) end
 ---@return tiledesk.Error? err
 function analytics:tags(type, query) end
 
---- Average waiting time: [{ _id = project id, waiting_time_avg = ms }]
+--- Average waiting time (ms) of the conversations created in the window: `{ { _id = project id, waiting_time_avg = ms } }` (null when none has one yet), `{}` when there is none
 --- `GET /{pid}/analytics/requests/waiting`
 ---@param query? tiledesk.query.analytics.waiting_time
 ---@return any result the decoded JSON (nil on failure)

@@ -948,18 +948,18 @@ describe("every area of the route table, round trips against the sandbox", funct
       local counted = assert(admin.analytics:tags("conversation-tag"))
       assert.same({ os.date("!%d/%m/%Y") }, counted.dates)
       assert.same({ name = "areas-analytics", values = { 1 } }, find(counted.series, "name", "areas-analytics"))
+      -- requests/count is a { $count: "totalCount" } of the last 30 days (the seed spans 60)
       local all = assert(admin.requests:list{ status = "all", limit = 1 }).count
-      assert.equal(all, assert(admin.analytics:report("requests/count"))[1].totalCount)
+      local recent = assert(admin.analytics:report("requests/count"))[1].totalCount
+      assert.is_true(recent > 0 and recent < all)
       for _, name in ipairs(admin.analytics.REPORTS) do
         -- lastdays where the report reads it (the SDK refuses a filter the server ignores)
         local q = (admin.analytics.REPORT_FILTERS[name] or {}).lastdays and { lastdays = 90 } or nil
         local rows, msg = admin.analytics:report(name, q)
         assert.is_table(rows, msg)
       end
-      local statuses = assert(admin.analytics:report("requests/aggregate/status"))
-      local sum = 0
-      for _, row in ipairs(statuses) do sum = sum + row.count end
-      assert.equal(all, sum)
+      -- aggregate/status runs the same pipeline as requests/count ("DA IMPLEMENTARE" there)
+      assert.same({ { totalCount = recent } }, assert(admin.analytics:report("requests/aggregate/status")))
       refused(403, agent.analytics:waiting_time())
     end)
   end)

@@ -189,12 +189,12 @@ describe("sandbox activities and analytics", function()
     assert.equal(PID, w[1]._id)
     assert.is_true(w[1].waiting_time_avg > 0)
     local _, all = api("owner", "GET", "/requests?status=all&limit=1")
+    -- pubmodules/analytics/analytics.js: the counts are a $count over the last 30 days (the
+    -- seed spans 60); aggregate/status is the same pipeline (spec/sandbox/api_analytics_spec.lua)
     local _, c = api("admin", "GET", "/analytics/requests/count")
-    assert.equal(all.count, c[1].totalCount)
+    assert.is_true(c[1].totalCount > 0 and c[1].totalCount < all.count)
     local _, by_status = api("admin", "GET", "/analytics/requests/aggregate/status")
-    local sum = 0
-    for _, s in ipairs(by_status) do sum = sum + s.count end
-    assert.equal(all.count, sum)
+    assert.same(c, by_status)
     api("owner", "POST", "/requests", { first_text = "today" })
     local _, days = api("admin", "GET", "/analytics/requests/aggregate/day?lastdays=1")
     local today = os.date("!*t")
@@ -230,21 +230,21 @@ describe("sandbox activities and analytics", function()
         assert.is_true(prev._id.hour > h._id.hour or (prev._id.hour == h._id.hour and prev._id.weekday > h._id.weekday))
       end
     end
+    -- hasBot/count: { hasBot: true } over 30 days, as [{ totalCount }]
     local _, bots = api("admin", "GET", "/analytics/requests/hasBot/count")
-    assert.equal(2, #bots)
-    assert.equal(all.count, total(bots))
+    assert.equal(1, #bots)
     local _, botonly = api("owner", "GET", "/requests?status=all&limit=1&participant=bot_" .. st.bot._id)
-    for _, b in ipairs(bots) do
-      if b._id.hasBot then assert.equal(botonly.count, b.count) end
-    end
+    assert.is_true(bots[1].totalCount > 0 and bots[1].totalCount <= botonly.count)
     local _, sat = api("admin", "GET", "/analytics/requests/satisfaction")
     assert.equal(1, #sat)
     assert.is_true(sat[1].satisfaction_avg >= 1 and sat[1].satisfaction_avg <= 5)
     local _, senders = api("admin", "GET", "/analytics/messages/aggregate/sender?sender=" .. st.users.agent._id)
     assert.equal(1, #senders)
     assert.equal(st.users.agent._id, senders[1]._id.sender)
+    -- attributes/_answerid groups MESSAGES (the seed's carry none: one group, _id {})
     local _, answers = api("admin", "GET", "/analytics/requests/aggregate/attributes/_answerid")
-    assert.equal(botonly.count, total(answers))
+    assert.equal(1, #answers)
+    assert.same({}, answers[1]._id)
   end)
 end)
 

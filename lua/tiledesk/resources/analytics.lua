@@ -15,17 +15,16 @@ local REPORTS = {
 M.REPORTS = REPORTS
 
 -- The filters each report reads (pubmodules/analytics/analytics.js); the others read none.
-local LASTDAYS = "days back from now (default 7)"
-local DEPT = "department _id"
+local LASTDAYS = "days back from now (default 7; a fraction counts hours)"
+local DEPT = "department _id (24 hex digits; anything else answers 500)"
 local PART = "participant user id, or bot_<id>"
 local CHANNEL = "channel name"
 local SENDER, RECIPIENT = "sender id", "recipient (request_id)"
-local TZ = "IANA zone the hours are counted in (default: the client's timezone option)"
+local TZ = "IANA zone or +hh:mm offset the hours are counted in (default: the client's timezone option)"
 local REPORT_FILTERS = {
   ["requests/aggregate/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART, channel = CHANNEL },
   ["requests/aggregate/status/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART },
   ["requests/aggregate/month"] = { department_id = DEPT },
-  ["requests/aggregate/week"] = { department_id = DEPT },
   ["requests/aggregate/hours"] = { timezone = TZ },
   ["requests/aggregate/dayoftheweek/hours"] = { timezone = TZ },
   ["requests/waiting"] = { last = "seconds back from now (default 30 days)" },
@@ -33,7 +32,7 @@ local REPORT_FILTERS = {
   ["requests/duration/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART, channel = CHANNEL },
   ["requests/satisfaction/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART, channel = CHANNEL },
   ["requests/aggregate/hasBot/day"] = { lastdays = LASTDAYS, department_id = DEPT, channel = CHANNEL },
-  ["requests/aggregate/sourcePage"] = { lastdays = LASTDAYS, department_id = DEPT },
+  ["requests/aggregate/sourcePage"] = { lastdays = "days back from now (default 30)", department_id = DEPT },
   ["project_users/aggregate/day"] = { lastdays = LASTDAYS },
   ["messages/count"] = { sender = SENDER, recipient = RECIPIENT, attributes = "attributes (exact)",
     attributes_answerid = "attributes._answerid" },
@@ -42,13 +41,65 @@ local REPORT_FILTERS = {
   ["messages/aggregate/week"] = { sender = SENDER, recipient = RECIPIENT },
   ["messages/aggregate/sender"] = { lastdays = LASTDAYS, sender = SENDER, recipient = RECIPIENT },
   ["requests/aggregate/attributes/_answerid"] = { lastdays = LASTDAYS, sender = SENDER, recipient = RECIPIENT },
-  ["events/aggregate/day"] = { lastdays = LASTDAYS, name = "event name" },
+  ["events/aggregate/day"] = { lastdays = LASTDAYS, name = "event name (default: every name but typing.start)" },
 }
 M.REPORT_FILTERS = REPORT_FILTERS
 
+-- What each report answers (pubmodules/analytics/analytics.js, one handler per path; audit in
+-- docs/server-notes.md). Conversations are those not in preflight; project users are guests
+-- and users (visitors) whose status is active. Days, months, weeks ($week: 0-53, weeks start
+-- on Sunday) and weekdays ($dayOfWeek: 1 = Sunday) are UTC; `_id` fields are numbers.
+local ASC, DESC = "sorted by _id ascending", "sorted by _id descending"
+local TOTAL = "`{ { totalCount = n } }`, `{}` when nothing matches"
+local REPORT_DOCS = {
+  ["requests/waiting"] = "`{ { _id = project id, waiting_time_avg = ms } }` (null when none has one), `{}` when "
+    .. "no conversation is in the window (as waiting_time)",
+  ["requests/count"] = TOTAL .. ": conversations created in the last 30 days",
+  ["requests/aggregate/status"] = TOTAL .. ": the same count as requests/count (the server does not group by status)",
+  ["requests/aggregate/day"] = "`{ { _id = { year, month, day }, count } }` " .. ASC .. ": conversations per day",
+  ["requests/aggregate/status/day"] = "`{ { _id = { year, month, day, status }, count } }` " .. ASC,
+  ["requests/aggregate/month"] = "`{ { _id = { year, month }, count } }` " .. ASC .. ", all time",
+  ["requests/aggregate/week"] = "`{ { _id = { year, month, week }, count } }` " .. ASC
+    .. ", all time (a week across two months gives two rows)",
+  ["requests/aggregate/hours"] = "`{ { _id = { hour }, count } }` " .. DESC
+    .. ": conversations of the last 30 days by hour of the day in `timezone`",
+  ["requests/aggregate/dayoftheweek/hours"] = "`{ { _id = { hour, weekday }, count } }` " .. DESC
+    .. " (hour first): the last 30 days; the hour in `timezone`, the weekday in UTC",
+  ["requests/waiting/day/last"] = "`{ { _id = project id, waiting_time_avg = ms } }`: the last 24 hours",
+  ["requests/waiting/day"] = "`{ { _id = { day, month, year }, waiting_time_avg } }` " .. DESC
+    .. " in that field order (day first: not by date)",
+  ["requests/waiting/month"] = "`{ { _id = { month, year }, waiting_time_avg } }` " .. DESC
+    .. " (month first), all time",
+  ["requests/duration"] = "`{ { _id = project id, duration_avg = ms } }`: closed_at - createdAt of the last 30 days",
+  ["requests/duration/day"] = "`{ { _id = { day, month, year }, duration_avg } }` " .. DESC .. " (day first)",
+  ["requests/duration/month"] = "`{ { _id = { month, year }, duration_avg } }` " .. DESC
+    .. " (month first): the last 30 days only",
+  ["requests/satisfaction"] = "`{ { _id = project id, satisfaction_avg } }`: average rating, all time",
+  ["requests/satisfaction/day"] = "`{ { _id = { day, month, year }, satisfaction_avg } }` " .. DESC .. " (day first)",
+  ["requests/satisfaction/month"] = "`{ { _id = { month, year }, satisfaction_avg } }`, all time, in no set order",
+  ["requests/hasBot/count"] = TOTAL .. ": conversations with a bot created in the last 30 days",
+  ["requests/aggregate/hasBot/day"] = "`{ { _id = { year, month, day, hasBot }, count } }` " .. ASC,
+  ["requests/aggregate/sourcePage"] = "`{ { _id = { sourcePage }, count } }` " .. ASC
+    .. " (`_id = {}` for conversations without one)",
+  ["requests/aggregate/attributes/_answerid"] = "`{ { _id = { _answerid }, count } }` " .. ASC
+    .. ": MESSAGES by attributes._answerid (`_id = {}` for messages without one)",
+  ["project_users/count"] = TOTAL .. ": visitors who joined in the last 30 days",
+  ["project_users/aggregate/day"] = "`{ { _id = { year, month, day }, count } }` " .. ASC .. ": visitors per day",
+  ["project_users/aggregate/month"] = "`{ { _id = { year, month }, count } }` " .. ASC .. ", all time",
+  ["project_users/aggregate/week"] = "`{ { _id = { year, month, week }, count } }` " .. ASC .. ", all time",
+  ["messages/count"] = TOTAL .. ": messages of the last 30 days",
+  ["messages/aggregate/day"] = "`{ { _id = { year, month, day }, count } }` " .. ASC,
+  ["messages/aggregate/month"] = "`{ { _id = { year, month }, count } }` " .. ASC .. ", all time",
+  ["messages/aggregate/week"] = "`{ { _id = { year, month, week }, count } }` " .. ASC .. ", all time",
+  ["messages/aggregate/sender"] = "`{ { _id = { sender }, count } }` " .. ASC,
+  ["events/aggregate/day"] = "`{ { _id = { year, month, day, name }, count } }` " .. ASC,
+}
+M.REPORT_DOCS = REPORT_DOCS
+
 M.routes = {
   { "waiting_time", "GET", "/analytics/requests/waiting", filters = REPORT_FILTERS["requests/waiting"],
-    doc = "Average waiting time: [{ _id = project id, waiting_time_avg = ms }]",
+    doc = "Average waiting time (ms) of the conversations created in the window: `{ { _id = project id, "
+      .. "waiting_time_avg = ms } }` (null when none has one yet), `{}` when there is none",
     example = 'local stats = assert(client.analytics:waiting_time{ last = 3600 })' },
   { "tags", "GET", "/analytics/tags/{}", params = { "type" }, dates = "iso_days",
     filters = { start_date = { "from this day (inclusive; default 6 days ago)", date = "start" },
@@ -65,7 +116,7 @@ for _, name in ipairs(REPORTS) do
   table.sort(names)
   M.routes[#M.routes + 1] = { "report " .. name, "GET", "/analytics/" .. name, skip = true,
     call = 'client.analytics:report("' .. name .. '", query?)',
-    doc = "Aggregation" .. (#names > 0 and (" (" .. table.concat(names, ", ") .. ")") or " (no filters)") }
+    doc = REPORT_DOCS[name] .. (#names > 0 and ("; filters: " .. table.concat(names, ", ")) or "; no filters") }
 end
 
 local known = {}
@@ -79,6 +130,16 @@ function M.methods:report(name, q)
   end
   if q ~= nil and type(q) ~= "table" then error("analytics:report(): bad argument #2 'query' (table expected)", 2) end
   local filters = REPORT_FILTERS[name] or {}
+  -- the server multiplies the text by a day (or a second): anything but a number (NaN) makes
+  -- the window start in 1970, everything, without a word
+  for _, k in ipairs({ "lastdays", "last" }) do
+    local v = filters[k] and q and q[k]
+    local n = tonumber(v)
+    if v ~= nil and (not n or n ~= n or n < 0 or n == math.huge) then
+      error("analytics:report(): filter '" .. k .. "' must be a number of " .. (k == "last" and "seconds" or "days")
+        .. " (0 or more), got " .. tostring(v), 2)
+    end
+  end
   local query = require("tiledesk.filters").apply({ op = "analytics:report()", filters = filters,
     dates = filters.timezone and "zone" or nil }, self.client, q or {}, 2)
   return self.client:call("analytics:report()", { method = "GET", path = "/analytics/" .. name, query = query })

@@ -1,6 +1,11 @@
--- /:pid/analytics/*: the server's aggregation reports (the server's pubmodules/analytics), computed
--- from the store on every call. Shapes follow MongoDB $group output: arrays of { _id, <value> }
--- where _id is the project id for totals, or an object of the grouping keys.
+-- /:pid/analytics/*: the server's aggregation reports (pubmodules/analytics/analytics.js), computed
+-- from the store on every call, each as its MongoDB pipeline answers: the $match (collection,
+-- time window, filters), the $group (_id an object of the grouping fields in the pipeline's
+-- order, a field whose value is missing left out; or the project id), the value ($sum: 1 as
+-- count, $avg as <x>_avg, null when no document has a number; or $count as [{ totalCount }],
+-- [] when nothing matches) and the $sort on _id (MongoDB's order of documents: field by field,
+-- in the _id's own field order), or no $sort at all (the sandbox keeps the order of creation).
+-- $year, $month, $dayOfMonth, $week and $dayOfWeek read UTC; $hour reads ?timezone=.
 local store = require("sbx.store")
 local util = require("sbx.util")
 local tz = require("sbx.tz")
@@ -9,87 +14,91 @@ local DAY_MS = 86400000
 
 local days_from_civil = store.days_from_civil
 
--- ISO 8601 "YYYY-MM-DDTHH:MM:SS.mmmZ" -> parts table (nil when malformed)
+-- the UTC civil fields of an ISO 8601 createdAt (nil when malformed)
 local function parts(iso)
-  local y, mo, d, h, mi, s, ms = tostring(iso):match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)%.?(%d*)Z$")
-  if not y then return nil end
-  y, mo, d, h = tonumber(y), tonumber(mo), tonumber(d), tonumber(h)
-  local days = days_from_civil(y, mo, d)
+  local ms = store.ms_of(iso)
+  if not ms then return nil end
+  local days = math.floor(ms / DAY_MS)
+  local t = os.date("!*t", math.floor(ms / 1000))
   local wday0 = (days + 4) % 7 -- 1970-01-01 was a Thursday; Sunday = 0
-  local yday0 = days - days_from_civil(y, 1, 1)
+  local yday0 = days - days_from_civil(t.year, 1, 1)
   return {
-    year = y, month = mo, day = d, hour = h,
-    dayOfWeek = wday0 + 1, -- MongoDB $dayOfWeek: 1 (Sunday) .. 7
-    week = math.floor((yday0 + 7 - wday0) / 7), -- MongoDB $week: Sunday-based, 0 .. 53
-    ms = ((days * 24 + h) * 60 + tonumber(mi)) * 60000 + tonumber(s) * 1000 + (tonumber(ms) or 0),
+    year = t.year, month = t.month, day = t.day, hour = t.hour,
+    dayOfWeek = wday0 + 1, -- $dayOfWeek: 1 (Sunday) .. 7
+    week = math.floor((yday0 + 7 - wday0) / 7), -- $week: weeks start on Sunday, 0 .. 53
+    ms = ms,
   }
 end
 
--- grouping key builders: doc, parts -> _id table (or nil to skip the doc)
-local KEYS = {
-  day = function(_, p) return { day = p.day, month = p.month, year = p.year } end,
-  month = function(_, p) return { month = p.month, year = p.year } end,
-  week = function(_, p) return { week = p.week, year = p.year } end,
-  -- the hour in ?timezone= (p.zone_hour), the weekday in UTC, as the server's $project reads them
-  hours = function(_, p) return { hour = p.zone_hour } end,
-  ["dayoftheweek/hours"] = function(_, p) return { hour = p.zone_hour, weekday = p.dayOfWeek } end,
-  status = function(d) return { status = d.status } end,
-  ["status/day"] = function(d, p) return { status = d.status, day = p.day, month = p.month, year = p.year } end,
-  ["hasBot/day"] = function(d, p) return { hasBot = d.hasBot == true, day = p.day, month = p.month, year = p.year } end,
-  sourcePage = function(d) return { sourcePage = d.sourcePage or util.null } end,
-  ["attributes/_answerid"] = function(d)
-    local a = type(d.attributes) == "table" and d.attributes._answerid
-    if a == nil then return nil end
-    return { answerid = a }
-  end,
-  sender = function(d) return { sender = d.sender } end,
-  hasBot = function(d) return { hasBot = d.hasBot == true } end,
+-- The grouping fields: doc, parts -> value (nil: missing, left out of the _id).
+local FIELD = {
+  year = function(_, p) return p.year end,
+  month = function(_, p) return p.month end,
+  day = function(_, p) return p.day end,
+  week = function(_, p) return p.week end,
+  hour = function(_, p) return p.zone_hour end, -- { $hour: { date, timezone } }
+  weekday = function(_, p) return p.dayOfWeek end, -- $dayOfWeek without a zone: UTC
+  status = function(d) return d.status end,
+  hasBot = function(d) return d.hasBot end,
+  sourcePage = function(d) return d.sourcePage end,
+  name = function(d) return d.name end,
+  sender = function(d) return d.sender end,
+  _answerid = function(d) return type(d.attributes) == "table" and d.attributes._answerid or nil end,
 }
 
-local KEY_ORDER = { "year", "month", "week", "day", "hour", "weekday", "status", "hasBot", "sourcePage", "answerid",
-  "sender" }
-
-local function key_string(id)
-  local out = {}
-  for _, k in ipairs(KEY_ORDER) do
-    local v = id[k]
-    if v ~= nil then out[#out + 1] = k .. "=" .. (type(v) == "number" and string.format("%010d", v) or tostring(v)) end
-  end
-  return table.concat(out, "|")
+-- MongoDB's canonical type order (null < numbers < strings < objects < arrays < booleans)
+local function type_rank(v)
+  if v == util.null then return 5 end
+  local t = type(v)
+  if t == "number" then return 10 end
+  if t == "string" then return 15 end
+  if t == "boolean" then return 40 end
+  if t == "table" then return (getmetatable(v) == util.json.array_mt or v[1] ~= nil) and 25 or 20 end
+  return 127
 end
 
--- value reducers: name of the output field, and how a doc contributes to it
-local VALUES = {
-  count = { field = "count", of = function() return 1 end, avg = false },
-  total = { field = "totalCount", of = function() return 1 end, avg = false },
-  waiting = { field = "waiting_time_avg", of = function(d) return tonumber(d.waiting_time) end, avg = true },
-  duration = { field = "duration_avg", of = function(d) return tonumber(d.duration) end, avg = true },
-  satisfaction = { field = "satisfaction_avg", of = function(d) return tonumber(d.rating) end, avg = true },
-}
-
-local function filtered(ctx, coll, since_ms)
-  local q = ctx.query
-  local dept = util.str(q.department_id)
-  local participant = util.str(q.participant)
-  local channel = util.str(q.channel)
-  local sender = util.str(q.sender)
-  local recipient = util.str(q.recipient)
-  local out = {}
-  for _, d in ipairs(store.coll(coll):all()) do
-    local p = d.id_project == ctx.pid and parts(d.createdAt)
-    local keep = p and (not since_ms or p.ms >= since_ms)
-    if keep and dept then keep = d.department == dept end
-    if keep and participant then keep = util.contains(d.participants, participant) end
-    if keep and channel then keep = type(d.channel) == "table" and d.channel.name == channel end
-    if keep and sender then keep = d.sender == sender end
-    if keep and recipient then keep = d.recipient == recipient end
-    if keep then out[#out + 1] = { doc = d, parts = p } end
-  end
-  return out
+local function compare_values(a, b)
+  local ra, rb = type_rank(a), type_rank(b)
+  if ra ~= rb then return ra < rb and -1 or 1 end
+  if ra == 5 or ra >= 20 and ra ~= 40 or a == b then return 0 end
+  if ra == 40 then return a and 1 or -1 end -- false < true
+  return a < b and -1 or 1
 end
 
--- One report: rows of coll since `days` ago (nil: all), grouped by key (nil: one total row
--- with _id = project id), reduced by value.
+-- BSON document order of two _id's: element by element (type, then field name, then value);
+-- the one that runs out first is the smaller.
+local function compare_ids(a, b)
+  if type(a) ~= "table" or type(b) ~= "table" then return compare_values(a, b) end
+  for i = 1, math.max(#a, #b) do
+    local x, y = a[i], b[i]
+    if not x then return -1 end
+    if not y then return 1 end
+    local ra, rb = type_rank(x[2]), type_rank(y[2])
+    if ra ~= rb then return ra < rb and -1 or 1 end
+    if x[1] ~= y[1] then return x[1] < y[1] and -1 or 1 end
+    local c = compare_values(x[2], y[2])
+    if c ~= 0 then return c end
+  end
+  return 0
+end
+
+-- JavaScript's Number(text) * 86400000 for ?lastdays= (a number, or NaN)
+local function js_number(v)
+  if type(v) ~= "string" then return nil end
+  local n = tonumber(v)
+  if v:match("^%s*$") then n = 0 end
+  return n
+end
+
+-- The start of the window: now - days; a window JavaScript cannot make (NaN, out of range)
+-- is written by the driver as the date 0 (js-bson's Long.fromNumber(NaN)): every document.
+local function since_of(days)
+  local ms = days and store.now_ms() - days * DAY_MS
+  if ms == nil then return nil end
+  if ms ~= ms or ms < -8.64e15 or ms > 8.64e15 then return 0 end
+  return ms
+end
+
 -- MongoDB's `timezone` of $hour: an Olson name or a "+hh:mm" offset; returns a function of
 -- epoch ms giving seconds east of UTC, or nil for a zone MongoDB refuses.
 local function zone_offset(name)
@@ -105,75 +114,135 @@ local function zone_offset(name)
   return function(ms) return tz.offset(z, math.floor(ms / 1000)) end
 end
 
-local function report(ctx, coll, key, value, days, opts)
-  opts = opts or {}
-  -- the hour reports read a fixed 30-day window and ignore lastdays
-  local lastdays = opts.fixed and days or util.int(ctx.query.lastdays, days)
-  local since = lastdays and (store.now_ms() - lastdays * DAY_MS) or nil
-  local v = VALUES[value]
-  local groups, order = {}, {}
-  local offset_of
-  if opts.zone then
-    local zname = ctx.query.timezone
-    if zname == nil or zname == "" then zname = "+00:00" end
-    offset_of = zone_offset(zname)
-    if not offset_of then return nil end
+-- an equality filter of the $match: a query value (a repeated key, an array, matches nothing)
+local function equals(v, want)
+  return type(want) ~= "table" and v == want
+end
+
+-- The filters a report reads from the query (each only when given, as the server's `if
+-- (req.query.x)`): returns a predicate of a document, or nil, status, body.
+local FILTER = {
+  -- query.department = new ObjectId(x): anything but 24 hex digits throws (500 {err:"error"})
+  department_id = function(v)
+    if type(v) ~= "string" or not util.is_oid(v) then return nil end
+    v = v:lower()
+    return function(d) return type(d.department) == "string" and d.department:lower() == v end
+  end,
+  participant = function(v)
+    return function(d) return type(v) ~= "table" and util.contains(d.participants, v) end
+  end,
+  channel = function(v)
+    return function(d) return type(d.channel) == "table" and equals(d.channel.name, v) end
+  end,
+  sender = function(v) return function(d) return equals(d.sender, v) end end,
+  recipient = function(v) return function(d) return equals(d.recipient, v) end end,
+  -- query.attributes = x: an object field equal to a string: never
+  attributes = function(v) return function(d) return equals(d.attributes, v) end end,
+  attributes_answerid = function(v)
+    return function(d) return type(d.attributes) == "table" and equals(d.attributes._answerid, v) end
+  end,
+  name = function(v) return function(d) return equals(d.name, v) end end,
+}
+
+local function given(v)
+  return v ~= nil and v ~= "" and v ~= true
+end
+
+-- One report: rep = { coll, window = days | { lastdays = default } | { last = true }, filters = { names },
+-- match = fn(doc), group = { fields } | "project", value = "count" | "total" | { avg =
+-- out_field, of = fn(doc) }, sort = 1 | -1 | nil, zone = true }
+local function report(ctx, rep)
+  local q = ctx.query
+  local days = rep.window
+  if type(days) == "table" and days.last then -- seconds
+    days = 30
+    if given(q.last) then days = (js_number(q.last) or 0 / 0) / 86400 end
+  elseif type(days) == "table" then
+    days = days.lastdays
+    if given(q.lastdays) then days = js_number(q.lastdays) or 0 / 0 end
   end
-  for _, row in ipairs(filtered(ctx, coll, since)) do
-    if offset_of then
-      local local_s = math.floor(row.parts.ms / 1000) + offset_of(row.parts.ms)
-      row.parts.zone_hour = math.floor(local_s % 86400 / 3600)
+  local since = since_of(days)
+  local preds = {}
+  for _, f in ipairs(rep.filters or {}) do
+    if given(q[f]) then
+      local p = FILTER[f](q[f])
+      if not p then return 500, { err = "error" } end
+      preds[#preds + 1] = p
     end
-    local id = ctx.pid
-    if key then id = KEYS[key](row.doc, row.parts) end
-    local x = v.of(row.doc)
-    if id ~= nil and x ~= nil then
-      local ks = type(id) == "table" and key_string(id) or id
+  end
+  local offset_of
+  if rep.zone then
+    local zname = q.timezone
+    if not given(zname) then zname = "+00:00" end
+    offset_of = zone_offset(zname)
+    if not offset_of then return 500, { success = false, msg = "Error getting analytics." } end
+  end
+  local v = rep.value
+  local groups, order, matched = {}, {}, 0
+  for _, d in ipairs(store.coll(rep[1]):all()) do
+    local p = d.id_project == ctx.pid and parts(d.createdAt)
+    local keep = p and (not since or p.ms >= since) and (not rep.match or rep.match(d, q))
+    for i = 1, #preds do
+      if not keep then break end
+      keep = preds[i](d)
+    end
+    if keep then
+      matched = matched + 1
+      if offset_of then p.zone_hour = math.floor((math.floor(p.ms / 1000) + offset_of(p.ms)) % 86400 / 3600) end
+      local id, ks = ctx.pid, ctx.pid
+      if rep.group ~= "project" and v ~= "total" then
+        id, ks = {}, {}
+        for _, f in ipairs(rep.group) do
+          local x = FIELD[f](d, p)
+          if x ~= nil then
+            id[#id + 1] = { f, x }
+            ks[#ks + 1] = f .. "=" .. type(x) .. ":" .. tostring(x)
+          end
+        end
+        ks = table.concat(ks, "|")
+      end
       local g = groups[ks]
       if not g then
         g = { id = id, sum = 0, n = 0 }
         groups[ks] = g
-        order[#order + 1] = ks
+        order[#order + 1] = g
       end
-      g.sum, g.n = g.sum + x, g.n + 1
+      if v == "count" then
+        g.sum, g.n = g.sum + 1, g.n + 1
+      elseif type(v) == "table" then
+        local x = v.of(d)
+        if type(x) == "number" then g.sum, g.n = g.sum + x, g.n + 1 end
+      end
     end
   end
-  table.sort(order)
-  if opts.descending then
-    local n = #order
-    for i = 1, math.floor(n / 2) do order[i], order[n + 1 - i] = order[n + 1 - i], order[i] end
+  if v == "total" then
+    return 200, matched > 0 and util.arr{ { totalCount = matched } } or util.arr()
+  end
+  if rep.sort then
+    local dir = rep.sort
+    table.sort(order, function(a, b) return compare_ids(a.id, b.id) * dir < 0 end)
   end
   local out = util.arr()
-  for _, ks in ipairs(order) do
-    local g = groups[ks]
-    local row = { _id = g.id }
-    if v.avg then row[v.field] = g.n > 0 and g.sum / g.n or 0 else row[v.field] = g.sum end
+  for _, g in ipairs(order) do
+    local id = g.id
+    if type(id) == "table" then
+      id = {}
+      for _, kv in ipairs(g.id) do id[kv[1]] = kv[2] end
+    end
+    local row = { _id = id }
+    if v == "count" then row.count = g.sum
+    elseif g.n > 0 then row[v.avg] = g.sum / g.n
+    else row[v.avg] = util.null end
     out[#out + 1] = row
   end
-  return out
+  return 200, out
 end
 
 local api = {}
 
--- GET /:pid/analytics/<report>: the route's `report` entry says which collection, grouping
--- key, value and default day window
+-- GET /:pid/analytics/<report>: the route's data is the report's pipeline
 function api.report(ctx)
-  local rep = ctx.route.data
-  local rows = report(ctx, rep[1], rep[2], rep[3], rep[4], rep.opts)
-  if not rows then return 500, { success = false, msg = "Error getting analytics." } end
-  return 200, rows
-end
-
--- waiting time: `last` is in seconds (default 30 days)
-function api.waiting(ctx)
-  local last = util.int(ctx.query.last, 30 * 86400)
-  local since = store.now_ms() - last * 1000
-  local sum, n = 0, 0
-  for _, row in ipairs(filtered(ctx, "requests", since)) do
-    local w = tonumber(row.doc.waiting_time)
-    if w then sum, n = sum + w, n + 1 end
-  end
-  return 200, util.arr{ { _id = ctx.pid, waiting_time_avg = n > 0 and sum / n or 0 } }
+  return report(ctx, ctx.route.data)
 end
 
 -- Daily tag counters (the server's models/analytics.js: { id_project, type, date, keys }):
@@ -270,47 +339,87 @@ end
 
 local ADMIN = { role = "admin" }
 
--- the hour reports: in ?timezone= ("+00:00" when absent), the last 30 days, sorted by _id
--- descending
-local HOURLY = { zone = true, fixed = true, descending = true }
+-- The pipelines of pubmodules/analytics/analytics.js, one per route (the handler's name there
+-- is its path). window: a fixed number of days back from now, { lastdays = default } (read from
+-- ?lastdays=), { last = true } (?last= seconds, default 30 days), nil: no window.
+local function not_preflight(d) return d.preflight == false or d.preflight == nil end -- $or [false, $exists: false]
+local function guest_or_user(d) -- role $in [guest, user], status "active"
+  return (d.role == "guest" or d.role == "user") and d.status == "active"
+end
+local function with_bot(d) return not_preflight(d) and d.hasBot == true end
+-- name: the one asked, else { $ne: "typing.start" }
+local function event_name(d, q) return given(q.name) or d.name ~= "typing.start" end
+local function duration(d) -- { $subtract: ["$closed_at", "$createdAt"] }
+  local a, b = store.ms_of(d.closed_at), store.ms_of(d.createdAt)
+  return a and b and a - b or nil
+end
+local function waiting(d) return d.waiting_time end
+local function rating(d) return d.rating end
 
--- report path -> { collection, grouping key (nil: one total row), value, default window in days }
+local R, PU, M, E = "requests", "project_users", "messages", "events"
+local DAY, MONTH, WEEK = { "year", "month", "day" }, { "year", "month" }, { "year", "month", "week" }
+local D7 = { lastdays = 7 }
+local REQ_FILTERS = { "department_id", "participant", "channel" }
+local MSG_FILTERS = { "sender", "recipient" }
+local WAIT = { avg = "waiting_time_avg", of = waiting }
+local DUR = { avg = "duration_avg", of = duration }
+local SAT = { avg = "satisfaction_avg", of = rating }
+
 local REPORTS = {
-  { "requests/count", { "requests", nil, "total", nil } },
-  { "messages/count", { "messages", nil, "total", nil } },
-  { "project_users/count", { "project_users", nil, "total", nil } },
-  { "requests/hasBot/count", { "requests", "hasBot", "count", nil } },
-  { "requests/waiting/day/last", { "requests", nil, "waiting", 1 } },
-  { "requests/waiting/day", { "requests", "day", "waiting", 7 } },
-  { "requests/waiting/month", { "requests", "month", "waiting", 365 } },
-  { "requests/duration", { "requests", nil, "duration", nil } },
-  { "requests/duration/day", { "requests", "day", "duration", 7 } },
-  { "requests/duration/month", { "requests", "month", "duration", 365 } },
-  { "requests/satisfaction", { "requests", nil, "satisfaction", nil } },
-  { "requests/satisfaction/day", { "requests", "day", "satisfaction", 7 } },
-  { "requests/satisfaction/month", { "requests", "month", "satisfaction", 365 } },
-  { "requests/aggregate/status", { "requests", "status", "count", nil } },
-  { "requests/aggregate/day", { "requests", "day", "count", 7 } },
-  { "requests/aggregate/status/day", { "requests", "status/day", "count", 7 } },
-  { "requests/aggregate/month", { "requests", "month", "count", 365 } },
-  { "requests/aggregate/week", { "requests", "week", "count", 28 } },
-  { "requests/aggregate/hours", { "requests", "hours", "count", 30, opts = HOURLY } },
-  { "requests/aggregate/dayoftheweek/hours", { "requests", "dayoftheweek/hours", "count", 30, opts = HOURLY } },
-  { "requests/aggregate/hasBot/day", { "requests", "hasBot/day", "count", 7 } },
-  { "requests/aggregate/sourcePage", { "requests", "sourcePage", "count", nil } },
-  { "requests/aggregate/attributes/_answerid", { "requests", "attributes/_answerid", "count", nil } },
-  { "project_users/aggregate/day", { "project_users", "day", "count", 7 } },
-  { "project_users/aggregate/month", { "project_users", "month", "count", 365 } },
-  { "project_users/aggregate/week", { "project_users", "week", "count", 28 } },
-  { "messages/aggregate/day", { "messages", "day", "count", 7 } },
-  { "messages/aggregate/month", { "messages", "month", "count", 365 } },
-  { "messages/aggregate/week", { "messages", "week", "count", 28 } },
-  { "messages/aggregate/sender", { "messages", "sender", "count", nil } },
-  { "events/aggregate/day", { "events", "day", "count", 7 } },
+  { "requests/count", { R, window = 30, match = not_preflight, value = "total" } },
+  -- marked "DA IMPLEMENTARE" (to be done) there: the same $count as requests/count
+  { "requests/aggregate/status", { R, window = 30, match = not_preflight, value = "total" } },
+  { "requests/aggregate/day", { R, window = D7, filters = REQ_FILTERS, match = not_preflight, group = DAY,
+    value = "count", sort = 1 } },
+  { "requests/aggregate/status/day", { R, window = D7, filters = { "department_id", "participant" },
+    match = not_preflight, group = { "year", "month", "day", "status" }, value = "count", sort = 1 } },
+  { "requests/aggregate/month", { R, filters = { "department_id" }, match = not_preflight, group = MONTH,
+    value = "count", sort = 1 } },
+  -- department_id is read there, but its use is commented out
+  { "requests/aggregate/week", { R, match = not_preflight, group = WEEK, value = "count", sort = 1 } },
+  { "requests/aggregate/hours", { R, window = 30, match = not_preflight, group = { "hour" }, value = "count",
+    sort = -1, zone = true } },
+  { "requests/aggregate/dayoftheweek/hours", { R, window = 30, match = not_preflight, group = { "hour", "weekday" },
+    value = "count", sort = -1, zone = true } },
+  { "requests/waiting", { R, window = { last = true }, match = not_preflight, group = "project", value = WAIT } },
+  { "requests/waiting/day/last", { R, window = 1, match = not_preflight, group = "project", value = WAIT } },
+  { "requests/waiting/day", { R, window = D7, filters = REQ_FILTERS, match = not_preflight,
+    group = { "day", "month", "year" }, value = WAIT, sort = -1 } },
+  { "requests/waiting/month", { R, match = not_preflight, group = { "month", "year" }, value = WAIT, sort = -1 } },
+  { "requests/duration", { R, window = 30, match = not_preflight, group = "project", value = DUR } },
+  { "requests/duration/day", { R, window = D7, filters = REQ_FILTERS, match = not_preflight,
+    group = { "day", "month", "year" }, value = DUR, sort = -1 } },
+  { "requests/duration/month", { R, window = 30, match = not_preflight, group = { "month", "year" }, value = DUR,
+    sort = -1 } },
+  { "requests/satisfaction", { R, match = not_preflight, group = "project", value = SAT } },
+  { "requests/satisfaction/day", { R, window = D7, filters = REQ_FILTERS, match = not_preflight,
+    group = { "day", "month", "year" }, value = SAT, sort = -1 } },
+  { "requests/satisfaction/month", { R, match = not_preflight, group = { "month", "year" }, value = SAT } },
+  { "requests/hasBot/count", { R, window = 30, match = with_bot, value = "total" } },
+  { "requests/aggregate/hasBot/day", { R, window = D7, filters = { "department_id", "channel" }, match = not_preflight,
+    group = { "year", "month", "day", "hasBot" }, value = "count", sort = 1 } },
+  { "requests/aggregate/sourcePage", { R, window = { lastdays = 30 }, filters = { "department_id" },
+    match = not_preflight, group = { "sourcePage" }, value = "count", sort = 1 } },
+  { "project_users/count", { PU, window = 30, match = guest_or_user, value = "total" } },
+  { "project_users/aggregate/day", { PU, window = D7, match = guest_or_user, group = DAY, value = "count", sort = 1 } },
+  { "project_users/aggregate/month", { PU, match = guest_or_user, group = MONTH, value = "count", sort = 1 } },
+  { "project_users/aggregate/week", { PU, match = guest_or_user, group = WEEK, value = "count", sort = 1 } },
+  { "messages/count", { M, window = 30, filters = { "sender", "recipient", "attributes", "attributes_answerid" },
+    value = "total" } },
+  { "messages/aggregate/day", { M, window = D7, filters = { "sender", "recipient", "channel" }, group = DAY,
+    value = "count", sort = 1 } },
+  { "messages/aggregate/month", { M, filters = MSG_FILTERS, group = MONTH, value = "count", sort = 1 } },
+  { "messages/aggregate/week", { M, filters = MSG_FILTERS, group = WEEK, value = "count", sort = 1 } },
+  { "messages/aggregate/sender", { M, window = D7, filters = MSG_FILTERS, group = { "sender" }, value = "count",
+    sort = 1 } },
+  -- the messages' attributes._answerid, despite the path
+  { "requests/aggregate/attributes/_answerid", { M, window = D7, filters = MSG_FILTERS, group = { "_answerid" },
+    value = "count", sort = 1 } },
+  { "events/aggregate/day", { E, window = D7, filters = { "name" }, match = event_name,
+    group = { "year", "month", "day", "name" }, value = "count", sort = 1 } },
 }
 
 api.routes = {
-  { "GET", "/:pid/analytics/requests/waiting", "waiting", ADMIN },
   { "GET", "/:pid/analytics/tags/:type", "tags", ADMIN },
 }
 for _, rep in ipairs(REPORTS) do
