@@ -381,27 +381,9 @@ end
 -- middleware/ipFilter.js, on every /:projectid/ path before its routes: the project's allow
 -- list (ipFilterEnabled, ipFilter), its deny list (ipFilterDenyEnabled, ipFilterDeny) and its
 -- banned users by the _id of the token (decoded, not verified); each a JSON 401. The client's
--- address is the first X-Forwarded-For entry, else the peer's. Entries are addresses or IPv4
--- CIDR blocks (express-ipfilter also reads ranges: not here).
-local function ipv4_number(ip)
-  local a, b, c, d = tostring(ip):match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
-  if not a then return nil end
-  return ((tonumber(a) * 256 + tonumber(b)) * 256 + tonumber(c)) * 256 + tonumber(d)
-end
-
-local function ip_listed(ip, list)
-  local n = ipv4_number(ip)
-  for _, entry in ipairs(list) do
-    if entry == ip then return true end
-    local net, bits = tostring(entry):match("^([%d%.]+)/(%d+)$")
-    local base = net and ipv4_number(net)
-    if base and n then
-      local size = 2 ^ (32 - tonumber(bits))
-      if math.floor(n / size) == math.floor(base / size) then return true end
-    end
-  end
-  return false
-end
+-- address is the first X-Forwarded-For entry, else the peer's; the entries are read as
+-- express-ipfilter reads them (sbx/ipfilter.lua: CIDR blocks of both kinds, else the text).
+local ip_listed = require("sbx.ipfilter").listed
 
 local function ip_filter(ctx)
   local p = ctx.project
