@@ -106,6 +106,29 @@ local function civil_seconds(f)
   return tz.days_from_civil(f.year, f.month, f.day) * 86400 + f.hour * 3600 + f.min * 60 + f.sec
 end
 
+-- moment.tz(text, format, zone) then .tz(zone): the instant of the civil fields (tz.to_utc,
+-- moment-timezone's Zone.parse) and the zone's offset at it.
+local function instant(z, f)
+  local t = tz.to_utc(z, civil_seconds(f))
+  return t, tz.offset(z, t)
+end
+
+-- A change of the wall clock of a moment in a zone (add(1, 'day'), startOf('day')): moment
+-- keeps the wall time w and takes the zone's offset at the instant the moment's offset o
+-- gives (moment-timezone's updateOffset(mom, keepTime), once: its utcOffset() drops the zone
+-- for the nested call); returns the instant and the moment's new offset, which need not be
+-- the zone's offset at that instant next to a gap.
+local function keep_wall(z, w, o)
+  local o2 = tz.offset(z, w - o)
+  return w - o2, o2
+end
+
+-- startOf('day'): 00:00 of the moment's wall date
+local function start_of_day(z, t, o)
+  local w = t + o
+  return (keep_wall(z, w - w % 86400, o))
+end
+
 -- datesUtil.parseDate: the civil fields of the first format that reads the text.
 local function parse(text, zone_name, now_ms)
   if type(text) ~= "string" then return nil, "The date must be a string: " .. js_text(text) end
@@ -143,18 +166,20 @@ function _M.range(start_text, end_text, zone_name, now_ms)
   if start_text and start_text ~= "" then
     local f, perr = parse(start_text, zone_name, now_ms)
     if not f then return nil, perr end
-    if not has_time(js_text(start_text)) then f.hour, f.min, f.sec = 0, 0, 0 end
-    out.from_ms = tz.to_utc(z, civil_seconds(f)) * 1000
+    local t, o = instant(z, f)
+    if not has_time(js_text(start_text)) then t = start_of_day(z, t, o) end
+    out.from_ms = t * 1000
   end
   if end_text and end_text ~= "" then
     local f, perr = parse(end_text, zone_name, now_ms)
     if not f then return nil, perr end
+    local t, o = instant(z, f)
     if has_time(js_text(end_text)) then
-      out.to_ms, out.to_inclusive = tz.to_utc(z, civil_seconds(f)) * 1000, true
+      out.to_ms, out.to_inclusive = t * 1000, true
     else
-      -- 00:00 of the next day in the zone, excluded
-      f.hour, f.min, f.sec = 0, 0, 0
-      out.to_ms, out.to_inclusive = tz.to_utc(z, civil_seconds(f) + 86400) * 1000, false
+      -- clone().add(1, 'day').startOf('day'): 00:00 of the next day in the zone, excluded
+      t, o = keep_wall(z, t + o + 86400, o)
+      out.to_ms, out.to_inclusive = start_of_day(z, t, o) * 1000, false
     end
   end
   return out

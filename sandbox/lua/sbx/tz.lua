@@ -3,9 +3,10 @@
 -- process's own zone. What moment-timezone (the server's library) does with a zone:
 --   zone(name)            the zone, its name looked up in any case (moment.tz.zone), or nil
 --   offset(z, utc_s)      seconds east of UTC in force at an instant
---   to_utc(z, civil_s)    the instant of a wall-clock time (seconds since the epoch as if UTC):
---                         a time skipped by a spring-forward gap moves on by the gap, a time
---                         that happens twice is the earlier one, as moment.tz(...) resolves them
+--   to_utc(z, civil_s)    the instant of a wall-clock time (seconds since the epoch as if UTC)
+--                         as moment-timezone reads it (Zone.parse, below): a time in a daylight-
+--                         saving gap moves on by the gap, a time that happens twice is the earlier
+--                         one
 local _M = {}
 
 _M.DIR = "/usr/share/zoneinfo"
@@ -239,22 +240,77 @@ function _M.offset(z, t)
   return z.offsets[z.idx[lo]]
 end
 
+-- The transitions of the footer's rule in years y0..y1: { { t, offset after }, ... } ascending.
+local function footer_transitions(f, y0, y1)
+  local out = {}
+  if not (f and f.start) then return out end
+  for y = y0, y1 do
+    out[#out + 1] = { rule_day(f.start, y) * 86400 + f.start.time - f.std, f.dst }
+    out[#out + 1] = { rule_day(f.stop, y) * 86400 + f.stop.time - f.dst, f.std }
+  end
+  table.sort(out, function(a, b) return a[1] < b[1] end)
+  return out
+end
+
+-- Every transition in (from, to]: the table's, then the footer rule's after the table's last.
+local function transitions(z, from, to)
+  local times, n, out = z.times, #z.times, {}
+  local lo, hi = 1, n + 1 -- the first index with times[k] > from
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if times[mid] > from then hi = mid else lo = mid + 1 end
+  end
+  for k = lo, n do
+    if times[k] > to then return out end
+    out[#out + 1] = { times[k], z.offsets[z.idx[k]] }
+  end
+  local last = n > 0 and times[n] or -math.huge
+  for _, tr in ipairs(footer_transitions(z.footer, year_of(math.max(from, last)) - 1, year_of(to) + 1)) do
+    if tr[1] > from and tr[1] <= to and tr[1] > last then out[#out + 1] = tr end
+  end
+  return out
+end
+
+-- moment-timezone 0.5.43's Zone.parse (the zone's periods in order; for each, its end in wall
+-- time is `until + offset`, where a period entered by turning the clocks back uses the
+-- offset of the period before; the first period whose end is after the wall time gives the
+-- offset): a time skipped by a gap is read with the offset before it when the period before
+-- was itself entered by turning the clocks back (every daylight-saving gap), else with the
+-- offset after it (Kiritimati's 31/12/1994, Apia's 30/12/2011); a time that happens twice is
+-- the earlier one.
+-- The last transition at or before t (nil: none).
+local function last_transition(z, t)
+  local times, n = z.times, #z.times
+  local last = n > 0 and times[n] or nil
+  if last and t >= last or n == 0 then
+    local found = last
+    for _, tr in ipairs(footer_transitions(z.footer, year_of(t) - 1, year_of(t))) do
+      if tr[1] <= t and (not last or tr[1] > last) then found = tr[1] end
+    end
+    return found
+  end
+  if t < times[1] then return nil end
+  local lo, hi = 1, n
+  while lo < hi do
+    local mid = math.floor((lo + hi + 1) / 2)
+    if times[mid] <= t then lo = mid else hi = mid - 1 end
+  end
+  return times[lo]
+end
+
 function _M.to_utc(z, local_s)
-  -- the offsets in force a day around: a wall time maps to local - offset for an offset that
-  -- holds at that instant
-  local candidates = {}
-  for _, probe in ipairs({ local_s - 86400, local_s, local_s + 86400 }) do
-    local o = _M.offset(z, probe)
-    if not candidates[o] then candidates[o] = true candidates[#candidates + 1] = o end
+  local from = local_s - 4 * 86400
+  local ts = transitions(z, from, local_s + 4 * 86400)
+  local o = _M.offset(z, from)
+  local began = last_transition(z, from)
+  local prev = began and _M.offset(z, began - 1) or o
+  for j = 1, #ts + 1 do
+    local tr = ts[j]
+    if not tr then return local_s - o end
+    local eff = o < prev and prev or o
+    if local_s < tr[1] + eff then return local_s - o end
+    prev, o = o, tr[2]
   end
-  local best
-  for _, o in ipairs(candidates) do
-    local t = local_s - o
-    if _M.offset(z, t) == o and (not best or t < best) then best = t end
-  end
-  if best then return best end
-  -- in a gap: read the wall time with the offset before the gap (it lands after it)
-  return local_s - _M.offset(z, local_s - 86400)
 end
 
 return _M
