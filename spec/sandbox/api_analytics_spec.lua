@@ -19,11 +19,7 @@ local st = helper.sandbox()
 local PID = st.project_id
 local api = helper.api
 
-local function clock(at)
-  local status = helper.http_json("POST", st.control_url .. "/clock", '{"at":' .. (at and '"' .. at .. '"' or "null") .. "}",
-    { ["content-type"] = "application/json" })
-  assert.equal(200, status)
-end
+local function clock(at) helper.control("POST", "/clock", { at = at or null }) end
 
 local NOW = "2031-01-20T12:00:00.000Z" -- a Monday
 

@@ -142,6 +142,34 @@ describe("sandbox project IP filter", function()
     assert.same({ err = "error project deny ip filter" }, b)
   end)
 
+  -- express-ipfilter 1.2.0's entries (spec/sandbox/ipfilter_spec.lua has the rules): CIDR
+  -- blocks of both kinds, else the exact text; the first X-Forwarded-For entry is the client
+  local function from(ip)
+    return (api("agent", "GET", "/requests", nil, { ["x-forwarded-for"] = ip }))
+  end
+
+  it("allows the addresses of the allow list's blocks, IPv6 ones included", function()
+    set{ ipFilterEnabled = true, ipFilter = { "2001:db8::/32", "192.168.0.0/16", "::1" } }
+    assert.equal(200, from("2001:db8:1::5"))
+    assert.equal(200, from("192.168.44.1"))
+    assert.equal(200, from("::1"))
+    assert.equal(401, from("0::1"))
+    assert.equal(401, from("::ffff:192.168.44.1"))
+    local status, b = api("agent", "GET", "/requests", nil, { ["x-forwarded-for"] = "2001:db9::5" })
+    assert.equal(401, status)
+    assert.same({ err = "error project ip filter" }, b)
+  end)
+
+  it("refuses the addresses of the deny list's blocks", function()
+    set{ ipFilterDenyEnabled = true, ipFilterDeny = { "fe80::/10", "10.0.0.0/8" } }
+    local status, b = api("agent", "GET", "/requests", nil, { ["x-forwarded-for"] = "fe80::1, 10.0.0.1" })
+    assert.equal(401, status)
+    assert.same({ err = "error project deny ip filter" }, b)
+    assert.equal(401, from("10.20.30.40"))
+    assert.equal(200, from("fec0::1"))
+    assert.equal(200, from("11.0.0.1"))
+  end)
+
   it("refuses the token of a banned user by its _id", function()
     local _, signed = helper.http_json("POST", st.http_url .. "/auth/signin",
       { email = st.users.agent.email, password = st.users.agent.password })
