@@ -8,6 +8,7 @@
 --     dept_id = "department _id",                    -- one value: an array raises
 --     start_date = { "from (inclusive)", date = "start" }, end_date = { "to (inclusive)", date = "end" },
 --     workingStatus = { "...", ops = { "in", "nin", "ne" }, list = "comma" },
+--     lastdays = { "days back", number = "days" },    -- a number (or numeric text), 0 or more
 --   },
 --   dates = "tz" | "utc_days" | "iso_days",  -- how the server reads its date filters (below)
 --
@@ -252,6 +253,14 @@ function _M.apply(route, client, q, level)
         end
         if spec.ops then out[k .. "[in]"], out[k] = out[k], nil end
       else
+        if spec.number then
+          -- a count the server multiplies in JavaScript: anything else is NaN there, silently
+          local n = tonumber(v)
+          if type(v) == "boolean" or not n or n ~= n or n < 0 or n == math.huge then
+            error(string.format("%s: filter '%s' must be a number of %s (0 or more), got %s", op, k, spec.number,
+              tostring(v)), level)
+          end
+        end
         v = scalar(op, k, v, level)
         if spec.ops then out[k .. "[in]"] = v else out[k] = v end
       end

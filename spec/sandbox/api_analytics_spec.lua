@@ -110,6 +110,12 @@ describe("sandbox analytics reports", function()
     -- r0 12:00, r1 10:00, r2 23:30, r3 01:00, r4 09:00 UTC
     assert.same({ 23, 12, 10, 9, 1 }, hours(report("requests/aggregate/hours")))
     assert.same({ 21, 19, 18, 10, 8 }, hours(report("requests/aggregate/hours?timezone=Asia/Tokyo")))
+    assert.same({ 21, 19, 18, 10, 8 }, hours(report("requests/aggregate/hours?timezone=%2B09:00")))
+    -- MongoDB's $hour takes an Olson name as written (its zone table is looked up exactly), or
+    -- an offset; anything else fails the aggregation: 500 "Error getting analytics."
+    local status, b = api("admin", "GET", "/analytics/requests/aggregate/hours?timezone=asia/tokyo")
+    assert.equal(500, status)
+    assert.same({ success = false, msg = "Error getting analytics." }, b)
     assert.same({
       { _id = { hour = 23, weekday = 7 }, count = 1 }, -- Saturday 18 January
       { _id = { hour = 12, weekday = 7 }, count = 1 },

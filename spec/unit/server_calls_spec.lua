@@ -271,6 +271,11 @@ describe("analytics reports: the filters each handler reads", function()
     end
     assert.has_error(function() c.analytics:report("requests/waiting", { last = "an hour" }) end,
       "analytics:report(): filter 'last' must be a number of seconds (0 or more), got an hour")
+    assert.has_error(function() c.analytics:waiting_time{ last = -60 } end,
+      "analytics:waiting_time(): filter 'last' must be a number of seconds (0 or more), got -60")
+    fake:queue(200, {})
+    assert(c.analytics:waiting_time{ last = "3600" })
+    assert.equal(BASE .. "/analytics/requests/waiting?last=3600", fake:last().url)
   end)
 end)
 
@@ -317,7 +322,7 @@ describe("analytics reports: what each handler answers", function()
     end
     assert.is_true(n > 0)
     -- router.get('/requests/aggregate/sourcePage'): `let lastdays=30`, the others 7
-    assert.is_truthy(c.analytics.REPORT_FILTERS["requests/aggregate/sourcePage"].lastdays:find("default 30", 1, true))
-    assert.is_truthy(c.analytics.REPORT_FILTERS["requests/aggregate/day"].lastdays:find("default 7", 1, true))
+    assert.is_truthy(c.analytics.REPORT_FILTERS["requests/aggregate/sourcePage"].lastdays[1]:find("default 30", 1, true))
+    assert.is_truthy(c.analytics.REPORT_FILTERS["requests/aggregate/day"].lastdays[1]:find("default 7", 1, true))
   end)
 end)

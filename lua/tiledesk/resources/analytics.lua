@@ -15,24 +15,25 @@ local REPORTS = {
 M.REPORTS = REPORTS
 
 -- The filters each report reads (pubmodules/analytics/analytics.js); the others read none.
-local LASTDAYS = "days back from now (default 7; a fraction counts hours)"
+local LASTDAYS = { "days back from now (default 7; a fraction counts hours)", number = "days" }
 local DEPT = "department _id (24 hex digits; anything else answers 500)"
 local PART = "participant user id, or bot_<id>"
 local CHANNEL = "channel name"
 local SENDER, RECIPIENT = "sender id", "recipient (request_id)"
-local TZ = "IANA zone or +hh:mm offset the hours are counted in (default: the client's timezone option)"
+local TZ = "IANA zone the hours are counted in (default: the client's timezone option)"
 local REPORT_FILTERS = {
   ["requests/aggregate/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART, channel = CHANNEL },
   ["requests/aggregate/status/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART },
   ["requests/aggregate/month"] = { department_id = DEPT },
   ["requests/aggregate/hours"] = { timezone = TZ },
   ["requests/aggregate/dayoftheweek/hours"] = { timezone = TZ },
-  ["requests/waiting"] = { last = "seconds back from now (default 30 days)" },
+  ["requests/waiting"] = { last = { "seconds back from now (default 30 days)", number = "seconds" } },
   ["requests/waiting/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART, channel = CHANNEL },
   ["requests/duration/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART, channel = CHANNEL },
   ["requests/satisfaction/day"] = { lastdays = LASTDAYS, department_id = DEPT, participant = PART, channel = CHANNEL },
   ["requests/aggregate/hasBot/day"] = { lastdays = LASTDAYS, department_id = DEPT, channel = CHANNEL },
-  ["requests/aggregate/sourcePage"] = { lastdays = "days back from now (default 30)", department_id = DEPT },
+  ["requests/aggregate/sourcePage"] = { lastdays = { "days back from now (default 30)", number = "days" },
+    department_id = DEPT },
   ["project_users/aggregate/day"] = { lastdays = LASTDAYS },
   ["messages/count"] = { sender = SENDER, recipient = RECIPIENT, attributes = "attributes (exact)",
     attributes_answerid = "attributes._answerid" },
@@ -130,16 +131,6 @@ function M.methods:report(name, q)
   end
   if q ~= nil and type(q) ~= "table" then error("analytics:report(): bad argument #2 'query' (table expected)", 2) end
   local filters = REPORT_FILTERS[name] or {}
-  -- the server multiplies the text by a day (or a second): anything but a number (NaN) makes
-  -- the window start in 1970, everything, without a word
-  for _, k in ipairs({ "lastdays", "last" }) do
-    local v = filters[k] and q and q[k]
-    local n = tonumber(v)
-    if v ~= nil and (not n or n ~= n or n < 0 or n == math.huge) then
-      error("analytics:report(): filter '" .. k .. "' must be a number of " .. (k == "last" and "seconds" or "days")
-        .. " (0 or more), got " .. tostring(v), 2)
-    end
-  end
   local query = require("tiledesk.filters").apply({ op = "analytics:report()", filters = filters,
     dates = filters.timezone and "zone" or nil }, self.client, q or {}, 2)
   return self.client:call("analytics:report()", { method = "GET", path = "/analytics/" .. name, query = query })

@@ -110,7 +110,7 @@ local function zone_offset(name)
     return function() return off end
   end
   local z = tz.zone(name)
-  if not z then return nil end
+  if not z or z.name ~= name then return nil end -- MongoDB looks the name up as written
   return function(ms) return tz.offset(z, math.floor(ms / 1000)) end
 end
 
