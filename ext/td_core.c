@@ -49,6 +49,7 @@ typedef struct td_xfer {
                                every line is wiped before it is freed */
   td_buf sig;               /* the caller's header lines the slist was built from (wiped) */
   int sig_mode;             /* ... with this send mode */
+  int sig_body;             /* ... for a request with a body (or not) */
   unsigned sig_gen;         /* ... and these credentials (td_client.auth_gen) */
   int conf;                 /* what the easy handle is set up for (TD_CONF_*) */
   char errbuf[CURL_ERROR_SIZE];
@@ -84,6 +85,7 @@ typedef struct td_client {
   char *email, *password, *token; /* malloc'd copies, wiped when replaced or closed */
   int mode;                 /* TD_AUTH_BASIC or TD_AUTH_JWT: what the credentials are for */
   char *user_agent, *cafile, *capath, *proxy;
+  char *ua_line;            /* "User-Agent: <user_agent>" */
   int no_proxy;             /* proxy = false: ignore http_proxy and friends */
   int ssl_verify;
   long timeout_ms, connect_timeout_ms;
@@ -99,6 +101,7 @@ typedef struct td_spec {
   long timeout_ms, connect_ms;
   int send_mode, once, sink;
   int many; /* one of many in flight (start), not a single transfer (perform) */
+  int own_ua; /* the caller's headers carry a User-Agent */
 } td_spec;
 
 static int td_global_ready = 0;
@@ -568,21 +571,25 @@ static int td_set_method(td_client *c, td_xfer *x, const td_spec *s) {
    memory ran out. */
 static int td_set_headers(td_client *c, td_xfer *x, const td_spec *s) {
   const char *p = c->hsig.data, *end = p + c->hsig.len;
-  int rc = 0;
-  if (x->slist && x->sig_gen == c->auth_gen && x->sig_mode == s->send_mode && x->sig.len == c->hsig.len &&
-      (c->hsig.len == 0 || memcmp(x->sig.data, c->hsig.data, c->hsig.len) == 0))
+  int rc = 0, body = s->body != NULL || s->send_mode == TD_SEND_SIGNIN;
+  if (x->slist && x->sig_gen == c->auth_gen && x->sig_mode == s->send_mode && x->sig_body == body &&
+      x->sig.len == c->hsig.len && (c->hsig.len == 0 || memcmp(x->sig.data, c->hsig.data, c->hsig.len) == 0))
     return 0;
   td_xfer_forget_headers(x);
   for (; rc == 0 && p < end; p += strlen(p) + 1) rc = td_slist_add(&x->slist, p);
+  /* the User-Agent as one of our lines (cheaper for libcurl than its own option), unless the
+     caller gave one */
+  if (rc == 0 && !s->own_ua) rc = td_slist_add(&x->slist, c->ua_line);
   if (rc == 0 && s->send_mode == TD_SEND_CREDENTIALS) rc = td_append_auth(c, x);
   if (rc == 0 && s->send_mode == TD_SEND_SIGNIN) rc = td_slist_add(&x->slist, "Content-Type: application/json");
-  if (rc == 0) rc = td_slist_add(&x->slist, "Expect:");
+  if (rc == 0 && body) rc = td_slist_add(&x->slist, "Expect:"); /* no 100-continue round trip */
   if (rc == 0) rc = td_buf_add(&x->sig, c->hsig.data, c->hsig.len);
   if (rc != 0) {
     td_xfer_forget_headers(x);
     return -1;
   }
   x->sig_mode = s->send_mode;
+  x->sig_body = body;
   x->sig_gen = c->auth_gen;
   return 1;
 }
@@ -602,7 +609,6 @@ static void td_set_constant(td_client *c, td_xfer *x) {
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->ssl_verify ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->ssl_verify ? 2L : 0L);
   if (c->cafile) curl_easy_setopt(e, CURLOPT_CAINFO, c->cafile);
@@ -1012,8 +1018,9 @@ static int td_managed_header(const char *n, size_t nl) {
 
 /* The caller's headers as "Name: value\0" lines into c->hsig (emptied first; it may hold a
    caller's authorization, so it is wiped). Raises on a bad header. */
-static void td_read_headers(lua_State *L, td_client *c, int req, int send_mode, const char *what) {
-  int h;
+static void td_read_headers(lua_State *L, td_client *c, int req, td_spec *s, const char *what) {
+  int h, send_mode = s->send_mode;
+  s->own_ua = 0;
   td_buf_reset(&c->hsig, 1);
   lua_getfield(L, req, "headers");
   h = lua_gettop(L);
@@ -1032,6 +1039,7 @@ static void td_read_headers(lua_State *L, td_client *c, int req, int send_mode, 
     n = lua_tolstring(L, -2, &nl);
     if (!td_is_token(n, nl)) luaL_error(L, "%s: invalid header name", what);
     if (td_managed_header(n, nl)) luaL_error(L, "%s: header '%s' is set by the transport", what, n);
+    if (nl == 10 && td_strncaseeq(n, "user-agent", 10)) s->own_ua = 1;
     lua_pushvalue(L, -1); /* a number is converted on the copy, never in the table */
     v = lua_tolstring(L, -1, &vl);
     if (td_bad_field_value(v, vl))
@@ -1080,7 +1088,7 @@ static void td_read_request(lua_State *L, td_client *c, int req, td_spec *s, con
   s->send_mode = td_opt_choice(L, req, "auth", TD_SEND_CREDENTIALS, td_send_modes, what);
   s->once = td_opt_bool(L, req, "once", 0, what);
   s->many = 0;
-  td_read_headers(L, c, req, s->send_mode, what);
+  td_read_headers(L, c, req, s, what);
   lua_getfield(L, req, "sink");
   if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
     luaL_error(L, "%s: option 'sink' must be a function (got %s)", what, luaL_typename(L, -1));
@@ -1331,6 +1339,8 @@ static void td_release(td_client *c) {
   td_free_secret(&c->password);
   td_free_secret(&c->token);
   free(c->user_agent);
+  free(c->ua_line);
+  c->ua_line = NULL;
   free(c->cafile);
   free(c->capath);
   free(c->proxy);
@@ -1448,6 +1458,10 @@ static int td_new(lua_State *L) {
     c->user_agent = td_strdup(ua, strlen(ua));
     if (!c->user_agent) return luaL_error(L, "%s: out of memory", what);
   }
+  c->ua_line = (char *)malloc(strlen(c->user_agent) + sizeof "User-Agent: ");
+  if (!c->ua_line) return luaL_error(L, "%s: out of memory", what);
+  memcpy(c->ua_line, "User-Agent: ", sizeof "User-Agent: " - 1);
+  memcpy(c->ua_line + sizeof "User-Agent: " - 1, c->user_agent, strlen(c->user_agent) + 1);
   c->multi[0] = curl_multi_init(); /* the one for many in flight is made on first use */
   if (!c->multi[0]) return luaL_error(L, "%s: curl_multi_init failed", what);
   return 1;

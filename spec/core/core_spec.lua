@@ -197,6 +197,9 @@ describe("tiledesk.core", function()
     assert.equal("spec-agent/1", e.headers["user-agent"])
     local d = echo(core.new{}, {})
     assert.matches("^tiledesk%-lua/0%.1%.0 libcurl/", d.headers["user-agent"])
+    -- a caller's own User-Agent, in any case, goes out instead of the client's, once
+    local o = echo(core.new{ user_agent = "spec-agent/1" }, { headers = { ["User-Agent"] = "mine/3" } })
+    assert.equal("mine/3", o.headers["user-agent"])
   end)
 
   it("composes Basic and JWT authorization from the credentials it holds", function()
