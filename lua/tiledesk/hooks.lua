@@ -8,10 +8,11 @@ local _M = {}
 
 -- The request body as hooks see it; made once per call (x = the call state of tiledesk.send).
 local function request_body(x)
-  if x.shown_body == nil and x.body ~= nil then
+  local body = x.req.body
+  if x.shown_body == nil and body ~= nil then
     if x.hide_request then x.shown_body = redact.MARK
     elseif type(x.value) == "table" then x.shown_body = json.encode(redact.value(x.value, x.scrub)) or redact.MARK
-    else x.shown_body = x.scrub(redact.body(x.body, json)) end
+    else x.shown_body = x.scrub(redact.body(body, json)) end
   end
   return x.shown_body
 end
@@ -22,14 +23,14 @@ end
 
 -- on_request{ method, url, headers, body, attempt, op }
 function _M.request(x, hook, attempt)
-  hook{ method = x.method, url = x.shown_url, headers = headers(x, x.headers), body = request_body(x),
+  hook{ method = x.req.method, url = x.shown_url, headers = headers(x, x.req.headers), body = request_body(x),
     attempt = attempt, op = x.op }
 end
 
 -- on_response{ method, url, status, headers, body, elapsed_ms, attempt, op, err }
 -- (status, headers and body are nil when no response came; err says why)
 function _M.response(x, hook, attempt, status, rheaders, shown, elapsed, err)
-  hook{ method = x.method, url = x.shown_url, status = status, headers = status and headers(x, rheaders),
+  hook{ method = x.req.method, url = x.shown_url, status = status, headers = status and headers(x, rheaders),
     body = shown and shown:safe_text() or nil, elapsed_ms = elapsed, attempt = attempt, op = x.op, err = err }
 end
 

@@ -85,26 +85,27 @@ local function prepare(client, spec, op, level)
     error(op .. ": auth 'header' needs an authorization header", level)
   end
   local secret = mode == "signin" and "both" or spec.secret
-  return {
-    op = op, method = spec.method, auth = mode, headers = headers, body = body, value = spec.body, scrub = scrub,
-    shown_url = shown_url,
+  -- (two tables of at most 8 fields each: what a call allocates is what the collector pays for)
+  local req = { method = spec.method, url = full_url, headers = headers, timeout_ms = 0,
+    connect_timeout_ms = client._connect_timeout, auth = mode,
+    -- at most once, whatever the connection does, unless the call may be repeated
+    once = not (retry.METHODS[spec.method] or spec.retry == true) }
+  if body ~= nil then req.body = body end
+  if spec.sink ~= nil then req.sink = spec.sink end
+  -- method, auth, headers and the body sent are read from req
+  return { op = op, value = spec.body, scrub = scrub, shown_url = shown_url,
     hide_request = secret == "request" or secret == "both",
     hide_response = secret == "response" or secret == "both",
-    attempt_timeout = spec.attempt_timeout or client._attempt_timeout,
-    req = { method = spec.method, url = full_url, headers = headers, body = body,
-      timeout_ms = 0, connect_timeout_ms = client._connect_timeout, auth = mode,
-      -- at most once, whatever the connection does, unless the call may be repeated
-      once = not (retry.METHODS[spec.method] or spec.retry == true), sink = spec.sink },
-  }
+    attempt_timeout = spec.attempt_timeout or client._attempt_timeout, req = req }
 end
 
 local function note(client, x, outcome, elapsed, sends, text)
   local sink = client._log
-  if sink then sink(log.line(x.op, x.method, x.shown_url, outcome, elapsed, sends, text)) end
+  if sink then sink(log.line(x.op, x.req.method, x.shown_url, outcome, elapsed, sends, text)) end
 end
 
 local function failure(x, kind, msg, sends, code)
-  return E.new{ kind = kind, code = code, method = x.method, url = x.shown_url, attempts = sends,
+  return E.new{ kind = kind, code = code, method = x.req.method, url = x.shown_url, attempts = sends,
     msg = x.op .. ": " .. msg }
 end
 
@@ -178,7 +179,7 @@ function _M.run(client, spec, op, level, deadline)
         return nil, err.msg, err
       end
       t:sleep_ms(wait)
-    elseif status == 401 and not renewed and auth.renews(client, x.auth, status, shown) then
+    elseif status == 401 and not renewed and auth.renews(client, x.req.auth, status, shown) then
       note(client, x, status, elapsed, sends, "the token was refused; signing in again")
       renewed = true
       local user, smsg, serr = auth.renew(client, deadline)
