@@ -205,9 +205,9 @@ Client._send = send.run
 -- came (or when the sign-in it needed failed).
 function Client:request(spec)
   options.request(spec, "client:request()", 2)
-  spec = apply_call_opts(self, spec)
+  if rawget(self, "_call_opts") then spec = apply_call_opts(self, spec) end
   local op = spec.op or op_of(self, spec.method, spec.path)
-  check_open(self, op, 2)
+  if self._closed then check_open(self, op, 2) end
   local deadline = send.deadline(self, spec)
   local ok, msg, err = auth.ensure(self, spec, deadline)
   if not ok then return nil, op .. ": " .. msg, err end

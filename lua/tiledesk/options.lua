@@ -128,6 +128,13 @@ function _M.path(path, what, level)
   remember_path(path)
 end
 
+-- (level counted from this function, as request's own level plus one)
+local function check_ms(spec, name, what, level)
+  local v = spec[name]
+  local ok = is_ms(v)
+  if ok ~= true then error(what .. ": '" .. name .. "' must be " .. ok .. " (got " .. type(v) .. ")", level) end
+end
+
 -- Checks a request spec (client:request{}, client:call()); raises at `level` naming `what`.
 function _M.request(spec, what, level)
   level = level + 1
@@ -163,13 +170,8 @@ function _M.request(spec, what, level)
     end
   end
   if spec.project ~= nil and type(spec.project) ~= "boolean" then error(what .. ": 'project' must be a boolean", level) end
-  for _, name in ipairs{ "timeout", "attempt_timeout" } do
-    local v = spec[name]
-    if v ~= nil then
-      local ok = is_ms(v)
-      if ok ~= true then error(what .. ": '" .. name .. "' must be " .. ok .. " (got " .. type(v) .. ")", level) end
-    end
-  end
+  if spec.timeout ~= nil then check_ms(spec, "timeout", what, level + 1) end
+  if spec.attempt_timeout ~= nil then check_ms(spec, "attempt_timeout", what, level + 1) end
   if spec.retries ~= nil and is_count(spec.retries) ~= true then error(what .. ": 'retries' must be an integer", level) end
   if spec.retry ~= nil and type(spec.retry) ~= "boolean" then error(what .. ": 'retry' must be a boolean", level) end
   if spec.op ~= nil and type(spec.op) ~= "string" then error(what .. ": 'op' must be a string", level) end
