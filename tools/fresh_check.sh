@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# The newcomer's path and CI on a fresh Debian bookworm root (issue 15). Run by hand by a
+# maintainer, as root, on a Debian/Ubuntu host with debootstrap; takes minutes; NOT part of
+# ./dev test. Each run starts from a pristine root (a tarball made once by debootstrap).
+#
+#   tools/fresh_check.sh [--work DIR] [--port P] newcomer|ci|all
+#
+#   newcomer  as a new user `newcomer` (with sudo) of the fresh machine, from `git archive HEAD`:
+#             README's Install for Lua 5.4 as written (apt line, luarocks make), `./dev sandbox
+#             start P`, the README's Quick start (its code block, with the sandbox's values filled
+#             in) from another directory, a recipe, `tiledesk whoami` and `tiledesk conversations
+#             list`; then the Install for Lua 5.1 and for LuaJIT, each followed by the Quick start
+#             with that interpreter and `tiledesk whoami`.
+#   ci        CI=true .ci/run from a `git clone` of the current branch, as root; prints its
+#             last line ("N passed, 0 failed") and its wall time.
+#
+# --work DIR (default /var/tmp/tiledesk-fresh): the pristine tarball and the roots; must be
+# outside the checkout. --port P (default 8765): the sandbox's ports P..P+2 on 127.0.0.1; `ci`
+# uses TD_TEST_PORT=P+10. The chroots share the host's network: pick ports free on the host.
+# Every process started in a root is stopped by pid, and /proc, /dev, /dev/pts and /sys are
+# unmounted, before the script returns.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=/var/tmp/tiledesk-fresh
+PORT=8765
+MODE=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --work) WORK=$2; shift 2 ;;
+    --port) PORT=$2; shift 2 ;;
+    newcomer|ci|all) MODE=$1; shift ;;
+    *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  esac
+done
+[ -n "$MODE" ] || { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "fresh_check: run as root (debootstrap, chroot, mount)" >&2; exit 2; }
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+case "$WORK/" in "$REPO"/*) echo "fresh_check: --work must be outside the checkout" >&2; exit 2 ;; esac
+command -v debootstrap >/dev/null || { echo "fresh_check: apt-get install -y debootstrap" >&2; exit 2; }
+
+say() { printf '%s\n' "fresh_check: $*" >&2; }
+
+# The pristine machine: a minimal bookworm with what a fresh Debian install has and minbase
+# lacks (the updates and security suites, sudo, a user in group sudo), apt lists emptied as in
+# Debian's container and cloud images.
+pristine() {
+  local tar="$WORK/pristine.tar" r="$WORK/pristine"
+  [ -f "$tar" ] && return 0
+  if [ ! -f "$r/etc/debian_version" ]; then
+    rm -rf "$r"
+    say "debootstrap bookworm into $r"
+    debootstrap --variant=minbase bookworm "$r" http://deb.debian.org/debian >"$WORK/debootstrap.log" 2>&1
+  fi
+  cat > "$r/etc/apt/sources.list" <<'EOF'
+deb http://deb.debian.org/debian bookworm main
+deb http://deb.debian.org/debian bookworm-updates main
+deb http://deb.debian.org/debian-security bookworm-security main
+EOF
+  cp /etc/resolv.conf "$r/etc/resolv.conf"
+  chroot "$r" sh -c 'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q sudo' >>"$WORK/debootstrap.log" 2>&1
+  chroot "$r" useradd -m -s /bin/bash -G sudo newcomer
+  echo 'newcomer ALL=(ALL) NOPASSWD: ALL' > "$r/etc/sudoers.d/newcomer"
+  chmod 440 "$r/etc/sudoers.d/newcomer"
+  chroot "$r" sh -c 'apt-get clean && rm -rf /var/lib/apt/lists/*'
+  tar -C "$r" -cf "$tar" .
+  rm -rf "$r"
+}
+
+ROOT=
+# fresh NAME: a new root from the pristine tarball, with /proc, /dev, /dev/pts, /sys mounted
+fresh() {
+  ROOT="$WORK/$1"
+  cleanup
+  rm -rf "$ROOT"
+  mkdir -p "$ROOT"
+  tar -C "$ROOT" -xf "$WORK/pristine.tar"
+  cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  mount -t proc proc "$ROOT/proc"
+  mount --bind /dev "$ROOT/dev"
+  mount -t devpts -o newinstance,ptmxmode=0666 devpts "$ROOT/dev/pts"
+  mount -t sysfs sysfs "$ROOT/sys"
+}
+
+# Stops every process whose root is $ROOT (by pid), then unmounts what fresh() mounted.
+cleanup() {
+  [ -n "$ROOT" ] && [ -d "$ROOT" ] || return 0
+  local p pids=() m
+  for p in /proc/[0-9]*; do
+    [ "$(readlink "$p/root" 2>/dev/null)" = "$ROOT" ] && pids+=("${p#/proc/}")
+  done
+  if [ ${#pids[@]} -gt 0 ]; then
+    say "stopping what is left in $ROOT: ${pids[*]}"
+    kill "${pids[@]}" 2>/dev/null || true
+    sleep 2
+    kill -9 "${pids[@]}" 2>/dev/null || true
+  fi
+  for m in sys dev/pts dev proc; do
+    if mountpoint -q "$ROOT/$m"; then umount "$ROOT/$m" || umount -l "$ROOT/$m"; fi
+  done
+}
+trap cleanup EXIT
+
+# as_newcomer SCRIPT: runs bash SCRIPT as `newcomer`, with a login shell (~/.profile is read)
+as_newcomer() {
+  chroot "$ROOT" /usr/sbin/runuser -l newcomer -c "bash -euo pipefail -c $(printf '%q' "$1")"
+}
+
+# The code block of the README's Quick start, with the sandbox's project, user and URL put in
+# the places the README shows (the project id, the e-mail, the base_url line).
+quick_start() {
+  local proj=$1 email=$2 url=$3
+  awk '/^## Quick start/{q=1} q&&/^```lua/{c=1;next} c&&/^```/{exit} c' "$REPO/README.md" |
+    sed -e "s/project_id = \"[0-9a-f]*\"/project_id = \"$proj\"/" -e "s/me@example.com/$email/" \
+      -e "s|^\( *\)-- base_url = .*|\1base_url = \"$url\",|"
+}
+
+newcomer() {
+  fresh newcomer
+  local home="$ROOT/home/newcomer" url="http://127.0.0.1:$PORT"
+  mkdir -p "$home/tiledesk"
+  git -C "$REPO" archive HEAD | tar -x -C "$home/tiledesk"
+  chroot "$ROOT" chown -R newcomer:newcomer /home/newcomer/tiledesk
+  # the README's Install lines for one runtime, as written (the ```sh block under ## Install)
+  install_lines() {
+    awk -v h="# $1" '/^## Install/{i=1} i&&/^```sh/{c=1;next} c&&/^```/{exit} c&&substr($0,1,length(h))==h{p=1;next} c&&p&&/^# /{exit} c&&p&&NF' "$REPO/README.md"
+  }
+  local lines
+  lines=$(install_lines "Lua 5.4")
+  [ -n "$lines" ] || { say "README: no '# Lua 5.4' lines under ## Install"; return 1; }
+  say "Install (Lua 5.4), as the README says:"; printf '  %s\n' "$lines" >&2
+  as_newcomer "cd ~/tiledesk
+$lines"
+  say "./dev sandbox start $PORT"
+  as_newcomer "cd ~/tiledesk && ./dev sandbox start $PORT"
+  local st="$home/tiledesk/.sandbox/state.json" proj email pass
+  proj=$(sed -n 's/.*"project_id":"\([^"]*\)".*/\1/p' "$st")
+  email=admin@sandbox.test
+  pass=admin-pass-123
+  grep -q "\"$email\"" "$st" && grep -q "\"$pass\"" "$st"
+  quick_start "$proj" "$email" "$url" > "$home/quickstart.lua"
+  say "Quick start (lua5.4, from ~, not the checkout)"
+  as_newcomer "cd ~ && TILEDESK_PASSWORD=$pass lua5.4 quickstart.lua | tail -n 3"
+  say "Recipe: export_closed_last_week.lua"
+  as_newcomer "cd ~/tiledesk && lua5.4 examples/export_closed_last_week.lua --state .sandbox/state.json --out /tmp/closed.csv && head -c 300 /tmp/closed.csv && echo"
+  say "the tiledesk command"
+  as_newcomer "cd ~ && export TILEDESK_URL=$url TILEDESK_PROJECT_ID=$proj TILEDESK_EMAIL=$email TILEDESK_PASSWORD=$pass
+tiledesk whoami
+tiledesk conversations list --status open --limit 20 | head -n 5"
+  local rt lua
+  for rt in "Lua 5.1" "LuaJIT"; do
+    lines=$(install_lines "$rt")
+    [ -n "$lines" ] || { say "README: no '# $rt' lines under ## Install"; return 1; }
+    say "Install ($rt), as the README says:"; printf '  %s\n' "$lines" >&2
+    as_newcomer "cd ~/tiledesk
+$lines"
+    lua=lua5.1; [ "$rt" = LuaJIT ] && lua=luajit
+    say "Quick start ($lua)"
+    as_newcomer "cd ~ && TILEDESK_PASSWORD=$pass $lua quickstart.lua | tail -n 3"
+    as_newcomer "cd ~ && TILEDESK_URL=$url TILEDESK_PROJECT_ID=$proj TILEDESK_EMAIL=$email TILEDESK_PASSWORD=$pass $lua \$(command -v tiledesk) whoami"
+  done
+  as_newcomer "cd ~/tiledesk && ./dev sandbox stop"
+  say "newcomer: every step worked as written"
+}
+
+ci() {
+  fresh ci
+  git clone -q --branch "$(git -C "$REPO" rev-parse --abbrev-ref HEAD)" "$REPO" "$ROOT/root/tiledesk"
+  say "CI=true .ci/run in a clean clone ($(git -C "$ROOT/root/tiledesk" rev-parse --short HEAD)); load: $(uptime)"
+  local t0 rc=0
+  t0=$(date +%s)
+  chroot "$ROOT" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+    CI=true TD_TEST_PORT=$((PORT + 10)) bash -c 'cd /root/tiledesk && .ci/run' > "$WORK/ci.log" 2>&1 || rc=$?
+  say "ci: $(tail -n 1 "$WORK/ci.log") (exit $rc) in $(( $(date +%s) - t0 )) s; log in $WORK/ci.log; load: $(uptime)"
+  return $rc
+}
+
+pristine
+case "$MODE" in
+  newcomer) newcomer ;;
+  ci) ci ;;
+  all) newcomer; cleanup; ci ;;
+esac
