@@ -77,6 +77,7 @@ fresh() {
   mkdir -p "$ROOT"
   tar -C "$ROOT" -xf "$WORK/pristine.tar"
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  printf '127.0.1.1\t%s\n' "$(hostname)" >> "$ROOT/etc/hosts"
   mount -t proc proc "$ROOT/proc"
   mount --bind /dev "$ROOT/dev"
   mount -t devpts -o newinstance,ptmxmode=0666 devpts "$ROOT/dev/pts"
@@ -123,8 +124,10 @@ newcomer() {
   git -C "$REPO" archive HEAD | tar -x -C "$home/tiledesk"
   chroot "$ROOT" chown -R newcomer:newcomer /home/newcomer/tiledesk
   # the README's Install lines for one runtime, as written (the ```sh block under ## Install)
+  # (the lines before its first "# " heading, then those under "# <runtime>")
   install_lines() {
-    awk -v h="# $1" '/^## Install/{i=1} i&&/^```sh/{c=1;next} c&&/^```/{exit} c&&substr($0,1,length(h))==h{p=1;next} c&&p&&/^# /{exit} c&&p&&NF' "$REPO/README.md"
+    awk -v h="# $1" '/^## Install/{i=1} i&&/^```sh/{c=1;next} c&&/^```/{exit} c&&/^# /{s=1}
+      c&&substr($0,1,length(h))==h{p=1;next} c&&p&&/^# /{exit} c&&(p||!s)&&NF' "$REPO/README.md"
   }
   local lines
   lines=$(install_lines "Lua 5.4")
