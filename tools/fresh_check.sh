@@ -5,12 +5,12 @@
 #
 #   tools/fresh_check.sh [--work DIR] [--port P] newcomer|ci|all
 #
-#   newcomer  as a new user `newcomer` (with sudo) of the fresh machine, from `git archive HEAD`:
-#             README's Install for Lua 5.4 as written (apt line, luarocks make), `./dev sandbox
-#             start P`, the README's Quick start (its code block, with the sandbox's values filled
-#             in) from another directory, a recipe, `tiledesk whoami` and `tiledesk conversations
-#             list`; then the Install for Lua 5.1 and for LuaJIT, each followed by the Quick start
-#             with that interpreter and `tiledesk whoami`.
+#   newcomer  as a new user `newcomer` (with sudo) of a fresh machine, from `git archive HEAD`:
+#             the README's Install for Lua 5.4 as written (apt lines, luarocks make), `./dev
+#             sandbox start P`, the README's Quick start (its code block, with the sandbox's
+#             values filled in) from the home directory, a recipe, `tiledesk whoami` and
+#             `tiledesk conversations list`; then, each on a fresh machine of its own, the same
+#             for Lua 5.1 and for LuaJIT (Install, sandbox, Quick start, `tiledesk whoami`).
 #   ci        CI=true .ci/run from a `git clone` of the current branch, as root; prints its
 #             last line ("N passed, 0 failed") and its wall time.
 #
@@ -117,54 +117,56 @@ quick_start() {
       -e "s|^\( *\)-- base_url = .*|\1base_url = \"$url\",|"
 }
 
-newcomer() {
-  fresh newcomer
-  local home="$ROOT/home/newcomer" url="http://127.0.0.1:$PORT"
+# The README's Install lines for one runtime, as written: the ```sh block under ## Install, its
+# lines before the first "# " heading, then those under "# <runtime>".
+install_lines() {
+  awk -v h="# $1" '/^## Install/{i=1} i&&/^```sh/{c=1;next} c&&/^```/{exit} c&&/^# /{s=1}
+    c&&substr($0,1,length(h))==h{p=1;next} c&&p&&/^# /{exit} c&&(p||!s)&&NF' "$REPO/README.md"
+}
+
+# newcomer_on RUNTIME LUA [full]: a fresh root; the README's Install for RUNTIME; the sandbox;
+# the Quick start run by LUA from the home directory; `tiledesk whoami`; with full, also a
+# recipe and `tiledesk conversations list`.
+newcomer_on() {
+  local rt=$1 lua=$2 full=${3:-}
+  fresh "newcomer-${lua}"
+  local home="$ROOT/home/newcomer" url="http://127.0.0.1:$PORT" lines
   mkdir -p "$home/tiledesk"
   git -C "$REPO" archive HEAD | tar -x -C "$home/tiledesk"
   chroot "$ROOT" chown -R newcomer:newcomer /home/newcomer/tiledesk
-  # the README's Install lines for one runtime, as written (the ```sh block under ## Install)
-  # (the lines before its first "# " heading, then those under "# <runtime>")
-  install_lines() {
-    awk -v h="# $1" '/^## Install/{i=1} i&&/^```sh/{c=1;next} c&&/^```/{exit} c&&/^# /{s=1}
-      c&&substr($0,1,length(h))==h{p=1;next} c&&p&&/^# /{exit} c&&(p||!s)&&NF' "$REPO/README.md"
-  }
-  local lines
-  lines=$(install_lines "Lua 5.4")
-  [ -n "$lines" ] || { say "README: no '# Lua 5.4' lines under ## Install"; return 1; }
-  say "Install (Lua 5.4), as the README says:"; printf '  %s\n' "$lines" >&2
+  lines=$(install_lines "$rt")
+  grep -q luarocks <<<"$lines" || { say "README: no '# $rt' lines under ## Install"; return 1; }
+  say "Install ($rt), as the README says:"; printf '  %s\n' "$lines" >&2
   as_newcomer "cd ~/tiledesk
-$lines"
+$lines" > "$WORK/install-$lua.log" 2>&1 || { tail -n 30 "$WORK/install-$lua.log" >&2; return 1; }
+  grep -v '^\(Get\|Selecting\|Preparing\|Unpacking\|Setting up\|Processing\|update-alternatives\|  \|(Reading\)' \
+    "$WORK/install-$lua.log" | tail -n 8 >&2
   say "./dev sandbox start $PORT"
   as_newcomer "cd ~/tiledesk && ./dev sandbox start $PORT"
-  local st="$home/tiledesk/.sandbox/state.json" proj email pass
+  local st="$home/tiledesk/.sandbox/state.json" proj email=admin@sandbox.test pass=admin-pass-123
   proj=$(sed -n 's/.*"project_id":"\([^"]*\)".*/\1/p' "$st")
-  email=admin@sandbox.test
-  pass=admin-pass-123
   grep -q "\"$email\"" "$st" && grep -q "\"$pass\"" "$st"
   quick_start "$proj" "$email" "$url" > "$home/quickstart.lua"
-  say "Quick start (lua5.4, from ~, not the checkout)"
-  as_newcomer "cd ~ && TILEDESK_PASSWORD=$pass lua5.4 quickstart.lua | tail -n 3"
-  say "Recipe: export_closed_last_week.lua"
-  as_newcomer "cd ~/tiledesk && lua5.4 examples/export_closed_last_week.lua --state .sandbox/state.json --out /tmp/closed.csv && head -c 300 /tmp/closed.csv && echo"
-  say "the tiledesk command"
-  as_newcomer "cd ~ && export TILEDESK_URL=$url TILEDESK_PROJECT_ID=$proj TILEDESK_EMAIL=$email TILEDESK_PASSWORD=$pass
-tiledesk whoami
-tiledesk conversations list --status open --limit 20 | head -n 5"
-  local rt lua
-  for rt in "Lua 5.1" "LuaJIT"; do
-    lines=$(install_lines "$rt")
-    [ -n "$lines" ] || { say "README: no '# $rt' lines under ## Install"; return 1; }
-    say "Install ($rt), as the README says:"; printf '  %s\n' "$lines" >&2
-    as_newcomer "cd ~/tiledesk
-$lines"
-    lua=lua5.1; [ "$rt" = LuaJIT ] && lua=luajit
-    say "Quick start ($lua)"
-    as_newcomer "cd ~ && TILEDESK_PASSWORD=$pass $lua quickstart.lua | tail -n 3"
-    as_newcomer "cd ~ && TILEDESK_URL=$url TILEDESK_PROJECT_ID=$proj TILEDESK_EMAIL=$email TILEDESK_PASSWORD=$pass $lua \$(command -v tiledesk) whoami"
-  done
+  say "Quick start ($lua quickstart.lua, in the home directory, not the checkout)"
+  as_newcomer "cd ~ && TILEDESK_PASSWORD=$pass $lua quickstart.lua > qs.out && sed -n '1p;\$p' qs.out && wc -l < qs.out"
+  local env="TILEDESK_URL=$url TILEDESK_PROJECT_ID=$proj TILEDESK_EMAIL=$email TILEDESK_PASSWORD=$pass"
+  say "tiledesk whoami (the command runs with: $(sed -n 's/^exec \([^ ]*\).*/\1/p' "$ROOT/usr/local/bin/tiledesk"))"
+  as_newcomer "cd ~ && $env tiledesk whoami"
+  if [ -n "$full" ]; then
+    say "Recipe: lua5.4 examples/export_closed_last_week.lua --state .sandbox/state.json --out /tmp/closed.csv"
+    as_newcomer "cd ~/tiledesk && lua5.4 examples/export_closed_last_week.lua --state .sandbox/state.json --out /tmp/closed.csv && head -n 2 /tmp/closed.csv"
+    say "tiledesk conversations list --status open --limit 20"
+    as_newcomer "cd ~ && $env tiledesk conversations list --status open --limit 20 | head -n 4"
+  fi
   as_newcomer "cd ~/tiledesk && ./dev sandbox stop"
-  say "newcomer: every step worked as written"
+  cleanup
+  say "newcomer ($rt): every step worked as written"
+}
+
+newcomer() {
+  newcomer_on "Lua 5.4" lua5.4 full
+  newcomer_on "Lua 5.1" lua5.1
+  newcomer_on "LuaJIT" luajit
 }
 
 ci() {
