@@ -3,14 +3,16 @@
 # maintainer, as root, on a Debian/Ubuntu host with debootstrap; takes minutes; NOT part of
 # ./dev test. Each run starts from a pristine root (a tarball made once by debootstrap).
 #
-#   tools/fresh_check.sh [--work DIR] [--port P] newcomer|ci|all
+#   tools/fresh_check.sh [--work DIR] [--port P] newcomer|local|ci|all
 #
 #   newcomer  as a new user `newcomer` (with sudo) of a fresh machine, from `git archive HEAD`:
 #             the README's Install for Lua 5.4 as written (apt lines, luarocks make), `./dev
 #             sandbox start P`, the README's Quick start (its code block, with the sandbox's
 #             values filled in) from the home directory, a recipe, `tiledesk whoami` and
 #             `tiledesk conversations list`; then, each on a fresh machine of its own, the same
-#             for Lua 5.1 and for LuaJIT (Install, sandbox, Quick start, `tiledesk whoami`).
+#             for Lua 5.4 without root (`--local`, `luarocks path` in ~/.profile), Lua 5.1 and
+#             LuaJIT (Install, sandbox, Quick start, `tiledesk whoami`). `local`: only the one
+#             without root.
 #   ci        CI=true .ci/run from a `git clone` of the current branch, as root; prints its
 #             last line ("N passed, 0 failed") and its wall time.
 #
@@ -29,11 +31,11 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --work) WORK=$2; shift 2 ;;
     --port) PORT=$2; shift 2 ;;
-    newcomer|ci|all) MODE=$1; shift ;;
-    *) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    newcomer|local|ci|all) MODE=$1; shift ;;
+    *) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
-[ -n "$MODE" ] || { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ -n "$MODE" ] || { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 2; }
 [ "$(id -u)" -eq 0 ] || { echo "fresh_check: run as root (debootstrap, chroot, mount)" >&2; exit 2; }
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
@@ -150,7 +152,7 @@ $lines" > "$WORK/install-$lua.log" 2>&1 || { tail -n 30 "$WORK/install-$lua.log"
   say "Quick start ($lua quickstart.lua, in the home directory, not the checkout)"
   as_newcomer "cd ~ && TILEDESK_PASSWORD=$pass $lua quickstart.lua > qs.out && sed -n '1p;\$p' qs.out && wc -l < qs.out"
   local env="TILEDESK_URL=$url TILEDESK_PROJECT_ID=$proj TILEDESK_EMAIL=$email TILEDESK_PASSWORD=$pass"
-  say "tiledesk whoami (the command runs with: $(sed -n 's/^exec \([^ ]*\).*/\1/p' "$ROOT/usr/local/bin/tiledesk"))"
+  say "tiledesk whoami (the command runs with: $(grep -o "exec '[^']*'" "$ROOT/usr/local/bin/tiledesk"))"
   as_newcomer "cd ~ && $env tiledesk whoami"
   if [ -n "$full" ]; then
     say "Recipe: lua5.4 examples/export_closed_last_week.lua --state .sandbox/state.json --out /tmp/closed.csv"
@@ -163,8 +165,39 @@ $lines" > "$WORK/install-$lua.log" 2>&1 || { tail -n 30 "$WORK/install-$lua.log"
   say "newcomer ($rt): every step worked as written"
 }
 
+# newcomer_local: a fresh machine; the Lua 5.4 Install without root, as the README says
+# (`--local`, no sudo for luarocks, its `eval "$(luarocks ... path)"` in ~/.profile); then the
+# Quick start and `tiledesk whoami` in a new login shell, from the home directory.
+newcomer_local() {
+  fresh newcomer-local
+  local home="$ROOT/home/newcomer" url="http://127.0.0.1:$PORT" lines eval_line
+  mkdir -p "$home/tiledesk"
+  git -C "$REPO" archive HEAD | tar -x -C "$home/tiledesk"
+  chroot "$ROOT" chown -R newcomer:newcomer /home/newcomer/tiledesk
+  lines=$(install_lines "Lua 5.4" | sed -e 's/^sudo luarocks /luarocks /' -e 's/ make / make --local /')
+  eval_line=$(sed -n '/^## Install/,/^## Quick start/p' "$REPO/README.md" | tr '\n' ' ' |
+    grep -o '`eval "$(luarocks --lua-version=5.4 --local path)"`' | tr -d '`')
+  [ -n "$eval_line" ] || { say "README: no eval \"\$(luarocks ... --local path)\" under ## Install"; return 1; }
+  say "Install (Lua 5.4, without root), as the README says:"; printf '  %s\n' "$lines" "echo '$eval_line' >> ~/.profile" >&2
+  as_newcomer "cd ~/tiledesk
+$lines
+echo '$eval_line' >> ~/.profile" > "$WORK/install-local.log" 2>&1 || { tail -n 30 "$WORK/install-local.log" >&2; return 1; }
+  as_newcomer "cd ~/tiledesk && ./dev sandbox start $PORT"
+  local st="$home/tiledesk/.sandbox/state.json" proj email=admin@sandbox.test pass=admin-pass-123
+  proj=$(sed -n 's/.*"project_id":"\([^"]*\)".*/\1/p' "$st")
+  quick_start "$proj" "$email" "$url" > "$home/quickstart.lua"
+  say "Quick start (lua5.4 quickstart.lua, a new login shell, in the home directory)"
+  as_newcomer "cd ~ && TILEDESK_PASSWORD=$pass lua5.4 quickstart.lua > qs.out && sed -n '1p;\$p' qs.out && wc -l < qs.out"
+  say "tiledesk whoami (found at: $(chroot "$ROOT" /usr/sbin/runuser -l newcomer -c 'command -v tiledesk'))"
+  as_newcomer "cd ~ && TILEDESK_URL=$url TILEDESK_PROJECT_ID=$proj TILEDESK_EMAIL=$email TILEDESK_PASSWORD=$pass tiledesk whoami"
+  as_newcomer "cd ~/tiledesk && ./dev sandbox stop"
+  cleanup
+  say "newcomer (Lua 5.4, without root): every step worked as written"
+}
+
 newcomer() {
   newcomer_on "Lua 5.4" lua5.4 full
+  newcomer_local
   newcomer_on "Lua 5.1" lua5.1
   newcomer_on "LuaJIT" luajit
 }
@@ -184,6 +217,7 @@ ci() {
 pristine
 case "$MODE" in
   newcomer) newcomer ;;
+  local) newcomer_local ;;
   ci) ci ;;
   all) newcomer; cleanup; ci ;;
 esac
