@@ -174,7 +174,7 @@ newcomer_local() {
   mkdir -p "$home/tiledesk"
   git -C "$REPO" archive HEAD | tar -x -C "$home/tiledesk"
   chroot "$ROOT" chown -R newcomer:newcomer /home/newcomer/tiledesk
-  lines=$(install_lines "Lua 5.4" | sed -e 's/^sudo luarocks /luarocks /' -e 's/ make / make --local /')
+  lines=$(install_lines "Lua 5.4" | sed -e 's/^sudo luarocks /luarocks /' -e 's/^\(luarocks .*\) make /\1 make --local /')
   eval_line=$(sed -n '/^## Install/,/^## Quick start/p' "$REPO/README.md" | tr '\n' ' ' |
     grep -o '`eval "$(luarocks --lua-version=5.4 --local path)"`' | tr -d '`')
   [ -n "$eval_line" ] || { say "README: no eval \"\$(luarocks ... --local path)\" under ## Install"; return 1; }
