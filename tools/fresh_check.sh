@@ -80,6 +80,9 @@ fresh() {
   tar -C "$ROOT" -xf "$WORK/pristine.tar"
   cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
   printf '127.0.1.1\t%s\n' "$(hostname)" >> "$ROOT/etc/hosts"
+  # the host's own CAs (a network that intercepts TLS): ca-certificates adds them when installed
+  mkdir -p "$ROOT/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/" 2>/dev/null || true
   mount -t proc proc "$ROOT/proc"
   mount --bind /dev "$ROOT/dev"
   mount -t devpts -o newinstance,ptmxmode=0666 devpts "$ROOT/dev/pts"
