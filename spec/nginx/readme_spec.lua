@@ -16,8 +16,11 @@ local function put(text, from, to)
 end
 
 describe("docs/openresty.md, the README's OpenResty example", function()
-  local inst
-  teardown(function() if inst then inst.stop() end end)
+  local inst, lua_copy
+  teardown(function()
+    if inst then inst.stop() end
+    if lua_copy then os.execute("rm -rf " .. helper.shell_quote(lua_copy)) end
+  end)
 
   it("the nginx.conf and handler run as pasted, against the sandbox", function()
     local text = assert(helper.read_file(helper.root .. "docs/openresty.md"))
@@ -27,7 +30,12 @@ describe("docs/openresty.md, the README's OpenResty example", function()
     local root = helper.root:sub(1, 1) == "/" and helper.root or (io.popen("pwd"):read("*l") .. "/" .. helper.root)
     root = root:gsub("/%./", "/"):gsub("/$", "")
     local port = nginx.base_port() + 30
-    conf = put(conf, "/path/to/tiledesk", root)
+    -- nginx started as root runs its workers as nobody, who may not read the checkout (a clone
+    -- under /root, as on a fresh CI machine): /path/to/tiledesk becomes a readable copy of lua/
+    local p = io.popen("d=$(mktemp -d) && cp -R " .. helper.shell_quote(root .. "/lua") .. ' "$d"/ && chmod -R a+rX "$d" && echo "$d"')
+    lua_copy = assert(p:read("*l"), "could not copy lua/ to a temporary directory")
+    p:close()
+    conf = put(conf, "/path/to/tiledesk", lua_copy)
     conf = put(conf, "127.0.0.1:8080", "127.0.0.1:" .. port)
     handler = put(handler, "http://127.0.0.1:8765", st.http_url)
     handler = put(handler, '"6560f0a10000000000000007"', '"' .. st.project_id .. '"')
