@@ -9,10 +9,10 @@
 #             the README's Install for Lua 5.4 as written (apt lines, luarocks make), `./dev
 #             sandbox start P`, the README's Quick start (its code block, with the sandbox's
 #             values filled in) from the home directory, a recipe, `tiledesk whoami` and
-#             `tiledesk conversations list`; then, each on a fresh machine of its own, the same
-#             for Lua 5.4 without root (`--local`, `luarocks path` in ~/.profile), Lua 5.1 and
-#             LuaJIT (Install, sandbox, Quick start, `tiledesk whoami`). `local`: only the one
-#             without root.
+#             `tiledesk conversations list`, and `./dev demo`; then, each on a fresh machine of
+#             its own, the same for Lua 5.4 without root (`--local`, `luarocks path` in
+#             ~/.profile), Lua 5.1 and LuaJIT (Install, sandbox, Quick start, `tiledesk whoami`).
+#             `local`: only the one without root.
 #   ci        CI=true .ci/run from a `git clone` of the current branch, as root; prints its
 #             last line ("N passed, 0 failed") and its wall time.
 #
@@ -162,6 +162,9 @@ $lines" > "$WORK/install-$lua.log" 2>&1 || { tail -n 30 "$WORK/install-$lua.log"
     as_newcomer "cd ~/tiledesk && lua5.4 examples/export_closed_last_week.lua --state .sandbox/state.json --out /tmp/closed.csv && head -n 2 /tmp/closed.csv"
     say "tiledesk conversations list --status open --limit 20"
     as_newcomer "cd ~ && $env tiledesk conversations list --status open --limit 20 | head -n 4"
+    as_newcomer "cd ~/tiledesk && ./dev sandbox stop"
+    say "TD_DEMO_PORT=$PORT ./dev demo (the README's first command)"
+    as_newcomer "cd ~/tiledesk && TD_DEMO_PORT=$PORT ./dev demo 2>&1 | grep -v '^debconf' | tail -n 6"
   fi
   as_newcomer "cd ~/tiledesk && ./dev sandbox stop"
   cleanup
