@@ -190,6 +190,13 @@ describe("./dev bot-demo", function()
 
   it("holds a conversation with the FAQ bot, prints it, and stops everything it started", function()
     for p = SANDBOX_PORT, BOT_PORT + 1 do assert.is_true(port_free(p), "port " .. p .. " is taken before the run") end
+    local function built_at()
+      local p = assert(io.popen("stat -c %.9Y " .. q(helper.abs_root .. "build/tiledesk/core.so") .. " 2>/dev/null"))
+      local t = p:read("*l")
+      p:close()
+      return t
+    end
+    local before = built_at()
     local blocker = assert(socket.bind("127.0.0.1", BOT_PORT))
     local out, err, code = os.tmpname(), os.tmpname(), os.tmpname()
     os.execute(string.format("cd %s && env -u LD_PRELOAD -u ASAN_OPTIONS -u UBSAN_OPTIONS TD_DEMO_DIR=%s TD_BOT_DIR=%s "
@@ -202,6 +209,8 @@ describe("./dev bot-demo", function()
 
     -- neither installs nor rebuilds
     assert.is_nil(err:find("installing:", 1, true), all)
+    assert.is_string(before, "no build/tiledesk/core.so before the run")
+    assert.equal(before, built_at(), "./dev bot-demo rebuilt build/tiledesk/core.so")
     -- the bot moved off its taken port and said so; the sandbox took the free one it was given
     assert.truthy(err:find("bot-demo: port " .. BOT_PORT .. " is taken; the bot uses " .. (BOT_PORT + 1)
       .. " instead (TD_BOT_PORT sets it)", 1, true), all)
