@@ -155,4 +155,57 @@ describe("recipes", function()
     guest:close()
     agent:close()
   end)
+
+  -- The minimal bot of the README's recipes: examples/faq_bot.lua, one file of intents, run here by
+  -- tiledesk.bot in a plain script (the curl transport) on deliveries as the server sends them to
+  -- an external bot; spec/core/bot_demo_spec.lua serves the same file in nginx (./dev bot-demo).
+  it("faq_bot, a minimal bot, answers from its intents and hands off to a human", function()
+    local bot = require("tiledesk.bot")
+    local faq = assert(bot.load(ROOT .. "examples/faq_bot.lua"))
+    local admin = client()
+    local b = assert(admin.bots:create("Recipe FAQ bot", { type = "external", url = "http://127.0.0.1:9/nobody" }))
+    local d = assert(admin.departments:create{ name = "Recipe FAQ bot department", id_bot = b._id, routing = "assigned" })
+    local guest = assert(tiledesk.signin_anonymously{ base_url = st.http_url, project_id = st.project_id, firstname = "Rita" })
+    local conv = assert(guest.requests:start{ text = "How much does it cost?", departmentid = d._id })
+    local rid = conv.request_id
+    local token = assert(admin.bots:token(b._id)).jwt
+    local function deliver(text, attributes)
+      local body = tiledesk.json_encode{ timestamp = os.time() * 1000, token = token, hook = { _id = b._id, name = "Recipe FAQ bot" },
+        payload = { _id = "recipe-" .. text:gsub("%W", ""), sender = "visitor", text = text, attributes = attributes,
+          recipient = rid, id_project = st.project_id, request = { request_id = rid, id_project = st.project_id } } }
+      local ctx = assert(bot.context(body, { base_url = st.http_url, verify_token = true }))
+      local report, msg = bot.handle(faq, ctx)
+      ctx.finish()
+      return assert(report, msg)
+    end
+    local function intent(name)
+      for _, it in ipairs(faq.intents) do if it.name == name then return it end end
+    end
+    local function bot_texts()
+      local out = {}
+      for _, m in ipairs(assert(admin.messages:list(rid))) do
+        if m.sender == "bot_" .. b._id or m.sender == b._id then out[#out + 1] = m.text end
+      end
+      return out
+    end
+
+    local report = deliver("How much does it cost?")
+    assert.equal("prices", report.intent)
+    local texts = bot_texts()
+    assert.equal(1, #texts)
+    assert.equal(intent("prices").reply:match("^[^\n]+"), texts[1]:match("^[^\n]+"))
+    local before = assert(admin.requests:get(rid))
+    assert.equal("prices", before.attributes.faq_topic)
+    assert.truthy(table.concat(before.participants, " "):find("bot_" .. b._id, 1, true), "the department routed to the bot")
+
+    report = deliver("Talk to a human", { action = "human" })
+    assert.equal("human", report.intent)
+    texts = bot_texts()
+    assert.equal(intent("human").reply, texts[2])
+    local participants = assert(admin.requests:get(rid)).participants
+    assert.is_true(#participants > 0)
+    for _, p in ipairs(participants) do assert.is_nil(p:match("^bot_"), "the bot handed the conversation off") end
+    guest:close()
+    admin:close()
+  end)
 end)
