@@ -101,10 +101,33 @@ typedef struct td_spec {
   long timeout_ms, connect_ms;
   int send_mode, once, sink;
   int many; /* one of many in flight (start), not a single transfer (perform) */
-  int own_ua; /* the caller's headers carry a User-Agent */
+  int own_ua, own_ae; /* the caller's headers carry a User-Agent, an Accept-Encoding */
 } td_spec;
 
 static int td_global_ready = 0;
+
+/* The content codings this libcurl decodes, as it would list them itself: sent as one of our
+   header lines (cheaper for libcurl than composing its own) and set as CURLOPT_ACCEPT_ENCODING,
+   which makes it decode them. NULL: none (curl_version_info found no decoder). */
+static const char *td_codings = NULL;
+static char td_codings_buf[64];
+static char td_ae_line[96];
+
+static void td_find_codings(void) {
+  const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+  td_codings_buf[0] = '\0';
+  if (v->features & CURL_VERSION_LIBZ) strcat(td_codings_buf, "deflate, gzip");
+#ifdef CURL_VERSION_BROTLI
+  if (v->features & CURL_VERSION_BROTLI) strcat(td_codings_buf, td_codings_buf[0] ? ", br" : "br");
+#endif
+#ifdef CURL_VERSION_ZSTD
+  if (v->features & CURL_VERSION_ZSTD) strcat(td_codings_buf, td_codings_buf[0] ? ", zstd" : "zstd");
+#endif
+  if (td_codings_buf[0]) {
+    td_codings = td_codings_buf;
+    snprintf(td_ae_line, sizeof td_ae_line, "Accept-Encoding: %s", td_codings_buf);
+  }
+}
 
 /* ---------- small helpers ---------- */
 
@@ -580,6 +603,7 @@ static int td_set_headers(td_client *c, td_xfer *x, const td_spec *s) {
   /* the User-Agent as one of our lines (cheaper for libcurl than its own option), unless the
      caller gave one */
   if (rc == 0 && !s->own_ua) rc = td_slist_add(&x->slist, c->ua_line);
+  if (rc == 0 && !s->own_ae && td_codings) rc = td_slist_add(&x->slist, td_ae_line); /* likewise */
   if (rc == 0 && s->send_mode == TD_SEND_CREDENTIALS) rc = td_append_auth(c, x);
   if (rc == 0 && s->send_mode == TD_SEND_SIGNIN) rc = td_slist_add(&x->slist, "Content-Type: application/json");
   if (rc == 0 && body) rc = td_slist_add(&x->slist, "Expect:"); /* no 100-continue round trip */
@@ -608,7 +632,9 @@ static void td_set_constant(td_client *c, td_xfer *x) {
 #endif
   curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  /* decode what libcurl can; the request says so in our own Accept-Encoding line, or the
+     caller's (libcurl adds none when a line is there) */
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, td_codings ? td_codings : "");
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, c->ssl_verify ? 1L : 0L);
   curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, c->ssl_verify ? 2L : 0L);
   if (c->cafile) curl_easy_setopt(e, CURLOPT_CAINFO, c->cafile);
@@ -1020,7 +1046,7 @@ static int td_managed_header(const char *n, size_t nl) {
    caller's authorization, so it is wiped). Raises on a bad header. */
 static void td_read_headers(lua_State *L, td_client *c, int req, td_spec *s, const char *what) {
   int h, send_mode = s->send_mode;
-  s->own_ua = 0;
+  s->own_ua = s->own_ae = 0;
   td_buf_reset(&c->hsig, 1);
   lua_getfield(L, req, "headers");
   h = lua_gettop(L);
@@ -1040,6 +1066,7 @@ static void td_read_headers(lua_State *L, td_client *c, int req, td_spec *s, con
     if (!td_is_token(n, nl)) luaL_error(L, "%s: invalid header name", what);
     if (td_managed_header(n, nl)) luaL_error(L, "%s: header '%s' is set by the transport", what, n);
     if (nl == 10 && td_strncaseeq(n, "user-agent", 10)) s->own_ua = 1;
+    if (nl == 15 && td_strncaseeq(n, "accept-encoding", 15)) s->own_ae = 1;
     lua_pushvalue(L, -1); /* a number is converted on the copy, never in the table */
     v = lua_tolstring(L, -1, &vl);
     if (td_bad_field_value(v, vl))
@@ -1548,6 +1575,7 @@ int luaopen_tiledesk_core(lua_State *L);
 int luaopen_tiledesk_core(lua_State *L) {
   if (!td_global_ready) {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return luaL_error(L, "tiledesk.core: curl_global_init failed");
+    td_find_codings();
     td_global_ready = 1;
   }
   if (luaL_newmetatable(L, TD_CLIENT_MT)) {
