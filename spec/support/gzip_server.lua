@@ -7,12 +7,6 @@
 -- the request accepts gzip, as is otherwise.
 local socket = require("socket")
 
-local port = assert(tonumber(arg[1]), "usage: gzip_server.lua PORT [SECONDS]")
-local deadline = socket.gettime() + (tonumber(arg[2]) or 20)
-local server = assert(socket.bind("127.0.0.1", port))
-server:settimeout(0.2)
-io.stdout:write("ready\n")
-io.stdout:flush()
 
 local PLAIN = '{"gzip":true,"n":3}'
 -- gzip of PLAIN (RFC 1952, mtime 0)
@@ -25,7 +19,7 @@ local function answer(conn, accepted, body, coding)
 end
 
 -- Serves one connection until it closes; returns false on GET /quit.
-local function serve(conn)
+local function serve(conn, deadline)
   conn:settimeout(2)
   while socket.gettime() < deadline do
     local line = conn:receive("*l")
@@ -48,12 +42,4 @@ local function serve(conn)
   return true
 end
 
-local running = true
-while running and socket.gettime() < deadline do
-  local conn = server:accept()
-  if conn then
-    running = serve(conn)
-    conn:close()
-  end
-end
-server:close()
+dofile((arg[0]:match("^(.*)/[^/]*$") or ".") .. "/server_loop.lua")("usage: gzip_server.lua PORT [SECONDS]", serve)

@@ -8,12 +8,6 @@
 -- which a client cannot know whether the server processed its request.
 local socket = require("socket")
 
-local port = assert(tonumber(arg[1]), "usage: reset_server.lua PORT [SECONDS]")
-local deadline = socket.gettime() + (tonumber(arg[2]) or 20)
-local server = assert(socket.bind("127.0.0.1", port))
-server:settimeout(0.2)
-io.stdout:write("ready\n")
-io.stdout:flush()
 
 local posts = 0
 
@@ -23,7 +17,7 @@ local function answer(conn, status, body)
 end
 
 -- Serves one connection until it closes; returns false on GET /quit.
-local function serve(conn)
+local function serve(conn, deadline)
   conn:settimeout(2)
   local served = 0
   while socket.gettime() < deadline do
@@ -56,12 +50,4 @@ local function serve(conn)
   return true
 end
 
-local running = true
-while running and socket.gettime() < deadline do
-  local conn = server:accept()
-  if conn then
-    running = serve(conn)
-    conn:close()
-  end
-end
-server:close()
+dofile((arg[0]:match("^(.*)/[^/]*$") or ".") .. "/server_loop.lua")("usage: reset_server.lua PORT [SECONDS]", serve)
