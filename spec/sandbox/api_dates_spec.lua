@@ -132,3 +132,45 @@ describe("sandbox date filters", function()
     assert.same({ success = false, msg = "Error getting activities." }, b)
   end)
 end)
+
+-- A day that never was: Apia (Pacific/Apia) went from -10 to +14 at 2011-12-30T10:00Z, so its
+-- 30/12/2011 does not exist. utils/datesUtil.js reads a date with moment.tz(text, format, zone)
+-- (moment-timezone 0.5.43's Zone.parse: a wall time in a gap after a period begun by a
+-- forward jump takes the offset after the gap, so 30/12 00:00 is 2011-12-29T10:00Z, which is
+-- 29/12 00:00 at -10) and then startOf('day') (keeps that wall date): the day "30/12/2011"
+-- starts at 29/12 00:00. tools/dates-check.sh compares these cases with moment-timezone itself.
+describe("sandbox date filters on a day a zone skipped", function()
+  local made
+
+  setup(function()
+    helper.reset()
+    made = {}
+    for name, at in pairs({ H = "2011-12-29T12:00:00.000Z", -- 29/12 02:00 at -10
+      I = "2011-12-30T12:00:00.000Z" }) do                -- 31/12 02:00 at +14
+      helper.control("POST", "/clock", { at = at })
+      local status, r = api("owner", "POST", "/requests", { first_text = "apia " .. name })
+      assert.equal(200, status)
+      made[r.request_id] = name
+    end
+    helper.control("POST", "/clock", { at = require("cjson").null })
+  end)
+
+  teardown(helper.reset)
+
+  local function names(query)
+    local status, b = api("owner", "GET", "/requests?status=all&limit=100&timezone=Pacific/Apia&" .. query)
+    assert.equal(200, status)
+    local out = {}
+    for _, r in ipairs(b.requests) do out[#out + 1] = made[r.request_id] end
+    table.sort(out)
+    return table.concat(out, ",")
+  end
+
+  it("starts the skipped day at the start of the day before, as moment-timezone does", function()
+    assert.equal("H,I", names("start_date=30/12/2011&end_date=31/12/2011"))
+    assert.equal("I", names("start_date=31/12/2011&end_date=31/12/2011"))
+    -- the end of 29/12 is the next day's start: 30/12 read as above, then startOf('day') of
+    -- 30/12 at -10 (add(1, 'day') keeps the wall clock): 2011-12-30T10:00Z, excluded
+    assert.equal("H", names("start_date=29/12/2011&end_date=29/12/2011"))
+  end)
+end)
