@@ -234,7 +234,9 @@ describe("analytics reports: the filters each handler reads", function()
     ["project_users/aggregate/day"] = { "lastdays" },
     ["project_users/aggregate/month"] = {},
     ["project_users/aggregate/week"] = {},
-    ["messages/count"] = { "attributes", "attributes_answerid", "recipient", "sender" },
+    -- it reads `attributes` too, as { attributes: <text> }, which never matches the object the
+    -- messages hold (models/message.js): the SDK refuses it, as a filter that cannot work
+    ["messages/count"] = { "attributes_answerid", "recipient", "sender" },
     ["messages/aggregate/day"] = { "channel", "lastdays", "recipient", "sender" },
     ["messages/aggregate/month"] = { "recipient", "sender" },
     ["messages/aggregate/week"] = { "recipient", "sender" },
