@@ -76,6 +76,7 @@ build = {
     ["tiledesk.resources.groups"] = "lua/tiledesk/resources/groups.lua",
     ["tiledesk.resources"] = "lua/tiledesk/resources/init.lua",
     ["tiledesk.resources.kb"] = "lua/tiledesk/resources/kb.lua",
+    ["tiledesk.resources.kb_questions"] = "lua/tiledesk/resources/kb_questions.lua",
     ["tiledesk.resources.keys"] = "lua/tiledesk/resources/keys.lua",
     ["tiledesk.resources.labels"] = "lua/tiledesk/resources/labels.lua",
     ["tiledesk.resources.leads"] = "lua/tiledesk/resources/leads.lua",

@@ -8,24 +8,18 @@
 -- Used by ./dev bot serve|stop and ./dev bot-demo.
 local ROOT = arg[0]:match("^(.*)tools/[^/]*$") or "./"
 if ROOT == "" then ROOT = "./" end
-package.path = ROOT .. "lua/?.lua;" .. ROOT .. "lua/?/init.lua;" .. package.path
+package.path = ROOT .. "lua/?.lua;" .. ROOT .. "lua/?/init.lua;" .. ROOT .. "?.lua;" .. package.path
 package.cpath = ROOT .. "build/?.so;" .. package.cpath
 
 local crypto = require("tiledesk.crypto")
+local conf = require("tools.nginx_conf")
 
 local function die(msg)
   io.stderr:write("bot: ", msg, "\n")
   os.exit(1)
 end
 
--- Commands run without the caller's LD_PRELOAD (the sanitizer runs of the specs preload ASan,
--- under which ps and friends can hang).
-local function sh(cmd)
-  local p = assert(io.popen("env -u LD_PRELOAD " .. cmd .. " 2>&1"))
-  local out = p:read("*a")
-  local ok, _, code = p:close()
-  return out, ok == true or ok == 0 or code == 0
-end
+local sh = conf.sh -- without the caller's LD_PRELOAD
 
 local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
@@ -94,50 +88,20 @@ local function stop(dir)
 end
 
 local function nameserver()
-  local conf = read("/etc/resolv.conf") or ""
-  local ns = conf:match("\nnameserver%s+([%d%.]+)") or conf:match("^nameserver%s+([%d%.]+)")
+  local resolv = read("/etc/resolv.conf") or ""
+  local ns = resolv:match("\nnameserver%s+([%d%.]+)") or resolv:match("^nameserver%s+([%d%.]+)")
   return ns or "127.0.0.1"
 end
 
 local function render(dir, port)
-  local multiarch = (sh("gcc -print-multiarch || dpkg-architecture -qDEB_HOST_MULTIARCH"):match("[%w_-]+")) or "x86_64-linux-gnu"
-  local is_root = sh("id -u"):match("^0%s") ~= nil
-  local root = abs(ROOT)
-  return table.concat({
-    "# Rendered by tools/bot.lua: the bot of " .. dir .. "/config.lua, 127.0.0.1 only.",
-    "worker_processes 1;",
-    is_root and "user root;" or "",
-    "daemon on;",
-    "pid " .. dir .. "/nginx.pid;",
-    "error_log " .. dir .. "/error.log info;",
-    "load_module /usr/lib/nginx/modules/ndk_http_module.so;",
-    "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;",
-    "events { worker_connections 256; }",
-    "http {",
-    "  access_log " .. dir .. "/access.log;",
-    "  client_body_temp_path " .. dir .. "/tmp/body;",
-    "  proxy_temp_path " .. dir .. "/tmp/proxy;",
-    "  fastcgi_temp_path " .. dir .. "/tmp/fastcgi;",
-    "  uwsgi_temp_path " .. dir .. "/tmp/uwsgi;",
-    "  scgi_temp_path " .. dir .. "/tmp/scgi;",
-    "  client_max_body_size 6m;",
-    "  client_body_buffer_size 1m;",
-    "  server_tokens off;",
-    "  lua_socket_log_errors off;",
-    "  resolver " .. nameserver() .. " ipv6=off;",
-    "  lua_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;",
-    "  lua_ssl_verify_depth 5;",
-    "  lua_shared_dict tiledesk_bot_seen 2m;",
-    '  lua_package_path "' .. root .. "lua/?.lua;" .. root .. "lua/?/init.lua;/usr/share/lua/5.1/?.lua;"
-      .. '/usr/share/lua/5.1/?/init.lua;;";',
-    '  lua_package_cpath "/usr/lib/' .. multiarch .. '/lua/5.1/?.so;;";',
-    "  init_by_lua_block { require(\"tiledesk.bot_nginx\").setup(dofile(\"" .. dir .. "/config.lua\")) }",
-    "  server {",
-    "    listen 127.0.0.1:" .. port .. ";",
-    "    location = /health { return 200 \"ok\\n\"; }",
-    "    location /bot/ { content_by_lua_block { require(\"tiledesk.bot_nginx\").handle() } }",
-    "  }",
-    "}", "" }, "\n")
+  return conf.render{ dir = dir, root = abs(ROOT), listen = tostring(port), log_level = "info",
+    access_log = dir .. "/access.log", comment = "Rendered by tools/bot.lua: the bot of " .. dir .. "/config.lua, 127.0.0.1 only.",
+    http = { "client_max_body_size 6m;", "server_tokens off;", "resolver " .. nameserver() .. " ipv6=off;",
+      "lua_ssl_trusted_certificate /etc/ssl/certs/ca-certificates.crt;", "lua_ssl_verify_depth 5;",
+      "lua_shared_dict tiledesk_bot_seen 2m;" },
+    init = 'require("tiledesk.bot_nginx").setup(dofile("' .. dir .. '/config.lua"))',
+    server = { 'location = /health { return 200 "ok\\n"; }',
+      'location /bot/ { content_by_lua_block { require("tiledesk.bot_nginx").handle() } }' } }
 end
 
 -- Creates the external bot and a department routed to it in the sandbox of state_file.

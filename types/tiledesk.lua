@@ -3175,7 +3175,7 @@ function answered:delete_all(namespace, query) end
 ---@return fun(): any iterator of the items
 function answered:each(namespace, query) end
 
---- Export as CSV (id, namespace, question, answer, tokens, request_id, createdAt), or JSON text with mode = "json"
+--- Export as CSV (id, namespace, question, answer, tokens, request_id, createdAt), or as JSON text with mode = "json"
 --- `GET /{pid}/kb/answered/{namespace}/export`
 ---@param namespace string
 ---@param query? tiledesk.query.answered.export

@@ -11,11 +11,7 @@ local ROOT = helper.abs_root
 local STATE = (os.getenv("TD_SANDBOX_DIR") or (ROOT .. ".sandbox")) .. "/state.json"
 local SCRIPTS = { "demo.lua", "close_idle.lua", "export_conversations.lua", "sync_leads.lua", "bot_deploy.lua" }
 
-local function control(method, path, body)
-  local status, json = helper.http_json(method, st.control_url .. path, body)
-  assert.equal(200, status, path)
-  return json
-end
+local control = helper.control
 
 local q = helper.shell_quote
 

@@ -150,3 +150,75 @@ describe("proxies", function()
     assert.matches("off\tnil\tresolve", out)
   end)
 end)
+
+-- child code: a request body the process holds, but cannot hold again: the C core copies a body
+-- (libcurl's transfer may outlive the Lua call), and that copy cannot be allocated. Under the
+-- address-space limit of MEM_LIMIT the body takes a third of what is left (built by doubling: Lua
+-- 5.1 and LuaJIT need 2.5 times its size at the peak), then strings of 1 MiB fill the rest down to
+-- half the body's size; what is left is read from /proc/self/status. Under ASan (the largest
+-- allocation limited instead) the body is the largest power of two below two thirds of that size:
+-- the core's buffer for it, the next power of two, is beyond it.
+local MEM_LIMIT = "bash '" .. helper.root .. "spec/support/mem_limit.sh' 393216"
+local BIG_BODY = [[
+  local limit, largest = tonumber(os.getenv("TD_MEM_LIMIT_KIB")), tonumber(os.getenv("TD_MEM_MAX_ALLOC_KIB"))
+  local function free()
+    local f = assert(io.open("/proc/self/status"))
+    local s = f:read("*a")
+    f:close()
+    return (limit - tonumber(s:match("VmSize:%s*(%d+)"))) * 1024
+  end
+  collectgarbage()
+  local size = largest and largest * 1024 * 2 / 3 or math.floor(free() / 3)
+  local k = 0
+  while 65536 * 2 ^ (k + 1) <= size do k = k + 1 end
+  local body = string.rep("x", largest and 65536 or math.floor(size / 2 ^ k))
+  for _ = 1, k do
+    body = body .. body
+    collectgarbage()
+  end
+  collectgarbage()
+  local filler, piece = {}, string.rep("y", 1048576 - 8)
+  if largest then
+    print("body", #body * 2 > largest * 1024, #body < largest * 1024)
+  else
+    while free() > #body / 2 and #filler < 4096 do
+      filler[#filler + 1] = piece .. string.format("%8d", #filler)
+    end
+    print("body", #body > free(), free() > 16 * 1048576)
+  end
+]]
+
+describe("running out of memory", function()
+  it("is kind resource from the C core, and the client goes on working", function()
+    local url = st.http_url .. "/__sandbox/echo"
+    local out = helper.lua_child([[
+      local core = require("tiledesk.core")
+      local c = core.new{}
+    ]] .. BIG_BODY .. string.format([[
+      local s, msg, err = c:perform{ method = "POST", url = %q, body = body }
+      print("first", tostring(s), err and err.kind, err and err.code, msg)
+      print("after", (c:perform{ url = %q }))
+      body, filler = nil, nil
+      collectgarbage()
+    ]], url, url), MEM_LIMIT)
+    assert.matches("body\ttrue\ttrue", out)
+    assert.matches("first\tnil\tresource\t27\tPOST http://127%.0%.0%.1:%d+/__sandbox/echo: resource %(Out of memory, curl 27%)", out)
+    assert.matches("after\t200", out)
+  end)
+
+  it("is not retried by the client, even for a call that may be repeated", function()
+    local out = helper.lua_child(string.format([[
+      local tiledesk = require("tiledesk")
+      local client = tiledesk.new{ base_url = %q, project_id = %q, token = "JWT x", retries = 3, retry_base_ms = 1 }
+    ]], st.http_url, st.project_id) .. BIG_BODY .. [[
+      local res, msg, err = client:request{ method = "POST", path = "/__sandbox/echo", project = false, body = body,
+        retry = true }
+      print("got", tostring(res), err and err.kind, err and err.attempts, msg)
+      body, filler = nil, nil
+      collectgarbage()
+    ]], MEM_LIMIT)
+    assert.matches("body\ttrue\ttrue", out)
+    assert.matches("got\tnil\tresource\t1\tPOST /__sandbox/echo: POST http://127%.0%.0%.1:%d+/__sandbox/echo: "
+      .. "resource %(Out of memory, curl 27%)", out)
+  end)
+end)

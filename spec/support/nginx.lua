@@ -6,21 +6,13 @@
 local helper = require("spec.helper")
 local cjson = require("cjson")
 local socket = require("socket")
+local conf = require("tools.nginx_conf")
 
 local M = {}
 
 local running = {}
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("*a")
-  local ok, _, code = p:close()
-  return out, ok == true or ok == 0 or code == 0
-end
-
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
+local sh, quote = conf.sh, helper.shell_quote
 
 function M.base_port()
   local env = tonumber(os.getenv("TD_NGINX_PORT") or "")
@@ -29,56 +21,18 @@ function M.base_port()
   return sandbox_port + 100
 end
 
-local function multiarch()
-  local out = sh("gcc -print-multiarch || dpkg-architecture -qDEB_HOST_MULTIARCH")
-  return (out:match("[%w_-]+") or "x86_64-linux-gnu")
-end
-
-local function is_root()
-  local out = sh("id -u")
-  return out:match("^0%s") ~= nil
-end
-
--- The http{} block around `servers` (text). opts.http: extra http-level directives.
+-- The config (tools/nginx_conf.lua): nginx_app.lua serves every location; opts.http and
+-- opts.server: extra directives (text) at the http and server levels.
 local function render(dir, opts, app_config)
-  local root = helper.root == "./" and (sh("pwd"):gsub("%s+$", "") .. "/") or helper.root
-  if root:sub(1, 1) ~= "/" then root = sh("pwd"):gsub("%s+$", "") .. "/" .. root end
-  local ma = multiarch()
-  local lines = {
-    "worker_processes " .. (opts.workers or 1) .. ";",
-    is_root() and "user root;" or "",
-    "daemon on;",
-    "pid " .. dir .. "/nginx.pid;",
-    "error_log " .. dir .. "/error.log " .. (opts.log_level or "warn") .. ";",
-    "load_module /usr/lib/nginx/modules/ndk_http_module.so;",
-    "load_module /usr/lib/nginx/modules/ngx_http_lua_module.so;",
-    "events { worker_connections 512; }",
-    "http {",
-    "  access_log off;",
-    "  client_body_temp_path " .. dir .. "/tmp/body;",
-    "  proxy_temp_path " .. dir .. "/tmp/proxy;",
-    "  fastcgi_temp_path " .. dir .. "/tmp/fastcgi;",
-    "  uwsgi_temp_path " .. dir .. "/tmp/uwsgi;",
-    "  scgi_temp_path " .. dir .. "/tmp/scgi;",
-    "  client_body_buffer_size 1m;",
-    "  lua_package_path \"" .. root .. "lua/?.lua;" .. root .. "lua/?/init.lua;" .. root
-      .. "?.lua;/usr/share/lua/5.1/?.lua;/usr/share/lua/5.1/?/init.lua;;\";",
+  local root = helper.abs_root
+  return conf.render{ dir = dir, root = root, workers = opts.workers, log_level = opts.log_level, connections = 512,
+    lua_path = { root .. "?.lua" },
     -- build-luajit: the C core for LuaJIT, only for the spec that shows the curl transport blocking
-    "  lua_package_cpath \"" .. root .. "build-luajit/?.so;/usr/lib/" .. ma .. "/lua/5.1/?.so;;\";",
-    "  lua_socket_log_errors off;",
-    "  lua_ssl_verify_depth 3;",
-    opts.http or "",
-    "  init_by_lua_block {",
-    "    require('spec.support.nginx_app').init([==[" .. cjson.encode(app_config) .. "]==])",
-    "  }",
-    "  server {",
-    "    listen 127.0.0.1:" .. opts.port .. (opts.reuseport and " reuseport" or "") .. ";",
-    "    location / { content_by_lua_block { require('spec.support.nginx_app').handle() } }",
-    opts.server or "",
-    "  }",
-    "}",
-  }
-  return table.concat(lines, "\n") .. "\n"
+    lua_cpath = { root .. "build-luajit/?.so" },
+    http = { "lua_ssl_verify_depth 3;", opts.http },
+    init = "require('spec.support.nginx_app').init([==[" .. cjson.encode(app_config) .. "]==])",
+    listen = opts.port .. (opts.reuseport and " reuseport" or ""),
+    server = { "location / { content_by_lua_block { require('spec.support.nginx_app').handle() } }", opts.server } }
 end
 
 local function wait_port(port, want_open)

@@ -345,6 +345,17 @@ describe("retries", function()
     assert.equal(3, #fake.requests)
   end)
 
+  it("does not retry running out of descriptors or memory (kind resource), even a call that may be repeated", function()
+    local c, fake = new{ token = "JWT x", retries = 3 }
+    fake:queue_error("resource", "GET https://api.test/v3/x: resource (Out of memory, curl 27)")
+    local v, msg, err = c:get("/x", nil, { retry = true })
+    assert.is_nil(v)
+    assert.equal("resource", err.kind)
+    assert.equal(1, err.attempts)
+    assert.equal(1, #fake.requests)
+    assert.equal("GET /x: GET https://api.test/v3/x: resource (Out of memory, curl 27)", msg)
+  end)
+
   it("honours Retry-After in seconds and as an HTTP date, up to retry_max_ms", function()
     local c, fake = new{ token = "JWT x", retry_max_ms = 5000 }
     fake:queue(429, { message = "Rate limit exceeded" }, { ["retry-after"] = "2" })

@@ -323,6 +323,30 @@ end
 local NO_TABLE = { success = false, error = "Table not found" }
 local NO_ROW = { success = false, error = "Row not found" }
 
+-- a handler on the table of the path (fn(ctx, t)): 404 "Table not found" when there is none
+local function on_table(action, fn)
+  return run(action, function(ctx)
+    local t = find_table(ctx)
+    if not t then return 404, NO_TABLE end
+    return fn(ctx, t)
+  end)
+end
+
+-- a change to the column of the path: arg = check(ctx) first (the body is checked before the
+-- table is looked up), then fn(t, col, arg) changes the schema and the rows; the table is
+-- answered as it then stands (touched unless fn returns false: nothing changed)
+local function on_column(action, fn, check)
+  return run(action, function(ctx)
+    local arg = check and check(ctx)
+    local t = find_table(ctx)
+    if not t then return 404, NO_TABLE end
+    local col = find_by_id(t.schema, ctx.params.cid)
+    if not col then fail("Column not found") end
+    if fn(t, col, arg) ~= false then tables:touch(t) end
+    return 200, table_view(t)
+  end)
+end
+
 api.list = run("finding tables", function(ctx)
   local list = tables:find(function(t) return t.id_project == ctx.pid end)
   local out = util.arr()
@@ -330,9 +354,7 @@ api.list = run("finding tables", function(ctx)
   return 200, out
 end)
 
-api.get = run("finding table", function(ctx)
-  local t = find_table(ctx)
-  if not t then return 404, NO_TABLE end
+api.get = on_table("finding table", function(_, t)
   local out = table_view(t)
   out.rows = util.arr()
   for i, r in ipairs(rows_of(t, nil, 1)) do
@@ -350,9 +372,7 @@ api.create = run("creating table", function(ctx)
   return 200, table_view(t)
 end)
 
-api.update = run("updating table", function(ctx)
-  local t = find_table(ctx)
-  if not t then return 404, NO_TABLE end
+api.update = on_table("updating table", function(ctx, t)
   local b = ctx.body or {}
   local name
   if b.name ~= nil then
@@ -392,7 +412,7 @@ api.update = run("updating table", function(ctx)
       fail("Column not found: " .. tostring(col.id))
     end
   end
-  for _, r in ipairs(rows:find(function(r) return r.id_table == t._id end)) do
+  for _, r in ipairs(rows_of(t)) do
     for _, c in pairs(left) do r.data[c.name] = nil end
     for _, rn in ipairs(renames) do
       r.data[rn[2]], r.data[rn[1]] = r.data[rn[1]], nil
@@ -404,58 +424,41 @@ api.update = run("updating table", function(ctx)
   return 200, table_view(t)
 end)
 
-api.delete = run("deleting table", function(ctx)
-  local t = find_table(ctx)
-  if not t then return 404, NO_TABLE end
+api.delete = on_table("deleting table", function(_, t)
   tables:remove(t._id)
-  for _, r in ipairs(rows:find(function(r) return r.id_table == t._id end)) do rows:remove(r._id) end
+  for _, r in ipairs(rows_of(t)) do rows:remove(r._id) end
   return 200, { success = true, message = "Table deleted successfully" }
 end)
 
-api.add_column = run("adding column", function(ctx)
-  local t = find_table(ctx)
-  if not t then return 404, NO_TABLE end
+api.add_column = on_table("adding column", function(ctx, t)
   local col = column_to_add(ctx.body, #t.schema, t.schema)
   t.schema[#t.schema + 1] = col
   tables:touch(t)
   return 200, table_view(t)
 end)
 
-api.rename_column = run("renaming column", function(ctx)
-  local b = ctx.body or {}
-  if type(b.name) ~= "string" or trim(b.name) == "" then fail("name is required") end
-  local name = trim(b.name)
-  local t = find_table(ctx)
-  if not t then return 404, NO_TABLE end
-  local col = find_by_id(t.schema, ctx.params.cid)
-  if not col then fail("Column not found") end
-  if col.name == name then return 200, table_view(t) end
+api.rename_column = on_column("renaming column", function(t, col, name)
+  if col.name == name then return false end
   if find_by_name(t.schema, name) then fail("Column name already exists: " .. name) end
-  for _, r in ipairs(rows:find(function(r) return r.id_table == t._id end)) do
+  for _, r in ipairs(rows_of(t)) do
     r.data[name], r.data[col.name] = r.data[col.name], nil
   end
   col.name = name
-  tables:touch(t)
-  return 200, table_view(t)
+end, function(ctx)
+  local b = ctx.body or {}
+  if type(b.name) ~= "string" or trim(b.name) == "" then fail("name is required") end
+  return trim(b.name)
 end)
 
-api.delete_column = run("deleting column", function(ctx)
-  local t = find_table(ctx)
-  if not t then return 404, NO_TABLE end
-  local col = find_by_id(t.schema, ctx.params.cid)
-  if not col then fail("Column not found") end
+api.delete_column = on_column("deleting column", function(t, col)
   local keep = util.arr()
   for _, c in ipairs(t.schema) do if c.id ~= col.id then keep[#keep + 1] = c end end
-  for _, r in ipairs(rows:find(function(r) return r.id_table == t._id end)) do r.data[col.name] = nil end
+  for _, r in ipairs(rows_of(t)) do r.data[col.name] = nil end
   t.schema = keep
-  tables:touch(t)
-  return 200, table_view(t)
 end)
 
 -- GET .../rows/list: conditions from the query (JSON text) or the body, newest first, 200 at most
-api.list_rows = run("listing rows", function(ctx)
-  local t = find_table(ctx)
-  if not t then return 404, NO_TABLE end
+api.list_rows = on_table("listing rows", function(ctx, t)
   local p = {}
   for k, v in pairs(ctx.query) do p[k] = util.str(v) end
   local b = ctx.body
@@ -481,18 +484,14 @@ api.list_rows = run("listing rows", function(ctx)
   return 200, out
 end)
 
-api.insert = run("inserting row", function(ctx)
-  local t = find_table(ctx)
-  if not t then return 404, NO_TABLE end
+api.insert = on_table("inserting row", function(ctx, t)
   local b = ctx.body or {}
   if b.data == nil or b.data == util.null then fail("data is required") end
   local r = insert_row(ctx, t, validate_data(b.data, t.schema), b.id_row)
   return 200, row_view(r, t.schema)
 end)
 
-api.update_rows = run("updating row", function(ctx)
-  local t = find_table(ctx)
-  if not t then return 404, NO_TABLE end
+api.update_rows = on_table("updating row", function(ctx, t)
   local b = ctx.body or {}
   local set = update_set(b.data, t.schema)
   local pred = row_filter(b, t.schema)
@@ -506,9 +505,7 @@ api.update_rows = run("updating row", function(ctx)
   return 200, out
 end)
 
-api.upsert = run("upserting row", function(ctx)
-  local t = find_table(ctx)
-  if not t then return 404, NO_TABLE end
+api.upsert = on_table("upserting row", function(ctx, t)
   local b = ctx.body or {}
   if not is_object(b.data) then fail("data is required") end
   local set = update_set(b.data, t.schema)
@@ -528,9 +525,7 @@ api.upsert = run("upserting row", function(ctx)
   return 200, row_view(list[1], t.schema)
 end)
 
-api.delete_rows = run("deleting row", function(ctx)
-  local t = find_table(ctx)
-  if not t then return 404, NO_TABLE end
+api.delete_rows = on_table("deleting row", function(ctx, t)
   local b = ctx.body or {}
   local list = rows_of(t, row_filter(b, t.schema), 1)
   if #list == 0 then return 404, NO_ROW end
