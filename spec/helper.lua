@@ -43,6 +43,15 @@ function helper.interpreter()
   return _VERSION == "Lua 5.1" and "lua5.1" or "lua5.4"
 end
 
+-- The absolute path of the interpreter running busted (busted's parent process), for commands
+-- that run it by path.
+function helper.interpreter_path()
+  local p = assert(io.popen("readlink /proc/$PPID/exe"))
+  local path = p:read("*l")
+  p:close()
+  return path
+end
+
 -- Runs a Lua chunk in a child interpreter with the SDK's paths (and this run's build of the C
 -- core), behind an optional command prefix (`env NAME=value`, a limit wrapper); returns its
 -- output (stdout and stderr).
@@ -184,6 +193,19 @@ function helper.strings_in(v, out, seen)
 end
 
 -- The query of a URL: name -> value, or an array of values when the name repeats; both decoded.
+-- The project id of the unit specs' clients.
+helper.PID = "65a1b2c3d4e5f60718293a4b"
+
+-- A unit spec's client over a fresh fake transport (spec/support/fake_transport.lua): base_url
+-- https://api.test/v3, helper.PID, token "JWT t", then `defaults`, then `opts`. Returns client, fake.
+function helper.fake_client(opts, defaults)
+  local fake = require("spec.support.fake_transport").new()
+  local o = { base_url = "https://api.test/v3", project_id = helper.PID, transport = fake, token = "JWT t" }
+  for k, v in pairs(defaults or {}) do o[k] = v end
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return require("tiledesk").new(o), fake
+end
+
 function helper.query_of(u)
   local function dec(x) return (x:gsub("%%(%x%x)", function(h) return string.char(tonumber(h, 16)) end)) end
   local q = {}

@@ -12,11 +12,7 @@ local st = helper.sandbox()
 local PID = st.project_id
 local AGENT_ID, ADMIN_ID, OWNER_ID = st.users.agent._id, st.users.admin._id, st.users.owner._id
 
-local function control(method, path, body)
-  local status, json = helper.http_json(method, st.control_url .. path, body)
-  assert.equal(200, status, path)
-  return json
-end
+local control = helper.control
 
 -- every call any client of this file makes, by operation name ("tags:get()")
 local calls, reports = {}, {}

@@ -15,12 +15,7 @@ local q = helper.shell_quote
 
 local slurp = helper.take_file
 
-local INTERP
-do
-  local p = io.popen("readlink /proc/$PPID/exe")
-  INTERP = p:read("*l")
-  p:close()
-end
+local INTERP = helper.interpreter_path()
 
 local HOME -- an empty home, so no credentials file of the machine is read
 local SECRETS = { admin.password, st.users.owner.password }
@@ -64,10 +59,7 @@ local function client()
     password = admin.password, retries = 0 }
 end
 
-local function control(method, path, body)
-  local status = helper.http_json(method, st.control_url .. path, body)
-  assert.equal(200, status, path)
-end
+local control = helper.control
 
 local function lines(text)
   local out = {}

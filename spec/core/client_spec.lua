@@ -7,15 +7,9 @@ local cjson = require("cjson")
 local st = helper.sandbox()
 local PID = st.project_id
 
-local function control(method, path, body)
-  local status, json = helper.http_json(method, st.control_url .. path, body)
-  assert.equal(200, status, path)
-  return json
-end
+local control = helper.control
 
-local function fault(path, action, count, method)
-  return control("POST", "/faults", { path = path, action = action, count = count or 1, method = method })
-end
+local fault = helper.fault
 
 local function client_for(role, extra)
   local u = st.users[role or "admin"]

@@ -15,11 +15,7 @@ local function client(extra)
   return tiledesk.new(o)
 end
 
-local function control(method, path, body)
-  local status, json = helper.http_json(method, st.control_url .. path, body)
-  assert.equal(200, status, path)
-  return json
-end
+local control = helper.control
 
 local function last_entry()
   local e = control("GET", "/log?limit=1").entries

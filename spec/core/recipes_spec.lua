@@ -13,12 +13,7 @@ local STATE = (os.getenv("TD_SANDBOX_DIR") or (ROOT .. ".sandbox")) .. "/state.j
 local q = helper.shell_quote
 local slurp = helper.take_file
 
-local INTERP
-do
-  local p = io.popen("readlink /proc/$PPID/exe")
-  INTERP = p:read("*l")
-  p:close()
-end
+local INTERP = helper.interpreter_path()
 
 -- Runs examples/<script> --state STATE <args>; returns status, stdout, stderr.
 local function run(script, args)

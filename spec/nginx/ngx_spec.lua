@@ -30,15 +30,9 @@ local function server_extras()
   }, "\n")
 end
 
-local function control(method, path, body)
-  local status, json = helper.http_json(method, st.control_url .. path, body)
-  assert.equal(200, status, path)
-  return json
-end
+local control = helper.control
 
-local function fault(path, action, count, method)
-  return control("POST", "/faults", { path = path, action = action, count = count or 1, method = method })
-end
+local fault = helper.fault
 
 local function post(path, body)
   local status, json, _, text = nginx.call(inst, "POST", path, body)

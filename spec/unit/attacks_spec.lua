@@ -6,16 +6,11 @@ local Fake = require("spec.support.fake_transport")
 local tiledesk = require("tiledesk")
 local E = require("tiledesk.error")
 
-local PID = "65a1b2c3d4e5f60718293a4b"
+local PID = helper.PID
 local TOKEN = "JWT eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyIn0.dG9rZW4tc2lnbmF0dXJl"
 local PASSWORD = "Pa55word-never-shown"
 
-local function new(opts)
-  local fake = Fake.new()
-  local o = { base_url = "https://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return tiledesk.new(o), fake
-end
+local new = helper.fake_client
 
 local function raises(msg, fn, ...)
   local ok, err = pcall(fn, ...)

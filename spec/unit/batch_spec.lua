@@ -1,17 +1,10 @@
 -- tiledesk.batch with the fake transport (no start/wait there: each send is made on the spot,
 -- the calls still interleave on the fake clock): order, per-call results, retries and the
 -- rate limiter exactly as for single calls, hooks, and the client left as it was.
-local Fake = require("spec.support.fake_transport")
-local tiledesk = require("tiledesk")
-
-local PID = "65a1b2c3d4e5f60718293a4b"
+local helper = require("spec.helper")
 
 local function new(opts)
-  local fake = Fake.new()
-  local o = { base_url = "https://api.test/v3", project_id = PID, transport = fake, token = "JWT t",
-    retry_base_ms = 100, retry_max_ms = 100 }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return tiledesk.new(o), fake
+  return helper.fake_client(opts, { retry_base_ms = 100, retry_max_ms = 100 })
 end
 
 local function gets(n)

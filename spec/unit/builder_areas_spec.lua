@@ -2,18 +2,13 @@
 -- bulk, flow logs, knowledge base, data tables, triggers, widget, webhook dev mode), against the
 -- fake transport. The generated methods of these areas are checked route by route in
 -- resources_spec.lua; this file covers the hand-written ones and the argument checks.
-local Fake = require("spec.support.fake_transport")
-local tiledesk = require("tiledesk")
+local helper = require("spec.helper")
 local cjson = require("cjson")
 
-local PID = "65a1b2c3d4e5f60718293a4b"
+local PID = helper.PID
 local BASE = "https://api.test/v3/" .. PID
 
-local function new()
-  local fake = Fake.new()
-  local c = tiledesk.new{ base_url = "https://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
-  return c, fake
-end
+local new = helper.fake_client
 
 local query_of = require("spec.helper").query_of
 

@@ -2,18 +2,10 @@
 -- reads (routes/request.js GET / and /csv, utils/datesUtil.js, routes/user-request.js GET /me,
 -- pubmodules/activities/routes/activity.js, pubmodules/analytics/analytics.js GET /tags/:type,
 -- routes/project_user.js GET /, routes/group.js GET /, routes/lead.js GET /).
-local Fake = require("spec.support.fake_transport")
+local helper = require("spec.helper")
 local tiledesk = require("tiledesk")
 
-local PID = "65a1b2c3d4e5f60718293a4b"
-
-local function new(opts)
-  local fake = Fake.new()
-  local o = { base_url = "https://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  local c = tiledesk.new(o)
-  return c, fake
-end
+local new = helper.fake_client
 
 -- The query of the last call (spec.helper.query_of)
 local function sent_query(fake) return require("spec.helper").query_of(fake:last().url) end

@@ -1,22 +1,18 @@
 -- What audits found and the fixes keep: secrets out of hooks, logs and errors on every route
 -- that carries one; one-line messages; attempts counted across a new sign-in; the client after
 -- close; inputs that could escape a URL; the retry rules at their edges. No sockets.
+local helper = require("spec.helper")
 local Fake = require("spec.support.fake_transport")
 local tiledesk = require("tiledesk")
 
-local PID = "65a1b2c3d4e5f60718293a4b"
+local PID = helper.PID
 local BOT_JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib3QifQ.Ym90LXNpZ25hdHVyZQ"
 local PROJECT_SECRET = "cad0f3879c04project-shared-secret"
 local HOOK_SECRET = "436e0c1d-hook-secret"
 local OLD_PW, NEW_PW = "OldSecret-1", "NewSecret-2"
 local SECRETS = { BOT_JWT, "Ym90LXNpZ25hdHVyZQ", PROJECT_SECRET, HOOK_SECRET, OLD_PW, NEW_PW }
 
-local function new(opts)
-  local fake = Fake.new()
-  local o = { base_url = "https://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return tiledesk.new(o), fake
-end
+local new = helper.fake_client
 
 local strings_in = require("spec.helper").strings_in
 

@@ -1,18 +1,13 @@
 -- What the per-call savings must not change (issue 14): memoised URLs and call names follow the
 -- client's project and the secrets it learns, raw answers decode on demand, and bodies encode
 -- the same with or without the copy for empty arrays. Behaviour only: speed is ./dev bench's.
-local Fake = require("spec.support.fake_transport")
+local helper = require("spec.helper")
 local tiledesk = require("tiledesk")
 local json = require("tiledesk.json")
 
-local PID = "65a1b2c3d4e5f60718293a4b"
+local PID = helper.PID
 
-local function new(opts)
-  local fake = Fake.new()
-  local o = { base_url = "https://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return tiledesk.new(o), fake
-end
+local new = helper.fake_client
 
 describe("the hot path", function()
   it("follows a changed project_id in memoised URLs", function()

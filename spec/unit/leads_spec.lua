@@ -4,11 +4,9 @@
 -- PUT /leads/:id sets each field sent and not null, replaces attributes whole, sets tags only
 -- when truthy, never lead_id (routes/lead.js).
 local helper = require("spec.helper")
-local Fake = require("spec.support.fake_transport")
-local tiledesk = require("tiledesk")
 local cjson = require("cjson")
 
-local PID = "65a1b2c3d4e5f60718293a4b"
+local PID = helper.PID
 local PUT_FIELDS = { "fullname", "email", "attributes", "status", "phone", "company", "note", "streetAddress",
   "city", "region", "zipcode", "country" }
 
@@ -53,10 +51,9 @@ local function server()
 end
 
 local function new()
-  local fake = Fake.new()
+  local c, fake = helper.fake_client{ retries = 0 }
   local srv = server()
   fake.handler = srv.handle
-  local c = tiledesk.new{ base_url = "https://api.test/v3", project_id = PID, transport = fake, token = "JWT t", retries = 0 }
   return c, fake, srv
 end
 

@@ -1,15 +1,12 @@
 -- tiledesk.pager through the resources' :each and :pages: page numbering, limits, the ends of
 -- a list, servers that ignore paging. Fake transport, no sockets.
+local helper = require("spec.helper")
 local Fake = require("spec.support.fake_transport")
 local tiledesk = require("tiledesk")
 
-local PID = "65a1b2c3d4e5f60718293a4b"
+local PID = helper.PID
 
-local function new()
-  local fake = Fake.new()
-  local c = tiledesk.new{ base_url = "https://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
-  return c, fake
-end
+local new = helper.fake_client
 
 local decode_query = require("spec.helper").query_of
 

@@ -1,17 +1,11 @@
 -- Every resource method against the fake transport: method, path, query and body sent;
 -- argument errors; named actions; pagination edge cases; docs/coverage.md in step.
 local helper = require("spec.helper")
-local Fake = require("spec.support.fake_transport")
-local tiledesk = require("tiledesk")
 local routes = require("tiledesk.routes")
 
-local PID = "65a1b2c3d4e5f60718293a4b"
+local PID = helper.PID
 
-local function new()
-  local fake = Fake.new()
-  local c = tiledesk.new{ base_url = "https://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
-  return c, fake
-end
+local new = helper.fake_client
 
 local decode_query = helper.query_of
 

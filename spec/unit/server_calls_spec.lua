@@ -2,20 +2,16 @@
 -- server's source: routes/faq.js PUT /:faqid, routes/labels.js and services/labelService.js,
 -- routes/request.js PUT /:requestid/replace, routes/pending-invitation.js PUT /:id,
 -- pubmodules/analytics/analytics.js GET /tags/:type.
-local Fake = require("spec.support.fake_transport")
+local helper = require("spec.helper")
 local tiledesk = require("tiledesk")
 
-local PID = "65a1b2c3d4e5f60718293a4b"
+local PID = helper.PID
 local BASE = "https://api.test/v3/" .. PID
 
 -- The JSON body of a logged request (fake.requests keeps the raw body).
 local function json_of(rec) return require("cjson").decode(rec.body) end
 
-local function new()
-  local fake = Fake.new()
-  local c = tiledesk.new{ base_url = "https://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
-  return c, fake
-end
+local new = helper.fake_client
 
 describe("faqs:update", function()
   it("sends id_faq_kb in the body (the server answers 422 without it)", function()

@@ -716,19 +716,18 @@ api.routes = {
   { "PUT", "/:pid/kb/:kb", "update", access },
   { "DELETE", "/:pid/kb/:kb", "delete", access },
   { "POST", "/:pid/kb/qa", "qa", access },
-  { "POST", "/:pid/kb/unanswered", "unanswered_add", access },
-  { "GET", "/:pid/kb/unanswered/count/:ns", "unanswered_count", access },
-  { "GET", "/:pid/kb/unanswered/:ns/export", "unanswered_export", access },
-  { "GET", "/:pid/kb/unanswered/:ns", "unanswered_list", access },
-  { "PUT", "/:pid/kb/unanswered/:qid", "unanswered_update", access },
-  { "DELETE", "/:pid/kb/unanswered/namespace/:ns", "unanswered_delete_all", access },
-  { "DELETE", "/:pid/kb/unanswered/:qid", "unanswered_delete", access },
-  { "POST", "/:pid/kb/answered", "answered_add", access },
-  { "GET", "/:pid/kb/answered/count/:ns", "answered_count", access },
-  { "GET", "/:pid/kb/answered/:ns/export", "answered_export", access },
-  { "GET", "/:pid/kb/answered/:ns", "answered_list", access },
-  { "DELETE", "/:pid/kb/answered/namespace/:ns", "answered_delete_all", access },
-  { "DELETE", "/:pid/kb/answered/:qid", "answered_delete", access },
 }
+-- the same routes for both kinds of question (routes/unanswered.js, routes/answered.js); only
+-- unanswered questions can be changed
+for _, kind in ipairs({ "unanswered", "answered" }) do
+  local base = "/:pid/kb/" .. kind
+  for _, r in ipairs({ { "POST", "", "add" }, { "GET", "/count/:ns", "count" }, { "GET", "/:ns/export", "export" },
+    { "GET", "/:ns", "list" }, { "PUT", "/:qid", "update" }, { "DELETE", "/namespace/:ns", "delete_all" },
+    { "DELETE", "/:qid", "delete" } }) do
+    if r[3] ~= "update" or kind == "unanswered" then
+      api.routes[#api.routes + 1] = { r[1], base .. r[2], kind .. "_" .. r[3], access }
+    end
+  end
+end
 
 return api

@@ -132,11 +132,10 @@ local function cmp_value(v, col)
   return v
 end
 
+local function row_id_is(id) return function(r) return r._id == id end end
+
 local function search_filter(body, schema)
-  if body.rowId then
-    local id = body.rowId
-    return function(r) return r._id == id end
-  end
+  if body.rowId then return row_id_is(body.rowId) end
   local conds = body.conditions
   if type(conds) ~= "table" or #conds == 0 then fail("rowId or conditions is required") end
   local match = body.must_match or body.match or "all"
@@ -206,10 +205,7 @@ local function search_filter(body, schema)
 end
 
 local function row_filter(body, schema)
-  if body.id_row then
-    local id = body.id_row
-    return function(r) return r._id == id end
-  end
+  if body.id_row then return row_id_is(body.id_row) end
   if type(body.conditions) == "table" and #body.conditions > 0 then
     return search_filter({ conditions = body.conditions, must_match = body.must_match, match = body.match }, schema)
   end
