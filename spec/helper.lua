@@ -147,6 +147,20 @@ function helper.api(who, method, path, body, headers)
   return helper.http_json(method, st.http_url .. "/" .. st.project_id .. path, body, h)
 end
 
+-- The server's refusals its middleware and most routes answer (middleware/has-role.js; the routes'
+-- findById misses).
+helper.ROLE = { success = false, msg = "you dont have the required role." }
+helper.NOT_MEMBER = { success = false, msg = "you dont belong to the project." }
+helper.NOT_FOUND = { success = false, msg = "Object not found." }
+
+-- An HTTP answer as the server gives it: `status`, and `words`: the decoded JSON body (compared
+-- whole) or, for a body that is no JSON, its text. Takes what helper.api / helper.http_json return.
+function helper.answers(status, words, s, decoded, _, text)
+  local assert = require("luassert")
+  assert.equal(status, s, text)
+  if type(words) == "table" then assert.same(words, decoded, text) else assert.equal(words, text) end
+end
+
 -- A call that failed with HTTP `status`: checks the nil, msg, err it returned; returns err.
 function helper.refused(status, v, msg, err)
   local assert = require("luassert")

@@ -153,7 +153,7 @@ assert(client.subscriptions:delete(sub._id))]] },
       .. "(`chatbot_id`) or by the webhook id.",
     example = [[
 local bot = assert(client.bots:create("Order tracker", { type = "tilebot" }))
-local hook = assert(client.webhooks:create(bot._id, { async = true }))
+local hook = assert(client.webhooks:create(bot._id, { block_id = "start", async = true }))
 print("POST /webhook/" .. hook.webhook_id)
 assert(client.webhooks:run(hook.webhook_id, { order_id = "1234" }))
 local dev = assert(client.webhooks:preload(hook.webhook_id)) -- dev mode: runs the draft flow, logs under dev.request_id

@@ -2136,7 +2136,7 @@ function subscriptions:update(subscription_id, body) end
 ---@field client tiledesk.Client
 local webhooks = {}
 
---- Create (block_id, async, copilot)
+--- Create (block_id is required: the start block; async, copilot); one per chatbot (a second: 403), the chatbot is not checked
 --- `POST /{pid}/webhooks`
 ---@param chatbot_id any
 ---@param body? table

@@ -885,7 +885,9 @@ describe("every area of the route table, round trips against the sandbox", funct
       assert.equal(renewed.webhook_id, assert(admin.webhooks:get(bot._id)).webhook_id)
       refused(404, admin.webhooks:get_by_id(h.webhook_id))
       assert(admin.webhooks:run(renewed.webhook_id, { order = 7 }))
-      refused(403, admin.webhooks:create(bot._id))
+      -- routes/webhooks.js: the unique (project, chatbot) index refuses a second one
+      local dup_err = refused(403, admin.webhooks:create(bot._id, { block_id = "block-2" }))
+      assert.equal("Webhook already exists for chatbot " .. bot._id, dup_err.body.message)
       refused(403, agent.webhooks:list())
       assert.is_true(assert(admin.webhooks:delete(bot._id)).success)
       refused(404, admin.webhooks:get(bot._id))

@@ -90,7 +90,7 @@ describe("sandbox bot builders' areas", function()
 
   it("a dev run drops ?dev from the query it passes on (routes/webhook.js)", function()
     local _, bot = api("admin", "POST", "/faq_kb", { name = "Dev", type = "tilebot" })
-    local _, hook = api("admin", "POST", "/webhooks", { chatbot_id = bot._id })
+    local _, hook = api("admin", "POST", "/webhooks", { chatbot_id = bot._id, block_id = "b1" })
     api("admin", "POST", "/webhooks/preload/" .. hook.webhook_id)
     local status, res = helper.http_json("POST", st.http_url .. "/webhook/" .. hook.webhook_id .. "/dev?dev=true&a=1", { x = 1 })
     assert.equal(200, status)

@@ -122,12 +122,12 @@ describe("sandbox", function()
       local rid = "support-group-" .. PID .. "-guest0000000000000000000000000001"
       s = req("POST", "/" .. PID .. "/requests/" .. rid .. "/messages", { text = "hi" }, h)
       assert.equal(200, s)
-      s = req("GET", "/" .. PID .. "/requests", nil, h)
-      assert.equal(403, s)
+      helper.answers(403, helper.ROLE, req("GET", "/" .. PID .. "/requests", nil, h))
       local _, mine = req("GET", "/" .. PID .. "/requests/me", nil, h)
       assert.equal(1, mine.count)
-      s = req("POST", "/auth/signinAnonymously", {})
-      assert.equal(422, s)
+      -- routes/auth.js: check('id_project').notEmpty() (express-validator 6)
+      helper.answers(422, { errors = { { location = "body", msg = "Invalid value", param = "id_project" } } },
+        req("POST", "/auth/signinAnonymously", {}))
     end)
 
     it("checks custom tokens against the project secret from keys/generate", function()
@@ -150,7 +150,7 @@ describe("sandbox", function()
       assert.equal(400, s)
       assert.same({ success = false, msg = "JWT Aud field is required" }, j)
       local expired = sign({ _id = "ext-9", sub = "userexternal", aud = aud, exp = 1000 }, keys.jwtSecret)
-      assert.equal(401, (req("POST", "/auth/signinWithCustomToken", nil, { authorization = "JWT " .. expired })))
+      helper.answers(401, "Unauthorized", req("POST", "/auth/signinWithCustomToken", nil, { authorization = "JWT " .. expired }))
       -- with an agent role, a real user is made and a user token comes back
       local agentish = sign({ _id = "ext-10", sub = "userexternal", aud = aud, role = "agent",
         email = "ext10@example.com" }, keys.jwtSecret)
@@ -388,10 +388,13 @@ describe("sandbox", function()
       end)
 
       it("rejects malformed faults", function()
-        assert.equal(400, (req("POST", "/__sandbox/faults", { path = "x", action = { type = "explode" } })))
-        assert.equal(400, (req("POST", "/__sandbox/faults", { action = { type = "status" } })))
-        assert.equal(400, (req("POST", "/__sandbox/faults", { path = "[", action = { type = "status" } })))
-        assert.equal(400, (req("POST", "/__sandbox/faults", { path = "x", count = 0, action = { type = "status" } })))
+        helper.answers(400, { error = "unknown fault type explode" },
+        req("POST", "/__sandbox/faults", { path = "x", action = { type = "explode" } }))
+        helper.answers(400, { error = "need {path = <lua pattern>, action = {type = ...}, count?, method?}" },
+        req("POST", "/__sandbox/faults", { action = { type = "status" } }))
+        helper.answers(400, { error = "bad Lua pattern" }, req("POST", "/__sandbox/faults", { path = "[", action = { type = "status" } }))
+        helper.answers(400, { error = "count must be at least 1" },
+        req("POST", "/__sandbox/faults", { path = "x", count = 0, action = { type = "status" } }))
       end)
     end)
 

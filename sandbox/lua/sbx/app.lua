@@ -261,7 +261,9 @@ local function authorize(route, ctx)
     if opts.types and util.contains(opts.types, p.kind) and owner and owner.id_project == ctx.pid then
       return true
     end
-    return false, errors.forbidden("you dont have the required role.")
+    -- has-role.js: a bot or subscription the route's types do not admit is looked up as a member
+    -- (by its _id), which it never is
+    return false, errors.not_member()
   end
   local pu = _M.membership(p, ctx.pid)
   if not pu then return false, errors.not_member() end

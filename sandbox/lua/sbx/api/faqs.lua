@@ -107,10 +107,16 @@ function api.delete(ctx)
   local f
   local intent = by_intent(ctx.params.id)
   if intent then
+    -- routes/faq.js DELETE /:faqid by intent: its own words
     local bot = util.str(ctx.query.id_faq_kb)
+    if not bot then
+      return 500, { success = false,
+        msg = "Unable to delete object. Query param 'id_faq_kb' is mandatory if you want to delete via intent_id" }
+    end
     f = faqs:find_one(function(x)
       return x.id_project == ctx.pid and x.intent_id == intent and x.id_faq_kb == bot
     end)
+    if not f then return 404, { success = false, msg = "Error deleting object. The object does not exists." } end
   else
     f = owned("faq", ctx)
   end

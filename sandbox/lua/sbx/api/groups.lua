@@ -49,14 +49,15 @@ api.enable = or_404("groups", function(_, g)
   return 200, g
 end)
 
+-- routes/group.js: the words differ between the two refusals
 api.disable = or_404("groups", function(_, g)
-  if in_use(g) then return 403, { success = false, error = "The group is used by a department" } end
+  if in_use(g) then return 403, { success = false, error = "Unable to disabled a group associated with a department" } end
   groups:update(g._id, { enabled = false })
   return 200, g
 end)
 
 api.delete = or_404("groups", function(ctx, g)
-  if in_use(g) then return 403, { success = false, error = "The group is used by a department" } end
+  if in_use(g) then return 403, { success = false, error = "Unable to delete a group associated with a department" } end
   events.emit(ctx.pid, "group.delete", g)
   if util.bool(ctx.query.force) then
     groups:remove(g._id)

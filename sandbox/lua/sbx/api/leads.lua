@@ -90,7 +90,7 @@ function api.list(ctx)
   local q = ctx.query
   local limit, page = util.limit_page(q, 40)
   local list = filtered(ctx)
-  if not list then return E.not_found() end
+  if not list then return E.not_found("Error segment not found") end -- routes/lead.js GET / with an unknown segment
   return 200, { perPage = limit, count = #list, leads = util.paginate(list, page, limit) }
 end
 

@@ -96,7 +96,8 @@ end
 
 function api.send_multi(ctx)
   local req = conv.find(ctx.pid, ctx.params.rid)
-  if not req then return E.not_found("Request not found") end
+  -- routes/message.js POST /multi: its own words (err is the lookup's error: null)
+  if not req then return 404, { success = false, msg = "Request doesn't exist.", err = util.null } end
   if type(ctx.body) ~= "table" or #ctx.body == 0 then
     return 422, { errors = util.arr{ util.invalid("messages", ctx.body) } }
   end

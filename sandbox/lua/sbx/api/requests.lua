@@ -217,8 +217,9 @@ local function ok(req) return 200, conv.view(req) end
 
 local list_all = list_handler(false)
 function api.list(ctx)
-  -- the server lets bot tokens through the router, then fails without a project_user
-  if ctx.principal.kind == "bot" then return E.server() end
+  -- the server lets bot tokens through the router, then fails without a project_user (a TypeError
+  -- that app.js's last error handler answers)
+  if ctx.principal.kind == "bot" then return 500, { err = "error" } end
   return list_all(ctx)
 end
 
@@ -460,21 +461,26 @@ api.remove_participant = remove_from("participants", "member")
 api.add_follower = member_list("followers", "member")
 api.set_followers = set_list("followers")
 api.remove_follower = remove_from("followers", "fid")
-api.add_note = or_404(get, function(ctx, req)
-  local b = ctx.body or {}
-  if type(b.text) ~= "string" or b.text == "" then
-    return 400, { success = false, error = "Note text is required" }
-  end
+-- routes/request.js POST /:requestid/notes: the text is checked before the conversation is looked up
+local add_note = or_404(get, function(ctx, req)
   local p = ctx.principal
   if p.role == "agent" and not util.contains(req.participants, p.id) then
     return 403, { success = false, error = "You must be a participant to add a note" }
   end
   req.notes = req.notes or util.arr()
   local now = store.now()
-  req.notes[#req.notes + 1] = { _id = store.id(), text = b.text, createdBy = p.id, createdAt = now, updatedAt = now }
+  req.notes[#req.notes + 1] = { _id = store.id(), text = ctx.body.text, createdBy = p.id, createdAt = now, updatedAt = now }
   store.coll("requests"):touch(req)
   return ok(req)
 end)
+function api.add_note(ctx)
+  local t = (ctx.body or {}).text
+  if t == nil or t == util.null or type(t) == "string" and t:match("^%s*$") then
+    local shown = t == nil and "undefined" or t == util.null and "null" or t
+    return 400, { success = false, error = "Field 'text' is required. Received value: " .. shown }
+  end
+  return add_note(ctx)
+end
 
 -- removes the sub-document (note, tag) whose _id is the path parameter
 local function remove_subdoc(field, param)
