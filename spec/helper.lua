@@ -207,6 +207,15 @@ function helper.strings_in(v, out, seen)
 end
 
 -- The query of a URL: name -> value, or an array of values when the name repeats; both decoded.
+-- The list (or map) a spec loops over, once asserted to hold something: a loop over an empty list
+-- checks nothing and passes. Returns t.
+function helper.nonempty(t, what)
+  local assert = require("luassert")
+  assert.is_table(t, what)
+  assert.is_not_nil(next(t), (what or "the list") .. " is empty: a loop over it would check nothing")
+  return t
+end
+
 -- The project id of the unit specs' clients.
 helper.PID = "65a1b2c3d4e5f60718293a4b"
 

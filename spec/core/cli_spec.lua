@@ -32,7 +32,7 @@ local ADMIN_ENV = { TILEDESK_URL = st.http_url, TILEDESK_PROJECT_ID = st.project
 
 local function no_secret(...)
   for _, text in ipairs({ ... }) do
-    for _, s in ipairs(SECRETS) do assert.is_nil(text:find(s, 1, true), "a password was printed") end
+    for _, s in ipairs(helper.nonempty(SECRETS)) do assert.is_nil(text:find(s, 1, true), "a password was printed") end
   end
 end
 

@@ -117,7 +117,7 @@ describe("rate-limit stores inside nginx", function()
     assert.equal("limiter", r.kind)
     assert.matches("rate limiter: redis 127.0.0.1:" .. down_port .. " did not answer", r.msg, 1, true)
     local _, log = helper.http_json("GET", st.control_url .. "/log")
-    for _, e in ipairs(log.entries) do assert.is_nil(e.path:find("/tags", 1, true), "a request went out") end
+    for _, e in ipairs(helper.nonempty(log.entries)) do assert.is_nil(e.path:find("/tags", 1, true), "a request went out") end
   end)
 
   it("Redis keeps the bucket with a server-side script (loaded once, run by its SHA)", function()

@@ -28,7 +28,7 @@ describe("sandbox leads", function()
   it("filters by e-mail, with_email, tags and full text; sorts by field", function()
     local _, b = api("agent", "GET", "/leads?tags=prospect&limit=100")
     assert.equal(20, b.count)
-    for _, l in ipairs(b.leads) do assert.equal("prospect", l.tags[1]) end
+    for _, l in ipairs(helper.nonempty(b.leads)) do assert.equal("prospect", l.tags[1]) end
     _, b = api("agent", "GET", "/leads?email=prospect3@example.org")
     assert.equal(1, b.count)
     assert.equal("prospect3@example.org", b.leads[1].email)
@@ -38,6 +38,7 @@ describe("sandbox leads", function()
     _, b = api("agent", "GET", "/leads?full_text=prospect&limit=100")
     assert.equal(20, b.count)
     _, b = api("agent", "GET", "/leads?sort=fullname&direction=1&limit=100")
+    assert.is_true(#b.leads > 1)
     for i = 2, #b.leads do assert.is_true((b.leads[i - 1].fullname or "") <= (b.leads[i].fullname or "")) end
   end)
 
@@ -121,7 +122,7 @@ describe("sandbox leads", function()
       { field = "attributes.source", operator = "=", value = "import" } } })
     local _, b = api("agent", "GET", "/leads?limit=500&segment=" .. pro._id)
     local imports = 0
-    for _, l in ipairs(b.leads) do
+    for _, l in ipairs(helper.nonempty(b.leads)) do
       assert.is_true(l.attributes.plan == "pro" or l.attributes.source == "import")
       if l.attributes.source == "import" then imports = imports + 1 end
     end

@@ -177,9 +177,9 @@ describe("sandbox activities and analytics", function()
     assert.equal(100, big.perPage)
     local _, closes = api("admin", "GET", "/activities?activities=REQUEST_CLOSE&limit=100")
     assert.is_true(closes.count > 0 and closes.count < b.count)
-    for _, a in ipairs(closes.activities) do assert.equal("REQUEST_CLOSE", a.verb) end
+    for _, a in ipairs(helper.nonempty(closes.activities)) do assert.equal("REQUEST_CLOSE", a.verb) end
     local _, by = api("admin", "GET", "/activities?agent_id=" .. st.users.agent._id .. "&limit=100")
-    for _, a in ipairs(by.activities) do assert.equal(st.users.agent._id, a.actor.id) end
+    for _, a in ipairs(helper.nonempty(by.activities)) do assert.equal(st.users.agent._id, a.actor.id) end
   end)
 
   it("computes waiting time, counts and aggregates from the store", function()
@@ -215,7 +215,7 @@ describe("sandbox activities and analytics", function()
     end
     local _, weeks = api("admin", "GET", "/analytics/requests/aggregate/week?lastdays=90")
     assert.equal(all.count, total(weeks))
-    for _, w in ipairs(weeks) do assert.is_true(w._id.week >= 0 and w._id.week <= 53) end
+    for _, w in ipairs(helper.nonempty(weeks)) do assert.is_true(w._id.week >= 0 and w._id.week <= 53) end
     -- pubmodules/analytics/analytics.js: the hour reports read the last 30 days whatever
     -- lastdays says, and sort by _id descending
     local _, month = api("admin", "GET", "/analytics/requests/aggregate/day?lastdays=30")

@@ -1,5 +1,6 @@
 -- tiledesk.bot: the context of a bot-webhook delivery, its refusals, loop protection, the calls it
 -- makes with the bot's token, and bots as a table of intents or a function. No sockets.
+local helper = require("spec.helper")
 local Fake = require("spec.support.fake_transport")
 local bot = require("tiledesk.bot")
 local jwt = require("tiledesk.jwt")
@@ -69,7 +70,7 @@ describe("tiledesk.bot.context", function()
     assert.is_false(ctx.is_start)
     assert.is_string(ctx.token())
     assert.equal("tiledesk.bot.Context (Helper, " .. RID .. ")", tostring(ctx))
-    for k, v in pairs(ctx) do
+    for k, v in pairs(helper.nonempty(ctx)) do
       assert.is_true(type(v) ~= "string" or not v:find(ctx.token(), 1, true), "token in field " .. k)
     end
   end)

@@ -17,8 +17,8 @@ local new = helper.fake_client
 local strings_in = require("spec.helper").strings_in
 
 local function assert_clean(...)
-  for _, s in ipairs(strings_in({ ... })) do
-    for _, secret in ipairs(SECRETS) do
+  for _, s in ipairs(helper.nonempty(strings_in({ ... }))) do
+    for _, secret in ipairs(helper.nonempty(SECRETS)) do
       assert.is_nil(s:find(secret, 1, true), "a secret leaked in: " .. s)
     end
   end

@@ -1,5 +1,6 @@
 -- tiledesk.crypto and tiledesk.jwt: RFC 4231 HMAC-SHA256 vectors, FIPS 180-2 SHA-256 vectors,
 -- RFC 4648 base64url, RFC 7515 Appendix A.1 (HS256) and A.5 (unsecured), and the refusals.
+local helper = require("spec.helper")
 local crypto = require("tiledesk.crypto")
 local jwt = require("tiledesk.jwt")
 
@@ -58,7 +59,7 @@ describe("tiledesk.crypto", function()
       local list = SHA256
       -- the million-byte vector once, on the backend in use
       if b.name ~= crypto.backend_name then list = { SHA256[1], SHA256[2], SHA256[3] } end
-      for _, v in ipairs(list) do
+      for _, v in ipairs(helper.nonempty(list)) do
         assert.are.equal(v[2], crypto.hex(b.sha256(v[1])))
       end
       -- messages of 55, 56, 63, 64, 65 bytes agree with the default backend
@@ -71,7 +72,7 @@ describe("tiledesk.crypto", function()
   it("RFC 4648 §10 vectors, unpadded (base64url)", function()
     local cases = { [""] = "", f = "Zg", fo = "Zm8", foo = "Zm9v", foob = "Zm9vYg", fooba = "Zm9vYmE",
       foobar = "Zm9vYmFy", ["\251\255"] = "-_8" }
-    for plain, enc in pairs(cases) do
+    for plain, enc in pairs(helper.nonempty(cases)) do
       assert.are.equal(enc, crypto.b64url_encode(plain))
       assert.are.equal(plain, crypto.b64url_decode(enc))
     end
@@ -253,6 +254,6 @@ describe("tiledesk.jwt", function()
     for k in pairs(_G) do before[k] = true end
     package.loaded["tiledesk.jwt"], package.loaded["tiledesk.crypto"] = nil, nil
     require("tiledesk.jwt")
-    for k in pairs(_G) do assert.is_true(before[k] or false, "new global " .. tostring(k)) end
+    for k in pairs(helper.nonempty(_G)) do assert.is_true(before[k] or false, "new global " .. tostring(k)) end
   end)
 end)

@@ -1,6 +1,7 @@
 -- tiledesk.message: the builders and the intent-answer parser against the widget's JSON, as
 -- Tiledesk's chatbot utility (@tiledesk/tiledesk-chatbot-util parseReply) documents it with
 -- examples in its test suite; the expected values are written here as JSON text.
+local helper = require("spec.helper")
 local message = require("tiledesk.message")
 local cjson = require("cjson")
 
@@ -90,7 +91,7 @@ describe("tiledesk.message builders", function()
       { function() message.file("ftp://a.test/x") end, "tiledesk.message.file(): url must be an http(s) URL without spaces" },
       { function() message.parse(nil) end, "tiledesk.message.parse(): text must be a string, got nil" },
     }
-    for _, c in ipairs(cases) do assert.has_error(c[1], c[2]) end
+    for _, c in ipairs(helper.nonempty(cases)) do assert.has_error(c[1], c[2]) end
   end)
 end)
 

@@ -74,7 +74,7 @@ describe("README and docs/api.md", function()
   end)
 
   it("names every resource, in both", function()
-    for _, name in ipairs(routes.resources) do
+    for _, name in ipairs(helper.nonempty(routes.resources)) do
       assert.truthy(readme_md:find("`client." .. name .. "`", 1, true), "README lacks client." .. name)
       assert.truthy(readme:find("`client." .. name .. "`", 1, true), "docs/api.md lacks client." .. name)
     end
@@ -128,9 +128,9 @@ describe("README and docs/api.md", function()
   it("has a syntax line and an example for every method of every resource", function()
     local c = tiledesk.new{ transport = Fake.new(), project_id = "p", token = "JWT t" }
     local n = 0
-    for _, res in ipairs(routes.resources) do
+    for _, res in ipairs(helper.nonempty(routes.resources)) do
       local methods = getmetatable(c[res])
-      for name, fn in pairs(methods) do
+      for name, fn in pairs(helper.nonempty(methods)) do
         if type(fn) == "function" and not name:match("^_") then
           n = n + 1
           local call = "client." .. res .. ":" .. name
@@ -154,18 +154,18 @@ describe("README and docs/api.md", function()
       "client:signin_with_custom_token", "client:request", "client:get", "client:post", "client:put",
       "client:patch", "client:delete", "client:close", "client:auth_kind", "client:with", "client:batch" }
     local listed = {}
-    for _, fn in ipairs(fns) do
+    for _, fn in ipairs(helper.nonempty(fns)) do
       listed[fn] = true
       assert.is_true(has_syntax(fn), "no syntax line for " .. fn)
       assert.is_true(has_example(fn), "no example for " .. fn)
     end
     -- a function added to the module or the client must be documented too
-    for name, v in pairs(tiledesk) do
+    for name, v in pairs(helper.nonempty(tiledesk)) do
       if type(v) == "function" and not name:match("^_") then
         assert.is_true(listed["tiledesk." .. name], "README does not document tiledesk." .. name)
       end
     end
-    for name, v in pairs(client_mod.Client) do
+    for name, v in pairs(helper.nonempty(client_mod.Client)) do
       if type(v) == "function" and not name:match("^_") and name ~= "call" then
         assert.is_true(listed["client:" .. name], "README does not document client:" .. name)
       end
@@ -181,21 +181,21 @@ describe("README and docs/api.md", function()
       at = block:find("\n### ", at + 1, true)
     end
     assert.equal(#api.AREAS, #starts)
-    for i, from in ipairs(starts) do
+    for i, from in ipairs(helper.nonempty(starts)) do
       local section = block:sub(from + 1, (starts[i + 1] or #block + 1) - 1)
       assert.truthy(section:find("\n```lua\n", 1, true), "no ```lua example in " .. section:match("^[^\n]*"))
     end
     local seen = {}
-    for _, area in ipairs(api.AREAS) do
+    for _, area in ipairs(helper.nonempty(api.AREAS)) do
       for _, res in ipairs(area.resources) do seen[res] = true end
       assert.is_string(area.example)
       assert.truthy(area.example:find("\n", 1, true), area.title .. ": the example should be a few lines")
     end
-    for _, res in ipairs(routes.resources) do assert.truthy(seen[res], res .. " is in no area") end
+    for _, res in ipairs(helper.nonempty(routes.resources)) do assert.truthy(seen[res], res .. " is in no area") end
   end)
 
   it("has Lua examples that compile", function()
-    for i, code in ipairs(lua_blocks(readme_md)) do
+    for i, code in ipairs(helper.nonempty(lua_blocks(readme_md))) do
       local fn, err = compile(code, "README block " .. i)
       assert.is_function(fn, "README.md ```lua block " .. i .. " does not compile: " .. tostring(err) .. "\n" .. code)
     end

@@ -13,7 +13,7 @@ describe("the API reference", function()
     local list = R.read_list(LIST)
     assert.is_true(#list > 200, "the endpoint list looks cut: " .. #list)
     assert.same({}, R.uncovered(list, routes))
-    for _, c in ipairs(routes.left_out) do
+    for _, c in ipairs(helper.nonempty(routes.left_out)) do
       assert.is_string(c.why, c.path)
       assert.is_true(#c.why > 10, c.path)
     end

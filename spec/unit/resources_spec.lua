@@ -12,7 +12,7 @@ local decode_query = helper.query_of
 describe("route table", function()
   it("names every route once, with a method, a path and a doc", function()
     local seen = {}
-    for _, r in ipairs(routes.list) do
+    for _, r in ipairs(helper.nonempty(routes.list)) do
       local key = r.res .. "." .. r.name
       assert.is_nil(seen[key], "duplicate " .. key)
       seen[key] = true
@@ -43,7 +43,7 @@ describe("route table", function()
 end)
 
 describe("generated methods", function()
-  for _, r in ipairs(routes.list) do
+  for _, r in ipairs(helper.nonempty(routes.list)) do
     -- a route whose method is written by hand (skip, or replaced in M.methods) has a named-action spec
     local by_hand = r.skip or (routes.modules[r.res].methods or {})[r.name]
     if not by_hand then it(r.op .. " sends " .. r.method .. " " .. r.path, function()
@@ -88,6 +88,7 @@ describe("generated methods", function()
         assert.same(want, sent.json)
       elseif r.method == "GET" or r.method == "DELETE" then
         assert.equal("y", q.q1)
+        -- a route's fields and `with` may be empty (most have none): the loop over every route is the checked one
         for k, v in pairs(fields) do assert.equal(v, q[k]) end
         for k, v in pairs(r.with or {}) do assert.equal(tostring(v), q[k]) end
         assert.is_nil(sent.body)
@@ -201,7 +202,7 @@ describe("named actions", function()
   it("analytics:report reaches every report of the route table, and only those", function()
     local c, fake = new()
     local n = 0
-    for _, r in ipairs(routes.by_resource.analytics) do
+    for _, r in ipairs(helper.nonempty(routes.by_resource.analytics)) do
       if r.skip then
         n = n + 1
         local name = r.path:match("^/analytics/(.*)$")
