@@ -4,7 +4,8 @@ M.routes = {
   { "list", "GET", "/webhooks", page = { all = true }, filters = {}, doc = "Webhooks of the project" },
   { "get", "GET", "/webhooks/{}", params = { "chatbot_id" }, doc = "The webhook of a bot" },
   { "get_by_id", "GET", "/webhooks/id/{}", params = { "webhook_id" }, doc = "A webhook by its id" },
-  { "create", "POST", "/webhooks", fields = { "chatbot_id" }, body = "object", doc = "Create (block_id is required: the start block; async, copilot); one per chatbot (a second: 403), "
+  { "create", "POST", "/webhooks", fields = { "chatbot_id" }, body = "object",
+    doc = "Create (block_id is required: the start block; async, copilot); one per chatbot (a second: 403), "
       .. "the chatbot is not checked",
     example = 'local webhook = assert(client.webhooks:create(chatbot_id, { block_id = "start", async = true }))' },
   { "update", "PUT", "/webhooks/{}", params = { "chatbot_id" }, body = "required", doc = "Update async, copilot, enabled",
