@@ -161,6 +161,17 @@ function helper.answers(status, words, s, decoded, _, text)
   if type(words) == "table" then assert.same(words, decoded, text) else assert.equal(words, text) end
 end
 
+-- A client of the sandbox's project signed in as a seeded role ("owner", "admin", "agent"), over
+-- its /v3 base URL, with `extra` options.
+function helper.signed_in(role, extra)
+  local st = helper.sandbox()
+  local u = st.users[role]
+  if not u then error("no seeded user " .. tostring(role), 2) end
+  local o = { base_url = st.http_url .. "/v3", project_id = st.project_id, email = u.email, password = u.password }
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return require("tiledesk").new(o)
+end
+
 -- A call that failed with HTTP `status`: checks the nil, msg, err it returned; returns err.
 function helper.refused(status, v, msg, err)
   local assert = require("luassert")

@@ -6,7 +6,6 @@
 local helper = require("spec.helper")
 local jwt = require("tiledesk.jwt")
 local json = require("tiledesk.json")
-local tiledesk = require("tiledesk")
 
 local st = helper.sandbox()
 local PID = st.project_id
@@ -34,8 +33,7 @@ describe("bot served in nginx (tools/bot.lua, ./dev bot-demo)", function()
     assert(ok, out)
     assert.matches("bot: local URL http://127%.0%.0%.1:" .. PORT .. "/bot/%x+", out)
     reg = json.decode(helper.read_file(dir .. "/registration.json"))
-    local u = st.users.admin
-    admin = tiledesk.new{ base_url = st.http_url .. "/v3", project_id = PID, email = u.email, password = u.password }
+    admin = helper.signed_in("admin")
   end)
   teardown(function()
     if dir then

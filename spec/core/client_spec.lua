@@ -11,12 +11,7 @@ local control = helper.control
 
 local fault = helper.fault
 
-local function client_for(role, extra)
-  local u = st.users[role or "admin"]
-  local opts = { base_url = st.http_url .. "/v3", project_id = PID, email = u.email, password = u.password }
-  for k, v in pairs(extra or {}) do opts[k] = v end
-  return tiledesk.new(opts)
-end
+local function client_for(role, extra) return helper.signed_in(role or "admin", extra) end
 
 local function log_since(seq)
   return control("GET", "/log?since=" .. (seq or 0)).entries

@@ -2,7 +2,6 @@
 -- one open conversation of the channel, and an agent's reply with buttons comes back through a
 -- message.create resthook as text and buttons for the channel.
 local helper = require("spec.helper")
-local tiledesk = require("tiledesk")
 local connector = require("tiledesk.connector")
 local webhook = require("tiledesk.webhook")
 local message = require("tiledesk.message")
@@ -14,8 +13,7 @@ describe("tiledesk.connector with the sandbox", function()
   local admin, conn, hook_secret
   setup(function()
     helper.reset()
-    local u = st.users.admin
-    admin = tiledesk.new{ base_url = st.http_url .. "/v3", project_id = PID, email = u.email, password = u.password }
+    admin = helper.signed_in("admin")
     local secret = assert(admin.keys:generate()).jwtSecret
     conn = connector.new{ base_url = st.http_url .. "/v3", project_id = PID, secret = secret, channel = "sms" }
     hook_secret = assert(admin.subscriptions:create("message.create", st.control_url .. "/sink/conn-msg")).secret

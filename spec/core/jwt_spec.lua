@@ -9,10 +9,7 @@ local PID = st.project_id
 
 local control = helper.control
 
-local function admin()
-  local u = st.users.admin
-  return tiledesk.new{ base_url = st.http_url .. "/v3", project_id = PID, email = u.email, password = u.password }
-end
+local function admin() return helper.signed_in("admin") end
 
 local function fresh() return tiledesk.new{ base_url = st.http_url .. "/v3", project_id = PID } end
 

@@ -14,8 +14,7 @@ describe("webhook.parse with sandbox deliveries", function()
   local admin, secret, deliveries
   setup(function()
     helper.reset()
-    local u = st.users.admin
-    admin = tiledesk.new{ base_url = st.http_url .. "/v3", project_id = PID, email = u.email, password = u.password }
+    admin = helper.signed_in("admin")
     local sub = assert(admin.subscriptions:create("request.create", st.control_url .. "/sink/parse-req"))
     secret = sub.secret
     assert(admin.requests:start{ text = "webhook parse spec" })

@@ -42,6 +42,17 @@ function _M.or_404(find, fn)
   end
 end
 
+-- The handler of a GET by id alone (findById: any project's document), 404 "Object not found."
+-- when there is none.
+function _M.by_id(coll)
+  local c = store.coll(coll)
+  return function(ctx)
+    local d = c:get(ctx.params.id)
+    if not d then return E.not_found() end
+    return 200, d
+  end
+end
+
 -- The handlers and routes of a plain collection, as an API module (sbx.router's contract):
 --   path      "/:pid/<name>"
 --   coll      collection name

@@ -104,11 +104,7 @@ function api.csv(ctx)
 end
 
 -- routes/lead.js GET /:leadid: by id alone (findById), 404 Object not found.
-function api.get(ctx)
-  local l = leads:get(ctx.params.id)
-  if not l then return E.not_found() end
-  return 200, l
-end
+api.get = crud.by_id("leads")
 
 -- routes/lead.js POST / (leadService.createWitId): no checks; lead_id, fullname, email and
 -- attributes are read, anything else in the body is not

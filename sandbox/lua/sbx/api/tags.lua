@@ -2,7 +2,6 @@
 local crud = require("sbx.crud")
 local store = require("sbx.store")
 local util = require("sbx.util")
-local E = require("sbx.errors")
 
 local agent = { role = "agent", types = { "bot", "subscription" } }
 
@@ -19,11 +18,8 @@ function api.list(ctx)
   return 200, util.paginate(list, math.max(0, util.int(ctx.query.page, 0)), 40)
 end
 
-function api.get(ctx)
-  local t = tags:get(ctx.params.id)
-  if not t then return E.not_found() end
-  return 200, t
-end
+-- by id alone
+api.get = crud.by_id("tags")
 
 function api.create(ctx)
   local b = ctx.body or {}
