@@ -53,6 +53,14 @@ function _M.by_id(coll)
   end
 end
 
+-- A remove by id alone (any project's document), answered with MongoDB's raw result.
+function _M.remove_by_id(coll, id)
+  local c = store.coll(coll)
+  local d = c:get(id)
+  if d then c:remove(d._id) end
+  return 200, _M.removed(d and 1 or 0)
+end
+
 -- The handlers and routes of a plain collection, as an API module (sbx.router's contract):
 --   path      "/:pid/<name>"
 --   coll      collection name

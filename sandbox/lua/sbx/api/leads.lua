@@ -170,9 +170,7 @@ end
 -- DELETE /:leadid/physical: owners only (403 Unauthorized.), by id alone, MongoDB's raw result
 function api.delete_physical(ctx)
   if ctx.principal.role ~= "owner" then return E.forbidden() end
-  local l = leads:get(ctx.params.id)
-  if l then leads:remove(l._id) end
-  return 200, crud.removed(l and 1 or 0)
+  return crud.remove_by_id("leads", ctx.params.id)
 end
 
 api.routes = {

@@ -36,11 +36,7 @@ function api.update(ctx)
   return 200, tags:update(t._id, { tag = written(b.tag), color = written(b.color) })
 end
 
-function api.delete(ctx)
-  local t = tags:get(ctx.params.id)
-  if t then tags:remove(t._id) end
-  return 200, crud.removed(t and 1 or 0)
-end
+function api.delete(ctx) return crud.remove_by_id("tags", ctx.params.id) end
 
 api.routes = {
   { "GET", "/:pid/tags", "list", agent },
