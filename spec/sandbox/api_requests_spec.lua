@@ -104,6 +104,25 @@ describe("sandbox requests", function()
       for i = 2, #b.requests do assert.is_true(b.requests[i - 1].createdAt <= b.requests[i].createdAt) end
     end)
 
+    it("answers a small page as the same slice of the whole ordered list (ties, missing fields, both directions)", function()
+      -- priority repeats (ties go by _id) and rating is missing on most (those come last)
+      for _, sort in ipairs({ "createdAt", "priority", "rating", "request_id" }) do
+        for _, dir in ipairs({ "-1", "1" }) do
+          local q = "/requests?status=all&sort=" .. sort .. "&direction=" .. dir
+          local _, whole = api("owner", "GET", q .. "&limit=100&page=0")
+          assert.equal(100, #whole.requests)
+          for _, page in ipairs({ 0, 3, 19 }) do
+            local _, b = api("owner", "GET", q .. "&limit=5&page=" .. page)
+            assert.equal(whole.count, b.count)
+            assert.equal(5, #b.requests)
+            for i, r in ipairs(b.requests) do
+              assert.equal(whole.requests[page * 5 + i]._id, r._id, sort .. " " .. dir .. " page " .. page .. " item " .. i)
+            end
+          end
+        end
+      end
+    end)
+
     it("filters by department, participant, priority, tags, e-mail, text and no_count", function()
       local _, depts = api(nil, "GET", "/departments")
       local billing

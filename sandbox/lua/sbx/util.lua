@@ -53,45 +53,90 @@ end
 -- MongoDB's order between types (BSON comparison order); Lua types map onto it.
 local TYPE_RANK = { number = 1, string = 2, table = 3, boolean = 4 }
 
--- A comparable key for one field value: { rank, value }. Tables compare by their JSON text
--- (arrays and objects alike), so no value makes the sort raise.
+-- A comparable key for one field value: rank, value. Tables compare by their JSON text
+-- (arrays and objects alike), so no value makes the sort raise. nil when absent or null.
 local function sort_key(v)
   local t = type(v)
   if v == nil or v == json.null then return nil end
-  if t == "table" then return { TYPE_RANK.table, json.encode(v) } end
-  if t == "boolean" then return { TYPE_RANK.boolean, v and 1 or 0 } end
-  if TYPE_RANK[t] then return { TYPE_RANK[t], v } end
-  return { 5, tostring(v) }
+  if t == "table" then return TYPE_RANK.table, json.encode(v) end
+  if t == "boolean" then return TYPE_RANK.boolean, v and 1 or 0 end
+  if TYPE_RANK[t] then return TYPE_RANK[t], v end
+  return 5, tostring(v)
+end
+
+-- The order of sort(), over positions of `list`: documents by field, direction -1 (desc,
+-- default) or 1. Documents without the field come last; ties keep the order of the ids in the
+-- sort direction. A strict total order (ids are unique), so any way of sorting by it gives
+-- the same list.
+local function order_of(list, field, dir)
+  local rank, val, id = {}, {}, {}
+  for i = 1, #list do
+    local d = list[i]
+    local r, v = sort_key(d[field])
+    rank[i], val[i] = r or false, v
+    id[i] = tostring(d._id)
+  end
+  return function(a, b)
+    local ra, rb = rank[a], rank[b]
+    if not ra or not rb then
+      if ra then return true end
+      if rb then return false end
+    else
+      local x, y = val[a], val[b]
+      if ra ~= rb or x ~= y then
+        local lt
+        if ra ~= rb then lt = ra < rb else lt = x < y end
+        if dir == 1 then return lt end
+        return not lt
+      end
+    end
+    if dir == 1 then return id[a] < id[b] end
+    return id[a] > id[b]
+  end
 end
 
 -- sort by field, direction -1 (desc, default) or 1. Documents without the field come last;
 -- ties keep the insertion order of the ids in the sort direction.
-function _M.sort(list, field, direction)
+-- With `top`: only list[1..top] is put in that order (a page's worth, as a list handler needs
+-- it); the others follow in their former order, so #list is unchanged.
+function _M.sort(list, field, direction, top)
   field = field or "createdAt"
   local dir = tonumber(direction) or -1
-  local keys = {}
-  for _, d in ipairs(list) do keys[d] = sort_key(d[field]) end
-  table.sort(list, function(a, b)
-    local x, y = keys[a], keys[b]
-    local ida, idb = tostring(a._id), tostring(b._id)
-    if x == nil or y == nil then
-      if x ~= nil then return true end
-      if y ~= nil then return false end
-    elseif x[1] ~= y[1] or x[2] ~= y[2] then
-      local lt
-      if x[1] ~= y[1] then lt = x[1] < y[1] else lt = x[2] < y[2] end
-      if dir == 1 then return lt end
-      return not lt
+  local less = order_of(list, field, dir)
+  local n = #list
+  local pos = {}
+  if not top or top * 4 >= n then
+    for i = 1, n do pos[i] = i end
+    table.sort(pos, less)
+  else
+    -- the first `top` by insertion into a sorted run: one comparison for most documents
+    local k, chosen = 0, {}
+    for i = 1, n do
+      if k < top or less(i, pos[k]) then
+        local j = k < top and k + 1 or k
+        while j > 1 and less(i, pos[j - 1]) do
+          pos[j] = pos[j - 1]
+          j = j - 1
+        end
+        pos[j] = i
+        if k < top then k = k + 1 end
+      end
     end
-    if dir == 1 then return ida < idb end
-    return ida > idb
-  end)
+    for i = 1, k do chosen[pos[i]] = true end
+    for i = 1, n do
+      if not chosen[i] then k = k + 1 pos[k] = i end
+    end
+  end
+  local docs = {}
+  for i = 1, n do docs[i] = list[pos[i]] end
+  for i = 1, n do list[i] = docs[i] end
   return list
 end
 
--- The list sorted as the server's lists are: ?sort= (createdAt) and ?direction= (-1)
-function _M.sort_query(list, q)
-  return _M.sort(list, _M.str(q.sort) or "createdAt", _M.str(q.direction))
+-- The list sorted as the server's lists are: ?sort= (createdAt) and ?direction= (-1); `top`
+-- as for sort().
+function _M.sort_query(list, q, top)
+  return _M.sort(list, _M.str(q.sort) or "createdAt", _M.str(q.direction), top)
 end
 
 -- A Mongo ObjectId in its usual text form (24 hex digits).

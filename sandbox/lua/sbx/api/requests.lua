@@ -98,7 +98,8 @@ end
 
 -- Ordered as the server orders a list: by the text score (best first, each item with its
 -- `score`) for a full_text search unless no_textscore, else by ?sort= and ?direction=.
-local function order(list, q, scores)
+-- `top`: only the first `top` need to be in order (the pages up to the one asked for).
+local function order(list, q, scores, top)
   if scores and not util.bool(q.no_textscore) then
     table.sort(list, function(a, b)
       if scores[a] ~= scores[b] then return scores[a] > scores[b] end
@@ -106,7 +107,7 @@ local function order(list, q, scores)
     end)
     return function(r, v) v.score = scores[r] return v end
   end
-  util.sort_query(list, q)
+  util.sort_query(list, q, top)
   return function(_, v) return v end
 end
 
@@ -194,7 +195,7 @@ local function list_handler(only_requester)
     local page = math.max(0, util.int(q.page, 0))
     local list, err, scores = filter_list(ctx, only_requester)
     if not list then return 500, { success = false, error = err } end
-    local with_score = order(list, q, scores)
+    local with_score = order(list, q, scores, limit > 0 and (page + 1) * limit or nil)
     local slice = limit == 0 and list or util.paginate(list, page, limit)
     local items = util.arr()
     for _, r in ipairs(slice) do items[#items + 1] = with_score(r, conv.view(r)) end
