@@ -12,8 +12,15 @@ local _M = {
   empty_array = json.empty_array,
   array = json.array,
   Error = E.Error,
-  time = require("tiledesk.time"),
 }
+
+-- tiledesk.time (IANA zones, timestamps) is read on its first use
+setmetatable(_M, { __index = function(t, k)
+  if k ~= "time" then return nil end
+  local time = require("tiledesk.time")
+  rawset(t, "time", time)
+  return time
+end })
 
 local resources = require("tiledesk.resources")
 local attach_resources = resources.attach

@@ -10,15 +10,24 @@ _M.resources = {
   "logs", "namespaces", "kb", "unanswered", "answered", "tables", "triggers", "widgets",
 }
 
-_M.list = {}          -- every route, in resource order
-_M.index = {}         -- "requests.get" -> route
-_M.by_resource = {}   -- "requests" -> { routes }
-_M.modules = {}       -- "requests" -> the resources/requests.lua module
+-- Each area's module is read when the area is first used (routes.area(name), by a client's
+-- resource object on its first method), so `require "tiledesk"` reads none of them. The four
+-- tables below are the whole table: the first read of any of them loads every area.
+--   list         every route, in resource order
+--   index        "requests.get" -> route
+--   by_resource  "requests" -> { routes }
+--   modules      "requests" -> the resources/requests.lua module
+local index, by_resource, modules = {}, {}, {}
+local known = {}
+for _, res in ipairs(_M.resources) do known[res] = true end
 
-for _, res in ipairs(_M.resources) do
+-- The routes and module of one area (nil for a name that is no area), loaded once.
+function _M.area(res)
+  local list = by_resource[res]
+  if list then return list, modules[res] end
+  if not known[res] then return nil end
   local mod = require("tiledesk.resources." .. res)
-  _M.modules[res] = mod
-  local list = {}
+  list = {}
   for _, r in ipairs(mod.routes or {}) do
     local route = {}
     for k, v in pairs(r) do route[k] = v end
@@ -28,11 +37,26 @@ for _, res in ipairs(_M.resources) do
     route.scope = route.scope or "project"
     route.op = res .. ":" .. route.name .. "()"
     list[#list + 1] = route
-    _M.list[#_M.list + 1] = route
-    _M.index[res .. "." .. route.name] = route
+    index[res .. "." .. route.name] = route
   end
-  _M.by_resource[res] = list
+  modules[res] = mod
+  by_resource[res] = list
+  return list, mod
 end
+
+local WHOLE = { list = true, index = true, by_resource = true, modules = true }
+setmetatable(_M, { __index = function(t, k)
+  if not WHOLE[k] then return nil end
+  local all = {}
+  for _, res in ipairs(_M.resources) do
+    for _, route in ipairs((_M.area(res))) do all[#all + 1] = route end
+  end
+  rawset(t, "list", all)
+  rawset(t, "index", index)
+  rawset(t, "by_resource", by_resource)
+  rawset(t, "modules", modules)
+  return rawget(t, k)
+end })
 
 -- A route's endpoint as the reference writes it: "/{pid}/requests/{request_id}/notes".
 function _M.shown_path(r)

@@ -5,11 +5,14 @@
 -- entry of `fields` (sent in the body, or in the query for GET/DELETE), then one optional
 -- table: the body for `body = "object"|"required"|"array"` and for writes that have fields
 -- (merged with them), else the query.
+--
+-- Nothing of an area is read before its first use: attach() gives a client one small object
+-- per area whose metatable turns into the area's methods on the first look-up (the area's
+-- module, its routes and their methods are then made once and shared by every client).
+-- tiledesk.filters (and tiledesk.time) and tiledesk.pager are read by the first call that needs them.
 local url = require("tiledesk.url")
 local json = require("tiledesk.json")
-local pager = require("tiledesk.pager")
 local routes = require("tiledesk.routes")
-local filters = require("tiledesk.filters")
 
 local _M = {}
 
@@ -87,7 +90,9 @@ local function build(route, client, level, ...)
   else
     if extra ~= nil and type(extra) ~= "table" then argerror(op, i, "query", "table", type(extra), level) end
     -- routes that declare their filters check and convert them (tiledesk.filters)
-    if route.filters and with_query then extra = filters.apply(route, client, extra or {}, level) end
+    if route.filters and with_query then
+      extra = require("tiledesk.filters").apply(route, client, extra or {}, level)
+    end
     local q = {}
     for k, v in pairs(extra or {}) do q[k] = v end
     for k, v in pairs(fields) do q[k] = v end
@@ -129,18 +134,22 @@ local function make_pages(route, iterate)
     end
     local q = spec.query
     local op = route.op
+    local pager = require("tiledesk.pager")
     if iterate then return pager.each(fetch, route.page, q, op) end
     return pager.pages(fetch, route.page, q, op)
   end
 end
 
-local cache = {}
+-- The methods table of each area, one per area and shared by every client: made empty (but
+-- for its metamethods) when a client is made, filled when first looked into.
+local tables, filled = {}, {}
 
--- The methods table of one resource (generated once, shared by every client).
-function _M.methods(name)
-  if cache[name] then return cache[name] end
-  local methods = {}
-  for _, route in ipairs(routes.by_resource[name] or {}) do
+-- Fills an area's methods table in place: its module, routes and generated methods.
+local function fill(name)
+  local methods = tables[name]
+  if filled[name] then return methods end
+  local list, mod = routes.area(name)
+  for _, route in ipairs(list) do
     if not route.skip then
       methods[route.name] = make_method(route)
       if route.page then
@@ -152,23 +161,48 @@ function _M.methods(name)
   end
   -- self:_call(route_name, ...) from code in resources/<name>.lua: invokes one of the area's
   -- routes (no require of this module from there, so no require cycle)
+  local by_name = {}
+  for _, route in ipairs(list) do by_name[route.name] = route end
   methods._call = function(self, rname, ...)
-    local route = routes.index[name .. "." .. rname]
+    local route = by_name[rname]
     return self.client:call(route.op, build(route, self.client, 3, ...))
   end
-  local mod = routes.modules[name]
   for k, fn in pairs(mod.methods or {}) do methods[k] = fn end
   methods.__index = methods
-  methods.__name = "tiledesk.resources." .. name
-  methods.__tostring = function() return "tiledesk resource " .. name end
-  cache[name] = methods
+  filled[name] = true
+  setmetatable(methods, nil)
   return methods
+end
+
+-- The (still empty) methods table of an area: a look-up in it, or in an object that has it as
+-- metatable, fills it first; so does pairs() where Lua honours __pairs (5.2 and later).
+local function methods_of(name)
+  local methods = tables[name]
+  if methods then return methods end
+  methods = {
+    __index = function(_, k) return fill(name)[k] end,
+    __name = "tiledesk.resources." .. name,
+    __tostring = function() return "tiledesk resource " .. name end,
+  }
+  tables[name] = methods
+  setmetatable(methods, {
+    __index = function(_, k) return rawget(fill(name), k) end,
+    __pairs = function(t) fill(name) return next, t, nil end,
+  })
+  return methods
+end
+
+-- The methods table of one resource, filled (generated once, shared by every client).
+function _M.methods(name)
+  if not routes.area(name) then error("tiledesk: no resource '" .. tostring(name) .. "'", 2) end
+  methods_of(name)
+  return fill(name)
 end
 
 function _M.attach(client)
   for _, name in ipairs(routes.resources) do
     -- rawset: a client:with{} view keeps resources of its own (they carry its call options)
-    rawset(client, name, setmetatable({ client = client, name = name }, _M.methods(name)))
+    rawset(client, name, setmetatable({ client = client, name = name }, methods_of(name)))
   end
   return client
 end
