@@ -885,6 +885,15 @@ function messages:get(request_id, message_id, query) end
 ---@return tiledesk.Error? err
 function messages:list(request_id, query) end
 
+--- The transcripts of many conversations at once, over `client:batch` (curl multi; light threads inside nginx): `results[i]` is `{ request_id =, res = messages }` or `{ request_id =, res = nil, msg =, err = }` for `request_ids[i]`, in order; `failed` counts the failures. Bad ids raise before any call
+--- `results, failed = client.messages:list_many(request_ids, { concurrency = 16 }?)`
+---@param request_ids any
+---@param opts? table
+---@return any result the decoded JSON (nil on failure)
+---@return string? msg one line, starting with the operation
+---@return tiledesk.Error? err
+function messages:list_many(request_ids, opts) end
+
 --- All messages of the project, newest first (owner)
 --- `GET /{pid}/messages`
 ---@param query? tiledesk.query.messages.list_project

@@ -168,4 +168,18 @@ function _M.run(client, calls, opts)
   return results, failed
 end
 
+-- The calls through client:batch, or one after the other when a batch is already running on
+-- this client (a helper called from inside a batch's call): the same results either way.
+function _M.gather(client, calls, concurrency)
+  if not client._batch then return client:batch(calls, { concurrency = concurrency }) end
+  local results, failed = {}, 0
+  for i, call in ipairs(calls) do
+    local res, msg, err
+    if type(call) == "function" then res, msg, err = call() else res, msg, err = client:request(call) end
+    results[i] = { res = res, msg = msg, err = err }
+    if res == nil then failed = failed + 1 end
+  end
+  return results, failed
+end
+
 return _M

@@ -33,7 +33,7 @@ local time = require("tiledesk.time")
 local _M = {}
 
 -- The SDK's own query keys.
-local SDK = { max_items = true, raw_query = true }
+local SDK = { max_items = true, prefetch = true, raw_query = true }
 
 -- page and limit, which a paginated route takes (the pager sends them); limit only where the
 -- server reads it (not on fixed-size pages).

@@ -3,6 +3,13 @@
 --   each(fetch, how, query)            iterator over items; raises on failure, like io.lines
 -- how = { items = "requests" (envelope key) | nil (bare array), size = n, max = n,
 --         fixed = true (server ignores limit), all = true (one unpaginated array) }
+--
+-- prefetch = n (query key, not sent; true = 4): once a page has told the total (`count`), the
+-- next n pages are asked for at once (many(queries), client:batch) and handed out one by one,
+-- never a page past the last one the count allows nor past max_items. What the caller sees is
+-- what it sees without prefetch: the same pages in the same order, the same end, and a failed
+-- page returned as nil, msg, err in its place (the pages fetched after it are dropped, and the
+-- next call asks for that page again).
 local E = require("tiledesk.error")
 
 local _M = {}
@@ -20,8 +27,12 @@ local function copy(t)
   return out
 end
 
+local PREFETCH_TRUE, PREFETCH_MAX = 4, 16
+
 -- fetch(query) -> decoded body | nil, msg, err
-function _M.pages(fetch, how, query, op)
+-- many(queries) -> { { body, msg, err }, ... } in the same order (the pages asked for at once);
+-- without it, prefetch is refused.
+function _M.pages(fetch, how, query, op, many)
   if query ~= nil and type(query) ~= "table" then error((op or "pages()") .. ": query must be a table", 3) end
   local q = copy(query)
   local max_items = q.max_items
@@ -29,6 +40,14 @@ function _M.pages(fetch, how, query, op)
   if max_items ~= nil and (type(max_items) ~= "number" or max_items < 0) then
     error((op or "pages()") .. ": max_items must be a number >= 0", 3)
   end
+  local prefetch = q.prefetch
+  q.prefetch = nil
+  if prefetch == true then prefetch = PREFETCH_TRUE elseif prefetch == false then prefetch = nil end
+  if prefetch ~= nil and (type(prefetch) ~= "number" or prefetch ~= math.floor(prefetch) or prefetch < 1
+    or prefetch > PREFETCH_MAX) then
+    error((op or "pages()") .. ": prefetch must be true, false or a number of pages from 1 to " .. PREFETCH_MAX, 3)
+  end
+  if prefetch and not many then error((op or "pages()") .. ": prefetch needs a client to fetch pages at once", 3) end
   local size = how.size or 40
   if not how.fixed and not how.all then
     -- limit 0 means "no limit" to the server (everything in one answer): never send it
@@ -43,6 +62,7 @@ function _M.pages(fetch, how, query, op)
   return setmetatable({
     fetch = fetch, how = how, query = q, size = size, page = first, first_page = first,
     seen = 0, max_items = max_items, done = false, op = op or "pages()", last_key = nil,
+    prefetch = not how.all and prefetch or nil, many = many, ahead = {}, count = nil, per_page = nil,
   }, Pager)
 end
 
@@ -80,10 +100,11 @@ function Pager:next()
     self.done = true
     return nil
   end
-  local q = copy(self.query)
-  if not self.how.all then q.page = self.page end
-  local body, msg, err = self.fetch(q)
-  if body == nil then return nil, msg, err end
+  local body, msg, err = self:fetch_page()
+  if body == nil then
+    self.ahead = {}
+    return nil, msg, err
+  end
   local items, count, per_page
   if self.how.items then
     if type(body) ~= "table" then return shape_error(self, "no envelope") end
@@ -93,8 +114,12 @@ function Pager:next()
   else
     items = body
   end
-  if type(items) ~= "table" then return shape_error(self, "no item array") end
+  if type(items) ~= "table" then
+    self.ahead = {}
+    return shape_error(self, "no item array")
+  end
   if per_page == nil or per_page <= 0 then per_page = self.size end
+  self.count, self.per_page = count, per_page
   local n = #items
   local number = self.page
   self.page = self.page + 1
@@ -120,13 +145,45 @@ function Pager:next()
   if self.how.all or short or (count and count > 0 and (number + 1) * per_page >= count)
     or (self.max_items and self.seen >= self.max_items) then
     self.done = true
+    self.ahead = {}
   end
   return { items = items, number = number, count = count, per_page = per_page }
 end
 
+-- The body of page self.page: fetched ahead, or fetched now, with the pages after it that
+-- prefetch allows (those the last count says exist, and max_items still wants).
+function Pager:fetch_page()
+  local got = self.ahead[self.page]
+  if got then
+    self.ahead[self.page] = nil
+    return got[1], got[2], got[3]
+  end
+  local first, last = self.page, self.page
+  local count, per_page = self.count, self.per_page
+  if self.prefetch and count and count > 0 and per_page then
+    last = math.min(first + self.prefetch, math.ceil(count / per_page) - 1)
+    if self.max_items then
+      last = math.min(last, first + math.ceil((self.max_items - self.seen) / per_page) - 1)
+    end
+    last = math.min(last, self.first_page + MAX_PAGES - 1)
+  end
+  local queries = {}
+  for p = first, math.max(first, last) do
+    local q = copy(self.query)
+    if not self.how.all then q.page = p end
+    queries[#queries + 1] = q
+  end
+  if #queries == 1 then return self.fetch(queries[1]) end
+  local results = self.many(queries)
+  self.ahead = {}
+  for k = 2, #queries do self.ahead[first + k - 1] = results[k] end
+  local r = results[1]
+  return r[1], r[2], r[3]
+end
+
 -- Iterator over items across pages; raises the err table (tostring gives msg) on failure.
-function _M.each(fetch, how, query, op)
-  local pager = _M.pages(fetch, how, query, op)
+function _M.each(fetch, how, query, op, many)
+  local pager = _M.pages(fetch, how, query, op, many)
   local items, i = nil, 0
   return function()
     while true do

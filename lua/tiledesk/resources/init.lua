@@ -113,8 +113,8 @@ local function make_method(route)
       error(route.op .. ": call it with a colon (client." .. route.res .. ":" .. route.name .. "(...))", 2)
     end
     local spec = build(route, self.client, 3, ...)
-    -- max_items belongs to :each()/:pages(); one page is what the server sends
-    if route.page and spec.query then spec.query.max_items = nil end
+    -- max_items and prefetch belong to :each()/:pages(); one page is what the server sends
+    if route.page and spec.query then spec.query.max_items, spec.query.prefetch = nil, nil end
     return self.client:call(route.op, spec)
   end
 end
@@ -132,11 +132,21 @@ local function make_pages(route, iterate)
       s.query = q
       return client:call(route.op, s)
     end
+    -- prefetch: the pages asked for at once go through client:batch (tiledesk.batch.gather)
+    local function many(queries)
+      local calls = {}
+      for i, q in ipairs(queries) do calls[i] = function() return fetch(q) end end
+      local results = {}
+      for i, r in ipairs((require("tiledesk.batch").gather(client, calls, #calls))) do
+        results[i] = { r.res, r.msg, r.err }
+      end
+      return results
+    end
     local q = spec.query
     local op = route.op
     local pager = require("tiledesk.pager")
-    if iterate then return pager.each(fetch, route.page, q, op) end
-    return pager.pages(fetch, route.page, q, op)
+    if iterate then return pager.each(fetch, route.page, q, op, many) end
+    return pager.pages(fetch, route.page, q, op, many)
   end
 end
 

@@ -133,7 +133,48 @@ function M.methods:send_file(rid, file, text, opts)
 end
 
 -- README entries of the hand-written methods (tools/readme_api.lua; `after` places them there).
+-- The transcripts of many conversations at once (client:batch: concurrent over curl multi,
+-- light threads inside nginx). results[i] = { request_id =, res = messages | nil, msg =, err = }
+-- for request_ids[i], in order; failed = how many failed. Misuse raises before any call.
+function M.methods:list_many(ids, opts)
+  local op = "messages:list_many()"
+  if type(ids) ~= "table" then
+    error(op .. ": bad argument #1 'request_ids' (array of request ids expected, got " .. type(ids) .. ")", 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error(op .. ": bad argument #2 'opts' (table expected, got " .. type(opts) .. ")", 2)
+  end
+  for k in pairs(opts or {}) do
+    if k ~= "concurrency" then error(op .. ": unknown option '" .. tostring(k) .. "' (concurrency)", 2) end
+  end
+  local n = 0
+  for _ in pairs(ids) do n = n + 1 end
+  if n ~= #ids then error(op .. ": bad argument #1 'request_ids' (an array expected: keys 1.." .. #ids .. " only)", 2) end
+  local segment = require("tiledesk.url").segment
+  local calls = {}
+  for i, rid in ipairs(ids) do
+    local _, why = segment(rid)
+    if why then error(op .. ": request id #" .. i .. " " .. why, 2) end
+    calls[i] = function() return self:list(rid) end
+  end
+  local concurrency = (opts or {}).concurrency or 16
+  if type(concurrency) ~= "number" or concurrency ~= math.floor(concurrency) or concurrency < 1 or concurrency > 1024 then
+    error(op .. ": 'concurrency' must be an integer from 1 to 1024", 2)
+  end
+  if #calls == 0 then return {}, 0 end
+  local results, failed = require("tiledesk.batch").gather(self.client, calls, concurrency)
+  for i, r in ipairs(results) do r.request_id = ids[i] end
+  return results, failed
+end
+
 M.docs = {
+  list_many = { after = "list",
+    syntax = "results, failed = client.messages:list_many(request_ids, { concurrency = 16 }?)",
+    doc = "The transcripts of many conversations at once, over `client:batch` (curl multi; light threads "
+      .. "inside nginx): `results[i]` is `{ request_id =, res = messages }` or `{ request_id =, res = nil, "
+      .. "msg =, err = }` for `request_ids[i]`, in order; `failed` counts the failures. Bad ids raise before any call",
+    via = "list",
+    example = 'local results = client.messages:list_many({ rid1, rid2 }); for _, r in ipairs(results) do print(r.request_id, r.res and #r.res or r.msg) end' },
   send_text = { after = "send",
     syntax = "message, msg, err = client.messages:send_text(request_id, text, opts?)",
     doc = "A plain text message from the caller (opts: more message fields: attributes, type, metadata, ...)",
