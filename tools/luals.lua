@@ -204,6 +204,7 @@ local function resource(w, res)
         w("---@field page? integer page number, from 0")
         w("---@field limit? integer items a page")
         w("---@field max_items? integer :each()/:pages(): stop after this many (not sent)")
+        w("---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)")
       end
       w("---@field raw_query? table more query keys, sent unchecked")
       w("")

@@ -370,6 +370,7 @@ function projects:update(project_id, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.requests
@@ -760,6 +761,7 @@ function requests:update(request_id, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.query.requests.me
@@ -785,6 +787,7 @@ function requests:update(request_id, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.query.requests.count
@@ -1018,6 +1021,7 @@ function messages:send_text(request_id, text, opts) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.leads
@@ -1178,6 +1182,7 @@ function leads:upsert(lead, opts) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.query.leads.csv
@@ -1229,6 +1234,7 @@ function activities:pages(query) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.query.activities.csv
@@ -1449,6 +1455,7 @@ function team:update_me(body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.departments
@@ -1549,6 +1556,7 @@ function departments:update(department_id, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.query.departments.list_all
@@ -1556,6 +1564,7 @@ function departments:update(department_id, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.groups
@@ -1639,6 +1648,7 @@ function groups:update(group_id, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.bots
@@ -1809,6 +1819,7 @@ function bots:update(bot_id, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.faqs
@@ -1916,6 +1927,7 @@ function faqs:upload_csv(bot_id, csv, opts) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.canned
@@ -1993,6 +2005,7 @@ function canned:update(canned_id, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.tags
@@ -2062,6 +2075,7 @@ function tags:update(tag_id, tag, color, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.subscriptions
@@ -2300,6 +2314,7 @@ function events:pages(query) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.keys
@@ -2514,6 +2529,7 @@ function properties:update(property_id, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.segments
@@ -2579,6 +2595,7 @@ function segments:update(segment_id, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.roles
@@ -2644,6 +2661,7 @@ function roles:update(role_id, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.campaigns
@@ -2892,6 +2910,7 @@ function namespaces:update(namespace_id, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.query.namespaces.delete
@@ -3040,6 +3059,7 @@ function kb:update(content_id, namespace, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.resource.unanswered
@@ -3130,6 +3150,7 @@ function unanswered:update(question_id, question, body) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.query.unanswered.export
@@ -3215,6 +3236,7 @@ function answered:pages(namespace, query) end
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
+---@field prefetch? integer|boolean :each()/:pages(): pages asked for ahead at once, 1-16 (true: 4; not sent)
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.query.answered.export
