@@ -19,12 +19,17 @@ local function client_for(extra)
   return c
 end
 
-local function barrier_log(since)
-  local out = {}
+-- The calls logged after `since` that met a barrier: n of them, all released in one wave.
+local function assert_one_wave(since, n)
+  local met = {}
   for _, e in ipairs(control("GET", "/log?since=" .. since .. "&limit=2000").entries) do
-    if e.barrier then out[#out + 1] = e end
+    if e.barrier then met[#met + 1] = e end
   end
-  return out
+  assert.equal(n, #met)
+  for _, e in ipairs(met) do
+    assert.equal("released", e.barrier.outcome)
+    assert.equal(met[1].barrier.wave, e.barrier.wave)
+  end
 end
 
 describe("helpers over client:batch", function()
@@ -50,12 +55,7 @@ describe("helpers over client:batch", function()
       assert.equal(ids[i], r.request_id)
       assert.same(one_by_one[i], r.res)
     end
-    local waves = barrier_log(since)
-    assert.equal(4, #waves)
-    for _, e in ipairs(waves) do
-      assert.equal("released", e.barrier.outcome)
-      assert.equal(waves[1].barrier.wave, e.barrier.wave) -- all four in one wave
-    end
+    assert_one_wave(since, 4)
 
     -- one at a time, a wave of 2 never fills: each call fails on its own, in its place
     control("DELETE", "/faults")
@@ -94,12 +94,7 @@ describe("helpers over client:batch", function()
       assert.same(plain[k].items, pg.items)
     end
     assert.is_nil(p:next()) -- max_items: no fifth page was asked for
-    local waves = barrier_log(since)
-    assert.equal(3, #waves)
-    for _, e in ipairs(waves) do
-      assert.equal("released", e.barrier.outcome)
-      assert.equal(waves[1].barrier.wave, e.barrier.wave) -- all three in one wave
-    end
+    assert_one_wave(since, 3)
     local log = control("GET", "/log?since=" .. since .. "&limit=2000").entries
     local lists = 0
     for _, e in ipairs(log) do if e.path == "/" .. PID .. "/requests" then lists = lists + 1 end end

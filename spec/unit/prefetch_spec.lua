@@ -1,17 +1,8 @@
 -- Resource helpers over client:batch, fake transport: :each/:pages with prefetch (the pages
 -- asked for ahead, in page order, never past the last page or max_items, the same items, end
 -- and errors as without prefetch) and messages:list_many (transcripts in order, per-item errors).
-local Fake = require("spec.support.fake_transport")
-local tiledesk = require("tiledesk")
-local decode_query = require("spec.helper").query_of
-
-local PID = "65a1b2c3d4e5f60718293a4b"
-
-local function new()
-  local fake = Fake.new()
-  local c = tiledesk.new{ base_url = "https://api.test/v3", project_id = PID, transport = fake, token = "JWT t" }
-  return c, fake
-end
+local helper = require("spec.helper")
+local decode_query, new = helper.query_of, helper.fake_client
 
 -- A list of `total` conversations served `per` a page; fail(page, n) may answer an error instead
 -- (n: how many times that page was asked for so far).
