@@ -305,6 +305,28 @@ describe("the SDK inside nginx", function()
     end)
   end)
 
+  describe("resource helpers over the batch inside nginx", function()
+    it("messages:list_many keeps its calls in flight together: a barrier of 3 opens", function()
+      local _, page = helper.api("owner", "GET", "/requests?status=all&limit=3")
+      local ids = {}
+      for i, r in ipairs(page.requests) do ids[i] = r.request_id end
+      assert.equal(3, #ids)
+      fault("^/" .. PID .. "/requests/[^/]+/messages$", { type = "barrier", n = 3, timeout_ms = 5000 }, 3, "GET")
+      local r = post("/helpers", { ids = ids })
+      assert.equal(0, r.failed, r.results[1].msg)
+      for i = 1, 3 do
+        assert.equal(ids[i], r.results[i].request_id)
+        assert.is_true(r.results[i].n > 0)
+      end
+    end)
+
+    it("prefetch asks for the next pages together once the count is known: a barrier of 3 opens", function()
+      local r = post("/helpers", { prefetch = 3 })
+      assert.is_nil(r.msg)
+      assert.same({ 0, 1, 2, 3 }, r.numbers)
+    end)
+  end)
+
   describe("a write is never sent twice", function()
     it("a POST whose reused connection dies before any answer is not repeated: unknown_outcome", function()
       fault("^/" .. PID .. "/tags$", { type = "hang", ms = 300 }, 1, "POST")

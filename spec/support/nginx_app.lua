@@ -287,6 +287,35 @@ routes["/batch"] = function()
   return reply(200, { results = out, failed = failed })
 end
 
+-- /helpers { ids }: messages:list_many(ids) in one handler; { prefetch = n }: the first page
+-- of requests:pages{ limit = 5, max_items = 5 * (n + 1), prefetch = n }, then a barrier of n
+-- on the list path (armed through the sandbox's control path), then the n pages after it.
+routes["/helpers"] = function()
+  local b = body_json()
+  local c = new_client({ retries = 0 })
+  local out = {}
+  if b.ids then
+    local results, failed = c.messages:list_many(b.ids)
+    for i, r in ipairs(results) do out[i] = { request_id = r.request_id, n = r.res and #r.res, msg = r.msg } end
+    c:close()
+    return reply(200, { results = out, failed = failed })
+  end
+  local n = b.prefetch
+  local p = c.requests:pages{ status = "all", limit = 5, max_items = 5 * (n + 1), prefetch = n }
+  local first = assert(p:next())
+  out[1] = first.number
+  assert(c:request{ method = "POST", path = "/__sandbox/faults", project = false, auth = "none",
+    body = { path = "/requests$", method = "GET", count = n, action = { type = "barrier", n = n, timeout_ms = 5000 } } })
+  while true do
+    local page, msg = p:next()
+    if not page then
+      c:close()
+      return reply(200, { numbers = out, msg = msg })
+    end
+    out[#out + 1] = page.number
+  end
+end
+
 function M.handle()
   -- locations such as /other-ca/call differ only in nginx directives: the route is the last part
   local h = routes[ngx.var.uri] or routes[ngx.var.uri:match("(/[^/]+)$") or ""]
