@@ -521,6 +521,21 @@ static void td_credentials_changed(td_client *c) {
     if (c->xs[i]->state == TD_X_IDLE) td_xfer_forget_headers(c->xs[i]);
 }
 
+/* libcurl (and OpenSSL with it) is set up by the first transfer of the process, and a client's
+   cache for single transfers by its first transfer: loading the module and making a client
+   set up nothing of libcurl. curl_global_init is thread-safe in libcurl >= 7.84 (a lock of its
+   own); td_global_ready only saves calls: two Lua states in two threads racing on it both call
+   curl_global_init, which libcurl counts. Returns 0 when either failed. */
+static int td_ready(td_client *c) {
+  if (!td_global_ready) {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return 0;
+    td_find_codings();
+    td_global_ready = 1;
+  }
+  if (!c->multi[0]) c->multi[0] = curl_multi_init();
+  return c->multi[0] != NULL;
+}
+
 /* A free slot, or NULL when memory ran out. */
 static td_xfer *td_xfer_take(td_client *c) {
   td_xfer *x, **grown;
@@ -680,9 +695,11 @@ static void td_set_flavour(td_xfer *x, const td_spec *s) {
  * had. Nothing here raises.
  */
 static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
-  td_xfer *x = td_xfer_take(c);
+  td_xfer *x;
   int conf, fresh, hrc;
   CURL *e;
+  if (!td_ready(c)) return NULL;
+  x = td_xfer_take(c);
   if (!x) return NULL;
   e = x->easy;
   conf = td_conf_of(s);
@@ -1489,9 +1506,7 @@ static int td_new(lua_State *L) {
   if (!c->ua_line) return luaL_error(L, "%s: out of memory", what);
   memcpy(c->ua_line, "User-Agent: ", sizeof "User-Agent: " - 1);
   memcpy(c->ua_line + sizeof "User-Agent: " - 1, c->user_agent, strlen(c->user_agent) + 1);
-  c->multi[0] = curl_multi_init(); /* the one for many in flight is made on first use */
-  if (!c->multi[0]) return luaL_error(L, "%s: curl_multi_init failed", what);
-  return 1;
+  return 1; /* both caches are made on first use (td_ready, td_begin) */
 }
 
 /* ---------- clock ---------- */
@@ -1573,11 +1588,6 @@ static const luaL_Reg td_module_functions[] = {
 int luaopen_tiledesk_core(lua_State *L);
 
 int luaopen_tiledesk_core(lua_State *L) {
-  if (!td_global_ready) {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return luaL_error(L, "tiledesk.core: curl_global_init failed");
-    td_find_codings();
-    td_global_ready = 1;
-  }
   if (luaL_newmetatable(L, TD_CLIENT_MT)) {
     lua_pushstring(L, TD_CLIENT_MT);
     lua_setfield(L, -2, "__name");
