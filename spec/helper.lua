@@ -250,12 +250,4 @@ function helper.query_of(u)
   return q
 end
 
--- A client on the fake transport (unit specs): client, fake. opts: more client options.
-function helper.fake_client(opts)
-  local fake = require("spec.support.fake_transport").new()
-  local o = { base_url = "https://api.test/v3", project_id = "65a1b2c3d4e5f60718293a4b", transport = fake, token = "JWT t" }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return require("tiledesk").new(o), fake
-end
-
 return helper
