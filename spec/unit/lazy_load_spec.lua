@@ -27,11 +27,15 @@ local function restore()
   for name, mod in pairs(saved) do package.loaded[name] = mod end
 end
 
+-- The areas whose module has been read (modules under resources/ shared by areas, such as
+-- kb_questions, are no area).
 local function loaded_areas()
+  local is_area = {}
+  for _, name in ipairs(require("tiledesk.routes").resources) do is_area[name] = true end
   local out = {}
   for name in pairs(package.loaded) do
     local area = name:match("^tiledesk%.resources%.(.+)$")
-    if area then out[#out + 1] = area end
+    if area and is_area[area] then out[#out + 1] = area end
   end
   table.sort(out)
   return out
