@@ -223,11 +223,47 @@ static void td_check_keys(lua_State *L, int idx, const char *const *names, const
   }
 }
 
+/* The option helpers below read field `field` of the table at idx, or, when idx is TD_SLOT(i),
+   the value already at stack slot i (gathered by td_gather: one walk of the table instead of a
+   lookup per option). */
+#define TD_SLOT(i) (-(i))
+static void td_push_opt(lua_State *L, int idx, const char *field) {
+  if (idx < 0) lua_pushvalue(L, -idx);
+  else lua_getfield(L, idx, field);
+}
+
+/* One walk of the table at idx: pushes one slot per name (nil when absent) at base..base+n-1,
+   base being the top before the call, each holding the value of that key; raises as
+   td_check_keys does on any other key, unless `others` (then other string keys are skipped). */
+static int td_gather(lua_State *L, int idx, const char *const *names, int others, const char *what) {
+  int base = lua_gettop(L) + 1, i, n = 0;
+  while (names[n]) n++;
+  luaL_checkstack(L, n + 3, what);
+  for (i = 0; i < n; i++) lua_pushnil(L);
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    const char *k;
+    int found = -1;
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      if (!others) luaL_error(L, "%s: option names must be strings", what);
+      lua_pop(L, 1);
+      continue;
+    }
+    k = lua_tostring(L, -2);
+    for (i = 0; i < n && found < 0; i++)
+      if (k[0] == names[i][0] && strcmp(k, names[i]) == 0) found = i;
+    if (found >= 0) lua_replace(L, base + found); /* pops the value */
+    else if (others) lua_pop(L, 1);
+    else luaL_error(L, "%s: unknown option '%s'", what, k);
+  }
+  return base;
+}
+
 /* Optional string field; NULL when absent. The value stays pushed on the stack (nil or the
    string), which keeps the string alive whatever happens to the table. */
 static const char *td_opt_string(lua_State *L, int idx, const char *field, size_t *len, const char *what) {
   const char *s = NULL;
-  lua_getfield(L, idx, field);
+  td_push_opt(L, idx, field);
   if (!lua_isnil(L, -1)) {
     if (lua_type(L, -1) != LUA_TSTRING)
       luaL_error(L, "%s: option '%s' must be a string (got %s)", what, field, luaL_typename(L, -1));
@@ -238,7 +274,7 @@ static const char *td_opt_string(lua_State *L, int idx, const char *field, size_
 
 static long td_opt_ms(lua_State *L, int idx, const char *field, long dflt, const char *what) {
   long v = dflt;
-  lua_getfield(L, idx, field);
+  td_push_opt(L, idx, field);
   if (!lua_isnil(L, -1)) {
     lua_Number n;
     if (lua_type(L, -1) != LUA_TNUMBER)
@@ -254,7 +290,7 @@ static long td_opt_ms(lua_State *L, int idx, const char *field, long dflt, const
 
 static int td_opt_bool(lua_State *L, int idx, const char *field, int dflt, const char *what) {
   int v = dflt;
-  lua_getfield(L, idx, field);
+  td_push_opt(L, idx, field);
   if (!lua_isnil(L, -1)) {
     if (lua_type(L, -1) != LUA_TBOOLEAN)
       luaL_error(L, "%s: option '%s' must be a boolean (got %s)", what, field, luaL_typename(L, -1));
@@ -269,7 +305,7 @@ static int td_opt_bool(lua_State *L, int idx, const char *field, int dflt, const
 static int td_opt_choice(lua_State *L, int idx, const char *field, int dflt, const char *const *names,
                          const char *what) {
   int i, found = -1;
-  lua_getfield(L, idx, field);
+  td_push_opt(L, idx, field);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
     return dflt;
@@ -1048,6 +1084,8 @@ static void td_drive(lua_State *L, td_client *c, td_xfer *want, long wait_ms, in
 
 static const char *const td_request_keys[] = {"method", "url", "headers", "body", "timeout_ms", "connect_timeout_ms",
                                               "auth", "once", "sink", NULL};
+enum { TD_RQ_METHOD, TD_RQ_URL, TD_RQ_HEADERS, TD_RQ_BODY, TD_RQ_TIMEOUT, TD_RQ_CONNECT, TD_RQ_AUTH, TD_RQ_ONCE,
+       TD_RQ_SINK };
 static const char *const td_send_modes[] = {"credentials", "none", "signin", "header", NULL};
 
 /* Headers the transport manages itself: a caller's copy would break the framing. */
@@ -1061,11 +1099,11 @@ static int td_managed_header(const char *n, size_t nl) {
 
 /* The caller's headers as "Name: value\0" lines into c->hsig (emptied first; it may hold a
    caller's authorization, so it is wiped). Raises on a bad header. */
-static void td_read_headers(lua_State *L, td_client *c, int req, td_spec *s, const char *what) {
+static void td_read_headers(lua_State *L, td_client *c, int slot, td_spec *s, const char *what) {
   int h, send_mode = s->send_mode;
   s->own_ua = s->own_ae = 0;
   td_buf_reset(&c->hsig, 1);
-  lua_getfield(L, req, "headers");
+  lua_pushvalue(L, slot);
   h = lua_gettop(L);
   if (lua_isnil(L, h)) {
     lua_pop(L, 1);
@@ -1103,13 +1141,16 @@ static void td_read_headers(lua_State *L, td_client *c, int req, td_spec *s, con
  * Validates the request table at req and anchors every value C will use on the stack, so a
  * finalizer that changes the table cannot pull a string from under us. May raise or run
  * finalizers; changes nothing in the client but c->hsig. Pushes: method, url, body, sink.
+ * A true value at req + 1 skips the keys the core does not read (a transport's own request
+ * table, handed over as it is) instead of raising.
  */
 static void td_read_request(lua_State *L, td_client *c, int req, td_spec *s, const char *what) {
   size_t i;
+  int f;
   luaL_checktype(L, req, LUA_TTABLE);
   luaL_checkstack(L, 24, what);
-  td_check_keys(L, req, td_request_keys, what);
-  lua_getfield(L, req, "method");
+  f = td_gather(L, req, td_request_keys, lua_toboolean(L, req + 1), what); /* slots f.. in td_request_keys' order */
+  lua_pushvalue(L, f + TD_RQ_METHOD);
   if (lua_isnil(L, -1)) {
     lua_pop(L, 1);
     lua_pushliteral(L, "GET");
@@ -1118,7 +1159,7 @@ static void td_read_request(lua_State *L, td_client *c, int req, td_spec *s, con
   }
   s->method = lua_tolstring(L, -1, &s->mlen);
   if (!td_is_token(s->method, s->mlen)) luaL_error(L, "%s: option 'method' is not a valid HTTP method", what);
-  lua_getfield(L, req, "url");
+  lua_pushvalue(L, f + TD_RQ_URL);
   if (lua_type(L, -1) != LUA_TSTRING)
     luaL_error(L, "%s: option 'url' must be a string (got %s)", what, luaL_typename(L, -1));
   s->url = lua_tolstring(L, -1, &s->ulen);
@@ -1126,14 +1167,14 @@ static void td_read_request(lua_State *L, td_client *c, int req, td_spec *s, con
     unsigned char ch = (unsigned char)s->url[i];
     if (ch <= 32 || ch == 127) luaL_error(L, "%s: option 'url' contains a control character or space", what);
   }
-  s->body = td_opt_string(L, req, "body", &s->blen, what);
-  s->timeout_ms = td_opt_ms(L, req, "timeout_ms", c->timeout_ms, what);
-  s->connect_ms = td_opt_ms(L, req, "connect_timeout_ms", c->connect_timeout_ms, what);
-  s->send_mode = td_opt_choice(L, req, "auth", TD_SEND_CREDENTIALS, td_send_modes, what);
-  s->once = td_opt_bool(L, req, "once", 0, what);
+  s->body = td_opt_string(L, TD_SLOT(f + TD_RQ_BODY), "body", &s->blen, what);
+  s->timeout_ms = td_opt_ms(L, TD_SLOT(f + TD_RQ_TIMEOUT), "timeout_ms", c->timeout_ms, what);
+  s->connect_ms = td_opt_ms(L, TD_SLOT(f + TD_RQ_CONNECT), "connect_timeout_ms", c->connect_timeout_ms, what);
+  s->send_mode = td_opt_choice(L, TD_SLOT(f + TD_RQ_AUTH), "auth", TD_SEND_CREDENTIALS, td_send_modes, what);
+  s->once = td_opt_bool(L, TD_SLOT(f + TD_RQ_ONCE), "once", 0, what);
   s->many = 0;
-  td_read_headers(L, c, req, s, what);
-  lua_getfield(L, req, "sink");
+  td_read_headers(L, c, f + TD_RQ_HEADERS, s, what);
+  lua_pushvalue(L, f + TD_RQ_SINK);
   if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
     luaL_error(L, "%s: option 'sink' must be a function (got %s)", what, luaL_typename(L, -1));
   s->sink = lua_isfunction(L, -1);
@@ -1184,7 +1225,7 @@ static int td_perform(lua_State *L) {
   td_xfer *x;
   int fin;
   td_check_idle(L, c, "perform called");
-  lua_settop(L, 2);
+  lua_settop(L, 3);
   td_prepare(L, c, &s, what, "perform called");
   fin = lua_gettop(L) - 1;
   x = td_launch(L, c, &s, fin - 1);
@@ -1202,7 +1243,7 @@ static int td_start(lua_State *L) {
   td_xfer *x;
   int fin, still = 0;
   td_check_idle(L, c, "start called");
-  lua_settop(L, 2);
+  lua_settop(L, 3);
   td_prepare(L, c, &s, what, "start called");
   s.many = 1;
   fin = lua_gettop(L) - 1;

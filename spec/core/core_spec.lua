@@ -11,9 +11,9 @@ local control = helper.control
 
 local fault = helper.fault
 
-local function echo(c, req)
+local function echo(c, req, others)
   req.url = req.url or (HTTP .. "/__sandbox/echo")
-  local status, headers, body = c:perform(req)
+  local status, headers, body = c:perform(req, others)
   assert.equal(200, status, tostring(headers))
   return cjson.decode(body), headers
 end
@@ -386,5 +386,20 @@ describe("tiledesk.core", function()
     core.sleep_ms(20)
     assert.is_true(core.now_ms() - t0 >= 19)
     assert.has_error(function() core.sleep_ms(-1) end, "bad argument #1 to 'sleep_ms' (must be a non-negative number)")
+  end)
+
+  it("skips the keys it does not read when the second argument is true, and checks the rest", function()
+    local c = core.new{}
+    local req = { url = HTTP .. "/__sandbox/echo", retry = true, path = "/x", [1] = "y", once = false,
+      headers = { ["x-kept"] = "1" } }
+    local got = echo(c, req, true)
+    assert.equal("1", got.headers["x-kept"])
+    local ok, e = pcall(c.perform, c, req)
+    assert.is_false(ok)
+    assert.matches("tiledesk.Client:perform%(%): ", tostring(e))
+    ok, e = pcall(c.perform, c, { url = HTTP, retry = true, once = 1 }, true)
+    assert.is_false(ok)
+    assert.equal("tiledesk.Client:perform(): option 'once' must be a boolean (got number)", (tostring(e):gsub("^[^:]*:%d+: ", "")))
+    c:close()
   end)
 end)
