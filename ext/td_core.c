@@ -864,9 +864,11 @@ static void td_push_lower(lua_State *L, const char *p, size_t n) {
 static void td_push_headers(lua_State *L, const td_buf *head) {
   const char *p = head->data ? head->data : "";
   const char *end = p + head->len, *q;
-  int first = 1, lines = 0;
+  int first = 1, lines = 0, nseen = 0, j;
+  /* the names met so far (in the block): a name not among them needs no lookup in the table */
+  struct { const char *p; size_t n; } seen[32];
   for (q = p; q < end && (q = (const char *)memchr(q, '\n', (size_t)(end - q))) != NULL; q++) lines++;
-  lua_createtable(L, 0, lines > 1 ? lines - 1 : 0); /* the status line and the empty one are no fields */
+  lua_createtable(L, 0, lines > 2 ? lines - 2 : 0); /* the status line and the empty one are no fields */
   while (p < end) {
     const char *eol = (const char *)memchr(p, '\n', (size_t)(end - p));
     const char *line_end = eol ? eol : end;
@@ -884,11 +886,23 @@ static void td_push_headers(lua_State *L, const td_buf *head) {
     }
     colon = (const char *)memchr(p, ':', (size_t)(line_end - p));
     if (colon && colon > p) {
-      td_push_lower(L, p, (size_t)(colon - p));
+      size_t nl = (size_t)(colon - p);
+      int known = nseen == (int)(sizeof seen / sizeof seen[0]); /* too many to tell: look it up */
+      for (j = 0; j < nseen && !known; j++)
+        if (seen[j].n == nl && td_strncaseeq(seen[j].p, p, nl)) known = 1;
+      td_push_lower(L, p, nl);
       v = colon + 1;
       while (v < line_end && (*v == ' ' || *v == '\t')) v++;
       ve = line_end;
       while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+      if (!known) { /* the first of its name */
+        seen[nseen].p = p;
+        seen[nseen++].n = nl;
+        lua_pushlstring(L, v, (size_t)(ve - v));
+        lua_rawset(L, -3);
+        p = eol ? eol + 1 : end;
+        continue;
+      }
       lua_pushvalue(L, -1);
       lua_rawget(L, -3);
       if (lua_isnil(L, -1)) {
