@@ -139,8 +139,10 @@ end
 function _M.request(spec, what, level)
   level = level + 1
   if type(spec) ~= "table" then error(what .. ": table expected, got " .. type(spec), level) end
+  local more = false -- a field besides method, path and raw (raw takes any value)
   for k in pairs(spec) do
     if not REQUEST_KEYS[k] then error(what .. ": unknown field '" .. tostring(k) .. "'", level) end
+    if k ~= "method" and k ~= "path" and k ~= "raw" then more = true end
   end
   local method, path = spec.method, spec.path
   if not METHODS_SEEN[method] then
@@ -150,6 +152,7 @@ function _M.request(spec, what, level)
     METHODS_SEEN[method] = true
   end
   if not PATHS_SEEN[path] then _M.path(path, what, level) end
+  if not more then return end -- every other field is absent: nothing more to check
   local qt = type(spec.query)
   if qt ~= "nil" and qt ~= "table" then error(what .. ": 'query' must be a table", level) end
   local bt = type(spec.body)
