@@ -38,7 +38,7 @@ local function stop_redis()
   if redis_pid then
     sh("kill " .. redis_pid)
     for _ = 1, 100 do
-      if sh("kill -0 " .. redis_pid .. " && echo alive"):find("alive") == nil then break end
+      if sh("kill -0 " .. redis_pid .. " 2>/dev/null && echo alive"):find("alive") == nil then break end
       socket.sleep(0.05)
     end
     redis_pid = nil
