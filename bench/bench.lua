@@ -6,6 +6,7 @@
 local tiledesk = require("tiledesk")
 local core = require("tiledesk.core")
 local json = require("tiledesk.json")
+local common = require("tools.common")
 
 local args = {}
 do
@@ -23,12 +24,7 @@ do
 end
 assert(args.state and args.bin, "bench: --state and --bin are required (see --help)")
 
-local function read_file(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local read_file = common.must_read
 
 local function sh(cmd)
   local p = assert(io.popen(cmd .. " 2>&1"))
@@ -37,7 +33,7 @@ local function sh(cmd)
   return out, ok and (code or 0) == 0
 end
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q = common.quote
 
 local state = json.decode(read_file(args.state))
 local owner = state.users.owner

@@ -13,6 +13,7 @@ package.cpath = ROOT .. "build/?.so;" .. package.cpath
 
 local crypto = require("tiledesk.crypto")
 local conf = require("tools.nginx_conf")
+local common = require("tools.common")
 
 local function die(msg)
   io.stderr:write("bot: ", msg, "\n")
@@ -21,25 +22,11 @@ end
 
 local sh = conf.sh -- without the caller's LD_PRELOAD
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local q, read, write = common.quote, common.read, common.write
 
 local function abs(path)
   if path:sub(1, 1) == "/" then return path end
   return (sh("pwd"):gsub("%s+$", "")) .. "/" .. path
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
 end
 
 local function parse_args(list)

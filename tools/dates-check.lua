@@ -5,8 +5,9 @@
 -- message. Prints the differences and "N cases, all identical"; exits 1 on any difference.
 --   lua5.4 tools/dates-check.lua NODE_MODULES_DIR
 local ROOT = arg[0]:match("^(.*)/tools/[^/]*$") or "."
-package.path = ROOT .. "/sandbox/lua/?.lua;" .. package.path
+package.path = ROOT .. "/sandbox/lua/?.lua;" .. ROOT .. "/?.lua;" .. package.path
 local cjson = require("cjson")
+local common = require("tools.common")
 local dates = require("sbx.dates")
 
 local modules = assert(arg[1], "usage: lua5.4 tools/dates-check.lua NODE_MODULES_DIR")
@@ -150,10 +151,8 @@ local function show(a)
 end
 
 local corpus = os.tmpname()
-local f = assert(io.open(corpus, "wb"))
-f:write(cjson.encode(cases))
-f:close()
-local q = function(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+common.write(corpus, cjson.encode(cases))
+local q = common.quote
 local p = assert(io.popen("TZ=UTC NODE_PATH=" .. q(modules) .. " node " .. q(ROOT .. "/tools/dates-check.js") .. " "
   .. q(corpus) .. " 2>&1"))
 local out = p:read("*a")

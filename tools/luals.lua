@@ -416,11 +416,8 @@ if ... == "tools.luals" then return M end
 
 local argv = { ... }
 if argv[1] == "--write" and argv[2] then
-  for name, gen in pairs(M.FILES) do
-    local f = assert(io.open(argv[2] .. "/" .. name, "wb"))
-    f:write((gen()))
-    f:close()
-  end
+  local common = require("tools.common")
+  for name, gen in pairs(M.FILES) do common.write(argv[2] .. "/" .. name, (gen())) end
 else
   io.stderr:write("usage: lua tools/luals.lua --write DIR\n")
   os.exit(2)

@@ -722,18 +722,8 @@ end
 
 if ... == "tools.readme_api" then return M end
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local text = f:read("*a")
-  f:close()
-  return text
-end
-
-local function spit(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
+local common = require("tools.common")
+local slurp, spit = common.must_read, common.write
 
 local argv = { ... }
 if argv[1] == "--write" and argv[2] and argv[3] then

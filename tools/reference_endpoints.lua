@@ -162,9 +162,7 @@ if arg and arg[0] and arg[0]:match("reference_endpoints%.lua$") then
     io.stderr:write("usage: lua5.4 tools/reference_endpoints.lua REFERENCE.md > docs/reference-endpoints.txt\n")
     os.exit(2)
   end
-  local f = assert(io.open(path, "rb"))
-  local text = f:read("*a")
-  f:close()
+  local text = require("tools.common").must_read(path)
   io.write("# Endpoints of the API reference, made by tools/reference_endpoints.lua\n")
   for _, e in ipairs(M.extract(text)) do io.write(e, "\n") end
 end

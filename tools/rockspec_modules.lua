@@ -3,13 +3,12 @@
 -- rockspec/tiledesk-<VERSION>-1.rockspec from it (the same build, the released version, the git
 -- tag v<VERSION> as source). Used by ./dev rockspec and by spec/unit/rockspec_spec.lua, so the
 -- rockspecs cannot drift from the tree or from VERSION, the one place the version is written.
+local common = require("tools.common")
 local M = {}
 
 -- The version, as written in the file VERSION at the root.
 function M.version(root)
-  local f = assert(io.open((root or ".") .. "/VERSION", "rb"))
-  local v = f:read("*a"):gsub("%s+$", "")
-  f:close()
+  local v = common.must_read((root or ".") .. "/VERSION"):gsub("%s+$", "")
   assert(v:match("^%d+%.%d+%.%d+$"), "VERSION must read MAJOR.MINOR.PATCH, not " .. v)
   return v
 end
@@ -48,31 +47,23 @@ function M.block(root)
 end
 
 function M.write(path, root)
-  local f = assert(io.open(path, "rb"))
-  local text = f:read("*a")
-  f:close()
+  local text = common.must_read(path)
   local head, tail = text:match("^(.-%-%- LUA MODULES BEGIN[^\n]*\n).-(\n%s*%-%- LUA MODULES END.*)$")
   assert(head, "markers not found in " .. path)
-  f = assert(io.open(path, "wb"))
-  f:write(head, M.block(root), tail)
-  f:close()
+  common.write(path, head .. M.block(root) .. tail)
 end
 
 -- Writes the versioned rockspec and removes versioned ones of other versions.
 function M.write_versioned(root)
   root = root or "."
-  local f = assert(io.open(root .. "/rockspec/tiledesk-scm-1.rockspec", "rb"))
-  local text = f:read("*a")
-  f:close()
+  local text = common.must_read(root .. "/rockspec/tiledesk-scm-1.rockspec")
   local version = M.version(root)
   local p = io.popen('cd "' .. root .. '" && ls rockspec/tiledesk-*-1.rockspec')
   for old in p:lines() do
     if old ~= "rockspec/tiledesk-scm-1.rockspec" and old ~= M.versioned_path(version) then os.remove(root .. "/" .. old) end
   end
   p:close()
-  f = assert(io.open(root .. "/" .. M.versioned_path(version), "wb"))
-  f:write(M.versioned(text, version))
-  f:close()
+  common.write(root .. "/" .. M.versioned_path(version), M.versioned(text, version))
 end
 
 if arg and arg[0] and arg[0]:match("rockspec_modules%.lua$") then
