@@ -69,6 +69,7 @@ typedef struct td_xfer {
   int sock_errno;           /* errno of a failed socket() */
   int sink, sink_failed, paused;
   int too_large, head_done;
+  int raw_head;             /* results carry the header block unparsed, and the content type */
 } td_xfer;
 
 typedef struct td_client {
@@ -102,6 +103,7 @@ typedef struct td_spec {
   int send_mode, once, sink;
   int many; /* one of many in flight (start), not a single transfer (perform) */
   int own_ua, own_ae; /* the caller's headers carry a User-Agent, an Accept-Encoding */
+  int raw_head;       /* raw_headers: the header block is handed back unparsed */
 } td_spec;
 
 static int td_global_ready = 0;
@@ -750,6 +752,7 @@ static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
   x->max_body = c->max_body;
   x->once = s->once;
   x->sink = s->sink;
+  x->raw_head = s->raw_head;
   x->sends = x->resend_refused = x->sock_errno = x->sink_failed = x->paused = 0;
   x->too_large = x->head_done = 0;
   x->errbuf[0] = '\0';
@@ -845,6 +848,26 @@ static int td_push_failure(lua_State *L, const char *label, const char *kind, in
   return 3;
 }
 
+/* The value of the first header line named name (nl bytes, lower case) in a header block, its
+   surrounding blanks trimmed; NULL when there is none. */
+static const char *td_find_header(const char *p, size_t len, const char *name, size_t nl, size_t *vl) {
+  const char *end = p + len;
+  const char *eol = (const char *)memchr(p, '\n', len); /* the status line is no field */
+  for (p = eol ? eol + 1 : end; p < end; p = eol ? eol + 1 : end) {
+    const char *line_end, *v;
+    eol = (const char *)memchr(p, '\n', (size_t)(end - p));
+    line_end = eol ? eol : end;
+    if ((size_t)(line_end - p) <= nl || p[nl] != ':' || !td_strncaseeq(p, name, nl)) continue;
+    if (line_end[-1] == '\r') line_end--;
+    v = p + nl + 1;
+    while (v < line_end && (*v == ' ' || *v == '\t')) v++;
+    while (line_end > v && (line_end[-1] == ' ' || line_end[-1] == '\t')) line_end--;
+    *vl = (size_t)(line_end - v);
+    return v;
+  }
+  return NULL;
+}
+
 /* Pushes a header name in lower case. */
 static void td_push_lower(lua_State *L, const char *p, size_t n) {
   char small[64];
@@ -860,10 +883,10 @@ static void td_push_lower(lua_State *L, const char *p, size_t n) {
   lua_pushlstring(L, small, n);
 }
 
-/* Turns the collected header block into a table: lower-case names, repeats as arrays. */
-static void td_push_headers(lua_State *L, const td_buf *head) {
-  const char *p = head->data ? head->data : "";
-  const char *end = p + head->len, *q;
+/* Turns a header block (status line, header lines) into a table: lower-case names, repeats as
+   arrays. */
+static void td_push_headers(lua_State *L, const char *p, size_t len) {
+  const char *end = p + len, *q;
   int first = 1, lines = 0, nseen = 0, j;
   /* the names met so far (in the block): a name not among them needs no lookup in the table */
   struct { const char *p; size_t n; } seen[32];
@@ -963,23 +986,33 @@ static int td_finish(lua_State *L) {
     return td_push_failure(L, label, kind, x->rc == CURLE_OK ? (int)CURLE_PARTIAL_FILE : (int)x->rc, detail);
   }
   lua_pushinteger(L, (lua_Integer)x->status);
-  td_push_headers(L, &x->head);
+  if (x->raw_head) {
+    const char *ct;
+    size_t ctl;
+    lua_pushlstring(L, x->head.data ? x->head.data : "", x->head.len);
+    lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
+    ct = td_find_header(x->head.data ? x->head.data : "", x->head.len, "content-type", 12, &ctl);
+    if (ct) lua_pushlstring(L, ct, ctl);
+    else lua_pushnil(L);
+    return 4;
+  }
+  td_push_headers(L, x->head.data ? x->head.data : "", x->head.len);
   lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
   return 3;
 }
 
-/* Runs td_finish (pushed at stack slot fin) for x, frees the slot, clears busy. Returns 3 or
-   raises what td_finish raised. */
+/* Runs td_finish (pushed at stack slot fin) for x, frees the slot, clears busy. Returns the
+   number of results (3, or 4 with raw_headers) or raises what td_finish raised. */
 static int td_results(lua_State *L, td_client *c, td_xfer *x, int fin) {
-  int ok;
+  int ok, top = lua_gettop(L);
   lua_pushvalue(L, fin);
   lua_pushvalue(L, 1);
   lua_pushlightuserdata(L, x);
-  ok = lua_pcall(L, 2, 3, 0) == 0;
+  ok = lua_pcall(L, 2, LUA_MULTRET, 0) == 0;
   td_xfer_recycle(c, x);
   c->busy = 0;
   if (!ok) return lua_error(L);
-  return 3;
+  return lua_gettop(L) - top;
 }
 
 /* ---------- sinks: called between multi steps, never from a libcurl callback ---------- */
@@ -1097,9 +1130,9 @@ static void td_drive(lua_State *L, td_client *c, td_xfer *want, long wait_ms, in
 /* ---------- phase 1: reading a request table ---------- */
 
 static const char *const td_request_keys[] = {"method", "url", "headers", "body", "timeout_ms", "connect_timeout_ms",
-                                              "auth", "once", "sink", NULL};
+                                              "auth", "once", "sink", "raw_headers", NULL};
 enum { TD_RQ_METHOD, TD_RQ_URL, TD_RQ_HEADERS, TD_RQ_BODY, TD_RQ_TIMEOUT, TD_RQ_CONNECT, TD_RQ_AUTH, TD_RQ_ONCE,
-       TD_RQ_SINK };
+       TD_RQ_SINK, TD_RQ_RAWHEAD };
 static const char *const td_send_modes[] = {"credentials", "none", "signin", "header", NULL};
 
 /* Headers the transport manages itself: a caller's copy would break the framing. */
@@ -1186,6 +1219,7 @@ static void td_read_request(lua_State *L, td_client *c, int req, td_spec *s, con
   s->connect_ms = td_opt_ms(L, TD_SLOT(f + TD_RQ_CONNECT), "connect_timeout_ms", c->connect_timeout_ms, what);
   s->send_mode = td_opt_choice(L, TD_SLOT(f + TD_RQ_AUTH), "auth", TD_SEND_CREDENTIALS, td_send_modes, what);
   s->once = td_opt_bool(L, TD_SLOT(f + TD_RQ_ONCE), "once", 0, what);
+  s->raw_head = td_opt_bool(L, TD_SLOT(f + TD_RQ_RAWHEAD), "raw_headers", 0, what);
   s->many = 0;
   td_read_headers(L, c, f + TD_RQ_HEADERS, s, what);
   lua_pushvalue(L, f + TD_RQ_SINK);
@@ -1231,7 +1265,8 @@ static td_xfer *td_launch(lua_State *L, td_client *c, const td_spec *s, int sink
 
 /* ---------- calls ---------- */
 
-/* c:perform(req) -> status, headers, body | nil, msg, err */
+/* c:perform(req) -> status, headers, body | status, block, body, content_type (raw_headers) |
+   nil, msg, err */
 static int td_perform(lua_State *L) {
   td_client *c = td_check(L, 1);
   const char *what = "tiledesk.Client:perform()";
@@ -1268,8 +1303,8 @@ static int td_start(lua_State *L) {
   return 1;
 }
 
-/* c:wait([ms]) -> id, status, headers, body | id, nil, msg, err | nothing (none finished
-   within ms, or none in flight). Without ms it waits until one finishes. */
+/* c:wait([ms]) -> id, status, headers, body[, content_type] | id, nil, msg, err | nothing (none
+   finished within ms, or none in flight). Without ms it waits until one finishes. */
 static int td_wait(lua_State *L) {
   td_client *c = td_check(L, 1);
   long ms = -1;
@@ -1297,8 +1332,7 @@ static int td_wait(lua_State *L) {
   }
   lua_pushinteger(L, x->id);
   lua_replace(L, fin + 1); /* td_call_sink is no longer needed: its slot carries the id */
-  td_results(L, c, x, fin);
-  return 4;
+  return 1 + td_results(L, c, x, fin);
 }
 
 /* c:cancel(id): stops a transfer started with start() and drops its result; unknown ids are
@@ -1621,6 +1655,15 @@ static int td_integers(lua_State *L) {
   return 1;
 }
 
+/* core.headers(block) -> the table perform gives without raw_headers (lower-case names, repeats
+   as arrays; the first line, a status line, is no field). */
+static int td_headers(lua_State *L) {
+  size_t n;
+  const char *p = luaL_checklstring(L, 1, &n);
+  td_push_headers(L, p, n);
+  return 1;
+}
+
 /* ---------- module ---------- */
 
 static const luaL_Reg td_client_methods[] = {
@@ -1638,7 +1681,8 @@ static const luaL_Reg td_client_methods[] = {
     {NULL, NULL}};
 
 static const luaL_Reg td_module_functions[] = {
-    {"new", td_new}, {"now_ms", td_now_ms}, {"sleep_ms", td_sleep_ms}, {"integers", td_integers}, {NULL, NULL}};
+    {"new", td_new}, {"now_ms", td_now_ms}, {"sleep_ms", td_sleep_ms}, {"integers", td_integers},
+    {"headers", td_headers}, {NULL, NULL}};
 
 int luaopen_tiledesk_core(lua_State *L);
 

@@ -8,18 +8,32 @@ local _M = {}
 
 local Shown = {}
 
-local function is_json_type(headers)
-  local ct = headers and headers["content-type"]
-  if type(ct) == "table" then ct = ct[1] end
+local function is_json_type(ct)
   -- (lower-case first: "application/json" needs no copy of the value)
   return type(ct) == "string" and (ct:find("json", 1, true) or ct:lower():find("json", 1, true)) ~= nil
+end
+
+-- The Content-Type of a headers table (the first, when it came more than once).
+function _M.content_type(headers)
+  local ct = headers and headers["content-type"]
+  if type(ct) == "table" then ct = ct[1] end
+  return ct
+end
+
+-- The headers table of what a transport returned: its table, or (asked for with raw_headers)
+-- the raw header block, parsed here by the C core, only when something reads the headers.
+local core_headers
+function _M.headers(h)
+  if type(h) ~= "string" then return h end
+  if not core_headers then core_headers = require("tiledesk.core").headers end
+  return core_headers(h)
 end
 
 -- json and decode_error are decoded on first use: a raw call (client:request, CSV) that nobody
 -- asks to decode costs no decode.
 local function decode(self)
   local body = self.body
-  if type(body) == "string" and body ~= "" and is_json_type(self.headers) then
+  if type(body) == "string" and body ~= "" and is_json_type(self.ctype) then
     local v, derr = json.decode(body)
     if v == nil and derr then rawset(self, "decode_error", derr) else rawset(self, "json", v) end
   end
@@ -45,17 +59,24 @@ end
 
 local function keep(s) return s end
 
--- hide: the body is a secret (sign-in answers): never shown at all. scrub: hides the secret
--- values the client holds (tiledesk.redact.scrubber).
-function _M.new(headers, body, hide, scrub)
-  return setmetatable({ body = body, headers = headers, hide = hide, scrub = scrub or keep }, Shown)
+-- ctype: the Content-Type (the body is decoded only when it says JSON). hide: the body is a
+-- secret (sign-in answers): never shown at all. scrub: hides the secret values the client holds
+-- (tiledesk.redact.scrubber).
+function _M.new(ctype, body, hide, scrub)
+  return setmetatable({ body = body, ctype = ctype, hide = hide, scrub = scrub or keep }, Shown)
 end
 
 -- A response table for client:request: status, headers, body, attempts, url, retry_after, and
--- json / decode_error decoded when first read.
+-- json / decode_error decoded when first read. headers is made when first read from _head (what
+-- the transport returned: a table, or the raw block), then kept as a plain field.
 local Res = {}
 Res.__index = function(self, k)
   if k == "json" or k == "decode_error" then return rawget(self, "_shown")[k] end
+  if k == "headers" then
+    local h = _M.headers(rawget(self, "_head")) or {}
+    rawset(self, "headers", h)
+    return h
+  end
   return nil
 end
 function _M.result(fields)

@@ -85,9 +85,9 @@ local function prepare(client, spec, op, level)
     error(op .. ": auth 'header' needs an authorization header", level)
   end
   local secret = mode == "signin" and "both" or spec.secret
-  -- (two tables of at most 8 fields each: what a call allocates is what the collector pays for)
+  -- (two tables of at most 9 and 8 fields: what a call allocates is what the collector pays for)
   local req = { method = spec.method, url = full_url, headers = headers, timeout_ms = 0,
-    connect_timeout_ms = client._connect_timeout, auth = mode,
+    connect_timeout_ms = client._connect_timeout, auth = mode, raw_headers = true,
     -- at most once, whatever the connection does, unless the call may be repeated
     once = not (retry.METHODS[spec.method] or spec.retry == true) }
   if body ~= nil then req.body = body end
@@ -110,7 +110,8 @@ local function failure(x, kind, msg, sends, code)
 end
 
 -- One exchange: a rate-limit token, the hooks, the transport, each within the deadline.
--- Returns status, headers, body, shown (tiledesk.response), err (no response came), elapsed ms.
+-- Returns status, headers, body, shown (tiledesk.response), err (no response came), elapsed ms;
+-- headers may be the raw block (req.raw_headers): tiledesk.response.headers makes the table.
 local function exchange(client, x, sends, deadline)
   local t = client._transport
   if client._limiter then
@@ -131,19 +132,23 @@ local function exchange(client, x, sends, deadline)
     hooks.request(x, client._on_request, sends)
     started = t:now_ms()
   end
-  local status, rheaders, rbody = t:send(x.req)
+  local status, rheaders, rbody, ctype = t:send(x.req)
   -- the time it took, for the log line and the hook only
   local elapsed = (client._log or client._on_response) and t:now_ms() - started or 0
   local err, shown
   if status then
-    shown = response.new(rheaders, rbody, x.hide_response, x.scrub)
+    if type(rheaders) ~= "string" then ctype = response.content_type(rheaders) end
+    shown = response.new(ctype, rbody, x.hide_response, x.scrub)
   else
     -- the transport said nil, msg, err
     local terr = type(rbody) == "table" and rbody or {}
     err = failure(x, terr.kind or "transport", E.escape(x.scrub(redact.url(tostring(rheaders)))), sends, terr.code)
     rheaders, rbody = nil, nil
   end
-  if client._on_response then hooks.response(x, client._on_response, sends, status, rheaders, shown, elapsed, err) end
+  if client._on_response then
+    rheaders = response.headers(rheaders)
+    hooks.response(x, client._on_response, sends, status, rheaders, shown, elapsed, err)
+  end
   return status, rheaders, rbody, shown, err, elapsed
 end
 
@@ -189,13 +194,14 @@ function _M.run(client, spec, op, level, deadline)
       local again = retry.STATUS[status]
       local wait
       if again then
+        rheaders = response.headers(rheaders)
         policy = policy or policy_of(client, spec)
         wait = retry.after_status(policy, n, status, rheaders)
         if wait and not in_time(t, deadline, wait) then wait = nil end
       end
       if not wait then
         if client._log then note(client, x, status, elapsed, sends, status >= 400 and shown:server_text() or nil) end
-        local res = response.result{ status = status, headers = rheaders or {}, body = rbody, attempts = sends,
+        local res = response.result{ status = status, _head = rheaders, body = rbody, attempts = sends,
           url = x.shown_url, _shown = shown }
         if again then res.retry_after = retry.parse_retry_after(rheaders and rheaders["retry-after"]) end
         return res

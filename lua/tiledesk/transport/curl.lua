@@ -67,6 +67,7 @@ local function core_request(self, req)
   -- at most once: as req.once says, else as req.retry says, else unless the method is idempotent
   r.once = req.once == true or (req.once == nil and not (req.retry == true or (req.retry == nil and IDEMPOTENT[method])))
   r.sink = req.sink ~= nil and sink_of(req.sink) or nil
+  r.raw_headers = req.raw_headers
   return r
 end
 
@@ -80,13 +81,14 @@ function Transport:send(req)
   -- without the copy (true: the core skips the keys it does not read, as the copy would)
   if req.sink == nil and type(req.once) == "boolean" then return self.handle:perform(req, true) end
   local r = core_request(self, req)
-  local status, headers, body = self.handle:perform(r)
+  local status, headers, body, ctype = self.handle:perform(r)
   release(r)
-  return status, headers, body
+  return status, headers, body, ctype
 end
 
--- Many in flight (client:batch): start(req) -> id; wait(ms?) -> id, status, headers, body |
+-- Many in flight (client:batch): start(req) -> id; wait(ms?) -> id, status, headers, body[, ctype] |
 -- id, nil, msg, err | nothing (none finished within ms); cancel(id).
+-- With req.raw_headers, headers is the raw block and ctype the Content-Type (docs/design.md).
 function Transport:start(req)
   local r = core_request(self, req)
   local id = self.handle:start(r)

@@ -1,0 +1,92 @@
+-- Response headers handed back unparsed (req.raw_headers, docs/design.md "Transport interface"):
+-- the C core returns the header block and the Content-Type; the client parses the block only
+-- when something reads the headers, and what it then sees is what it saw before.
+local helper = require("spec.helper")
+local core = require("tiledesk.core")
+
+local st = helper.sandbox()
+local HTTP = st.http_url
+
+-- the fields of two header tables, but those that change per response
+local function same_fields(a, b)
+  local n = 0
+  for k, v in pairs(a) do
+    if k ~= "date" and not k:find("^x%-sandbox") then
+      assert.same(v, b[k], k)
+      n = n + 1
+    end
+  end
+  assert.is_true(n > 0)
+end
+
+describe("raw response headers", function()
+  before_each(function() helper.control("DELETE", "/faults") end)
+
+  it("core: raw_headers gives the block and the content type; core.headers parses it as perform does", function()
+    local c = core.new{}
+    local url = HTTP .. "/__sandbox/headers"
+    local s1, h = c:perform{ url = url }
+    local s2, block, body, ctype = c:perform{ url = url, raw_headers = true }
+    assert.equal(200, s1)
+    assert.equal(200, s2)
+    assert.is_string(block)
+    assert.matches("^HTTP/1%.1 200", block)
+    assert.is_string(body)
+    assert.is_string(ctype)
+    assert.equal(h["content-type"], ctype)
+    local parsed = core.headers(block)
+    assert.same({ "one", "two", "three" }, parsed["x-repeat"])
+    same_fields(h, parsed)
+    same_fields(parsed, h)
+    -- without the flag, three results as always
+    assert.equal(3, select("#", c:perform{ url = url }))
+    -- many in flight: wait hands back the same five
+    local id = c:start{ url = url, raw_headers = true }
+    local wid, ws, wblock, wbody, wct = c:wait()
+    assert.equal(id, wid)
+    assert.equal(200, ws)
+    assert.matches("^HTTP/1%.1 200", wblock)
+    assert.is_string(wbody)
+    assert.equal(ctype, wct)
+    c:close()
+  end)
+
+  it("core: the content type is the block's own; only the final response's block is kept", function()
+    local c = core.new{}
+    for _, path in ipairs({ "/__sandbox/bytes?n=10", "/__sandbox/echo", "/__sandbox/headers" }) do
+      local s, block, _, ctype = c:perform{ url = HTTP .. path, raw_headers = true }
+      assert.equal(200, s)
+      assert.equal(core.headers(block)["content-type"], ctype, path)
+    end
+    -- a POST with a body: any interim response is gone, one status line is left
+    local s, block = c:perform{ method = "POST", url = HTTP .. "/__sandbox/echo", body = "x", raw_headers = true }
+    assert.equal(200, s)
+    local _, lines = block:gsub("HTTP/%d", "")
+    assert.equal(1, lines)
+    assert.has_error(function() core.headers(nil) end)
+    c:close()
+  end)
+
+  it("client: res.headers, hooks and Retry-After read the same headers as before", function()
+    local seen = {}
+    local c = helper.signed_in("agent", { retry_max_ms = 500,
+      on_response = function(r) seen[#seen + 1] = r.headers end })
+    assert(c:signin())
+    local res = assert(c:request{ method = "GET", path = "/departments" })
+    assert.equal(200, res.status)
+    assert.is_nil(rawget(res, "headers")) -- not parsed until read
+    assert.is_table(res.headers)
+    assert.matches("json", res.headers["content-type"])
+    assert.equal(res.headers, rawget(res, "headers")) -- parsed once, then a plain field
+    assert.is_table(res.json)
+    assert.is_table(seen[#seen])
+    assert.matches("json", seen[#seen]["content-type"])
+    -- a Retry-After beyond retry_max_ms ends the call and is reported
+    helper.fault("/departments/allstatus$", { type = "status", status = 503, retry_after = 30 })
+    local v, msg, err = c:get("/departments/allstatus")
+    assert.is_nil(v)
+    assert.matches("503", msg)
+    assert.equal(30, err.retry_after)
+    c:close()
+  end)
+end)
