@@ -61,6 +61,215 @@ local function check(calls, opts)
   return n
 end
 
+-- A job: the calls of one batch, each in a coroutine, over the transport's curl multi.
+-- spawn() starts as many as the concurrency allows (their requests go out at once) and returns;
+-- join() drives them all to the end. Between the two the client is free: its own calls go
+-- straight to the transport, and another job may run. A transfer that one job's wait hands back
+-- but another job started is filed with that job (owners below) and taken up by its join.
+local Job = {}
+Job.__index = Job
+
+-- transfer id -> the job that started it, per transport (weak: a job nobody holds any more is
+-- forgotten, and what its transfers bring back is dropped)
+local owners_of = setmetatable({}, { __mode = "k" })
+local function owners(real)
+  local o = owners_of[real]
+  if not o then
+    o = setmetatable({}, { __mode = "v" })
+    owners_of[real] = o
+  end
+  return o
+end
+
+local function new_job(client, calls, concurrency)
+  local real = client._transport
+  return setmetatable({ client = client, real = real, calls = calls, concurrency = concurrency,
+    threads = {},   -- coroutine -> record { i, co }
+    by_id = {},     -- transfer id -> record
+    sleepers = {},  -- records with a wake time
+    ready = {},     -- results another job's wait took for this one: packed { id, ... }
+    results = {}, failed = 0, active = 0, next_i = 1, n = #calls, owners = owners(real) }, Job)
+end
+
+function Job:finish(rec, r)
+  self.threads[rec.co] = nil
+  self.active = self.active - 1
+  self.results[rec.i] = { res = r[2], msg = r[3], err = r[4] }
+  if r[2] == nil then self.failed = self.failed + 1 end
+end
+
+-- Resumes a call's coroutine and files what it asks for next.
+function Job:resume(rec, ...)
+  local real = self.real
+  local r = pack(coroutine.resume(rec.co, ...))
+  while true do
+    if not r[1] then
+      error("client:batch(): call #" .. rec.i .. ": " .. tostring(r[2]):gsub("^[^\n]-%.lua:%d+: ", ""), 0)
+    end
+    if coroutine.status(rec.co) == "dead" then return self:finish(rec, r) end
+    if r[2] == SLEEP then
+      rec.wake = real:now_ms() + r[3]
+      self.sleepers[#self.sleepers + 1] = rec
+      return
+    elseif r[2] ~= SEND then
+      error("client:batch(): call #" .. rec.i .. " yielded outside the client", 0)
+    elseif self.multi then
+      local id = real:start(r[3])
+      self.by_id[id], self.owners[id] = rec, self
+      return
+    end
+    r = pack(coroutine.resume(rec.co, real:send(r[3])))
+  end
+end
+
+function Job:launch()
+  local i = self.next_i
+  self.next_i = i + 1
+  local call, client = self.calls[i], self.client
+  local co = coroutine.create(function()
+    if type(call) == "function" then return call() end
+    return client:request(call)
+  end)
+  local rec = { i = i, co = co }
+  self.threads[co] = rec
+  self.active = self.active + 1
+  self:resume(rec)
+end
+
+function Job:fill()
+  while self.active < self.concurrency and self.next_i <= self.n do self:launch() end
+end
+
+-- Files what a wait handed back (packed id, ...): with this job's call, or with the job that
+-- started it.
+function Job:take(r)
+  if not r[1] then return end
+  local owner = self.owners[r[1]]
+  self.owners[r[1]] = nil
+  if owner == self then
+    local rec = self.by_id[r[1]]
+    self.by_id[r[1]] = nil
+    self:resume(rec, unpack(r, 2, r.n))
+  elseif owner then
+    owner.ready[#owner.ready + 1] = r
+  end
+end
+
+-- Starts what concurrency allows, then moves the transfers on without waiting, a few times: a
+-- request on a new connection goes out once the connect is done, often a moment after start.
+function Job:fill_and_nudge()
+  self:fill()
+  for _ = 1, 4 do
+    if not next(self.by_id) then return end
+    self:take(pack(self.real:wait(0)))
+  end
+end
+
+-- Runs until every call has ended.
+function Job:drive()
+  local real = self.real
+  while true do
+    self:fill()
+    if self.active == 0 then return end
+    local now, soonest, woke = real:now_ms(), nil, nil
+    local sleepers = self.sleepers
+    for k = #sleepers, 1, -1 do
+      local rec = sleepers[k]
+      if rec.wake <= now then
+        table.remove(sleepers, k)
+        woke = woke or {}
+        woke[#woke + 1] = rec
+      elseif not soonest or rec.wake < soonest then
+        soonest = rec.wake
+      end
+    end
+    if woke then
+      table.sort(woke, function(a, b) return a.i < b.i end)
+      for _, rec in ipairs(woke) do self:resume(rec) end
+    elseif self.ready[1] then
+      local r = table.remove(self.ready, 1)
+      local rec = self.by_id[r[1]]
+      self.by_id[r[1]] = nil
+      self:resume(rec, unpack(r, 2, r.n))
+    elseif next(self.by_id) then
+      self:take(pack(real:wait(soonest and math.max(0, math.ceil(soonest - now)) or nil)))
+    elseif soonest then
+      real:sleep_ms(math.max(0, soonest - now))
+    end
+  end
+end
+
+-- Stops the transfers still in flight; the job's results stay as they are.
+function Job:cancel()
+  for id in pairs(self.by_id) do
+    self.real:cancel(id)
+    self.owners[id] = nil
+  end
+  self.by_id, self.ready, self.threads, self.sleepers = {}, {}, {}, {}
+  self.active, self.next_i, self.cancelled = 0, self.n + 1, true
+end
+
+-- Runs f(self) with the client seen through the proxy and marked as running a batch; returns
+-- true, or false and the error (what was in flight then is cancelled).
+function Job:with_client(f)
+  local client, real = self.client, self.real
+  if client._batch then return false, "client:batch(): a batch is already running on this client" end
+  client._batch = true
+  client._transport = proxy_for(real, self.threads)
+  local ok, e = pcall(f, self)
+  client._transport = real
+  client._batch = nil
+  if not ok then self:cancel() end
+  return ok, e
+end
+
+-- results, failed once every call has ended (waits for those still running).
+function Job:join()
+  if not self.joined then
+    if self.active > 0 or self.next_i <= self.n then
+      local ok, e = self:with_client(self.drive)
+      if not ok then error(e, 2) end
+    end
+    self.joined = true
+  end
+  return self.results, self.failed
+end
+
+-- A job whose calls were made on the spot, one after the other (a transport without curl multi,
+-- such as the specs' fake one, or a call of a batch already running): join gives their results.
+local Done = {}
+Done.__index = Done
+function Done:join() return self.results, self.failed end
+function Done.cancel() end
+
+local function is_ngx(real)
+  return type(real.spawns) == "function" and real:spawns()
+end
+
+local function sign_in_first(client, real)
+  -- sign in once up front rather than once per call in flight (a failure is left to the calls,
+  -- which report it as single calls do)
+  if client.auth == "jwt" and real:auth_kind() == "none" and real:can_signin() then client:signin() end
+end
+
+-- spawn(client, calls, concurrency) -> job: the calls started now (as far as concurrency allows),
+-- job:join() -> results, failed as run() gives them; job:cancel() stops what is still in flight.
+-- For the pager's prefetch: the next pages go out while the caller works on this one.
+function _M.spawn(client, calls, concurrency)
+  local real = client._transport
+  if not client._batch and is_ngx(real) then return require("tiledesk.batch_ngx").spawn(client, calls, concurrency) end
+  if client._batch or not (type(real.start) == "function" and type(real.wait) == "function") then
+    local results, failed = _M.gather(client, calls, concurrency)
+    return setmetatable({ results = results, failed = failed }, Done)
+  end
+  sign_in_first(client, real)
+  local job = new_job(client, calls, concurrency)
+  job.multi = true
+  local ok, e = job:with_client(job.fill_and_nudge)
+  if not ok then error(e, 2) end
+  return job
+end
+
 -- Runs the batch; returns results (results[i] = { res = ..., msg = ..., err = ... } for call i)
 -- and the number of calls that failed (res nil).
 function _M.run(client, calls, opts)
@@ -68,104 +277,14 @@ function _M.run(client, calls, opts)
   if client._batch then error("client:batch(): a batch is already running on this client", 2) end
   local real = client._transport
   -- inside nginx the calls run in light threads over cosockets (tiledesk.batch_ngx)
-  if type(real.spawns) == "function" and real:spawns() then
-    return require("tiledesk.batch_ngx").run(client, calls, concurrency)
-  end
-  local multi = type(real.start) == "function" and type(real.wait) == "function"
-  local threads = {}      -- coroutine -> record { i, co }
-  local by_id = {}        -- transfer id -> record
-  local sleepers = {}     -- records with a wake time
-  local results, failed = {}, 0
-  local active, next_i, n = 0, 1, #calls
-
-  local function finish(rec, r)
-    threads[rec.co] = nil
-    active = active - 1
-    results[rec.i] = { res = r[2], msg = r[3], err = r[4] }
-    if r[2] == nil then failed = failed + 1 end
-  end
-
-  -- Resumes a call's coroutine and files what it asks for next.
-  local function resume(rec, ...)
-    local r = pack(coroutine.resume(rec.co, ...))
-    while true do
-      if not r[1] then
-        error("client:batch(): call #" .. rec.i .. ": " .. tostring(r[2]):gsub("^[^\n]-%.lua:%d+: ", ""), 0)
-      end
-      if coroutine.status(rec.co) == "dead" then return finish(rec, r) end
-      if r[2] == SLEEP then
-        rec.wake = real:now_ms() + r[3]
-        sleepers[#sleepers + 1] = rec
-        return
-      elseif r[2] ~= SEND then
-        error("client:batch(): call #" .. rec.i .. " yielded outside the client", 0)
-      elseif multi then
-        by_id[real:start(r[3])] = rec
-        return
-      end
-      r = pack(coroutine.resume(rec.co, real:send(r[3])))
-    end
-  end
-
-  local function launch(i)
-    local call = calls[i]
-    local co = coroutine.create(function()
-      if type(call) == "function" then return call() end
-      return client:request(call)
-    end)
-    local rec = { i = i, co = co }
-    threads[co] = rec
-    active = active + 1
-    resume(rec)
-  end
-
-  local function loop()
-    while true do
-      while active < concurrency and next_i <= n do
-        next_i = next_i + 1
-        launch(next_i - 1)
-      end
-      if active == 0 then return end
-      local now, soonest, woke = real:now_ms(), nil, nil
-      for k = #sleepers, 1, -1 do
-        local rec = sleepers[k]
-        if rec.wake <= now then
-          table.remove(sleepers, k)
-          woke = woke or {}
-          woke[#woke + 1] = rec
-        elseif not soonest or rec.wake < soonest then
-          soonest = rec.wake
-        end
-      end
-      if woke then
-        table.sort(woke, function(a, b) return a.i < b.i end)
-        for _, rec in ipairs(woke) do resume(rec) end
-      elseif next(by_id) then
-        local r = pack(real:wait(soonest and math.max(0, math.ceil(soonest - now)) or nil))
-        if r[1] then
-          local rec = by_id[r[1]]
-          by_id[r[1]] = nil
-          resume(rec, unpack(r, 2, r.n))
-        end
-      elseif soonest then
-        real:sleep_ms(math.max(0, soonest - now))
-      end
-    end
-  end
-
-  -- sign in once up front rather than once per call in flight (a failure is left to the calls,
-  -- which report it as single calls do)
-  if client.auth == "jwt" and real:auth_kind() == "none" and real:can_signin() then client:signin() end
-  client._batch = true
-  client._transport = proxy_for(real, threads)
-  local ok, e = pcall(loop)
-  client._transport = real
-  client._batch = nil
-  if not ok then
-    for id in pairs(by_id) do real:cancel(id) end
-    error(e, 2)
-  end
-  return results, failed
+  if is_ngx(real) then return require("tiledesk.batch_ngx").run(client, calls, concurrency) end
+  sign_in_first(client, real)
+  local job = new_job(client, calls, concurrency)
+  job.multi = type(real.start) == "function" and type(real.wait) == "function"
+  local ok, e = job:with_client(job.drive)
+  if not ok then error(e, 2) end
+  job.joined = true
+  return job.results, job.failed
 end
 
 -- The calls through client:batch, or one after the other when a batch is already running on
@@ -180,6 +299,44 @@ function _M.gather(client, calls, concurrency)
     if res == nil then failed = failed + 1 end
   end
   return results, failed
+end
+
+
+-- pending(client, call, n) -> p: call(1) .. call(n) under way now, as spawn() starts them;
+-- p:join() -> { { res, msg, err }, ... } in order; p:cancel() stops them. For calls that may be
+-- made again (the pager's GETs): transfers nobody drove for over half the time a call allows
+-- (the caller worked that long on its page) could be timed out by libcurl the moment they are
+-- driven again, so they are cancelled and the calls made anew instead.
+function _M.pending(client, call, n)
+  local calls = {}
+  for i = 1, n do calls[i] = function() return call(i) end end
+  local real = client._transport
+  local job = _M.spawn(client, calls, n)
+  local t0 = real:now_ms()
+  local out
+  local p = {}
+  function p.join()
+    if out then return out end
+    local results
+    if getmetatable(job) == Job and not job.joined then
+      local limit = client._timeout or 0
+      local per = client._attempt_timeout
+      if per and per > 0 and (limit == 0 or per < limit) then limit = per end
+      if limit > 0 and real:now_ms() - t0 > limit / 2 then
+        job:cancel()
+        results = _M.gather(client, calls, n)
+      end
+    end
+    results = results or job:join()
+    out = {}
+    for i = 1, n do
+      local r = results[i]
+      out[i] = { r.res, r.msg, r.err }
+    end
+    return out
+  end
+  function p.cancel() job:cancel() end
+  return p
 end
 
 return _M

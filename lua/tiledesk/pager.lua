@@ -4,12 +4,13 @@
 -- how = { items = "requests" (envelope key) | nil (bare array), size = n, max = n,
 --         fixed = true (server ignores limit), all = true (one unpaginated array) }
 --
--- prefetch = n (query key, not sent; true = 4): once a page has told the total (`count`), the
--- next n pages are asked for at once (many(queries), client:batch) and handed out one by one,
--- never a page past the last one the count allows nor past max_items. What the caller sees is
--- what it sees without prefetch: the same pages in the same order, the same end, and a failed
--- page returned as nil, msg, err in its place (the pages fetched after it are dropped, and the
--- next call asks for that page again).
+-- prefetch = n (query key, not sent; true = 4): once a page has told the total (`count`), each
+-- page handed out sets the next n going (many(queries): they are asked for together, and go on
+-- while the caller works on the page it holds) and they are handed out one by one, never a
+-- page past the last one the count allows nor past max_items. What the caller sees is what it
+-- sees without prefetch: the same pages in the same order, the same end, and a failed page
+-- returned as nil, msg, err in its place (the pages asked for after it are dropped, and the next
+-- call asks for that page again).
 local E = require("tiledesk.error")
 
 local _M = {}
@@ -30,8 +31,9 @@ end
 local PREFETCH_TRUE, PREFETCH_MAX = 4, 16
 
 -- fetch(query) -> decoded body | nil, msg, err
--- many(queries) -> { { body, msg, err }, ... } in the same order (the pages asked for at once);
--- without it, prefetch is refused.
+-- many(queries) -> pending: the pages asked for at once, under way; pending:join() ->
+-- { { body, msg, err }, ... } in the same order, pending:cancel() drops them. Without it,
+-- prefetch is refused.
 function _M.pages(fetch, how, query, op, many)
   if query ~= nil and type(query) ~= "table" then error((op or "pages()") .. ": query must be a table", 3) end
   local q = copy(query)
@@ -102,7 +104,7 @@ function Pager:next()
   end
   local body, msg, err = self:fetch_page()
   if body == nil then
-    self.ahead = {}
+    self:drop_ahead()
     return nil, msg, err
   end
   local items, count, per_page
@@ -115,7 +117,7 @@ function Pager:next()
     items = body
   end
   if type(items) ~= "table" then
-    self.ahead = {}
+    self:drop_ahead()
     return shape_error(self, "no item array")
   end
   if per_page == nil or per_page <= 0 then per_page = self.size end
@@ -129,6 +131,7 @@ function Pager:next()
   if n > 0 and key ~= nil and key == self.last_key then
     local m = self.op .. ": the server sent page " .. number .. " twice (does it ignore 'page'?)"
     self.done = true
+    self:drop_ahead()
     return nil, m, E.new{ kind = "decode", msg = m }
   end
   self.last_key = key
@@ -145,40 +148,59 @@ function Pager:next()
   if self.how.all or short or (count and count > 0 and (number + 1) * per_page >= count)
     or (self.max_items and self.seen >= self.max_items) then
     self.done = true
-    self.ahead = {}
+    self:drop_ahead()
+  else
+    self:look_ahead()
   end
   return { items = items, number = number, count = count, per_page = per_page }
 end
 
--- The body of page self.page: fetched ahead, or fetched now, with the pages after it that
--- prefetch allows (those the last count says exist, and max_items still wants).
+-- Drops the pages asked for ahead (those still under way are cancelled).
+function Pager:drop_ahead()
+  local cancelled = {}
+  for _, a in pairs(self.ahead) do
+    if not cancelled[a.pending] then
+      cancelled[a.pending] = true
+      a.pending:cancel()
+    end
+  end
+  self.ahead = {}
+end
+
+-- Sets going the pages after the one just handed out that prefetch allows and are not under
+-- way yet: those the last count says exist, and max_items still wants.
+function Pager:look_ahead()
+  local count, per_page = self.count, self.per_page
+  if not (self.prefetch and count and count > 0 and per_page) then return end
+  local first = self.page
+  local last = math.min(first + self.prefetch - 1, math.ceil(count / per_page) - 1, self.first_page + MAX_PAGES - 1)
+  if self.max_items then
+    last = math.min(last, first + math.ceil((self.max_items - self.seen) / per_page) - 1)
+  end
+  local pages, queries = {}, {}
+  for p = first, last do
+    if not self.ahead[p] then
+      local q = copy(self.query)
+      q.page = p
+      pages[#pages + 1], queries[#queries + 1] = p, q
+    end
+  end
+  if #queries == 0 then return end
+  local pending = self.many(queries)
+  for k, p in ipairs(pages) do self.ahead[p] = { pending = pending, k = k } end
+end
+
+-- The body of page self.page: from the pages asked for ahead, or fetched now.
 function Pager:fetch_page()
   local got = self.ahead[self.page]
   if got then
     self.ahead[self.page] = nil
-    return got[1], got[2], got[3]
+    local r = got.pending:join()[got.k]
+    return r[1], r[2], r[3]
   end
-  local first, last = self.page, self.page
-  local count, per_page = self.count, self.per_page
-  if self.prefetch and count and count > 0 and per_page then
-    last = math.min(first + self.prefetch, math.ceil(count / per_page) - 1)
-    if self.max_items then
-      last = math.min(last, first + math.ceil((self.max_items - self.seen) / per_page) - 1)
-    end
-    last = math.min(last, self.first_page + MAX_PAGES - 1)
-  end
-  local queries = {}
-  for p = first, math.max(first, last) do
-    local q = copy(self.query)
-    if not self.how.all then q.page = p end
-    queries[#queries + 1] = q
-  end
-  if #queries == 1 then return self.fetch(queries[1]) end
-  local results = self.many(queries)
-  self.ahead = {}
-  for k = 2, #queries do self.ahead[first + k - 1] = results[k] end
-  local r = results[1]
-  return r[1], r[2], r[3]
+  local q = copy(self.query)
+  if not self.how.all then q.page = self.page end
+  return self.fetch(q)
 end
 
 -- Iterator over items across pages; raises the err table (tostring gives msg) on failure.

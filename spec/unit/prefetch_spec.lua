@@ -41,7 +41,7 @@ local function walk(c, fake, query)
 end
 
 describe("pagination with prefetch", function()
-  it("asks for the next pages at once, in page order, once the first page told the count", function()
+  it("asks for the next pages as each page is handed out, in page order, once the first page told the count", function()
     local c, fake = new()
     serve(fake, 9, 2)
     local ids, made = walk(c, fake, { limit = 2, prefetch = 2 })
@@ -49,11 +49,14 @@ describe("pagination with prefetch", function()
     serve(plain, 9, 2)
     assert.same((walk(c2, plain, { limit = 2 })), ids)
     assert.equal(9, #ids)
-    -- page 0 alone; then pages 1-3 together; then page 4 (the last one the count allows)
+    -- page 0 alone; handing it out sets pages 1 and 2 going (two ahead); handing out page 1
+    -- sets page 3 going, page 2 sets page 4 going (the last one the count allows), and no more
     assert.same({ 0, 1, 2, 3, 4 }, pages_asked(fake))
-    assert.equal(1, made[2]) -- the items of page 0 were handed out before any other page was asked for
-    assert.equal(4, made[3]) -- the first item of page 1 came with pages 2 and 3 already fetched
-    assert.equal(4, made[7])
+    assert.equal(3, made[1]) -- the first item of page 0 came with pages 1 and 2 asked for
+    assert.equal(3, made[2])
+    assert.equal(4, made[3]) -- page 1 handed out: page 3 asked for
+    assert.equal(5, made[5]) -- page 2 handed out: page 4 asked for
+    assert.equal(5, made[7])
     assert.equal(5, made[9])
     assert.same({ 0, 1, 2, 3, 4 }, pages_asked(plain))
   end)
@@ -99,7 +102,8 @@ describe("pagination with prefetch", function()
     assert.equal(msg2, msg)
     assert.equal(err2.status, err.status)
     assert.equal(400, err.status)
-    -- pages 1-4 were asked for together; page 2 failed: 3 and 4 are not handed out from before
+    -- pages 1-3 went out with page 0, page 4 with page 1; page 2 failed: 3 and 4 are not
+    -- handed out from before
     assert.same({ 0, 1, 2, 3, 4 }, pages_asked(fake))
     local numbers = {}
     while true do

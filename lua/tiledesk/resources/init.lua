@@ -132,15 +132,11 @@ local function make_pages(route, iterate)
       s.query = q
       return client:call(route.op, s)
     end
-    -- prefetch: the pages asked for at once go through client:batch (tiledesk.batch.gather)
+    -- prefetch: the pages asked for ahead go out together and stay under way while the caller
+    -- works (tiledesk.batch.spawn); they are GETs, so a page whose wait outlived the time its
+    -- call allows is asked for again rather than met with a timeout it did not earn
     local function many(queries)
-      local calls = {}
-      for i, q in ipairs(queries) do calls[i] = function() return fetch(q) end end
-      local results = {}
-      for i, r in ipairs((require("tiledesk.batch").gather(client, calls, #calls))) do
-        results[i] = { r.res, r.msg, r.err }
-      end
-      return results
+      return require("tiledesk.batch").pending(client, function(i) return fetch(queries[i]) end, #queries)
     end
     local q = spec.query
     local op = route.op
