@@ -203,10 +203,15 @@ function Pager:fetch_page()
   return self.fetch(q)
 end
 
+-- Closes a for loop over each() with prefetch (Lua 5.4's fourth value of a generic for): a
+-- loop left early, by break or an error, cancels the pages still under way.
+local Closer = { __close = function(self) self.pager:drop_ahead() end }
+
 -- Iterator over items across pages; raises the err table (tostring gives msg) on failure.
 function _M.each(fetch, how, query, op, many)
   local pager = _M.pages(fetch, how, query, op, many)
   local items, i = nil, 0
+  local closer = pager.prefetch and setmetatable({ pager = pager }, Closer) or nil
   return function()
     while true do
       if items and i < #items then
@@ -226,7 +231,7 @@ function _M.each(fetch, how, query, op, many)
       end
       items, i = page.items, 0
     end
-  end
+  end, nil, nil, closer
 end
 
 return _M
