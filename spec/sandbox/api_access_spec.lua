@@ -123,6 +123,70 @@ describe("sandbox custom (userexternal) tokens", function()
   end)
 end)
 
+-- The sandbox keeps the decoded claims and the signature verdict of a token between calls
+-- (sbx.jwt): what the server checks on every call must still be checked on every call.
+describe("sandbox token checks on every call", function()
+  before_each(reset)
+
+  local AUD = "https://tiledesk.com/projects/" .. PID
+  local UNAUTHORIZED = "Unauthorized"
+
+  local function new_secret()
+    local status, keys = api("agent", "POST", "/keys/generate")
+    assert.equal(200, status)
+    return keys.jwtSecret
+  end
+
+  it("refuses a custom token once the project secret it was signed with is rotated", function()
+    local old = sign({ _id = "ext-rot", sub = "userexternal", aud = AUD }, new_secret())
+    -- accepted (authenticated, then no member) twice: the second call uses what the first kept
+    helper.answers(403, helper.NOT_MEMBER, api(old, "GET", "/requests"))
+    helper.answers(403, helper.NOT_MEMBER, api(old, "GET", "/requests"))
+    local fresh = new_secret()
+    helper.answers(401, UNAUTHORIZED, api(old, "GET", "/requests"))
+    helper.answers(403, helper.NOT_MEMBER, api(sign({ _id = "ext-rot", sub = "userexternal", aud = AUD }, fresh),
+      "GET", "/requests"))
+  end)
+
+  it("refuses the token of a user deleted after the token was used", function()
+    local email = "short-lived@example.com"
+    assert.equal(200, (helper.http_json("POST", B .. "/auth/signup",
+      { email = email, password = "pw-123456", firstname = "Short", lastname = "Lived" })))
+    local status, j = helper.http_json("POST", B .. "/auth/signin", { email = email, password = "pw-123456" })
+    assert.equal(200, status)
+    local auth = { authorization = j.token }
+    local s1, me = helper.http_json("GET", B .. "/users", nil, auth)
+    assert.equal(200, s1)
+    assert.equal(email, me.email)
+    assert.equal(200, (helper.http_json("DELETE", B .. "/users", nil, auth)))
+    local s2, _, _, text = helper.http_json("GET", B .. "/users", nil, auth)
+    assert.equal(401, s2)
+    assert.equal(UNAUTHORIZED, text)
+  end)
+
+  it("refuses a token whose signature was changed after the genuine one was accepted", function()
+    local status, j = helper.http_json("POST", B .. "/auth/signin",
+      { email = st.users.owner.email, password = st.users.owner.password })
+    assert.equal(200, status)
+    local token = j.token
+    assert.equal(200, (api(token, "GET", "/requests/count")))
+    local head, sig = token:match("^(JWT [^.]+%.[^.]+%.)(.+)$")
+    local forged = head .. (sig:sub(1, 1) == "A" and "B" or "A") .. sig:sub(2)
+    helper.answers(401, UNAUTHORIZED, api(forged, "GET", "/requests/count"))
+    assert.equal(200, (api(token, "GET", "/requests/count")))
+  end)
+
+  it("keeps checking exp: an expired token stays refused, the same claims unexpired pass", function()
+    local secret = new_secret()
+    local claims = { _id = "ext-exp", sub = "userexternal", aud = AUD, exp = os.time() - 60 }
+    local expired = sign(claims, secret)
+    helper.answers(401, UNAUTHORIZED, api(expired, "GET", "/requests"))
+    helper.answers(401, UNAUTHORIZED, api(expired, "GET", "/requests"))
+    claims.exp = os.time() + 3600
+    helper.answers(403, helper.NOT_MEMBER, api(sign(claims, secret), "GET", "/requests"))
+  end)
+end)
+
 describe("sandbox custom roles", function()
   before_each(reset)
 

@@ -55,7 +55,9 @@ end
 
 local function send(status, body, ctype, extra_headers)
   ngx.status = status
-  for k, v in pairs(extra_headers or {}) do ngx.header[k] = v end
+  if extra_headers then
+    for k, v in pairs(extra_headers) do ngx.header[k] = v end
+  end
   if type(body) == "table" or body == json.null then -- json.null: a JSON null answer (res.json(null))
     ngx.header["Content-Type"] = "application/json; charset=utf-8"
     body = json.encode(body)
@@ -124,9 +126,11 @@ end
 -- fewer than two space-separated parts, or credentials without ':'); or nil (challenge, 401).
 local function basic_strategy(header)
   if not header then return nil end
+  -- parts[1] of the split, without the split: a "JWT ..." header goes no further
+  local space = header:find(" ", 1, true)
+  if not space then return nil, 400 end
+  if not header:sub(1, space - 1):lower():find("basic", 1, true) then return nil end
   local parts = js_split(header, " ")
-  if #parts < 2 then return nil, 400 end
-  if not parts[1]:lower():find("basic", 1, true) then return nil end
   local creds = js_split(lenient_base64(parts[2]), ":")
   if #creds < 2 then return nil, 400 end
   local email, password = creds[1], creds[2]
@@ -149,9 +153,7 @@ local function jwt_token(header, query_token)
 end
 
 local function jwt_strategy(value)
-  local _, payload = jwt.peek(value)
-  if not payload then return nil end
-  local sub, aud = payload.sub, payload.aud
+  local sub, aud = jwt.subject(value)
   local secret, kind
   if sub == "user" or sub == "guest" then
     secret, kind = config.global_secret, sub
@@ -212,7 +214,10 @@ _M.authenticate = authenticate
 -- middleware/valid-token.js, after passport: the header must split on " " into two parts.
 local function valid_token(header)
   if type(header) == "table" then header = header[1] end
-  return type(header) == "string" and header ~= "" and #js_split(header, " ") == 2
+  if type(header) ~= "string" or header == "" then return false end
+  -- two parts: exactly one " "
+  local space = header:find(" ", 1, true)
+  return space ~= nil and header:find(" ", space + 1, true) == nil
 end
 
 -- The token the server would issue for a user document.
@@ -484,7 +489,10 @@ function _M.handle()
   local raw_uri = ngx.var.request_uri or "/"
   local raw_path, raw_query = raw_uri:match("^([^?]*)%??(.*)$")
   local segs = {}
-  for s in raw_path:gmatch("[^/]+") do segs[#segs + 1] = url_decode(s) end
+  for s in raw_path:gmatch("[^/]+") do
+    if s:find("%", 1, true) then s = url_decode(s) end
+    segs[#segs + 1] = s
+  end
   if segs[1] and segs[1]:match("^v[123]$") then
     table.remove(segs, 1)
     raw_path = raw_path:gsub("^/*[^/]+", "", 1)

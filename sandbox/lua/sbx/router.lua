@@ -11,7 +11,7 @@ local Router = {}
 Router.__index = Router
 
 function _M.new()
-  return setmetatable({ routes = {} }, Router)
+  return setmetatable({ routes = {}, index = {} }, Router)
 end
 
 local function split(path)
@@ -21,16 +21,40 @@ local function split(path)
 end
 _M.split = split
 
+-- The index: routes by segment count, then by their first two segments (the literal, or ":"
+-- for a parameter; "" past the end), each bucket in the order of registration. A literal beats
+-- a parameter at the same position, so of the (at most four) buckets a path can fall in, the
+-- first one holding a match in the order (lit, lit), (lit, :), (:, lit), (:, :) holds the best.
+local function key_of(seg)
+  if seg == nil then return "" end
+  if seg:sub(1, 1) == ":" then return ":" end
+  return seg
+end
+
 -- opts: auth (default true), role, types, perm, oid, oid_except (docs/design.md, "Sandbox
 -- internals"); extra: name (area.handler, for the log) and data (the route entry's data).
 function Router:add(method, pattern, opts, handler, extra)
   if type(opts) == "function" then handler, opts = opts, {} end
   local segs = split(pattern)
-  local score = {}
-  for i, s in ipairs(segs) do score[i] = s:sub(1, 1) == ":" and "0" or "1" end
+  local score, lits, names = {}, {}, {}
+  for i, s in ipairs(segs) do
+    local param = s:sub(1, 1) == ":"
+    score[i] = param and "0" or "1"
+    lits[i] = not param and s
+    names[i] = param and s:sub(2)
+  end
   extra = extra or {}
-  self.routes[#self.routes + 1] = { method = method, pattern = pattern, segs = segs, opts = opts or {},
-    handler = handler, score = table.concat(score), name = extra.name, data = extra.data }
+  local r = { method = method, pattern = pattern, segs = segs, opts = opts or {},
+    handler = handler, score = table.concat(score), name = extra.name, data = extra.data, lits = lits, names = names }
+  self.routes[#self.routes + 1] = r
+  local by_len = self.index[#segs]
+  if not by_len then by_len = {} self.index[#segs] = by_len end
+  local k1, k2 = key_of(segs[1]), key_of(segs[2])
+  local by_first = by_len[k1]
+  if not by_first then by_first = {} by_len[k1] = by_first end
+  local bucket = by_first[k2]
+  if not bucket then bucket = {} by_first[k2] = bucket end
+  bucket[#bucket + 1] = r
 end
 
 -- The entries of a route list, again under each alias prefix.
@@ -64,26 +88,56 @@ function Router:mount(area, api)
   end
 end
 
+-- The best route of one bucket for segs: route, params; or nil, whether another method matched.
+local function match_in(bucket, method, segs, n)
+  local best, other
+  for j = 1, #bucket do
+    local r = bucket[j]
+    local lits, ok = r.lits, true
+    for i = 1, n do
+      local lit = lits[i]
+      if lit and lit ~= segs[i] then ok = false break end
+    end
+    if ok then
+      if r.method == method or r.method == "ANY" then
+        if not best or r.score > best.score then best = r end
+      else
+        other = true
+      end
+    end
+  end
+  if not best then return nil, other end
+  local params, names = {}, best.names
+  for i = 1, n do
+    local name = names[i]
+    if name then params[name] = segs[i] end
+  end
+  return best, params
+end
+
 -- Returns route, params; or nil, "method" when the path exists for another method.
 function Router:match(method, segs)
-  local best, best_params, other
-  for _, r in ipairs(self.routes) do
-    if #r.segs == #segs then
-      local params, ok = {}, true
-      for i, s in ipairs(r.segs) do
-        if s:sub(1, 1) == ":" then params[s:sub(2)] = segs[i]
-        elseif s ~= segs[i] then ok = false break end
-      end
-      if ok then
-        if r.method == method or r.method == "ANY" then
-          if not best or r.score > best.score then best, best_params = r, params end
-        else
-          other = true
+  local n = #segs
+  local by_len = self.index[n]
+  local other
+  if by_len then
+    local s1, s2 = segs[1] or "", segs[2] or ""
+    for a = 1, 2 do
+      local by_first
+      if a == 1 then by_first = s1 ~= ":" and by_len[s1] else by_first = by_len[":"] end
+      if by_first then
+        for b = 1, 2 do
+          local bucket
+          if b == 1 then bucket = s2 ~= ":" and by_first[s2] else bucket = by_first[":"] end
+          if bucket then
+            local route, params = match_in(bucket, method, segs, n)
+            if route then return route, params end
+            other = other or params
+          end
         end
       end
     end
   end
-  if best then return best, best_params end
   return nil, other and "method" or nil
 end
 
