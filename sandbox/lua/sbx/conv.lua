@@ -45,7 +45,7 @@ end
 -- The populated Request as the server returns it.
 function _M.view(r)
   if not r then return nil end
-  local out = util.shallow(r)
+  local out = util.shallow(r, 4) -- requester_id, id, participatingAgents, participatingBots
   local pu = r.requester and coll("project_users"):get(r.requester)
   out.requester = pu and view.pu(pu) or r.requester
   out.requester_id = r.requester

@@ -55,10 +55,11 @@ local function quote(s)
   return q
 end
 
-local function number(v)
+-- numbers as dkjson writes them; `plain`: the locale writes 0.5 as "0.5" (checked once per encode)
+local function number(v, plain)
   if v ~= v or v >= huge or -v >= huge then return "null" end
   -- dkjson mends a locale's decimal comma and group separators (none under nginx's C locale)
-  if tostring(0.5) ~= "0.5" then return dkjson.encode(v) end
+  if not plain then return dkjson.encode(v) end
   return tostring(v)
 end
 
@@ -87,71 +88,114 @@ local function dk_isarray(t)
   return true, max
 end
 
+-- OpenResty's table.nkeys (nginx's LuaJIT): when t's keys are exactly 1..#t, both tests above
+-- say "an array of #t" and need no walk over the keys.
+local has_nkeys, nkeys = pcall(require, "table.nkeys")
+
+local function dense(t)
+  if not has_nkeys then return nil end
+  local n = #t
+  if nkeys(t) ~= n then return nil end
+  for i = 1, n do
+    if t[i] == nil then return nil end
+  end
+  return n
+end
+
+-- The text is built in one string.buffer (LuaJIT 2.1), kept between calls; where there is none,
+-- in a table of pieces with the same two methods.
+local new_buffer
+do
+  local ok, sb = pcall(require, "string.buffer")
+  if ok then
+    new_buffer = sb.new
+  else
+    local Pieces = {}
+    Pieces.__index = Pieces
+    function Pieces:put(...)
+      local n = self.n
+      for i = 1, select("#", ...) do
+        n = n + 1
+        self[n] = select(i, ...)
+      end
+      self.n = n
+      return self
+    end
+    function Pieces:reset()
+      for i = 1, self.n do self[i] = nil end
+      self.n = 0
+      return self
+    end
+    function Pieces:tostring() return concat(self, "", 1, self.n) end
+    new_buffer = function() return setmetatable({ n = 0 }, Pieces) end
+  end
+end
+local BUFFER_KEEP = 1024 * 1024 -- a buffer grown past this is let go after the call
+
 local write
 
-local function write_pairs(t, buf, n, depth)
-  n = n + 1
-  buf[n] = "{"
+local function write_pairs(t, buf, depth, plain)
+  buf:put("{")
   local first = true
   for k, x in pairs(t) do
     local kt = type(k)
     if kt ~= "string" and kt ~= "number" then
       error("json: type '" .. kt .. "' is not supported as a key by JSON.", 0)
     end
-    if not first then n = n + 1 buf[n] = "," end
-    first = false
-    n = n + 1
-    buf[n] = quote(kt == "string" and k or tostring(k))
-    n = n + 1
-    buf[n] = ":"
-    n = write(x, buf, n, depth)
+    if first then first = false else buf:put(",") end
+    buf:put(quote(kt == "string" and k or tostring(k)), ":")
+    write(x, buf, depth, plain)
   end
-  n = n + 1
-  buf[n] = "}"
-  return n
+  buf:put("}")
 end
 
-function write(v, buf, n, depth)
+function write(v, buf, depth, plain)
   local t = type(v)
   if t == "string" then
-    n = n + 1
-    buf[n] = quote(v)
+    buf:put(quote(v))
   elseif t == "number" then
-    n = n + 1
-    buf[n] = number(v)
+    buf:put(number(v, plain))
   elseif t == "boolean" then
-    n = n + 1
-    buf[n] = v and "true" or "false"
+    buf:put(v and "true" or "false")
   elseif t == "table" then
     if depth > 100 then error("json: too deep", 0) end
     local mt = getmetatable(v)
-    if mt == array_mt or (mt == nil and is_sequence(v)) then
-      local isa, max = dk_isarray(v)
-      if not isa then return write_pairs(v, buf, n, depth + 1) end
-      n = n + 1
-      buf[n] = "["
-      for i = 1, max do
-        if i > 1 then n = n + 1 buf[n] = "," end
-        n = write(v[i], buf, n, depth + 1)
+    if mt == array_mt or mt == nil then
+      local max = dense(v)
+      if not max then
+        if mt == nil and not is_sequence(v) then return write_pairs(v, buf, depth + 1, plain) end
+        local isa
+        isa, max = dk_isarray(v)
+        if not isa then return write_pairs(v, buf, depth + 1, plain) end
+      elseif max == 0 and mt == nil then
+        -- an unmarked empty table is an object
+        return write_pairs(v, buf, depth + 1, plain)
       end
-      n = n + 1
-      buf[n] = "]"
+      buf:put("[")
+      for i = 1, max do
+        if i > 1 then buf:put(",") end
+        write(v[i], buf, depth + 1, plain)
+      end
+      buf:put("]")
     else
-      return write_pairs(v, buf, n, depth + 1)
+      write_pairs(v, buf, depth + 1, plain)
     end
   else
     -- nil (a hole of an array), ngx.null, functions, userdata
-    n = n + 1
-    buf[n] = "null"
+    buf:put("null")
   end
-  return n
 end
 
+local shared = new_buffer()
+
 local function encode(v)
-  local buf = {}
-  local ok, n = pcall(write, v, buf, 0, 0)
-  if not ok then error(n, 2) end
-  return concat(buf, "", 1, n)
+  local buf = shared
+  buf:reset()
+  local ok, err = pcall(write, v, buf, 0, tostring(0.5) == "0.5")
+  local text = ok and buf:tostring()
+  if #buf > BUFFER_KEEP then shared = new_buffer() else buf:reset() end
+  if not ok then error(err, 2) end
+  return text
 end
 _M.encode = encode
 

@@ -10,10 +10,26 @@ function _M.copy(t)
   return setmetatable(out, getmetatable(t))
 end
 
-function _M.shallow(t)
-  local out = {}
-  for k, v in pairs(t or {}) do out[k] = v end
-  return setmetatable(out, getmetatable(t))
+-- LuaJIT's table.new and OpenResty's table.nkeys (nginx's LuaJIT has both): a copy sized at
+-- once instead of grown key by key
+local has_new, table_new = pcall(require, "table.new")
+local has_nkeys, table_nkeys = pcall(require, "table.nkeys")
+local sized = has_new and has_nkeys
+
+-- A copy of t's fields (and its metatable); `extra`: room for that many fields more.
+function _M.shallow(t, extra)
+  if t == nil then return {} end
+  local out
+  if sized then
+    local narr = #t
+    out = table_new(narr, math.max(0, table_nkeys(t) - narr) + (extra or 0))
+  else
+    out = {}
+  end
+  for k, v in pairs(t) do out[k] = v end
+  local mt = getmetatable(t)
+  if mt ~= nil then setmetatable(out, mt) end
+  return out
 end
 
 function _M.int(v, default)
@@ -64,36 +80,44 @@ local function sort_key(v)
   return 5, tostring(v)
 end
 
--- The order of sort(), over positions of `list`: documents by field, direction -1 (desc,
--- default) or 1. Documents without the field come last; ties keep the order of the ids in the
--- sort direction. A strict total order (ids are unique), so any way of sorting by it gives
--- the same list.
-local function order_of(list, field, dir)
-  local rank, val, id = {}, {}, {}
+-- The order of sort(), over positions of the list being sorted: documents by field, direction
+-- -1 (desc, default) or 1. Documents without the field come last; ties keep the order of the
+-- ids in the sort direction. A strict total order (ids are unique), so any way of sorting by it
+-- gives the same list. The keys live in arrays kept between calls (one worker; a sort never
+-- yields nor sorts inside itself), and the two comparators are made once: a sort makes no
+-- closure and no key table.
+local key_rank, key_val, key_id, key_dir = {}, {}, {}, -1
+
+local function less(a, b)
+  local ra, rb = key_rank[a], key_rank[b]
+  if not ra or not rb then
+    if ra then return true end
+    if rb then return false end
+  else
+    local x, y = key_val[a], key_val[b]
+    if ra ~= rb or x ~= y then
+      local lt
+      if ra ~= rb then lt = ra < rb else lt = x < y end
+      if key_dir == 1 then return lt end
+      return not lt
+    end
+  end
+  if key_dir == 1 then return key_id[a] < key_id[b] end
+  return key_id[a] > key_id[b]
+end
+
+local function load_keys(list, field, dir)
+  key_dir = dir
   for i = 1, #list do
     local d = list[i]
     local r, v = sort_key(d[field])
-    rank[i], val[i] = r or false, v
-    id[i] = tostring(d._id)
-  end
-  return function(a, b)
-    local ra, rb = rank[a], rank[b]
-    if not ra or not rb then
-      if ra then return true end
-      if rb then return false end
-    else
-      local x, y = val[a], val[b]
-      if ra ~= rb or x ~= y then
-        local lt
-        if ra ~= rb then lt = ra < rb else lt = x < y end
-        if dir == 1 then return lt end
-        return not lt
-      end
-    end
-    if dir == 1 then return id[a] < id[b] end
-    return id[a] > id[b]
+    key_rank[i], key_val[i] = r or false, v
+    local id = d._id
+    key_id[i] = type(id) == "string" and id or tostring(id)
   end
 end
+
+local pos, docs = {}, {}
 
 -- sort by field, direction -1 (desc, default) or 1. Documents without the field come last;
 -- ties keep the insertion order of the ids in the sort direction.
@@ -102,15 +126,16 @@ end
 function _M.sort(list, field, direction, top)
   field = field or "createdAt"
   local dir = tonumber(direction) or -1
-  local less = order_of(list, field, dir)
+  load_keys(list, field, dir)
   local n = #list
-  local pos = {}
   if not top or top * 4 >= n then
-    for i = 1, n do pos[i] = i end
-    table.sort(pos, less)
+    local all = {}
+    for i = 1, n do all[i] = i end
+    table.sort(all, less)
+    for i = 1, n do docs[i] = list[all[i]] end
   else
     -- the first `top` by insertion into a sorted run: one comparison for most documents
-    local k, chosen = 0, {}
+    local k = 0
     for i = 1, n do
       if k < top or less(i, pos[k]) then
         local j = k < top and k + 1 or k
@@ -122,14 +147,16 @@ function _M.sort(list, field, direction, top)
         if k < top then k = k + 1 end
       end
     end
-    for i = 1, k do chosen[pos[i]] = true end
+    -- the chosen first, then the others in their former order
+    for i = 1, k do
+      docs[i] = list[pos[i]]
+      key_rank[pos[i]] = nil -- marks it chosen; the keys are loaded again by the next sort
+    end
     for i = 1, n do
-      if not chosen[i] then k = k + 1 pos[k] = i end
+      if key_rank[i] ~= nil then k = k + 1 docs[k] = list[i] end
     end
   end
-  local docs = {}
-  for i = 1, n do docs[i] = list[pos[i]] end
-  for i = 1, n do list[i] = docs[i] end
+  for i = 1, n do list[i], docs[i] = docs[i], nil end
   return list
 end
 

@@ -15,7 +15,7 @@ end
 
 function _M.pu(pu, extra)
   if not pu then return nil end
-  local out = util.shallow(pu)
+  local out = util.shallow(pu, 1) -- id
   if pu.id_user then out.id_user = _M.user(store.coll("users"):get(pu.id_user)) or pu.id_user end
   out.id = pu._id
   for k, v in pairs(extra or {}) do out[k] = v end

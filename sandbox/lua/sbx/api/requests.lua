@@ -25,20 +25,38 @@ local function visible_to(ctx, r)
   return false
 end
 
+-- ?status=: "all", a list of statuses, or (absent) the open ones. Returns the set of statuses
+-- kept (true: all; nil: the open ones), so the list loop needs no closure.
 local function status_filter(q)
   local s = util.str(q.status)
-  if s == "all" then return function() return true end end
+  if s == "all" then return true end
   if s and s ~= "" then
     local allowed = {}
     for _, x in ipairs(util.split(s)) do allowed[tonumber(x) or -1] = true end
-    return function(r) return allowed[r.status] == true end
+    return allowed
   end
-  return function(r) return r.status < 1000 and r.status ~= 50 and r.status ~= 150 end
+  return nil
+end
+
+local function status_ok(allowed, r)
+  if allowed == true then return true end
+  if allowed then return allowed[r.status] == true end
+  return r.status < 1000 and r.status ~= 50 and r.status ~= 150
 end
 
 -- The less common list filters of routes/request.js: snapshot fields, working status,
--- smart assignment, draft and duration (minutes, with duration_op gt|lt).
+-- smart assignment, draft and duration (minutes, with duration_op gt|lt). nil when the query
+-- names none of them.
+local SNAPSHOT_PARAMS = { "snap_department_routing", "snap_department_default", "snap_department_id_bot",
+  "snap_department_id_bot_exists", "snap_lead_lead_id", "snap_lead_email", "smartAssignment", "draft",
+  "workingStatus[ne]", "workingStatus[in]", "workingStatus[nin]", "duration" }
+
 local function snapshot_filters(q)
+  local any = false
+  for i = 1, #SNAPSHOT_PARAMS do
+    if q[SNAPSHOT_PARAMS[i]] ~= nil then any = true break end
+  end
+  if not any then return nil end
   local checks = {}
   local function dept_of(r) return r.department and store.coll("departments"):get(r.department) or {} end
   local function lead_of(r) return r.lead and store.coll("leads"):get(r.lead) or {} end
@@ -99,21 +117,22 @@ end
 -- Ordered as the server orders a list: by the text score (best first, each item with its
 -- `score`) for a full_text search unless no_textscore, else by ?sort= and ?direction=.
 -- `top`: only the first `top` need to be in order (the pages up to the one asked for).
+-- Returns whether the items carry their score.
 local function order(list, q, scores, top)
   if scores and not util.bool(q.no_textscore) then
     table.sort(list, function(a, b)
       if scores[a] ~= scores[b] then return scores[a] > scores[b] end
       return a._id > b._id
     end)
-    return function(r, v) v.score = scores[r] return v end
+    return true
   end
   util.sort_query(list, q, top)
-  return function(_, v) return v end
+  return false
 end
 
 local function filter_list(ctx, only_requester)
   local q = ctx.query
-  local ok_status = status_filter(q)
+  local allowed = status_filter(q)
   local dept = util.str(q.dept_id)
   local lead = util.str(q.lead)
   local participant = util.str(q.participant)
@@ -142,7 +161,7 @@ local function filter_list(ctx, only_requester)
   local extra_ok = snapshot_filters(q)
   local out = {}
   for _, r in ipairs(store.coll("requests"):all()) do
-    local keep = r.id_project == ctx.pid and ok_status(r) and (r.preflight == true) == preflight
+    local keep = r.id_project == ctx.pid and status_ok(allowed, r) and (r.preflight == true) == preflight
     if keep and only_requester then
       local pu = ctx.principal.pu
       keep = pu ~= nil and r.requester == pu._id
@@ -181,7 +200,7 @@ local function filter_list(ctx, only_requester)
       local t = store.ms_of(r[range_field])
       keep = t ~= nil and dates.inside(range, t)
     end
-    if keep then keep = extra_ok(r) end
+    if keep and extra_ok then keep = extra_ok(r) end
     if keep then out[#out + 1] = r end
   end
   return out, nil, search and scores or nil
@@ -195,10 +214,14 @@ local function list_handler(only_requester)
     local page = math.max(0, util.int(q.page, 0))
     local list, err, scores = filter_list(ctx, only_requester)
     if not list then return 500, { success = false, error = err } end
-    local with_score = order(list, q, scores, limit > 0 and (page + 1) * limit or nil)
+    local scored = order(list, q, scores, limit > 0 and (page + 1) * limit or nil)
     local slice = limit == 0 and list or util.paginate(list, page, limit)
     local items = util.arr()
-    for _, r in ipairs(slice) do items[#items + 1] = with_score(r, conv.view(r)) end
+    for _, r in ipairs(slice) do
+      local v = conv.view(r)
+      if scored then v.score = scores[r] end
+      items[#items + 1] = v
+    end
     local count = util.bool(q.no_count) and 0 or #list
     return 200, { perPage = limit, count = count, requests = items }
   end
