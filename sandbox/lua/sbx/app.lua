@@ -78,13 +78,18 @@ local HTML_ESC = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&qu
 local function html_404(method, raw_path)
   -- encodeurl: a '%' not starting an escape becomes %25; characters outside
   -- !%&'()*+,-./0-9:;=?@A-Z[]_a-z~ are escaped
-  local encoded = raw_path:gsub("%%(%x?%x?)", function(h)
-    if #h == 2 then return "%" .. h end
-    return "%25" .. h
-  end):gsub("[^%w!%%&'%(%)%*%+,%-%./:;=%?@%[%]_~]", function(c)
-    return string.format("%%%02X", c:byte())
-  end)
-  local text = ("Cannot " .. method .. " " .. encoded):gsub("[&<>\"']", HTML_ESC)
+  -- (a path of letters, digits and /._-~ alone is its own encoding and needs no HTML escape)
+  local encoded = raw_path
+  if raw_path:find("[^%w/%._~%-]") then
+    encoded = raw_path:gsub("%%(%x?%x?)", function(h)
+      if #h == 2 then return "%" .. h end
+      return "%25" .. h
+    end):gsub("[^%w!%%&'%(%)%*%+,%-%./:;=%?@%[%]_~]", function(c)
+      return string.format("%%%02X", c:byte())
+    end)
+  end
+  local text = "Cannot " .. method .. " " .. encoded
+  if text:find("[&<>\"']") then text = text:gsub("[&<>\"']", HTML_ESC) end
   return 404, '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n'
     .. "</head>\n<body>\n<pre>" .. text .. "</pre>\n</body>\n</html>\n",
     "text/html; charset=utf-8"
@@ -235,11 +240,15 @@ end
 -- it up: users by id_user, guest and custom-token (userexternal) principals by uuid_user, and
 -- only active memberships. Whatever a token's payload says, membership is this document.
 function _M.membership(principal, pid)
-  local pus = store.coll("project_users")
   local field = principal.kind == "user" and "id_user" or "uuid_user"
-  return pus:find_one(function(pu)
-    return pu.id_project == pid and pu[field] == principal.id and pu.status == "active" and not pu.trashed
-  end)
+  local id = principal.id
+  -- the first match in store order, as find_one gives it (a plain loop: no closure per call)
+  local docs = store.coll("project_users"):all()
+  for i = 1, #docs do
+    local pu = docs[i]
+    if pu.id_project == pid and pu[field] == id and pu.status == "active" and not pu.trashed then return pu end
+  end
+  return nil
 end
 
 -- A custom role of the project (collection roles, made through /:pid/roles), by name.

@@ -42,27 +42,30 @@ function _M.refresh(r)
   return r
 end
 
--- The populated Request as the server returns it.
-function _M.view(r)
+-- The populated Request as the server returns it. `overlay`: an answer only written out (a
+-- page of a list), made with json.overlay over r instead of a copy of r.
+function _M.view(r, overlay)
   if not r then return nil end
-  local out = util.shallow(r, 4) -- requester_id, id, participatingAgents, participatingBots
+  local out = overlay and util.json.overlay(r) or util.shallow(r, 4) -- requester_id, id, participating*
   local pu = r.requester and coll("project_users"):get(r.requester)
-  out.requester = pu and view.pu(pu) or r.requester
+  out.requester = pu and view.pu(pu, nil, overlay) or r.requester
   out.requester_id = r.requester
   out.lead = r.lead and coll("leads"):get(r.lead) or r.lead
   out.department = r.department and coll("departments"):get(r.department) or r.department
   out.id = r._id
-  local agents, bots = _M.split_participants(r)
-  out.participatingAgents = util.arr()
-  for _, id in ipairs(agents) do
-    local u = coll("users"):get(id)
-    if u then out.participatingAgents[#out.participatingAgents + 1] = view.user(u) end
+  -- the agents and the bots among the participants, each in the participants' order
+  local agents, bots = util.arr(), util.arr()
+  for _, p in ipairs(r.participants or {}) do
+    if type(p) == "string" and p:match("^bot_") then
+      local b = coll("faq_kb"):get(p:sub(5))
+      if b then bots[#bots + 1] = view.bot(b) end
+    else
+      local u = coll("users"):get(p)
+      if u then agents[#agents + 1] = view.user(u) end
+    end
   end
-  out.participatingBots = util.arr()
-  for _, id in ipairs(bots) do
-    local b = coll("faq_kb"):get(id)
-    if b then out.participatingBots[#out.participatingBots + 1] = view.bot(b) end
-  end
+  out.participatingAgents = agents
+  out.participatingBots = bots
   out.participants = util.arr(util.shallow(r.participants or {}))
   out.tags = util.arr(util.shallow(r.tags or {}))
   out.notes = util.arr(util.shallow(r.notes or {}))

@@ -134,18 +134,28 @@ local BUFFER_KEEP = 1024 * 1024 -- a buffer grown past this is let go after the 
 
 local write
 
+-- The fields of t (those `over` does not hold, when given), after a "," unless `first`.
+local function write_fields(t, buf, depth, plain, first, over)
+  for k, x in pairs(t) do
+    if over == nil or rawget(over, k) == nil then
+      local kt = type(k)
+      if kt ~= "string" and kt ~= "number" then
+        error("json: type '" .. kt .. "' is not supported as a key by JSON.", 0)
+      end
+      if first then first = false else buf:put(",") end
+      buf:put(quote(kt == "string" and k or tostring(k)), ":")
+      write(x, buf, depth, plain)
+    end
+  end
+  return first
+end
+
 local function write_pairs(t, buf, depth, plain)
   buf:put("{")
-  local first = true
-  for k, x in pairs(t) do
-    local kt = type(k)
-    if kt ~= "string" and kt ~= "number" then
-      error("json: type '" .. kt .. "' is not supported as a key by JSON.", 0)
-    end
-    if first then first = false else buf:put(",") end
-    buf:put(quote(kt == "string" and k or tostring(k)), ":")
-    write(x, buf, depth, plain)
-  end
+  local base = getmetatable(t)
+  base = base and base.__jsonbase
+  local first = write_fields(t, buf, depth, plain, true)
+  if base then write_fields(base, buf, depth, plain, first, t) end
   buf:put("}")
 end
 
@@ -198,6 +208,14 @@ local function encode(v)
   return text
 end
 _M.encode = encode
+
+-- `fields` (a table without a metatable) made to stand for a copy of `base` with `fields` set
+-- over it, without the copy: reads of a field it does not hold fall through to base, and it
+-- is written as an object of both tables' fields (those of `fields` winning). A field set to
+-- nil in it shows base's. For answers that are only written out (a page of a list).
+function _M.overlay(base, fields)
+  return setmetatable(fields or {}, { __index = base, __jsonbase = base })
+end
 
 -- nil, message on malformed text or text after the value (dkjson stops at the value's end).
 function _M.decode(s)

@@ -110,8 +110,18 @@ local function load_keys(list, field, dir)
   key_dir = dir
   for i = 1, #list do
     local d = list[i]
-    local r, v = sort_key(d[field])
-    key_rank[i], key_val[i] = r or false, v
+    local v = d[field]
+    local t = type(v)
+    -- strings and numbers (createdAt, dates, counts) without the call
+    if t == "string" then
+      key_rank[i], key_val[i] = 2, v
+    elseif t == "number" then
+      key_rank[i], key_val[i] = 1, v
+    else
+      local r
+      r, v = sort_key(v)
+      key_rank[i], key_val[i] = r or false, v
+    end
     local id = d._id
     key_id[i] = type(id) == "string" and id or tostring(id)
   end
@@ -134,9 +144,14 @@ function _M.sort(list, field, direction, top)
     table.sort(all, less)
     for i = 1, n do docs[i] = list[all[i]] end
   else
-    -- the first `top` by insertion into a sorted run: one comparison for most documents
+    -- the first `top` by insertion into a sorted run: one comparison for most documents. Lists
+    -- are kept in the order documents came (oldest first), so a descending sort looks at them
+    -- newest first: each one after the first `top` is then beaten by the run's last. (The order
+    -- is total: the run comes out the same whichever way the list is walked.)
     local k = 0
-    for i = 1, n do
+    local from, to, step = 1, n, 1
+    if dir ~= 1 then from, to, step = n, 1, -1 end
+    for i = from, to, step do
       if k < top or less(i, pos[k]) then
         local j = k < top and k + 1 or k
         while j > 1 and less(i, pos[j - 1]) do

@@ -4,21 +4,32 @@ local util = require("sbx.util")
 
 local _M = {}
 
+-- firstname and lastname with the blanks at the end trimmed (the gsub only where there are some)
+local function full_name(u)
+  local s = (u.firstname or "") .. " " .. (u.lastname or "")
+  local b = s:byte(-1)
+  if b == 32 or (b >= 9 and b <= 13) then s = s:gsub("%s+$", "") end
+  return s
+end
+
 function _M.user(u)
   if not u then return nil end
   return { _id = u._id, email = u.email, firstname = u.firstname, lastname = u.lastname,
     emailverified = u.emailverified, attributes = u.attributes, description = u.description,
     public_email = u.public_email, public_website = u.public_website, phone = u.phone, status = u.status,
-    fullName = ((u.firstname or "") .. " " .. (u.lastname or "")):gsub("%s+$", ""),
-    createdAt = u.createdAt, updatedAt = u.updatedAt, __v = u.__v, id = u._id }
+    fullName = full_name(u), createdAt = u.createdAt, updatedAt = u.updatedAt, __v = u.__v, id = u._id }
 end
 
-function _M.pu(pu, extra)
+-- A project_user with its user populated and `id`, and the `extra` fields. `overlay`: an answer
+-- only written out, made with json.overlay instead of a copy.
+function _M.pu(pu, extra, overlay)
   if not pu then return nil end
-  local out = util.shallow(pu, 1) -- id
+  local out = overlay and util.json.overlay(pu) or util.shallow(pu, 1) -- id
   if pu.id_user then out.id_user = _M.user(store.coll("users"):get(pu.id_user)) or pu.id_user end
   out.id = pu._id
-  for k, v in pairs(extra or {}) do out[k] = v end
+  if extra then
+    for k, v in pairs(extra) do out[k] = v end
+  end
   return out
 end
 

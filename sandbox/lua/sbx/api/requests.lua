@@ -218,7 +218,7 @@ local function list_handler(only_requester)
     local slice = limit == 0 and list or util.paginate(list, page, limit)
     local items = util.arr()
     for _, r in ipairs(slice) do
-      local v = conv.view(r)
+      local v = conv.view(r, true)
       if scored then v.score = scores[r] end
       items[#items + 1] = v
     end
