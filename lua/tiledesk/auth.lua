@@ -90,6 +90,7 @@ function _M.renew(client, deadline)
   local res, msg, err = client:_send({ method = "POST", path = "/auth/signin", project = false,
     auth = "signin", retry = true }, "signin()", 3, deadline)
   if not res then return nil, msg, err end
+  local _ = res.json -- decoded (on first read) before the raw body, which carries the token, goes
   res.body = nil
   return _M.adopt(client, "signin()", res)
 end

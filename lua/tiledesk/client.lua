@@ -217,7 +217,7 @@ end
 -- nil, msg, err for an answer call() does not accept
 local function fail(res, spec, kind, m)
   if res.attempts and res.attempts > 1 then m = m .. " (after " .. res.attempts .. " attempts)" end
-  local e = E.new{ kind = kind, status = res.status, body = res._shown:safe_body(),
+  local e = E.new{ kind = kind, status = res.status, body = res:safe_body(),
     method = spec.method, url = res.url, retry_after = res.retry_after, attempts = res.attempts, msg = m }
   return nil, m, e
 end
@@ -234,10 +234,9 @@ function Client:call(op, spec, what, checked)
   if not ok then return nil, op .. ": " .. amsg, aerr end
   local res, msg, err = self:_send(spec, op, 4, deadline)
   if not res then return nil, msg, err end
-  local shown = res._shown
   local status = res.status
   if status >= 400 then
-    local text = shown:server_text()
+    local text = res:server_text()
     return fail(res, spec, E.not_found(status, text) and "not_found" or "http", E.http_message(op, status, text, nil))
   end
   if status < 200 or status >= 300 then
@@ -246,11 +245,11 @@ function Client:call(op, spec, what, checked)
   if spec.sink then return true end -- the body went to the sink
   if spec.raw then return res.body end
   if res.body == nil or res.body == "" then return true end
-  local j = response.json_of(shown)
+  local j = response.json_of(res)
   if j ~= nil then
     if j == json.null then return fail(res, spec, "not_found", op .. ": not found (the server answered null)") end
     if type(j) == "table" and j.success == false then
-      local text = shown:server_text()
+      local text = res:server_text()
       if E.not_found(status, text) then return fail(res, spec, "not_found", op .. ": not found: " .. text) end
     end
     return j
@@ -258,7 +257,7 @@ function Client:call(op, spec, what, checked)
   local v, derr = json.decode(res.body)
   if v == nil then
     return fail(res, spec, "decode", op .. ": response is not JSON (" .. tostring(res.decode_error or derr) .. ")"
-      .. (shown.hide and "" or (": " .. E.preview(self._scrub(redact.body(res.body, json))))))
+      .. (res._hide and "" or (": " .. E.preview(self._scrub(redact.body(res.body, json))))))
   end
   return v
 end

@@ -6,8 +6,6 @@ local E = require("tiledesk.error")
 
 local _M = {}
 
-local Shown = {}
-
 local function is_json_type(ct)
   -- (lower-case first: "application/json" needs no copy of the value)
   return type(ct) == "string" and (ct:find("json", 1, true) or ct:lower():find("json", 1, true)) ~= nil
@@ -33,45 +31,34 @@ end
 -- asks to decode costs no decode.
 local function decode(self)
   local body = self.body
-  if type(body) == "string" and body ~= "" and is_json_type(self.ctype) then
+  if type(body) == "string" and body ~= "" and is_json_type(rawget(self, "_ctype")) then
     local v, derr = json.decode(body)
     if v == nil and derr then rawset(self, "decode_error", derr) else rawset(self, "json", v) end
   end
-  rawset(self, "decoded", true)
+  rawset(self, "_decoded", true)
 end
--- The decoded body (nil when it is not JSON, or not decodable), decoded once: what shown.json
+-- The decoded body (nil when it is not JSON, or not decodable), decoded once: what res.json
 -- gives, without the metamethod.
-function _M.json_of(shown)
-  if not rawget(shown, "decoded") then decode(shown) end
-  return rawget(shown, "json")
+function _M.json_of(res)
+  if not rawget(res, "_decoded") then decode(res) end
+  return rawget(res, "json")
 end
 
-Shown.__index = function(self, k)
-  local m = Shown[k]
+-- The response object: one per answer (per attempt), and the one of the final answer is what
+-- client:request returns. Plain fields: status, body, attempts, url, retry_after (the last three
+-- set by the send loop on the final one); made when first read: json, decode_error, headers;
+-- internal: _head (what the transport returned as headers: a table, or the raw block), _ctype,
+-- _hide, _scrub. Methods (safe_json ...) come through the metatable.
+local Res = {}
+local methods = {}
+Res.__index = function(self, k)
+  local m = methods[k]
   if m ~= nil then return m end
-  if (k == "json" or k == "decode_error") and not rawget(self, "decoded") then
+  if k == "json" or k == "decode_error" then
+    if rawget(self, "_decoded") then return nil end
     decode(self)
     return rawget(self, k)
   end
-  return nil
-end
-
-
-local function keep(s) return s end
-
--- ctype: the Content-Type (the body is decoded only when it says JSON). hide: the body is a
--- secret (sign-in answers): never shown at all. scrub: hides the secret values the client holds
--- (tiledesk.redact.scrubber).
-function _M.new(ctype, body, hide, scrub)
-  return setmetatable({ body = body, ctype = ctype, hide = hide, scrub = scrub or keep }, Shown)
-end
-
--- A response table for client:request: status, headers, body, attempts, url, retry_after, and
--- json / decode_error decoded when first read. headers is made when first read from _head (what
--- the transport returned: a table, or the raw block), then kept as a plain field.
-local Res = {}
-Res.__index = function(self, k)
-  if k == "json" or k == "decode_error" then return rawget(self, "_shown")[k] end
   if k == "headers" then
     local h = _M.headers(rawget(self, "_head")) or {}
     rawset(self, "headers", h)
@@ -79,41 +66,53 @@ Res.__index = function(self, k)
   end
   return nil
 end
-function _M.result(fields)
-  return setmetatable(fields, Res)
+
+local function keep(s) return s end
+
+-- status; head: the transport's headers (a table, or the raw block); ctype: the Content-Type
+-- (the body is decoded only when it says JSON). hide: the body is a secret (sign-in answers):
+-- never shown at all. scrub: hides the secret values the client holds (tiledesk.redact.scrubber).
+function _M.new(status, head, body, ctype, hide, scrub)
+  -- (the fields set later are named here too, nil: the table is made with room for them)
+  return setmetatable({ status = status, body = body, _head = head, _ctype = ctype, _hide = hide or nil,
+    _scrub = scrub or keep, attempts = nil, url = nil, json = nil, _decoded = nil }, Res)
 end
 
 -- the decoded body with its secret values replaced (nil when not JSON)
-function Shown:safe_json()
-  if self.json == nil or self.hide then return nil end
-  if self.redacted == nil then self.redacted = redact.value(self.json, self.scrub) end
-  return self.redacted
+function methods.safe_json(self)
+  if self.json == nil or self._hide then return nil end
+  local r = rawget(self, "_redacted")
+  if r == nil then
+    r = redact.value(self.json, self._scrub)
+    rawset(self, "_redacted", r)
+  end
+  return r
 end
 
 -- the body text for hooks
-function Shown:safe_text()
-  if self.hide then return redact.MARK end
+function methods.safe_text(self)
+  if self._hide then return redact.MARK end
   local j = self:safe_json()
   if type(j) == "table" then return json.encode(j) or redact.MARK end
-  return self.scrub(redact.body(self.body, json))
+  return self._scrub(redact.body(self.body, json))
 end
 
 -- the body an err table may carry: decoded and redacted, or the redacted text
-function Shown:safe_body()
-  if self.hide then return nil end
+function methods.safe_body(self)
+  if self._hide then return nil end
   local j = self:safe_json()
   if j ~= nil then return j end
-  return self.scrub(redact.body(self.body, json))
+  return self._scrub(redact.body(self.body, json))
 end
 
 -- the server's words, for a log line or a message (read from a bounded prefix of a text body)
-function Shown:server_text()
-  if self.hide then return nil end
+function methods.server_text(self)
+  if self._hide then return nil end
   local j = self:safe_json()
   if type(j) == "table" then return E.server_text(j) end
   local body = self.body
   if type(body) == "string" and #body > E.TEXT_PREFIX then body = body:sub(1, E.TEXT_PREFIX) end
-  return E.server_text(nil, self.scrub(redact.body(body, json)))
+  return E.server_text(nil, self._scrub(redact.body(body, json)))
 end
 
 return _M

@@ -1,6 +1,6 @@
 -- The send loop: one logical request, its attempts, the waits between them and the one repeat
 -- after a new sign-in, all inside one deadline (the call's `timeout`). Returns
--- res = { status, headers, body, json, attempts, url, ... } for any HTTP status, or nil, msg, err
+-- res (tiledesk.response: status, headers, body, json, attempts, url, ...) for any HTTP status, or nil, msg, err
 -- when no response came (or the sign-in it needed failed, or the deadline passed first).
 local json = require("tiledesk.json")
 local url = require("tiledesk.url")
@@ -110,20 +110,20 @@ local function failure(x, kind, msg, sends, code)
 end
 
 -- One exchange: a rate-limit token, the hooks, the transport, each within the deadline.
--- Returns status, headers, body, shown (tiledesk.response), err (no response came), elapsed ms;
--- headers may be the raw block (req.raw_headers): tiledesk.response.headers makes the table.
+-- Returns res (tiledesk.response: the answer, any HTTP status) or nil, err (no answer came),
+-- and the elapsed ms.
 local function exchange(client, x, sends, deadline)
   local t = client._transport
   if client._limiter then
     local ok, lmsg, lerr = client._limiter:acquire(t, deadline)
-    if not ok then return nil, nil, nil, nil, failure(x, lerr.kind, lmsg, sends), 0 end
+    if not ok then return nil, failure(x, lerr.kind, lmsg, sends), 0 end
   end
   local per = x.attempt_timeout or 0
   local started = t:now_ms()
   if deadline then
     local left = math.floor(deadline - started)
     if left <= 0 then
-      return nil, nil, nil, nil, failure(x, "timeout", "the call's timeout passed before attempt " .. sends, sends), 0
+      return nil, failure(x, "timeout", "the call's timeout passed before attempt " .. sends, sends), 0
     end
     if per == 0 or left < per then per = left end
   end
@@ -135,21 +135,20 @@ local function exchange(client, x, sends, deadline)
   local status, rheaders, rbody, ctype = t:send(x.req)
   -- the time it took, for the log line and the hook only
   local elapsed = (client._log or client._on_response) and t:now_ms() - started or 0
-  local err, shown
+  local err, res
   if status then
+    -- (headers may be the raw block, req.raw_headers: then ctype came with it)
     if type(rheaders) ~= "string" then ctype = response.content_type(rheaders) end
-    shown = response.new(ctype, rbody, x.hide_response, x.scrub)
+    res = response.new(status, rheaders, rbody, ctype, x.hide_response, x.scrub)
   else
     -- the transport said nil, msg, err
     local terr = type(rbody) == "table" and rbody or {}
     err = failure(x, terr.kind or "transport", E.escape(x.scrub(redact.url(tostring(rheaders)))), sends, terr.code)
-    rheaders, rbody = nil, nil
   end
   if client._on_response then
-    rheaders = response.headers(rheaders)
-    hooks.response(x, client._on_response, sends, status, rheaders, shown, elapsed, err)
+    hooks.response(x, client._on_response, sends, status, res and res.headers, res, elapsed, err)
   end
-  return status, rheaders, rbody, shown, err, elapsed
+  return res, err, elapsed
 end
 
 -- Whether waiting `wait` ms still leaves time for another attempt.
@@ -171,7 +170,8 @@ function _M.run(client, spec, op, level, deadline)
   local renewed = false
   while true do
     n, sends = n + 1, sends + 1
-    local status, rheaders, rbody, shown, err, elapsed = exchange(client, x, sends, deadline)
+    local res, err, elapsed = exchange(client, x, sends, deadline)
+    local status = res and res.status
     if err then
       -- a streamed body may have reached the sink in part: only a failed connect is repeated
       policy = policy or policy_of(client, spec)
@@ -184,7 +184,7 @@ function _M.run(client, spec, op, level, deadline)
         return nil, err.msg, err
       end
       t:sleep_ms(wait)
-    elseif status == 401 and not renewed and auth.renews(client, x.req.auth, status, shown) then
+    elseif status == 401 and not renewed and auth.renews(client, x.req.auth, status, res) then
       note(client, x, status, elapsed, sends, "the token was refused; signing in again")
       renewed = true
       local user, smsg, serr = auth.renew(client, deadline)
@@ -194,19 +194,17 @@ function _M.run(client, spec, op, level, deadline)
       local again = retry.STATUS[status]
       local wait
       if again then
-        rheaders = response.headers(rheaders)
         policy = policy or policy_of(client, spec)
-        wait = retry.after_status(policy, n, status, rheaders)
+        wait = retry.after_status(policy, n, status, res.headers)
         if wait and not in_time(t, deadline, wait) then wait = nil end
       end
       if not wait then
-        if client._log then note(client, x, status, elapsed, sends, status >= 400 and shown:server_text() or nil) end
-        local res = response.result{ status = status, _head = rheaders, body = rbody, attempts = sends,
-          url = x.shown_url, _shown = shown }
-        if again then res.retry_after = retry.parse_retry_after(rheaders and rheaders["retry-after"]) end
+        if client._log then note(client, x, status, elapsed, sends, status >= 400 and res:server_text() or nil) end
+        res.attempts, res.url = sends, x.shown_url
+        if again then res.retry_after = retry.parse_retry_after(res.headers["retry-after"]) end
         return res
       end
-      local text = shown:server_text()
+      local text = res:server_text()
       note(client, x, status, elapsed, sends, (text and (text .. "; ") or "") .. "retrying in " .. wait .. " ms")
       t:sleep_ms(wait)
     end
