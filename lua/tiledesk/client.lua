@@ -113,6 +113,8 @@ function _M.new(opts, what, level)
     _on_request = cfg.on_request,
     _on_response = cfg.on_response,
     _log = log.sink(cfg.log),
+    -- nothing to do around a call but send it: plain calls may take tiledesk.send's quick path
+    _plain = not (cfg.rate_limit or cfg.on_request or cfg.on_response or log.sink(cfg.log)),
   }, Client)
 end
 
@@ -204,7 +206,10 @@ Client._send = send.run
 -- res = { status, headers, body, json } for any HTTP status; nil, msg, err when no response
 -- came (or when the sign-in it needed failed).
 function Client:request(spec)
-  options.request(spec, "client:request()", 2)
+  if options.request(spec, "client:request()", 2) then -- method and path (and raw) only
+    local res, msg, err = send.quick(self, spec.method, spec.path, op_of, 3)
+    if res ~= false then return res, msg, err end
+  end
   if rawget(self, "_call_opts") then spec = apply_call_opts(self, spec) end
   local op = spec.op or op_of(self, spec.method, spec.path)
   if self._closed then check_open(self, op, 2) end
@@ -215,11 +220,49 @@ function Client:request(spec)
 end
 
 -- nil, msg, err for an answer call() does not accept
-local function fail(res, spec, kind, m)
+local function fail(res, method, kind, m)
   if res.attempts and res.attempts > 1 then m = m .. " (after " .. res.attempts .. " attempts)" end
   local e = E.new{ kind = kind, status = res.status, body = res:safe_body(),
-    method = spec.method, url = res.url, retry_after = res.retry_after, attempts = res.attempts, msg = m }
+    method = method, url = res.url, retry_after = res.retry_after, attempts = res.attempts, msg = m }
   return nil, m, e
+end
+
+-- What call() returns for a final answer res: the decoded JSON of a 2xx (raw: the body; sink:
+-- true), nil, msg, err for any other. op: the call's name (nil: made from method and path, when
+-- a message needs it).
+local function shape(self, res, op, method, path, raw, sink)
+  local status = res.status
+  if status < 200 or status >= 300 then
+    op = op or op_of(self, method, path)
+    if status >= 400 then
+      local text = res:server_text()
+      return fail(res, method, E.not_found(status, text) and "not_found" or "http", E.http_message(op, status, text, nil))
+    end
+    return fail(res, method, "http", op .. ": unexpected HTTP " .. status)
+  end
+  if sink then return true end -- the body went to the sink
+  local body = res.body
+  if raw then return body end
+  if body == nil or body == "" then return true end
+  local j = response.json_of(res)
+  if j ~= nil then
+    if j == json.null then
+      return fail(res, method, "not_found", (op or op_of(self, method, path)) .. ": not found (the server answered null)")
+    end
+    if type(j) == "table" and j.success == false then
+      local text = res:server_text()
+      if E.not_found(status, text) then
+        return fail(res, method, "not_found", (op or op_of(self, method, path)) .. ": not found: " .. text)
+      end
+    end
+    return j
+  end
+  local v, derr = json.decode(body)
+  if v == nil then
+    return fail(res, method, "decode", (op or op_of(self, method, path)) .. ": response is not JSON ("
+      .. tostring(res.decode_error or derr) .. ")" .. (res._hide and "" or (": " .. E.preview(self._scrub(redact.body(body, json))))))
+  end
+  return v
 end
 
 -- Decoded JSON on 2xx; nil, msg, err otherwise (kind "http" for 4xx/5xx).
@@ -234,32 +277,7 @@ function Client:call(op, spec, what, checked)
   if not ok then return nil, op .. ": " .. amsg, aerr end
   local res, msg, err = self:_send(spec, op, 4, deadline)
   if not res then return nil, msg, err end
-  local status = res.status
-  if status >= 400 then
-    local text = res:server_text()
-    return fail(res, spec, E.not_found(status, text) and "not_found" or "http", E.http_message(op, status, text, nil))
-  end
-  if status < 200 or status >= 300 then
-    return fail(res, spec, "http", op .. ": unexpected HTTP " .. status)
-  end
-  if spec.sink then return true end -- the body went to the sink
-  if spec.raw then return res.body end
-  if res.body == nil or res.body == "" then return true end
-  local j = response.json_of(res)
-  if j ~= nil then
-    if j == json.null then return fail(res, spec, "not_found", op .. ": not found (the server answered null)") end
-    if type(j) == "table" and j.success == false then
-      local text = res:server_text()
-      if E.not_found(status, text) then return fail(res, spec, "not_found", op .. ": not found: " .. text) end
-    end
-    return j
-  end
-  local v, derr = json.decode(res.body)
-  if v == nil then
-    return fail(res, spec, "decode", op .. ": response is not JSON (" .. tostring(res.decode_error or derr) .. ")"
-      .. (res._hide and "" or (": " .. E.preview(self._scrub(redact.body(res.body, json))))))
-  end
-  return v
+  return shape(self, res, op, spec.method, spec.path, spec.raw, spec.sink)
 end
 
 -- client:get(path, query, opts) / :delete(path, query, opts) / :post|put|patch(path, body, opts)
@@ -267,9 +285,9 @@ local function verb(method, with_body)
   local name = "client:" .. method:lower() .. "()"
   return function(self, path, arg, opts)
     if type(path) ~= "string" then error(name .. ": path must be a string", 2) end
-    local spec = { method = method, path = path }
-    if with_body then spec.body = arg else spec.query = arg end
     if opts ~= nil then
+      local spec = { method = method, path = path }
+      if with_body then spec.body = arg else spec.query = arg end
       if type(opts) ~= "table" then error(name .. ": opts must be a table", 2) end
       for k, v in pairs(opts) do
         if k == "method" or k == "path" then error(name .. ": opts cannot set " .. k, 2) end
@@ -279,10 +297,18 @@ local function verb(method, with_body)
     end
     -- no opts: the path and the one argument are all there is to check
     options.path(path, name, 2)
-    local ta = type(arg)
-    if ta ~= "nil" and ta ~= "table" and not (with_body and ta == "string") then
-      error(name .. ": '" .. (with_body and "body" or "query") .. "' must be a table" .. (with_body and " or string" or ""), 2)
+    if arg == nil then -- a plain call (tiledesk.send quick)
+      local res, msg, err = send.quick(self, method, path, op_of, 3)
+      if res then return shape(self, res, nil, method, path) end
+      if res == nil then return nil, msg, err end
+    else
+      local ta = type(arg)
+      if ta ~= "table" and not (with_body and ta == "string") then
+        error(name .. ": '" .. (with_body and "body" or "query") .. "' must be a table" .. (with_body and " or string" or ""), 2)
+      end
     end
+    local spec = { method = method, path = path }
+    if with_body then spec.body = arg else spec.query = arg end
     return self:call(op_of(self, method, path), spec, name, true)
   end
 end

@@ -136,6 +136,7 @@ local function check_ms(spec, name, what, level)
 end
 
 -- Checks a request spec (client:request{}, client:call()); raises at `level` naming `what`.
+-- Returns true when the spec holds nothing but method, path and raw.
 function _M.request(spec, what, level)
   level = level + 1
   if type(spec) ~= "table" then error(what .. ": table expected, got " .. type(spec), level) end
@@ -152,7 +153,7 @@ function _M.request(spec, what, level)
     METHODS_SEEN[method] = true
   end
   if not PATHS_SEEN[path] then _M.path(path, what, level) end
-  if not more then return end -- every other field is absent: nothing more to check
+  if not more then return true end -- every other field is absent: nothing more to check
   local qt = type(spec.query)
   if qt ~= "nil" and qt ~= "table" then error(what .. ": 'query' must be a table", level) end
   local bt = type(spec.body)

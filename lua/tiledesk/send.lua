@@ -135,6 +135,12 @@ local function exchange(client, x, sends, deadline)
   local status, rheaders, rbody, ctype = t:send(x.req)
   -- the time it took, for the log line and the hook only
   local elapsed = (client._log or client._on_response) and t:now_ms() - started or 0
+  return _M.outcome(client, x, sends, elapsed, status, rheaders, rbody, ctype)
+end
+
+-- What the transport's answer to attempt `sends` (status, headers, body, ctype | nil, msg, err)
+-- is: res, or nil, err; the hook is shown it. Returns res, err, elapsed.
+function _M.outcome(client, x, sends, elapsed, status, rheaders, rbody, ctype)
   local err, res
   if status then
     -- (headers may be the raw block, req.raw_headers: then ctype came with it)
@@ -160,7 +166,9 @@ local function policy_of(client, spec)
   return retry.policy(spec.method, spec.retry, spec.retries or client._retries, client._retry_base, client._retry_max)
 end
 
-function _M.run(client, spec, op, level, deadline)
+-- first (internal): the outcome of attempt 1, already made by quick() ({ status, headers, body,
+-- ctype } or { nil, msg, err }).
+function _M.run(client, spec, op, level, deadline, first)
   local x = prepare(client, spec, op, (level or 3) + 1)
   local t = client._transport
   if deadline == nil then deadline = _M.deadline(client, spec) end
@@ -170,7 +178,13 @@ function _M.run(client, spec, op, level, deadline)
   local renewed = false
   while true do
     n, sends = n + 1, sends + 1
-    local res, err, elapsed = exchange(client, x, sends, deadline)
+    local res, err, elapsed
+    if first then
+      res, err, elapsed = _M.outcome(client, x, sends, 0, first[1], first[2], first[3], first[4])
+      first = nil
+    else
+      res, err, elapsed = exchange(client, x, sends, deadline)
+    end
     local status = res and res.status
     if err then
       -- a streamed body may have reached the sink in part: only a failed connect is repeated
@@ -209,6 +223,41 @@ function _M.run(client, spec, op, level, deadline)
       t:sleep_ms(wait)
     end
   end
+end
+
+-- A plain call: method and path only (no query, body, headers or call options), and a client
+-- with no hook, log line, rate limiter or with{} options, holding credentials (nothing to sign
+-- in first), whose URL for the path is known (memoised by an earlier call). Its first attempt
+-- is made here without the call state (prepare), on the same deadline, timeouts and request
+-- fields run() would use; a 2xx answer is final as it is (res, attempts 1). Anything else (a
+-- failure, 401, a retryable or any other status) goes on in run() as that attempt's outcome, so
+-- retries, the re-sign-in, messages and errors are run()'s own. Returns false when the call is
+-- not plain (nothing was sent), else what run() returns. op_of(client, method, path) names the
+-- call, asked only when run() needs it.
+local METHODS = retry.METHODS
+function _M.quick(client, method, path, op_of, level)
+  if not client._plain or rawget(client, "_call_opts") or client._closed then return false end
+  local memo = client._urls[path]
+  if not memo or client._project_of ~= client.project_id then return false end
+  local t = client._transport
+  if client.auth == "jwt" and t:auth_kind() == "none" then return false end
+  local per, ms = client._attempt_timeout or 0, client._timeout
+  local deadline
+  if ms ~= 0 then
+    deadline = t:now_ms() + ms
+    if per == 0 or ms < per then per = ms end
+  end
+  local status, rheaders, rbody, ctype = t:send{ method = method, url = memo[1], headers = DEFAULT_HEADERS,
+    timeout_ms = per, connect_timeout_ms = client._connect_timeout, auth = "credentials", raw_headers = true,
+    once = not METHODS[method] }
+  if status and status >= 200 and status < 300 then
+    if type(rheaders) ~= "string" then ctype = response.content_type(rheaders) end
+    local res = response.new(status, rheaders, rbody, ctype, nil, client._scrub)
+    res.attempts, res.url = 1, memo[2]
+    return res
+  end
+  return _M.run(client, { method = method, path = path }, op_of(client, method, path), level + 1, deadline,
+    { status, rheaders, rbody, ctype })
 end
 
 return _M
