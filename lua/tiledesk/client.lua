@@ -297,10 +297,21 @@ local function verb(method, with_body)
     end
     -- no opts: the path and the one argument are all there is to check
     options.path(path, name, 2)
-    if arg == nil then -- a plain call (tiledesk.send quick)
-      local res, msg, err = send.quick(self, method, path, op_of, 3)
-      if res then return shape(self, res, nil, method, path) end
-      if res == nil then return nil, msg, err end
+    if arg == nil then -- a plain call (tiledesk.send first and settle)
+      local status, rheaders, rbody, ctype, deadline, memo = send.first(self, method, path)
+      if status ~= false then
+        -- the common answer, a 2xx JSON object or array, is decoded here without a response object
+        if status and status >= 200 and status < 300 and rbody ~= "" then
+          if type(rheaders) ~= "string" then ctype = response.content_type(rheaders) end
+          if response.is_json_type(ctype) then
+            local v = json.decode(rbody)
+            if type(v) == "table" and v.success ~= false then return v end
+          end
+        end
+        local res, msg, err = send.settle(self, method, path, op_of, 3, status, rheaders, rbody, ctype, deadline, memo)
+        if not res then return nil, msg, err end
+        return shape(self, res, nil, method, path)
+      end
     else
       local ta = type(arg)
       if ta ~= "table" and not (with_body and ta == "string") then

@@ -10,6 +10,7 @@ local function is_json_type(ct)
   -- (lower-case first: "application/json" needs no copy of the value)
   return type(ct) == "string" and (ct:find("json", 1, true) or ct:lower():find("json", 1, true)) ~= nil
 end
+_M.is_json_type = is_json_type
 
 -- The Content-Type of a headers table (the first, when it came more than once).
 function _M.content_type(headers)

@@ -227,15 +227,13 @@ end
 
 -- A plain call: method and path only (no query, body, headers or call options), and a client
 -- with no hook, log line, rate limiter or with{} options, holding credentials (nothing to sign
--- in first), whose URL for the path is known (memoised by an earlier call). Its first attempt
--- is made here without the call state (prepare), on the same deadline, timeouts and request
--- fields run() would use; a 2xx answer is final as it is (res, attempts 1). Anything else (a
--- failure, 401, a retryable or any other status) goes on in run() as that attempt's outcome, so
--- retries, the re-sign-in, messages and errors are run()'s own. Returns false when the call is
--- not plain (nothing was sent), else what run() returns. op_of(client, method, path) names the
--- call, asked only when run() needs it.
+-- in first), whose URL for the path is known (memoised by an earlier call). first() makes its
+-- first attempt without the call state (prepare), on the same deadline, timeouts and request
+-- fields run() would use. Returns false when the call is not plain (nothing was sent), else what
+-- the transport said (status, headers, body, ctype | nil, msg, err), the deadline and the URLs
+-- (memo: { URL, URL as shown }).
 local METHODS = retry.METHODS
-function _M.quick(client, method, path, op_of, level)
+function _M.first(client, method, path)
   if not client._plain or rawget(client, "_call_opts") or client._closed then return false end
   local memo = client._urls[path]
   if not memo or client._project_of ~= client.project_id then return false end
@@ -250,14 +248,29 @@ function _M.quick(client, method, path, op_of, level)
   local status, rheaders, rbody, ctype = t:send{ method = method, url = memo[1], headers = DEFAULT_HEADERS,
     timeout_ms = per, connect_timeout_ms = client._connect_timeout, auth = "credentials", raw_headers = true,
     once = not METHODS[method] }
+  return status, rheaders, rbody, ctype, deadline, memo
+end
+
+-- What comes of first()'s attempt: a 2xx is final as it is (res, attempts 1); anything else (a
+-- failure, 401, a retryable or any other status) goes on in run() as that attempt's outcome, so
+-- retries, the re-sign-in, messages and errors are run()'s own. op_of(client, method, path)
+-- names the call, asked only when run() needs it; level as for run() (whose frame takes this one's).
+function _M.settle(client, method, path, op_of, level, status, rheaders, rbody, ctype, deadline, memo)
   if status and status >= 200 and status < 300 then
     if type(rheaders) ~= "string" then ctype = response.content_type(rheaders) end
     local res = response.new(status, rheaders, rbody, ctype, nil, client._scrub)
     res.attempts, res.url = 1, memo[2]
     return res
   end
-  return _M.run(client, { method = method, path = path }, op_of(client, method, path), level + 1, deadline,
+  return _M.run(client, { method = method, path = path }, op_of(client, method, path), level, deadline,
     { status, rheaders, rbody, ctype })
+end
+
+-- first() then settle(): res | nil, msg, err, or false when the call is not plain.
+function _M.quick(client, method, path, op_of, level)
+  local status, rheaders, rbody, ctype, deadline, memo = _M.first(client, method, path)
+  if status == false then return false end
+  return _M.settle(client, method, path, op_of, level, status, rheaders, rbody, ctype, deadline, memo)
 end
 
 return _M

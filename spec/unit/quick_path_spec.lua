@@ -1,5 +1,6 @@
 -- A plain call whose URL is already known takes tiledesk.send's quick path (its first attempt
--- made without the call state). Every answer must come out exactly as through the full send
+-- made without the call state: send.first, then send.settle or, for a 2xx JSON answer to a verb,
+-- the decode in client.lua). Every answer must come out exactly as through the full send
 -- loop: each scenario runs on a path the client has not called yet (full loop) and on one it
 -- has (quick path), and the two must agree on what the call returns and on what went out.
 local helper = require("spec.helper")
@@ -7,18 +8,21 @@ local send = require("tiledesk.send")
 
 local PATH = "/departments/d1"
 
--- Runs f with send.quick watched: returns whether f raised (ok, err) and, per call of send.quick,
--- whether the call took the quick path.
+-- Runs f with send.first watched: returns whether f raised (ok, err) and, per call of
+-- send.first, whether the call took the quick path.
+local function pack(...) return { n = select("#", ...), ... } end
+local unpack = table.unpack or unpack
+
 local function watching_quick(f)
   local taken = {}
-  local quick = send.quick
-  send.quick = function(...)
-    local r, m, e = quick(...)
-    taken[#taken + 1] = r ~= false
-    return r, m, e
+  local first = send.first
+  send.first = function(...)
+    local r = pack(first(...))
+    taken[#taken + 1] = r[1] ~= false
+    return unpack(r, 1, r.n)
   end
   local ok, a, b, c = pcall(f, taken)
-  send.quick = quick
+  send.first = first
   return ok, a, b, c, taken
 end
 
@@ -78,6 +82,10 @@ local SCENARIOS = {
   { "a 200 that is not JSON", function(f) f:queue(200, "<html>hi</html>", { ["content-type"] = "text/html" }) end },
   { "a 200 JSON with a wrong content type", function(f) f:queue(200, '{"a":1}', { ["content-type"] = "text/plain" }) end },
   { "a 200 success=false not found", function(f) f:queue(200, { success = false, msg = "Object not found" }) end },
+  { "a 200 JSON array", function(f) f:queue(200, '[{"a":1},{"b":2}]', { ["content-type"] = "application/json" }) end },
+  { "a 200 JSON number", function(f) f:queue(200, "42", { ["content-type"] = "application/json" }) end },
+  { "a 200 success=false in other words", function(f) f:queue(200, { success = false, msg = "quota reached" }) end },
+  { "a 200 JSON that does not decode", function(f) f:queue(200, '{"a":', { ["content-type"] = "application/json" }) end },
   { "a 201", function(f) f:queue(201, { created = true }) end },
   { "a 204", function(f) f:queue(204, "") end },
   { "a 304", function(f) f:queue(304, "") end },
