@@ -52,11 +52,13 @@ typedef struct td_xfer {
   int sig_body;             /* ... for a request with a body (or not) */
   unsigned sig_gen;         /* ... and these credentials (td_client.auth_gen) */
   int conf;                 /* what the easy handle is set up for (TD_CONF_*) */
+  int prereq;               /* td_on_prereq is set: the request is sent at most once */
   char errbuf[CURL_ERROR_SIZE];
   td_buf body;              /* response body, or a sink's pending chunk */
   td_buf head;              /* header lines of the last response ("HTTP/..." resets it) */
   td_buf out;               /* the request body (POSTFIELDS points here); wiped when reused */
   td_buf label;             /* "METHOD url" without query or fragment, for messages */
+  td_buf url;               /* the URL the easy handle holds (empty: none since its reset) */
   td_buf sinkerr;           /* what a failed sink said */
   curl_off_t max_body;
   CURLcode rc;
@@ -108,9 +110,12 @@ typedef struct td_spec {
 
 static int td_global_ready = 0;
 
-/* The content codings this libcurl decodes, as it would list them itself: sent as one of our
-   header lines (cheaper for libcurl than composing its own) and set as CURLOPT_ACCEPT_ENCODING,
-   which makes it decode them. NULL: none (curl_version_info found no decoder). */
+/* The content codings this libcurl decodes, as it would list them itself, set as
+   CURLOPT_ACCEPT_ENCODING, which makes it decode any of them a response comes in. The request
+   asks for one, in one of our header lines (cheaper for libcurl than composing its own): gzip,
+   which every server and proxy that compresses speaks, or the first it has when it has no zlib.
+   One coding, not the list: libcurl formats header lines a byte at a time, at about 90
+   instructions a byte, on every request. NULL: none (curl_version_info found no decoder). */
 static const char *td_codings = NULL;
 static char td_codings_buf[64];
 static char td_ae_line[96];
@@ -127,7 +132,8 @@ static void td_find_codings(void) {
 #endif
   if (td_codings_buf[0]) {
     td_codings = td_codings_buf;
-    snprintf(td_ae_line, sizeof td_ae_line, "Accept-Encoding: %s", td_codings_buf);
+    snprintf(td_ae_line, sizeof td_ae_line, "Accept-Encoding: %.*s", (int)strcspn(td_codings_buf, ","),
+             (v->features & CURL_VERSION_LIBZ) ? "gzip" : td_codings_buf);
   }
 }
 
@@ -234,13 +240,21 @@ static void td_push_opt(lua_State *L, int idx, const char *field) {
   else lua_getfield(L, idx, field);
 }
 
-/* One walk of the table at idx: pushes one slot per name (nil when absent) at base..base+n-1,
-   base being the top before the call, each holding the value of that key; raises as
-   td_check_keys does on any other key, unless `others` (then other string keys are skipped). */
+/* One walk of the table at idx (absolute): pushes one slot per name (nil when absent) at
+   base..base+n-1, base being the top before the call, each holding the value of that key;
+   raises as td_check_keys does on any other key, unless `others` (then other keys are skipped,
+   and each name is looked up instead). */
 static int td_gather(lua_State *L, int idx, const char *const *names, int others, const char *what) {
   int base = lua_gettop(L) + 1, i, n = 0;
   while (names[n]) n++;
   luaL_checkstack(L, n + 3, what);
+  if (others) { /* other keys are skipped: a lookup of each name costs less than a walk */
+    for (i = 0; i < n; i++) {
+      lua_pushstring(L, names[i]);
+      lua_rawget(L, idx);
+    }
+    return base;
+  }
   for (i = 0; i < n; i++) lua_pushnil(L);
   lua_pushnil(L);
   while (lua_next(L, idx) != 0) {
@@ -535,6 +549,7 @@ static void td_xfer_destroy(td_xfer *x) {
   td_buf_free(&x->head, 0);
   td_buf_free(&x->out, 1);
   td_buf_free(&x->label, 0);
+  td_buf_free(&x->url, 1);
   td_buf_free(&x->sinkerr, 0);
   free(x);
 }
@@ -706,7 +721,6 @@ static void td_set_constant(td_client *c, td_xfer *x) {
   curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, td_on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-  curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, td_on_prereq);
   curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
 }
 
@@ -743,7 +757,17 @@ static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
   conf = td_conf_of(s);
   /* a plain GET on a handle left as the same plain GET changes only what every request sets */
   fresh = conf == TD_CONF_NONE || x->conf != conf;
-  if (fresh) curl_easy_reset(e);
+  if (fresh) {
+    curl_easy_reset(e);
+    td_buf_reset(&x->url, 1);
+    x->prereq = 0;
+  }
+  /* only a request sent at most once needs to know when libcurl is about to send it (libcurl
+     does work of its own for the callback on every transfer) */
+  if (x->prereq != s->once) {
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, s->once ? td_on_prereq : NULL);
+    x->prereq = s->once;
+  }
   x->conf = TD_CONF_NONE; /* until the request is set up */
   x->id = id;
   c->next_id = id >= 0x3fffffff ? 0 : id;
@@ -770,7 +794,12 @@ static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
       return x;
     }
   }
-  curl_easy_setopt(e, CURLOPT_URL, s->url);
+  /* the same URL again (a loop over one path) is not handed over again: libcurl would copy it */
+  if (x->url.len != s->ulen || (s->ulen && memcmp(x->url.data, s->url, s->ulen) != 0)) {
+    curl_easy_setopt(e, CURLOPT_URL, s->url);
+    td_buf_reset(&x->url, 1); /* (a query may carry something secret) */
+    if (td_buf_add(&x->url, s->url, s->ulen)) x->url.len = 0; /* not kept: set again next time */
+  }
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->timeout_ms);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_ms);
   hrc = td_set_headers(c, x, s);

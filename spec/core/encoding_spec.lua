@@ -30,7 +30,7 @@ describe("content codings", function()
       assert.same({ gzip = true, n = 3 }, cjson.decode(body))
       local accepted = headers["x-accept-encoding"]
       assert.is_string(accepted) -- one line: a repeated header would come back as a table
-      assert.matches("gzip", accepted, 1, true)
+      assert.equal("gzip", accepted) -- one coding asked for (libcurl still decodes all it knows)
     end
     c:close()
   end)
