@@ -114,6 +114,7 @@ function _M.new(opts, what, level)
     _on_response = cfg.on_response,
     _log = log.sink(cfg.log),
     -- nothing to do around a call but send it: plain calls may take tiledesk.send's quick path
+    -- (false on a with{} view and once closed)
     _plain = not (cfg.rate_limit or cfg.on_request or cfg.on_response or log.sink(cfg.log)),
   }, Client)
 end
@@ -141,6 +142,7 @@ function Client:with(opts)
     __tostring = function() return tostring(base) end, __close = function() base:close() end })
   rawset(view, "_base", base)
   rawset(view, "_call_opts", merged)
+  rawset(view, "_plain", false) -- its calls carry options: never tiledesk.send's quick path
   resources.attach(view) -- resources of its own, carrying its options
   return view
 end
@@ -158,7 +160,8 @@ end
 -- Idempotent; later calls raise. Also the __close of `local c <close> = tiledesk.new{...}`.
 function Client:close()
   if self._closed then return end
-  self._closed = true
+  self._closed = true -- (on a with{} view: set in the client, through the view's __newindex)
+  rawset(rawget(self, "_base") or self, "_plain", false) -- (send.first: the full path raises when closed)
   self._transport:close()
 end
 Client.__close = function(self) self:close() end

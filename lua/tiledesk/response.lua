@@ -6,9 +6,10 @@ local E = require("tiledesk.error")
 
 local _M = {}
 
+local find, lower = string.find, string.lower
 local function is_json_type(ct)
   -- (lower-case first: "application/json" needs no copy of the value)
-  return type(ct) == "string" and (ct:find("json", 1, true) or ct:lower():find("json", 1, true)) ~= nil
+  return type(ct) == "string" and (find(ct, "json", 1, true) or find(lower(ct), "json", 1, true)) ~= nil
 end
 _M.is_json_type = is_json_type
 

@@ -234,7 +234,7 @@ end
 -- (memo: { URL, URL as shown }).
 local METHODS = retry.METHODS
 function _M.first(client, method, path)
-  if not client._plain or rawget(client, "_call_opts") or client._closed then return false end
+  if not client._plain then return false end -- (false on with{} views and closed clients)
   local memo = client._urls[path]
   if not memo or client._project_of ~= client.project_id then return false end
   local t = client._transport

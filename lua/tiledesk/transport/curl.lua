@@ -127,7 +127,9 @@ local function kept(self, field, method)
 end
 
 function Transport:auth_kind()
-  return kept(self, "_kind", "auth_kind")
+  local v = self._kind -- (asked on every call: the kept answer without a call of kept())
+  if v == nil then v = kept(self, "_kind", "auth_kind") end
+  return v
 end
 
 function Transport:can_signin()
