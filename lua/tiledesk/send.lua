@@ -245,9 +245,16 @@ function _M.first(client, method, path)
     deadline = t:now_ms() + ms
     if per == 0 or ms < per then per = ms end
   end
-  local status, rheaders, rbody, ctype = t:send{ method = method, url = memo[1], headers = DEFAULT_HEADERS,
-    timeout_ms = per, connect_timeout_ms = client._connect_timeout, auth = "credentials", raw_headers = true,
-    once = not METHODS[method] }
+  -- one request table per client, taken while a send has it (a send made meanwhile, from a batch's
+  -- other coroutine or an nginx light thread, makes its own) and given back after: transports
+  -- never keep or write req (docs/design.md), and a table made per call costs more than the rest
+  local req = client._qreq
+  if req then client._qreq = false
+  else req = { auth = "credentials", raw_headers = true, headers = DEFAULT_HEADERS } end
+  req.method, req.url, req.timeout_ms, req.connect_timeout_ms, req.once =
+    method, memo[1], per, client._connect_timeout, not METHODS[method]
+  local status, rheaders, rbody, ctype = t:send(req)
+  client._qreq = req
   return status, rheaders, rbody, ctype, deadline, memo
 end
 

@@ -168,6 +168,27 @@ describe("the quick path of plain calls", function()
     for _, t in ipairs(taken) do assert.is_false(t) end
   end)
 
+  it("never hands one request table to two sends at once", function()
+    local c, fake = helper.fake_client()
+    fake:queue(200, { a = 1 }):queue(200, { b = 1 })
+    assert(c:get("/x"))
+    assert(c:get("/y"))
+    local fake_send, nested = fake.send, false
+    fake.send = function(self, req) -- a send made while this one has the table (a batch, a light thread)
+      local url = req.url
+      if not nested then
+        nested = true
+        assert.equal(2, assert(c:get("/y")).b)
+      end
+      assert.equal(url, req.url) -- untouched by the other send
+      return fake_send(self, req)
+    end
+    fake:queue(200, { b = 2 }):queue(200, { a = 2 })
+    assert.equal(2, assert(c:get("/x")).a)
+    assert.is_true(nested)
+    assert.matches("/x$", fake:last().url)
+  end)
+
   it("raises on a closed client as the full loop does", function()
     local c, fake = helper.fake_client()
     fake:queue(200, { ok = 1 })
