@@ -192,14 +192,21 @@ end
 
 ---------------------------------------------------------------------------------------------
 
+-- The names of a route's fields (route -> set), made on its first call.
+local field_sets = setmetatable({}, { __mode = "k" })
+
 -- apply(route, client, q, level) -> the query to send. q is the caller's table (not changed).
 function _M.apply(route, client, q, level)
   level = level + 1
   local op = route.op
   local filters = route.filters
   local out = {}
-  local fields = {}
-  for _, f in ipairs(route.fields or {}) do fields[(f:gsub("%?$", ""))] = true end
+  local fields = field_sets[route]
+  if not fields then
+    fields = {}
+    for _, f in ipairs(route.fields or {}) do fields[(f:gsub("%?$", ""))] = true end
+    field_sets[route] = fields
+  end
   local dates = {}
   local tz = client.timezone or "UTC"
   if q.timezone ~= nil and route.dates then

@@ -13,6 +13,7 @@
 local url = require("tiledesk.url")
 local json = require("tiledesk.json")
 local routes = require("tiledesk.routes")
+local options = require("tiledesk.options")
 
 local _M = {}
 
@@ -31,39 +32,48 @@ local function is_array(t)
 end
 
 -- Turns the arguments of a call into a client:call() spec; raises (at `level`) on misuse.
+-- (A route without params, fields or `with`, such as a list, makes no table but the spec and
+-- its query: this runs once per call.)
 local function build(route, client, level, ...)
   local op = route.op
   local args = { n = select("#", ...), ... }
   local i = 0
-  local segs = {}
-  for k, pname in ipairs(route.params or {}) do
-    i = i + 1
-    local v = args[i]
-    if v == nil and k == 1 and route.default_project then v = client.project_id end
-    local s, why = url.segment(v)
-    if not s then
-      if v == nil then argerror(op, i, pname, "string", "nil", level) end
-      error(string.format("%s: bad argument #%d '%s' (%s)", op, i, pname, why), level)
+  local path = route.path
+  local params = route.params
+  if params then
+    local segs = {}
+    for k, pname in ipairs(params) do
+      i = i + 1
+      local v = args[i]
+      if v == nil and k == 1 and route.default_project then v = client.project_id end
+      local s, why = url.segment(v)
+      if not s then
+        if v == nil then argerror(op, i, pname, "string", "nil", level) end
+        error(string.format("%s: bad argument #%d '%s' (%s)", op, i, pname, why), level)
+      end
+      segs[k] = s
     end
-    segs[k] = s
+    local n = 0
+    path = path:gsub("{}", function()
+      n = n + 1
+      return segs[n]
+    end)
   end
-  local n = 0
-  local path = route.path:gsub("{}", function()
-    n = n + 1
-    return segs[n]
-  end)
   local with_query = route.method == "GET" or route.method == "DELETE" or route.method == "HEAD"
-  local fields = {}
-  for _, fname in ipairs(route.fields or {}) do
-    i = i + 1
-    local optional = fname:sub(-1) == "?"
-    local name = optional and fname:sub(1, -2) or fname
-    local v = args[i]
-    if v == nil and not optional then argerror(op, i, name, "a value", "nil", level) end
-    if type(v) == "function" or type(v) == "userdata" and v ~= json.null then
-      argerror(op, i, name, "a string, number, boolean or table", type(v), level)
+  local fields
+  if route.fields then
+    fields = {}
+    for _, fname in ipairs(route.fields) do
+      i = i + 1
+      local optional = fname:sub(-1) == "?"
+      local name = optional and fname:sub(1, -2) or fname
+      local v = args[i]
+      if v == nil and not optional then argerror(op, i, name, "a value", "nil", level) end
+      if type(v) == "function" or type(v) == "userdata" and v ~= json.null then
+        argerror(op, i, name, "a string, number, boolean or table", type(v), level)
+      end
+      fields[name] = v
     end
-    fields[name] = v
   end
   i = i + 1
   local extra = args[i]
@@ -78,27 +88,29 @@ local function build(route, client, level, ...)
     if extra ~= nil and not is_array(extra) then argerror(op, i, "list", "array", type(extra), level) end
     spec.body = json.array(extra or {})
   elseif b == "object" or b == "required" then
-    if extra == nil and b == "required" and next(fields) == nil then
+    if extra == nil and b == "required" and (fields == nil or next(fields) == nil) then
       argerror(op, i, "body", "table", "nil", level)
     end
     if extra ~= nil and type(extra) ~= "table" then argerror(op, i, "body", "table", type(extra), level) end
     local body = {}
     for k, v in pairs(extra or {}) do body[k] = v end
-    for k, v in pairs(fields) do body[k] = v end
+    for k, v in pairs(fields or {}) do body[k] = v end
     for k, v in pairs(route.with or {}) do body[k] = v end
     spec.body = body
   else
     if extra ~= nil and type(extra) ~= "table" then argerror(op, i, "query", "table", type(extra), level) end
-    -- routes that declare their filters check and convert them (tiledesk.filters)
+    local q
+    -- routes that declare their filters check and convert them (tiledesk.filters), into a new table
     if route.filters and with_query then
-      extra = require("tiledesk.filters").apply(route, client, extra or {}, level)
+      q = require("tiledesk.filters").apply(route, client, extra or {}, level)
+    else
+      q = {}
+      for k, v in pairs(extra or {}) do q[k] = v end
     end
-    local q = {}
-    for k, v in pairs(extra or {}) do q[k] = v end
-    for k, v in pairs(fields) do q[k] = v end
+    for k, v in pairs(fields or {}) do q[k] = v end
     for k, v in pairs(route.with or {}) do q[k] = v end
     if with_query or next(q) ~= nil then spec.query = q end
-    if not with_query and next(fields) ~= nil then
+    if not with_query and fields and next(fields) ~= nil then
       -- a write whose fields go in the body: the extra table joins them there
       spec.query = nil
       spec.body = q
@@ -115,7 +127,7 @@ local function make_method(route)
     local spec = build(route, self.client, 3, ...)
     -- max_items and prefetch belong to :each()/:pages(); one page is what the server sends
     if route.page and spec.query then spec.query.max_items, spec.query.prefetch = nil, nil end
-    return self.client:call(route.op, spec)
+    return self.client:call(route.op, spec, nil, true)
   end
 end
 
@@ -130,7 +142,7 @@ local function make_pages(route, iterate)
       local s = {}
       for k, v in pairs(spec) do s[k] = v end
       s.query = q
-      return client:call(route.op, s)
+      return client:call(route.op, s, nil, true)
     end
     -- prefetch: the pages asked for ahead go out together and stay under way while the caller
     -- works (tiledesk.batch.spawn); they are GETs, so a page whose wait outlived the time its
@@ -156,6 +168,8 @@ local function fill(name)
   if filled[name] then return methods end
   local list, mod = routes.area(name)
   for _, route in ipairs(list) do
+    -- what a route fixes in every spec it builds, checked once here: its calls skip the check
+    options.request({ method = route.method, path = "/", auth = route.auth, secret = route.secret }, route.op, 1)
     if not route.skip then
       methods[route.name] = make_method(route)
       if route.page then
@@ -171,7 +185,7 @@ local function fill(name)
   for _, route in ipairs(list) do by_name[route.name] = route end
   methods._call = function(self, rname, ...)
     local route = by_name[rname]
-    return self.client:call(route.op, build(route, self.client, 3, ...))
+    return self.client:call(route.op, build(route, self.client, 3, ...), nil, true)
   end
   for k, fn in pairs(mod.methods or {}) do methods[k] = fn end
   methods.__index = methods
