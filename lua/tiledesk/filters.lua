@@ -310,8 +310,10 @@ function _M.apply(route, client, q, level)
       end
     end
   end
-  for k, v in pairs(q.raw_query or {}) do out[k] = v end
-  out.raw_query = nil
+  if q.raw_query ~= nil then
+    for k, v in pairs(q.raw_query) do out[k] = v end
+    out.raw_query = nil
+  end
   return out
 end
 

@@ -107,8 +107,12 @@ local function build(route, client, level, ...)
       q = {}
       for k, v in pairs(extra or {}) do q[k] = v end
     end
-    for k, v in pairs(fields or {}) do q[k] = v end
-    for k, v in pairs(route.with or {}) do q[k] = v end
+    if fields then
+      for k, v in pairs(fields) do q[k] = v end
+    end
+    if route.with then
+      for k, v in pairs(route.with) do q[k] = v end
+    end
     if with_query or next(q) ~= nil then spec.query = q end
     if not with_query and fields and next(fields) ~= nil then
       -- a write whose fields go in the body: the extra table joins them there
