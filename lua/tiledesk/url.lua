@@ -7,7 +7,21 @@ end
 
 -- Percent-encodes everything but RFC 3986 unreserved characters.
 function _M.escape(s)
-  return (tostring(s):gsub("[^%w%-%._~]", encode_char))
+  s = tostring(s)
+  if s:find("^[%w%-%._~]*$") then return s end -- nothing to encode (a scan: cheaper than gsub's copy)
+  return (s:gsub("[^%w%-%._~]", encode_char))
+end
+local escape = _M.escape
+
+-- Query keys as encoded, memoised (calls repeat the same few names); at most 256 kept.
+local escaped_keys, n_keys = {}, 0
+local function escape_key(k)
+  local e = escaped_keys[k]
+  if e then return e end
+  e = escape(k)
+  if n_keys >= 256 then escaped_keys, n_keys = {}, 0 end
+  escaped_keys[k], n_keys = e, n_keys + 1
+  return e
 end
 
 -- One path segment: it can never add a segment, a query or a fragment, nor be . or ..
@@ -57,16 +71,18 @@ function _M.path(template, ...)
   end))
 end
 
+-- A query value, encoded: a string escaped, a number in decimal (an integral one has nothing
+-- to escape), a boolean as true/false.
 local function scalar(v, key)
   local tv = type(v)
-  if tv == "string" then return v end
+  if tv == "string" then return escape(v) end
   if tv == "boolean" then return v and "true" or "false" end
   if tv == "number" then
     if v ~= v or v == math.huge or v == -math.huge then
       error("query value for '" .. key .. "' is not a finite number", 0)
     end
     if v == math.floor(v) and v > -2^53 and v < 2^53 then return string.format("%d", v) end
-    return string.format("%.17g", v)
+    return escape(string.format("%.17g", v))
   end
   error("query value for '" .. key .. "' must be a string, number, boolean or array of those (got " .. tv .. ")", 0)
 end
@@ -76,24 +92,29 @@ end
 function _M.query(q)
   if q == nil then return "" end
   if type(q) ~= "table" then error("query must be a table", 0) end
-  local keys = {}
+  local keys, n = {}, 0
   for k in pairs(q) do
     if type(k) ~= "string" then error("query keys must be strings (got " .. type(k) .. ")", 0) end
-    keys[#keys + 1] = k
+    n = n + 1
+    keys[n] = k
   end
-  table.sort(keys)
-  local parts = {}
-  for _, k in ipairs(keys) do
+  if n > 1 then table.sort(keys) end
+  local parts, m = {}, 0
+  for i = 1, n do
+    local k = keys[i]
     local v = q[k]
     if type(v) == "table" then
-      local n = 0
-      for _ in pairs(v) do n = n + 1 end
-      if n ~= #v then error("query value for '" .. k .. "' must be an array, not a map", 0) end
+      local c = 0
+      for _ in pairs(v) do c = c + 1 end
+      if c ~= #v then error("query value for '" .. k .. "' must be an array, not a map", 0) end
+      local ek = escape_key(k)
       for _, x in ipairs(v) do
-        parts[#parts + 1] = _M.escape(k) .. "=" .. _M.escape(scalar(x, k))
+        m = m + 1
+        parts[m] = ek .. "=" .. scalar(x, k)
       end
     else
-      parts[#parts + 1] = _M.escape(k) .. "=" .. _M.escape(scalar(v, k))
+      m = m + 1
+      parts[m] = escape_key(k) .. "=" .. scalar(v, k)
     end
   end
   return table.concat(parts, "&")

@@ -32,6 +32,18 @@ describe("url", function()
     assert.equal("a=1&a=2&b=true", url.query{ a = { 1, 2 }, b = true })
   end)
 
+  it("percent-encodes query keys and values alike, however many different keys it has seen", function()
+    assert.equal("a%20b=c%26d&n=1.5&x=-3&%C3%A9=%2B%2F", url.query{ ["a b"] = "c&d", n = 1.5, x = -3, ["é"] = "+/" })
+    assert.equal("big=1e%2B20&t=false&u=-_.~", url.query{ big = 1e20, t = false, u = "-_.~" })
+    assert.equal("k=1&k=x%20y", url.query{ k = { 1, "x y" } })
+    -- more different keys than the memo of encoded keys holds: each still encoded as itself
+    for i = 1, 600 do
+      assert.equal("k" .. i .. "%3F=v%3F&z=1", url.query{ ["k" .. i .. "?"] = "v?", z = 1 })
+    end
+    assert.equal("a%20b=1", url.query{ ["a b"] = 1 })
+    assert.equal("%C3%A9=", url.query{ ["é"] = "" })
+  end)
+
   it("redacts userinfo wherever a URL sits in a text", function()
     assert.equal("GET http://[redacted]@h/x: connect", url.redact("GET http://bob:pw@h/x: connect"))
   end)
