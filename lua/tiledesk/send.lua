@@ -44,28 +44,38 @@ end
 -- (docs/design.md, "Transport interface").
 local DEFAULT_HEADERS = { accept = "application/json" }
 
+-- { URL, URL as shown } of a project-scoped call without query on path, memoised per client
+-- (bounded; emptied when the project or a secret the client holds changes); nil and why when
+-- it cannot be built.
+local function project_url(client, path)
+  local memo = client._urls
+  local known = client._project_of == client.project_id and memo[path]
+  if known then return known end
+  local full_url, uerr = _M.build_url(client, path, nil, true)
+  if not full_url then return nil, uerr end
+  if memo.n >= 256 or memo.project ~= client.project_id then
+    for k in pairs(memo) do memo[k] = nil end
+    memo.n, memo.project = 0, client.project_id
+  end
+  known = { full_url, client._scrub(redact.url(full_url)) }
+  memo[path], memo.n = known, memo.n + 1
+  return known
+end
+
 -- The state of one call, made once: what goes out (req) and what may be shown of it.
 -- spec.secret ("request", "response", "both") keeps that side's body out of hooks and errors.
 local function prepare(client, spec, op, level)
   local scrub = client._scrub
-  local full_url, shown_url
-  local memo = spec.query == nil and spec.project ~= false and client._urls
-  local known = memo and client._project_of == client.project_id and memo[spec.path]
-  if known then
-    full_url, shown_url = known[1], known[2]
+  local full_url, shown_url, uerr
+  if spec.query == nil and spec.project ~= false then
+    local known
+    known, uerr = project_url(client, spec.path)
+    if known then full_url, shown_url = known[1], known[2] end
   else
-    local uerr
     full_url, uerr = _M.build_url(client, spec.path, spec.query, spec.project)
-    if not full_url then error(op .. ": " .. uerr, level) end
-    shown_url = scrub(redact.url(full_url))
-    if memo then
-      if memo.n >= 256 or memo.project ~= client.project_id then
-        for k in pairs(memo) do memo[k] = nil end
-        memo.n, memo.project = 0, client.project_id
-      end
-      memo[spec.path], memo.n = { full_url, shown_url }, memo.n + 1
-    end
+    if full_url then shown_url = scrub(redact.url(full_url)) end
   end
+  if not full_url then error(op .. ": " .. uerr, level) end
   local body = spec.body
   local headers = DEFAULT_HEADERS -- shared and never written: nothing to add
   if spec.headers or body ~= nil then
@@ -227,7 +237,7 @@ end
 
 -- A plain call: method and path only (no query, body, headers or call options), and a client
 -- with no hook, log line, rate limiter or with{} options, holding credentials (nothing to sign
--- in first), whose URL for the path is known (memoised by an earlier call). first() makes its
+-- in first), whose URL can be made (project_url: a project_id is set). first() makes its
 -- first attempt without the call state (prepare), on the same deadline, timeouts and request
 -- fields run() would use. Returns false when the call is not plain (nothing was sent), else what
 -- the transport said (status, headers, body, ctype | nil, msg, err), the deadline and the URLs
@@ -235,8 +245,8 @@ end
 local METHODS = retry.METHODS
 function _M.first(client, method, path)
   if not client._plain then return false end -- (false on with{} views and closed clients)
-  local memo = client._urls[path]
-  if not memo or client._project_of ~= client.project_id then return false end
+  local memo = project_url(client, path)
+  if not memo then return false end -- (the full path says why)
   local t = client._transport
   if client.auth == "jwt" and t:auth_kind() == "none" then return false end
   local per, ms = client._attempt_timeout or 0, client._timeout
