@@ -593,6 +593,23 @@ describe("sandbox", function()
     describe("request log", function()
       before_each(function() req("DELETE", "/__sandbox/log") end)
 
+      -- A plain HTTP/1.1 connection to the sandbox, and a GET on it read to the end of its body.
+      local function keep_alive()
+        local c = assert(socket.connect("127.0.0.1", tonumber(B:match(":(%d+)$"))))
+        c:settimeout(10)
+        return c
+      end
+      local function get_on(c, path)
+        assert(c:send("GET " .. path .. " HTTP/1.1\r\nHost: sandbox\r\n\r\n"))
+        local len
+        for _ = 1, 100 do
+          local line = assert(c:receive("*l"))
+          if line == "" then break end
+          len = len or tonumber(line:lower():match("^content%-length:%s*(%d+)"))
+        end
+        assert(c:receive(len))
+      end
+
       it("logs every call with a growing seq, the raw URI and the path; limit and since select", function()
         req("GET", "/" .. PID .. "/requests?limit=1", nil, basic("agent"))
         req("GET", "/v3/" .. PID .. "/departments?x=1")
@@ -658,20 +675,28 @@ describe("sandbox", function()
         assert.equal(#big, e.body_length)
       end)
 
+      it("keeps the newest 2000 calls once more came, in seq order, and since and limit select among them", function()
+        local total = 2000 + 7
+        local c = keep_alive()
+        for i = 1, total do get_on(c, "/nothing?k=" .. i) end
+        c:close()
+        local all, last = log_entries()
+        assert.equal(2000, #all)
+        assert.equal("/nothing?k=8", all[1].uri)
+        assert.equal("/nothing?k=" .. total, all[2000].uri)
+        assert.equal(all[2000].seq, last)
+        for i = 2, #all do assert.equal(all[i - 1].seq + 1, all[i].seq) end
+        local since = log_entries("since=" .. all[1500].seq)
+        assert.equal(500, #since)
+        assert.equal(all[1501].seq, since[1].seq)
+        local newest = log_entries("limit=3")
+        assert.same({ all[1998].seq, all[1999].seq, all[2000].seq }, { newest[1].seq, newest[2].seq, newest[3].seq })
+      end)
+
       it("gives calls on one keep-alive connection one connection id, and other connections others", function()
         local function two_on_one(tag)
-          local c = assert(socket.connect("127.0.0.1", tonumber(B:match(":(%d+)$"))))
-          c:settimeout(10)
-          for i = 1, 2 do
-            assert(c:send("GET /" .. PID .. "/departments?k=" .. tag .. i .. " HTTP/1.1\r\nHost: sandbox\r\n\r\n"))
-            local len
-            for _ = 1, 100 do
-              local line = assert(c:receive("*l"))
-              if line == "" then break end
-              len = len or tonumber(line:lower():match("^content%-length:%s*(%d+)"))
-            end
-            assert(c:receive(len))
-          end
+          local c = keep_alive()
+          for i = 1, 2 do get_on(c, "/" .. PID .. "/departments?k=" .. tag .. i) end
           c:close()
         end
         two_on_one("a")

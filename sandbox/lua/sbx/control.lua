@@ -50,12 +50,20 @@ local sinks, sink_names = {}, {}
 ---------------------------------------------------------------------------------------------
 -- the request log: a queue of entries (oldest first), bounded in count and body bytes
 
+-- Entries first..last (numbered from 1 since the last clear) live in a ring of LOG_MAX slots: an
+-- array that never grows past it, where entry i sits at slot (i - 1) % LOG_MAX + 1.
+local RING = _M.LOG_MAX
 local log = { first = 1, last = 0, bytes = 0 }
+
+local function log_at(i)
+  return log[(i - 1) % RING + 1]
+end
 local last_seq = 0
 
 local function log_pop()
-  local e = log[log.first]
-  log[log.first] = nil
+  local slot = (log.first - 1) % RING + 1
+  local e = log[slot]
+  log[slot] = nil
   log.first = log.first + 1
   log.bytes = log.bytes - #(e.body or "")
 end
@@ -169,10 +177,13 @@ function _M.log_request(e)
   -- seq comes from app.lua (X-Sandbox-Request); it only grows
   if type(e.seq) ~= "number" or e.seq <= last_seq then e.seq = last_seq + 1 end
   last_seq = e.seq
+  -- the oldest goes first when the ring is full (LOG_MAX, at most the ring's size)
+  local max = math.min(_M.LOG_MAX, RING)
+  if log.last - log.first + 1 >= max then log_pop() end
   log.last = log.last + 1
-  log[log.last] = e
+  log[(log.last - 1) % RING + 1] = e
   log.bytes = log.bytes + #(body or "")
-  while log.last - log.first + 1 > _M.LOG_MAX or (log.bytes > _M.LOG_BYTES_MAX and log.last > log.first) do
+  while log.last - log.first + 1 > max or (log.bytes > _M.LOG_BYTES_MAX and log.last > log.first) do
     log_pop()
   end
   ngx.ctx.sbx_log_entry = e
@@ -439,10 +450,10 @@ local function log_entries(query)
   local limit = tonumber(query.limit)
   local first = log.first
   -- entries are in seq order: skip to the first one after `since`
-  while first <= log.last and log[first].seq <= since do first = first + 1 end
+  while first <= log.last and log_at(first).seq <= since do first = first + 1 end
   if limit and limit >= 0 then first = math.max(first, log.last - math.floor(limit) + 1) end
   local out = json.arr()
-  for i = first, log.last do out[#out + 1] = log[i] end
+  for i = first, log.last do out[#out + 1] = log_at(i) end
   return out
 end
 

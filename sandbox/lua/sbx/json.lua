@@ -55,12 +55,23 @@ local function quote(s)
   return q
 end
 
--- numbers as dkjson writes them; `plain`: the locale writes 0.5 as "0.5" (checked once per encode)
+-- numbers as dkjson writes them; `plain`: the locale writes 0.5 as "0.5" (checked once per encode).
+-- Their text is kept as quoted strings are (numbers are values; 0 is left out: -0 is the same key
+-- and another text).
+local numbered, n_numbered = {}, 0
+
 local function number(v, plain)
   if v ~= v or v >= huge or -v >= huge then return "null" end
   -- dkjson mends a locale's decimal comma and group separators (none under nginx's C locale)
   if not plain then return dkjson.encode(v) end
-  return tostring(v)
+  local text = numbered[v]
+  if text then return text end
+  text = tostring(v)
+  if v ~= 0 then
+    if n_numbered >= QUOTED_MAX then numbered, n_numbered = {}, 0 end
+    numbered[v], n_numbered = text, n_numbered + 1
+  end
+  return text
 end
 
 local function is_sequence(t)

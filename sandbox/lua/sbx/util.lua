@@ -16,6 +16,12 @@ local has_new, table_new = pcall(require, "table.new")
 local has_nkeys, table_nkeys = pcall(require, "table.nkeys")
 local sized = has_new and has_nkeys
 
+-- An empty table with room for n array items (a list about to be filled), where LuaJIT can.
+function _M.sized(n)
+  if has_new then return table_new(n, 0) end
+  return {}
+end
+
 -- A copy of t's fields (and its metatable); `extra`: room for that many fields more.
 function _M.shallow(t, extra)
   if t == nil then return {} end

@@ -159,8 +159,9 @@ local function filter_list(ctx, only_requester)
   end
   local range_field = util.str(q.filterRangeField) or "createdAt"
   local extra_ok = snapshot_filters(q)
-  local out = {}
-  for _, r in ipairs(store.coll("requests"):all()) do
+  local all = store.coll("requests"):all()
+  local out = util.sized(#all)
+  for _, r in ipairs(all) do
     local keep = r.id_project == ctx.pid and status_ok(allowed, r) and (r.preflight == true) == preflight
     if keep and only_requester then
       local pu = ctx.principal.pu
