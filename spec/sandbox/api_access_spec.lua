@@ -176,6 +176,17 @@ describe("sandbox token checks on every call", function()
     assert.equal(200, (api(token, "GET", "/requests/count")))
   end)
 
+  it("reads each Authorization header by its own text: the scheme decides, whatever came before", function()
+    local status, j = helper.http_json("POST", B .. "/auth/signin",
+      { email = st.users.owner.email, password = st.users.owner.password })
+    assert.equal(200, status)
+    local bare = j.token:match("^JWT (.+)$")
+    assert.equal(200, (api("JWT " .. bare, "GET", "/requests/count")))
+    helper.answers(401, UNAUTHORIZED, api({ authorization = "Bearer " .. bare }, "GET", "/requests/count"))
+    assert.equal(200, (api({ authorization = "jwt " .. bare }, "GET", "/requests/count")))
+    helper.answers(401, UNAUTHORIZED, api({ authorization = "Bearer " .. bare }, "GET", "/requests/count"))
+  end)
+
   it("keeps checking exp: an expired token stays refused, the same claims unexpired pass", function()
     local secret = new_secret()
     local claims = { _id = "ext-exp", sub = "userexternal", aud = AUD, exp = os.time() - 60 }

@@ -147,10 +147,21 @@ end
 
 -- passport-jwt: the token of "JWT <token>" (scheme in any case; the first two runs of
 -- non-blanks, as its /(\S+)\s+(\S+)/ reads them), else ?secret_token=.
+-- header text -> its JWT token or false, kept (a function of the text alone; bounded as sbx.jwt's
+-- memos are): a client sends the same header call after call.
+local header_tokens, n_header_tokens = {}, 0
+
 local function jwt_token(header, query_token)
   if header then
-    local scheme, value = header:match("(%S+)%s+(%S+)")
-    if scheme and scheme:lower() == "jwt" then return value end
+    local value = header_tokens[header]
+    if value == nil then
+      local scheme
+      scheme, value = header:match("(%S+)%s+(%S+)")
+      value = scheme ~= nil and scheme:lower() == "jwt" and value
+      if n_header_tokens >= jwt.MEMO_MAX then header_tokens, n_header_tokens = {}, 0 end
+      header_tokens[header], n_header_tokens = value, n_header_tokens + 1
+    end
+    if value then return value end
   end
   if type(query_token) == "table" then query_token = query_token[1] end
   if type(query_token) == "string" and query_token ~= "" then return query_token end

@@ -28,7 +28,21 @@ local function memo()
 end
 
 local decoded = memo()   -- token -> { header, payload } | false (malformed)
-local signed = memo()    -- secret .. "\0" .. token -> true | false
+
+-- secret -> token -> true | false (the signature matches), MEMO_MAX verdicts in all. A verdict
+-- is kept only for a well-formed HS256 token, so one found means those checks passed.
+local signed, n_signed = {}, 0
+
+local function keep_verdict(secret, token, ok)
+  if n_signed >= MEMO_MAX then signed, n_signed = {}, 0 end
+  local by_token = signed[secret]
+  if not by_token then
+    by_token = {}
+    signed[secret] = by_token
+  end
+  if by_token[token] == nil then n_signed = n_signed + 1 end
+  by_token[token] = ok
+end
 
 local function b64url(s)
   return (ngx.encode_base64(s):gsub("%+", "-"):gsub("/", "_"):gsub("=+$", ""))
@@ -83,16 +97,20 @@ end
 
 -- Verifies an HS256 token with secret; returns the payload or nil, reason.
 function _M.verify(token, secret)
-  local h, p, s = token:match("^([%w%-_]+)%.([%w%-_]+)%.([%w%-_]+)$")
-  if not h then return nil, "malformed" end
-  local header, payload = peek_kept(token)
-  if not header then return nil, "malformed" end
-  if header.alg ~= "HS256" then return nil, "algorithm not allowed" end
-  local key = secret .. "\0" .. token
-  local ok = signed.get(key)
+  local by_token = signed[secret]
+  local ok = by_token and by_token[token]
+  local payload
   if ok == nil then
+    local h, p, s = token:match("^([%w%-_]+)%.([%w%-_]+)%.([%w%-_]+)$")
+    if not h then return nil, "malformed" end
+    local header
+    header, payload = peek_kept(token)
+    if not header then return nil, "malformed" end
+    if header.alg ~= "HS256" then return nil, "algorithm not allowed" end
     ok = crypto.equal(b64url(crypto.hmac_sha256(secret, h .. "." .. p)), s)
-    signed.put(key, ok)
+    keep_verdict(secret, token, ok)
+  else
+    payload = select(2, peek_kept(token))
   end
   if not ok then return nil, "bad signature" end
   if payload.exp ~= nil and (type(payload.exp) ~= "number" or payload.exp <= ngx.time()) then
@@ -106,7 +124,7 @@ end
 
 -- The number of entries each memo holds now (specs check the bound).
 function _M.memo_sizes()
-  return decoded.n, signed.n
+  return decoded.n, n_signed
 end
 
 return _M
