@@ -28,10 +28,18 @@ function _M.messages(pid, rid)
   return util.sort(list, "createdAt", 1)
 end
 
+-- The bot id of a participant "bot_<id>", else nil (string.sub, which LuaJIT compiles, where a
+-- pattern match would leave the caller's loop to the interpreter).
+local function bot_of(p)
+  if type(p) == "string" and p:sub(1, 4) == "bot_" then return p:sub(5) end
+  return nil
+end
+
 function _M.split_participants(r)
   local agents, bots = util.arr(), util.arr()
   for _, p in ipairs(r.participants or {}) do
-    if type(p) == "string" and p:match("^bot_") then bots[#bots + 1] = p:sub(5) else agents[#agents + 1] = p end
+    local bot = bot_of(p)
+    if bot then bots[#bots + 1] = bot else agents[#agents + 1] = p end
   end
   return agents, bots
 end
@@ -56,8 +64,9 @@ function _M.view(r, overlay)
   -- the agents and the bots among the participants, each in the participants' order
   local agents, bots = util.arr(), util.arr()
   for _, p in ipairs(r.participants or {}) do
-    if type(p) == "string" and p:match("^bot_") then
-      local b = coll("faq_kb"):get(p:sub(5))
+    local bot = bot_of(p)
+    if bot then
+      local b = coll("faq_kb"):get(bot)
       if b then bots[#bots + 1] = view.bot(b) end
     else
       local u = coll("users"):get(p)
