@@ -268,8 +268,8 @@ local function bench_node(label, base_url, target)
 end
 
 -- d. Instructions per call under callgrind: ours against libcurl's GET plus cjson's decode.
-local function callgrind_total(cmd)
-  local out, ok = sh("valgrind --tool=callgrind --callgrind-out-file=/dev/null " .. cmd)
+local function callgrind_total(cmd, env)
+  local out, ok = sh((env or "") .. "valgrind --tool=callgrind --callgrind-out-file=/dev/null " .. cmd)
   assert(ok, "bench: callgrind run failed: " .. out)
   local total = out:match("Collected%s*:%s*(%d+)")
   return assert(tonumber(total), "bench: no instruction total in callgrind output")
@@ -285,7 +285,9 @@ local function bench_instructions()
   local function ours(n)
     return callgrind_total(lua .. " " .. q(script) .. " get " .. q(args.state) .. " " .. q(dep_path) .. " " .. n)
   end
-  local function curl(n) return callgrind_total(q(args.bin .. "/c_easy") .. " " .. q(url) .. " " .. q(token) .. " " .. n) end
+  local function curl(n, env)
+    return callgrind_total(q(args.bin .. "/c_easy") .. " " .. q(url) .. " " .. q(token) .. " " .. n, env)
+  end
   local function cjson(n)
     return callgrind_total(lua .. " " .. q(script) .. " cjson " .. q(args.state) .. " " .. q(dep_path) .. " " .. n)
   end
@@ -293,8 +295,16 @@ local function bench_instructions()
   local per_curl = (curl(n2) - curl(n1)) / (n2 - n1)
   local per_cjson = (cjson(n2) - cjson(n1)) / (n2 - n1)
   local ratio = per_ours / (per_curl + per_cjson)
+  -- for the reader: the same, with the C loop sending the SDK's own User-Agent and Accept-Encoding
+  -- lines as well (libcurl formats each header byte by byte: those two lines are ours to pay for,
+  -- so the verdict stays with the plain loop)
+  local ua = require("tiledesk.transport.curl").default_user_agent()
+  local same = "TD_C_EASY_HEADERS=" .. q("User-Agent: " .. ua .. "\nAccept-Encoding: gzip") .. " "
+  local per_same = (curl(n2, same) - curl(n1, same)) / (n2 - n1)
   row{ id = "d", what = "instructions per client:get vs libcurl GET + cjson decode", target = "<= 1.15x",
-    measured = string.format("%.2fx (%.0f vs %.0f + %.0f)", ratio, per_ours, per_curl, per_cjson),
+    measured = string.format("%.2fx (%.0f vs %.0f + %.0f); against a C loop that also sends our User-Agent and "
+      .. "Accept-Encoding lines (the same request bytes): %.2fx (%.0f + %.0f)", ratio, per_ours, per_curl, per_cjson,
+      per_ours / (per_same + per_cjson), per_same, per_cjson),
     verdict = ratio <= 1.15 and "met" or "NOT met" }
 end
 

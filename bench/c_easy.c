@@ -1,5 +1,7 @@
 /* The bench's baseline: N sequential GETs of one URL over one reused libcurl easy handle
- * (one keep-alive connection), the same request the SDK sends. Prints "calls seconds bytes".
+ * (one keep-alive connection): Authorization and Accept, as the SDK sends them. Prints
+ * "calls seconds bytes". TD_C_EASY_HEADERS (lines separated by newlines) adds header lines, for
+ * a run that sends the very request bytes of the SDK (its User-Agent and Accept-Encoding too).
  * usage: c_easy URL AUTH_HEADER N [CAFILE] */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -42,6 +44,18 @@ int main(int argc, char **argv) {
   snprintf(auth, sizeof auth, "Authorization: %s", argv[2]);
   h = curl_slist_append(h, auth);
   h = curl_slist_append(h, "Accept: application/json");
+  const char *extra = getenv("TD_C_EASY_HEADERS");
+  char line[1024];
+  while (extra && *extra) {
+    size_t k = strcspn(extra, "\n");
+    if (k > 0 && k < sizeof line) {
+      memcpy(line, extra, k);
+      line[k] = '\0';
+      h = curl_slist_append(h, line);
+    }
+    extra += k;
+    if (*extra == '\n') extra++;
+  }
   struct sink s = { 0, NULL, 0, 0 };
   curl_easy_setopt(e, CURLOPT_URL, argv[1]);
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
