@@ -50,6 +50,13 @@ function _M.refresh(r)
   return r
 end
 
+-- A list field of a view: a copy marked as an array ([] when absent); for an answer only written
+-- out, the stored list itself when it is marked already (written the same).
+local function as_array(list, overlay)
+  if overlay and list ~= nil and getmetatable(list) == util.json.array_mt then return list end
+  return util.arr(util.shallow(list or {}))
+end
+
 -- The populated Request as the server returns it. `overlay`: an answer only written out (a
 -- page of a list), made with json.overlay over r instead of a copy of r.
 function _M.view(r, overlay)
@@ -75,10 +82,10 @@ function _M.view(r, overlay)
   end
   out.participatingAgents = agents
   out.participatingBots = bots
-  out.participants = util.arr(util.shallow(r.participants or {}))
-  out.tags = util.arr(util.shallow(r.tags or {}))
-  out.notes = util.arr(util.shallow(r.notes or {}))
-  out.followers = util.arr(util.shallow(r.followers or {}))
+  out.participants = as_array(r.participants, overlay)
+  out.tags = as_array(r.tags, overlay)
+  out.notes = as_array(r.notes, overlay)
+  out.followers = as_array(r.followers, overlay)
   return out
 end
 
