@@ -58,9 +58,9 @@ describe("client:batch (fake transport)", function()
     end
     -- the backoff's jitter held at the middle (full jitter may draw 0 ms): 100 ms * 0.5
     local random = math.random
-    math.random = function() return 0.5 end
+    rawset(math, "random", function() return 0.5 end)
     local ok, results = pcall(c.batch, c, gets(3), { concurrency = 3 })
-    math.random = random
+    rawset(math, "random", random)
     assert(ok, results)
     assert.equal(2, results[1].res.attempts)
     assert.equal(1, results[2].res.attempts)
