@@ -1,7 +1,8 @@
 -- client:batch(calls, { concurrency = 16 }): many calls at once on one client, in one thread.
 --
 -- Each call runs the client's own code path (client:request for a request table, or a function
--- that makes any client calls) inside a coroutine. While a batch runs, the client's transport
+-- that makes any client calls) inside one of at most `concurrency` worker coroutines, each
+-- taking the next call when it is free. While a batch runs, the client's transport
 -- is seen through a proxy: a send made from one of the batch's coroutines yields the request
 -- to the driver below, which starts it on the transport (t:start, curl multi in C) and resumes
 -- the coroutine with the raw result when t:wait hands it back; a sleep (retry backoff, the rate
@@ -91,67 +92,75 @@ local function new_job(client, calls, concurrency)
     results = {}, failed = 0, active = 0, next_i = 1, n = #calls, owners = owners(real) }, Job)
 end
 
-function Job:finish(rec, r)
-  self.threads[rec.co] = nil
-  self.active = self.active - 1
-  self.results[rec.i] = { res = r[2], msg = r[3], err = r[4] }
-  if r[2] == nil then self.failed = self.failed + 1 end
-end
-
--- Resumes a call's coroutine and files what it asks for next.
+-- Resumes a worker's coroutine and files what it asks for next (a send or a sleep); a worker
+-- that has no call left to take ends.
 function Job:resume(rec, ...)
   local real = self.real
-  local r = pack(coroutine.resume(rec.co, ...))
+  local ok, what, arg = coroutine.resume(rec.co, ...)
   while true do
-    if not r[1] then
-      error("client:batch(): call #" .. rec.i .. ": " .. tostring(r[2]):gsub("^[^\n]-%.lua:%d+: ", ""), 0)
+    if not ok then
+      error("client:batch(): call #" .. rec.i .. ": " .. tostring(what):gsub("^[^\n]-%.lua:%d+: ", ""), 0)
     end
-    if coroutine.status(rec.co) == "dead" then return self:finish(rec, r) end
-    if r[2] == SLEEP then
-      rec.wake = real:now_ms() + r[3]
+    if coroutine.status(rec.co) == "dead" then
+      self.threads[rec.co] = nil
+      self.active = self.active - 1
+      return
+    end
+    if what == SLEEP then
+      rec.wake = real:now_ms() + arg
       self.sleepers[#self.sleepers + 1] = rec
       return
-    elseif r[2] ~= SEND then
+    elseif what ~= SEND then
       error("client:batch(): call #" .. rec.i .. " yielded outside the client", 0)
     elseif self.multi then
-      local id = real:start(r[3])
+      local id = real:start(arg)
       self.by_id[id], self.owners[id] = rec, self
       return
     end
-    r = pack(coroutine.resume(rec.co, real:send(r[3])))
+    ok, what, arg = coroutine.resume(rec.co, real:send(arg))
+  end
+end
+
+-- A worker: one coroutine that makes the job's calls one after the other, taking the next call
+-- not yet taken each time it is free (at most `concurrency` of them: no coroutine per call).
+local function work(self, rec)
+  local calls, client, results = self.calls, self.client, self.results
+  while self.next_i <= self.n do
+    local i = self.next_i
+    self.next_i = i + 1
+    rec.i = i
+    local call = calls[i]
+    local res, msg, err
+    if type(call) == "function" then res, msg, err = call() else res, msg, err = client:request(call) end
+    results[i] = { res = res, msg = msg, err = err }
+    if res == nil then self.failed = self.failed + 1 end
   end
 end
 
 function Job:launch()
-  local i = self.next_i
-  self.next_i = i + 1
-  local call, client = self.calls[i], self.client
-  local co = coroutine.create(function()
-    if type(call) == "function" then return call() end
-    return client:request(call)
-  end)
-  local rec = { i = i, co = co }
+  local rec = { i = self.next_i }
+  local co = coroutine.create(work)
+  rec.co = co
   self.threads[co] = rec
   self.active = self.active + 1
-  self:resume(rec)
+  self:resume(rec, self, rec)
 end
 
 function Job:fill()
   while self.active < self.concurrency and self.next_i <= self.n do self:launch() end
 end
 
--- Files what a wait handed back (packed id, ...): with this job's call, or with the job that
--- started it.
-function Job:take(r)
-  if not r[1] then return end
-  local owner = self.owners[r[1]]
-  self.owners[r[1]] = nil
+-- Files what a wait handed back (id, ...): with this job's call, or with the job that started it.
+function Job:take(id, ...)
+  if not id then return end
+  local owner = self.owners[id]
+  self.owners[id] = nil
   if owner == self then
-    local rec = self.by_id[r[1]]
-    self.by_id[r[1]] = nil
-    self:resume(rec, unpack(r, 2, r.n))
+    local rec = self.by_id[id]
+    self.by_id[id] = nil
+    self:resume(rec, ...)
   elseif owner then
-    owner.ready[#owner.ready + 1] = r
+    owner.ready[#owner.ready + 1] = pack(id, ...)
   end
 end
 
@@ -161,7 +170,7 @@ function Job:fill_and_nudge()
   self:fill()
   for _ = 1, 4 do
     if not next(self.by_id) then return end
-    self:take(pack(self.real:wait(0)))
+    self:take(self.real:wait(0))
   end
 end
 
@@ -192,7 +201,7 @@ function Job:drive()
       self.by_id[r[1]] = nil
       self:resume(rec, unpack(r, 2, r.n))
     elseif next(self.by_id) then
-      self:take(pack(real:wait(soonest and math.max(0, math.ceil(soonest - now)) or nil)))
+      self:take(real:wait(soonest and math.max(0, math.ceil(soonest - now)) or nil))
     elseif soonest then
       real:sleep_ms(math.max(0, soonest - now))
     end
