@@ -62,7 +62,20 @@ local function check(calls, opts)
   return n
 end
 
--- A job: the calls of one batch, each in a coroutine, over the transport's curl multi.
+-- One call of a batch, as a single call makes it: a request table through client:request, or a
+-- function that makes any client calls. -> res, msg, err
+local function call_one(client, call)
+  if type(call) == "function" then return call() end
+  return client:request(call)
+end
+_M.call_one = call_one -- (tiledesk.batch_ngx's threads make theirs the same way)
+
+-- Whether the transport runs transfers side by side (curl multi: start and wait).
+local function has_multi(real)
+  return type(real.start) == "function" and type(real.wait) == "function"
+end
+
+-- A job: the calls of one batch, made by worker coroutines over the transport's curl multi.
 -- spawn() starts as many as the concurrency allows (their requests go out at once) and returns;
 -- join() drives them all to the end. Between the two the client is free: its own calls go
 -- straight to the transport, and another job may run. A transfer that one job's wait hands back
@@ -89,7 +102,7 @@ local function new_job(client, calls, concurrency)
     by_id = {},     -- transfer id -> record
     sleepers = {},  -- records with a wake time
     ready = {},     -- results another job's wait took for this one: packed { id, ... }
-    results = {}, failed = 0, active = 0, next_i = 1, n = #calls, owners = owners(real) }, Job)
+    results = {}, failed = 0, active = 0, next_i = 1, n = #calls, owners = owners(real), multi = has_multi(real) }, Job)
 end
 
 -- Resumes a worker's coroutine and files what it asks for next (a send or a sleep); a worker
@@ -129,9 +142,7 @@ local function work(self, rec)
     local i = self.next_i
     self.next_i = i + 1
     rec.i = i
-    local call = calls[i]
-    local res, msg, err
-    if type(call) == "function" then res, msg, err = call() else res, msg, err = client:request(call) end
+    local res, msg, err = call_one(client, calls[i])
     results[i] = { res = res, msg = msg, err = err }
     if res == nil then self.failed = self.failed + 1 end
   end
@@ -150,15 +161,20 @@ function Job:fill()
   while self.active < self.concurrency and self.next_i <= self.n do self:launch() end
 end
 
+-- Resumes the worker whose transfer `id` ended with what the transport said of it.
+function Job:deliver(id, ...)
+  local rec = self.by_id[id]
+  self.by_id[id] = nil
+  self:resume(rec, ...)
+end
+
 -- Files what a wait handed back (id, ...): with this job's call, or with the job that started it.
 function Job:take(id, ...)
   if not id then return end
   local owner = self.owners[id]
   self.owners[id] = nil
   if owner == self then
-    local rec = self.by_id[id]
-    self.by_id[id] = nil
-    self:resume(rec, ...)
+    self:deliver(id, ...)
   elseif owner then
     owner.ready[#owner.ready + 1] = pack(id, ...)
   end
@@ -197,9 +213,7 @@ function Job:drive()
       for _, rec in ipairs(woke) do self:resume(rec) end
     elseif self.ready[1] then
       local r = table.remove(self.ready, 1)
-      local rec = self.by_id[r[1]]
-      self.by_id[r[1]] = nil
-      self:resume(rec, unpack(r, 2, r.n))
+      self:deliver(unpack(r, 1, r.n))
     elseif next(self.by_id) then
       self:take(real:wait(soonest and math.max(0, math.ceil(soonest - now)) or nil))
     elseif soonest then
@@ -215,7 +229,7 @@ function Job:cancel()
     self.owners[id] = nil
   end
   self.by_id, self.ready, self.threads, self.sleepers = {}, {}, {}, {}
-  self.active, self.next_i, self.cancelled = 0, self.n + 1, true
+  self.active, self.next_i = 0, self.n + 1
 end
 
 -- Runs f(self) with the client seen through the proxy and marked as running a batch; returns
@@ -267,13 +281,12 @@ end
 function _M.spawn(client, calls, concurrency)
   local real = client._transport
   if not client._batch and is_ngx(real) then return require("tiledesk.batch_ngx").spawn(client, calls, concurrency) end
-  if client._batch or not (type(real.start) == "function" and type(real.wait) == "function") then
+  if client._batch or not has_multi(real) then
     local results, failed = _M.gather(client, calls, concurrency)
     return setmetatable({ results = results, failed = failed }, Done)
   end
   sign_in_first(client, real)
   local job = new_job(client, calls, concurrency)
-  job.multi = true
   local ok, e = job:with_client(job.fill_and_nudge)
   if not ok then error(e, 2) end
   return job
@@ -289,7 +302,6 @@ function _M.run(client, calls, opts)
   if is_ngx(real) then return require("tiledesk.batch_ngx").run(client, calls, concurrency) end
   sign_in_first(client, real)
   local job = new_job(client, calls, concurrency)
-  job.multi = type(real.start) == "function" and type(real.wait) == "function"
   local ok, e = job:with_client(job.drive)
   if not ok then error(e, 2) end
   job.joined = true
@@ -302,8 +314,7 @@ function _M.gather(client, calls, concurrency)
   if not client._batch then return client:batch(calls, { concurrency = concurrency }) end
   local results, failed = {}, 0
   for i, call in ipairs(calls) do
-    local res, msg, err
-    if type(call) == "function" then res, msg, err = call() else res, msg, err = client:request(call) end
+    local res, msg, err = call_one(client, call)
     results[i] = { res = res, msg = msg, err = err }
     if res == nil then failed = failed + 1 end
   end

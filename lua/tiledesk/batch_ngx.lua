@@ -2,6 +2,8 @@
 -- `concurrency` at a time, each through the client's own code path over cosockets. No driver is
 -- needed: a cosocket or ngx.sleep yields the thread to nginx, which runs the others meanwhile.
 -- tiledesk.batch hands a batch over here when the client's transport says it can (t:spawns()).
+local call_one = require("tiledesk.batch").call_one
+
 local _M = {}
 
 local Job = {}
@@ -16,11 +18,7 @@ local function start(client, calls, concurrency)
     while job.next_i <= job.n and not job.raised do
       local i = job.next_i
       job.next_i = i + 1
-      local call = calls[i]
-      local ok, res, msg, err = pcall(function()
-        if type(call) == "function" then return call() end
-        return client:request(call)
-      end)
+      local ok, res, msg, err = pcall(call_one, client, calls[i])
       if not ok then
         job.raised = job.raised or ("client:batch(): call #" .. i .. ": " .. tostring(res):gsub("^[^\n]-%.lua:%d+: ", ""))
         return
