@@ -20,6 +20,8 @@ typedef struct td_buf {
 TD_INTERNAL void td_buf_init(td_buf *b);
 /* Returns 0 on success, -1 when memory ran out (the buffer is left as it was). */
 TD_INTERNAL int td_buf_add(td_buf *b, const void *p, size_t n);
+/* Adds the line "<name>: <value>" and its NUL (header lines, "Name: value\0" each). */
+TD_INTERNAL int td_buf_line(td_buf *b, const char *n, size_t nl, const char *v, size_t vl);
 TD_INTERNAL int td_buf_addc(td_buf *b, char c);
 TD_INTERNAL int td_buf_adds(td_buf *b, const char *s);
 /* Empties the buffer; with wipe set, the bytes used are overwritten first (secrets). A buffer

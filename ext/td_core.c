@@ -16,6 +16,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,9 @@ typedef struct td_xfer {
   td_buf head;              /* header lines of the last response ("HTTP/..." resets it) */
   td_buf out;               /* the request body (POSTFIELDS points here); wiped when reused */
   td_buf label;             /* "METHOD url" without query or fragment, for messages */
-  td_buf url;               /* the URL the easy handle holds (empty: none since its reset) */
+  td_buf url;               /* the URL the easy handle holds (empty: none since its reset), and
+                               the one label was made with */
+  long timeout_ms, connect_ms; /* the timeouts the easy handle holds (-1: none since its reset) */
   td_buf sinkerr;           /* what a failed sink said */
   curl_off_t max_body;
   CURLcode rc;
@@ -106,6 +109,7 @@ typedef struct td_spec {
   int many; /* one of many in flight (start), not a single transfer (perform) */
   int own_ua, own_ae; /* the caller's headers carry a User-Agent, an Accept-Encoding */
   int raw_head;       /* raw_headers: the header block is handed back unparsed */
+  int sink_slot;      /* the stack slot of the sink (or nil) */
 } td_spec;
 
 static int td_global_ready = 0;
@@ -174,18 +178,6 @@ static int td_bad_field_value(const char *s, size_t n) {
   return 0;
 }
 
-/* tchar (RFC 9110 5.6.2): letters, digits and !#$%&'*+-.^_`|~ */
-static int td_is_token(const char *s, size_t n) {
-  size_t i;
-  if (n == 0) return 0;
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) continue;
-    if (c == 0 || !strchr("!#$%&'*+-.^_`|~", c)) return 0;
-  }
-  return 1;
-}
-
 /* ASCII case-insensitive comparison of n bytes (header names). */
 static int td_strncaseeq(const char *a, const char *b, size_t n) {
   size_t i;
@@ -204,8 +196,16 @@ static double td_clock_ms(void) {
   return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1.0e6;
 }
 
+/* The client at idx. The methods carry the metatable as their upvalue: comparing with it costs
+   less than luaL_checkudata's registry lookup, which stays for the message of a wrong value. */
 static td_client *td_check(lua_State *L, int idx) {
-  td_client *c = (td_client *)luaL_checkudata(L, idx, TD_CLIENT_MT);
+  td_client *c = (td_client *)lua_touserdata(L, idx);
+  int ok = c != NULL && lua_getmetatable(L, idx);
+  if (ok) {
+    ok = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+  }
+  if (!ok) c = (td_client *)luaL_checkudata(L, idx, TD_CLIENT_MT);
   if (c->closed) luaL_error(L, "tiledesk.Client is closed");
   return c;
 }
@@ -233,11 +233,18 @@ static void td_check_keys(lua_State *L, int idx, const char *const *names, const
 
 /* The option helpers below read field `field` of the table at idx, or, when idx is TD_SLOT(i),
    the value already at stack slot i (gathered by td_gather: one walk of the table instead of a
-   lookup per option). */
+   lookup per option; or an argument of c:send). td_opt_at returns where the value is: slot i
+   itself (nothing pushed), or the top, where the field was pushed. */
 #define TD_SLOT(i) (-(i))
-static void td_push_opt(lua_State *L, int idx, const char *field) {
-  if (idx < 0) lua_pushvalue(L, -idx);
-  else lua_getfield(L, idx, field);
+static int td_opt_at(lua_State *L, int idx, const char *field) {
+  if (idx < 0) return -idx;
+  lua_getfield(L, idx, field);
+  return lua_gettop(L);
+}
+
+/* Pops what td_opt_at pushed. */
+static void td_opt_done(lua_State *L, int idx) {
+  if (idx >= 0) lua_pop(L, 1);
 }
 
 /* One walk of the table at idx (absolute): pushes one slot per name (nil when absent) at
@@ -275,44 +282,45 @@ static int td_gather(lua_State *L, int idx, const char *const *names, int others
   return base;
 }
 
-/* Optional string field; NULL when absent. The value stays pushed on the stack (nil or the
-   string), which keeps the string alive whatever happens to the table. */
+/* Optional string field; NULL when absent. Read from a table, the value stays pushed on the
+   stack (nil or the string), which keeps the string alive whatever happens to the table; a
+   slot's value is on the stack already. */
 static const char *td_opt_string(lua_State *L, int idx, const char *field, size_t *len, const char *what) {
   const char *s = NULL;
-  td_push_opt(L, idx, field);
-  if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_error(L, "%s: option '%s' must be a string (got %s)", what, field, luaL_typename(L, -1));
-    s = lua_tolstring(L, -1, len);
+  int i = td_opt_at(L, idx, field);
+  if (!lua_isnil(L, i)) {
+    if (lua_type(L, i) != LUA_TSTRING)
+      luaL_error(L, "%s: option '%s' must be a string (got %s)", what, field, luaL_typename(L, i));
+    s = lua_tolstring(L, i, len);
   }
   return s;
 }
 
 static long td_opt_ms(lua_State *L, int idx, const char *field, long dflt, const char *what) {
   long v = dflt;
-  td_push_opt(L, idx, field);
-  if (!lua_isnil(L, -1)) {
+  int i = td_opt_at(L, idx, field);
+  if (!lua_isnil(L, i)) {
     lua_Number n;
-    if (lua_type(L, -1) != LUA_TNUMBER)
-      luaL_error(L, "%s: option '%s' must be a number (got %s)", what, field, luaL_typename(L, -1));
-    n = lua_tonumber(L, -1);
+    if (lua_type(L, i) != LUA_TNUMBER)
+      luaL_error(L, "%s: option '%s' must be a number (got %s)", what, field, luaL_typename(L, i));
+    n = lua_tonumber(L, i);
     if (!(n >= 0 && n <= 2147483647.0))
       luaL_error(L, "%s: option '%s' must be between 0 and 2147483647 milliseconds", what, field);
     v = (long)n;
   }
-  lua_pop(L, 1);
+  td_opt_done(L, idx);
   return v;
 }
 
 static int td_opt_bool(lua_State *L, int idx, const char *field, int dflt, const char *what) {
   int v = dflt;
-  td_push_opt(L, idx, field);
-  if (!lua_isnil(L, -1)) {
-    if (lua_type(L, -1) != LUA_TBOOLEAN)
-      luaL_error(L, "%s: option '%s' must be a boolean (got %s)", what, field, luaL_typename(L, -1));
-    v = lua_toboolean(L, -1);
+  int i = td_opt_at(L, idx, field);
+  if (!lua_isnil(L, i)) {
+    if (lua_type(L, i) != LUA_TBOOLEAN)
+      luaL_error(L, "%s: option '%s' must be a boolean (got %s)", what, field, luaL_typename(L, i));
+    v = lua_toboolean(L, i);
   }
-  lua_pop(L, 1);
+  td_opt_done(L, idx);
   return v;
 }
 
@@ -320,19 +328,19 @@ static int td_opt_bool(lua_State *L, int idx, const char *field, int dflt, const
    LuaJIT's takes a non-string as the default). Returns the index, or dflt when absent. */
 static int td_opt_choice(lua_State *L, int idx, const char *field, int dflt, const char *const *names,
                          const char *what) {
-  int i, found = -1;
-  td_push_opt(L, idx, field);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
+  int i, found = -1, at = td_opt_at(L, idx, field);
+  if (lua_isnil(L, at)) {
+    td_opt_done(L, idx);
     return dflt;
   }
-  if (lua_type(L, -1) == LUA_TSTRING) {
-    const char *s = lua_tostring(L, -1);
-    for (i = 0; names[i]; i++)
-      if (strcmp(s, names[i]) == 0) found = i;
+  if (lua_type(L, at) == LUA_TSTRING) {
+    const char *s = lua_tostring(L, at);
+    for (i = 0; names[i] && found < 0; i++)
+      if (s[0] == names[i][0] && strcmp(s, names[i]) == 0) found = i;
   }
   if (found < 0) {
     luaL_Buffer b;
+    lua_pushvalue(L, at);
     luaL_buffinit(L, &b);
     for (i = 0; names[i]; i++) {
       if (i) luaL_addstring(&b, names[i + 1] ? ", " : " or ");
@@ -344,7 +352,7 @@ static int td_opt_choice(lua_State *L, int idx, const char *field, int dflt, con
     luaL_error(L, "%s: option '%s' must be %s (got %s)", what, field, lua_tostring(L, -1),
                lua_type(L, -2) == LUA_TSTRING ? "another string" : luaL_typename(L, -2));
   }
-  lua_pop(L, 1);
+  td_opt_done(L, idx);
   return found;
 }
 
@@ -534,8 +542,7 @@ static void td_xfer_clear(td_xfer *x) {
   if (x->body.cap > 1024 * 1024) td_buf_free(&x->body, 0);
   else td_buf_reset(&x->body, 0);
   if (x->out.cap > 1024 * 1024) td_buf_free(&x->out, 1);
-  td_buf_reset(&x->head, 0);
-  td_buf_reset(&x->label, 0);
+  td_buf_reset(&x->head, 0); /* (label stays: td_begin keeps it while method and URL do) */
   td_buf_reset(&x->sinkerr, 0);
   x->state = TD_X_IDLE;
   x->id = 0;
@@ -748,19 +755,23 @@ static void td_set_flavour(td_xfer *x, const td_spec *s) {
  */
 static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
   td_xfer *x;
-  int conf, fresh, hrc;
+  int conf, fresh, hrc, labelled;
   CURL *e;
   if (!td_ready(c)) return NULL;
   x = td_xfer_take(c);
   if (!x) return NULL;
   e = x->easy;
   conf = td_conf_of(s);
+  /* the label of the slot's last request serves while its method and URL are the same */
+  labelled = x->url.len == s->ulen && s->ulen > 0 && memcmp(x->url.data, s->url, s->ulen) == 0 &&
+             x->label.len > s->mlen && x->label.data[s->mlen] == ' ' && memcmp(x->label.data, s->method, s->mlen) == 0;
   /* a plain GET on a handle left as the same plain GET changes only what every request sets */
   fresh = conf == TD_CONF_NONE || x->conf != conf;
   if (fresh) {
     curl_easy_reset(e);
     td_buf_reset(&x->url, 1);
     x->prereq = 0;
+    x->timeout_ms = x->connect_ms = -1;
   }
   /* only a request sent at most once needs to know when libcurl is about to send it (libcurl
      does work of its own for the callback on every transfer) */
@@ -781,10 +792,14 @@ static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
   x->too_large = x->head_done = 0;
   x->errbuf[0] = '\0';
   x->state = TD_X_DONE;
-  if (td_buf_add(&x->label, s->method, s->mlen) || td_buf_addc(&x->label, ' ') ||
-      td_buf_add(&x->label, s->url, strcspn(s->url, "?#"))) {
-    x->rc = CURLE_OUT_OF_MEMORY;
-    return x;
+  if (!labelled) {
+    td_buf_reset(&x->label, 0);
+    if (td_buf_add(&x->label, s->method, s->mlen) || td_buf_addc(&x->label, ' ') ||
+        td_buf_add(&x->label, s->url, strcspn(s->url, "?#"))) {
+      td_buf_reset(&x->label, 0);
+      x->rc = CURLE_OUT_OF_MEMORY;
+      return x;
+    }
   }
   if (fresh) {
     td_set_constant(c, x);
@@ -800,8 +815,15 @@ static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
     td_buf_reset(&x->url, 1); /* (a query may carry something secret) */
     if (td_buf_add(&x->url, s->url, s->ulen)) x->url.len = 0; /* not kept: set again next time */
   }
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->timeout_ms);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_ms);
+  /* timeouts the handle holds already (a loop's calls mostly have the same) are not set again */
+  if (x->timeout_ms != s->timeout_ms) {
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->timeout_ms);
+    x->timeout_ms = s->timeout_ms;
+  }
+  if (x->connect_ms != s->connect_ms) {
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_ms);
+    x->connect_ms = s->connect_ms;
+  }
   hrc = td_set_headers(c, x, s);
   if (hrc < 0) {
     x->rc = CURLE_OUT_OF_MEMORY;
@@ -987,7 +1009,7 @@ static void td_push_headers(lua_State *L, const char *p, size_t len) {
 static int td_finish(lua_State *L) {
   td_client *c = (td_client *)lua_touserdata(L, 1);
   td_xfer *x = (td_xfer *)lua_touserdata(L, 2);
-  const char *label = x->label.data ? x->label.data : "?";
+  const char *label = x->label.len ? x->label.data : "?";
   if (x->sink) { /* the sink is no longer needed */
     td_getuservalue(L, 1);
     lua_pushnil(L);
@@ -1161,88 +1183,116 @@ static void td_drive(lua_State *L, td_client *c, td_xfer *want, long wait_ms, in
 static const char *const td_request_keys[] = {"method", "url", "headers", "body", "timeout_ms", "connect_timeout_ms",
                                               "auth", "once", "sink", "raw_headers", NULL};
 enum { TD_RQ_METHOD, TD_RQ_URL, TD_RQ_HEADERS, TD_RQ_BODY, TD_RQ_TIMEOUT, TD_RQ_CONNECT, TD_RQ_AUTH, TD_RQ_ONCE,
-       TD_RQ_SINK, TD_RQ_RAWHEAD };
+       TD_RQ_SINK, TD_RQ_RAWHEAD, TD_RQ_N };
 static const char *const td_send_modes[] = {"credentials", "none", "signin", "header", NULL};
 
-/* Headers the transport manages itself: a caller's copy would break the framing. */
-static int td_managed_header(const char *n, size_t nl) {
-  static const char *const managed[] = {"content-length", "transfer-encoding", "expect", "connection", NULL};
-  int i;
-  for (i = 0; managed[i]; i++)
-    if (strlen(managed[i]) == nl && td_strncaseeq(n, managed[i], nl)) return 1;
+/* A byte <= 32 (a control character or space) or DEL in s: eight bytes at a time (URLs are checked
+   on every request), each word tested at once for a byte below 0x21 and for a byte 0x7f. */
+static int td_has_ctl_or_space(const char *s, size_t n) {
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w, d;
+    memcpy(&w, s + i, 8);
+    d = w ^ (ones * 0x7f);
+    if ((((w - ones * 0x21) & ~w) | ((d - ones) & ~d)) & highs) return 1;
+  }
+  for (; i < n; i++)
+    if ((unsigned char)s[i] <= 32 || s[i] == 127) return 1;
   return 0;
 }
 
-/* The caller's headers as "Name: value\0" lines into c->hsig (emptied first; it may hold a
-   caller's authorization, so it is wiped). Raises on a bad header. */
-static void td_read_headers(lua_State *L, td_client *c, int slot, td_spec *s, const char *what) {
-  int h, send_mode = s->send_mode;
+/* tchar (RFC 9110 5.6.2) by byte: letters, digits and !#$%&'*+-.^_`|~ (a table: header names are
+   checked on every request). */
+static const unsigned char td_tchar[256] = {
+    ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['*'] = 1, ['+'] = 1, ['-'] = 1,
+    ['.'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['|'] = 1, ['~'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,
+    ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+    ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+    ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1};
+
+/* A header name or method: one or more tchars. */
+static int td_is_token(const char *s, size_t n) {
+  size_t i;
+  if (n == 0) return 0;
+  for (i = 0; i < n; i++)
+    if (!td_tchar[(unsigned char)s[i]]) return 0;
+  return 1;
+}
+
+/* Headers the transport manages itself: a caller's copy would break the framing. */
+static int td_managed_header(const char *n, size_t nl) {
+  switch (nl) {
+    case 6: return td_strncaseeq(n, "expect", 6);
+    case 10: return td_strncaseeq(n, "connection", 10);
+    case 14: return td_strncaseeq(n, "content-length", 14);
+    case 17: return td_strncaseeq(n, "transfer-encoding", 17);
+    default: return 0;
+  }
+}
+
+/* The caller's headers (the table at stack slot h, or nil) as "Name: value\0" lines into c->hsig
+   (emptied first; it may hold a caller's authorization, so it is wiped). Raises on a bad header. */
+static void td_read_headers(lua_State *L, td_client *c, int h, td_spec *s, const char *what) {
+  int send_mode = s->send_mode;
   s->own_ua = s->own_ae = 0;
   td_buf_reset(&c->hsig, 1);
-  lua_pushvalue(L, slot);
-  h = lua_gettop(L);
-  if (lua_isnil(L, h)) {
-    lua_pop(L, 1);
-    return;
-  }
+  if (lua_isnil(L, h)) return;
   if (!lua_istable(L, h)) luaL_error(L, "%s: option 'headers' must be a table (got %s)", what, luaL_typename(L, h));
   lua_pushnil(L);
   while (lua_next(L, h) != 0) {
     size_t nl, vl;
     const char *n, *v;
+    int vt = lua_type(L, -1), pushed = 0;
     if (lua_type(L, -2) != LUA_TSTRING) luaL_error(L, "%s: header names must be strings", what);
-    if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
+    if (vt != LUA_TSTRING && vt != LUA_TNUMBER)
       luaL_error(L, "%s: header '%s' must be a string (got %s)", what, lua_tostring(L, -2), luaL_typename(L, -1));
     n = lua_tolstring(L, -2, &nl);
     if (!td_is_token(n, nl)) luaL_error(L, "%s: invalid header name", what);
     if (td_managed_header(n, nl)) luaL_error(L, "%s: header '%s' is set by the transport", what, n);
     if (nl == 10 && td_strncaseeq(n, "user-agent", 10)) s->own_ua = 1;
     if (nl == 15 && td_strncaseeq(n, "accept-encoding", 15)) s->own_ae = 1;
-    lua_pushvalue(L, -1); /* a number is converted on the copy, never in the table */
+    if (vt == LUA_TNUMBER) { /* a number is converted on a copy, never in the table */
+      lua_pushvalue(L, -1);
+      pushed = 1;
+    }
     v = lua_tolstring(L, -1, &vl);
     if (td_bad_field_value(v, vl))
       luaL_error(L, "%s: header '%s' contains a control character (only tab is allowed)", what, n);
     /* only auth='header' lets the caller speak for itself, whatever the case of the name */
     if (send_mode == TD_SEND_HEADER || !(nl == 13 && td_strncaseeq(n, "authorization", 13))) {
-      if (td_buf_add(&c->hsig, n, nl) || td_buf_add(&c->hsig, ": ", 2) || td_buf_add(&c->hsig, v, vl) ||
-          td_buf_add(&c->hsig, "", 1))
-        luaL_error(L, "%s: out of memory", what);
+      if (td_buf_line(&c->hsig, n, nl, v, vl)) luaL_error(L, "%s: out of memory", what);
     }
-    lua_pop(L, 2);
+    lua_pop(L, 1 + pushed);
   }
-  lua_pop(L, 1);
 }
 
 /*
- * Validates the request table at req and anchors every value C will use on the stack, so a
+ * Validates a request whose fields are at stack slots f.. (in td_request_keys' order: gathered
+ * from a table, or c:send's arguments) and anchors on the stack every value C will use, so a
  * finalizer that changes the table cannot pull a string from under us. May raise or run
- * finalizers; changes nothing in the client but c->hsig. Pushes: method, url, body, sink.
- * A true value at req + 1 skips the keys the core does not read (a transport's own request
- * table, handed over as it is) instead of raising.
+ * finalizers; changes nothing in the client but c->hsig.
  */
-static void td_read_request(lua_State *L, td_client *c, int req, td_spec *s, const char *what) {
-  size_t i;
-  int f;
-  luaL_checktype(L, req, LUA_TTABLE);
-  luaL_checkstack(L, 24, what);
-  f = td_gather(L, req, td_request_keys, lua_toboolean(L, req + 1), what); /* slots f.. in td_request_keys' order */
-  lua_pushvalue(L, f + TD_RQ_METHOD);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    lua_pushliteral(L, "GET");
-  } else if (lua_type(L, -1) != LUA_TSTRING) {
-    luaL_error(L, "%s: option 'method' must be a string (got %s)", what, luaL_typename(L, -1));
+static void td_read_request(lua_State *L, td_client *c, int f, td_spec *s, const char *what) {
+  int t = lua_type(L, f + TD_RQ_METHOD);
+  if (t == LUA_TNIL) {
+    s->method = "GET";
+    s->mlen = 3;
+  } else if (t != LUA_TSTRING) {
+    luaL_error(L, "%s: option 'method' must be a string (got %s)", what, luaL_typename(L, f + TD_RQ_METHOD));
+  } else {
+    s->method = lua_tolstring(L, f + TD_RQ_METHOD, &s->mlen);
+    if (!td_is_token(s->method, s->mlen)) luaL_error(L, "%s: option 'method' is not a valid HTTP method", what);
   }
-  s->method = lua_tolstring(L, -1, &s->mlen);
-  if (!td_is_token(s->method, s->mlen)) luaL_error(L, "%s: option 'method' is not a valid HTTP method", what);
-  lua_pushvalue(L, f + TD_RQ_URL);
-  if (lua_type(L, -1) != LUA_TSTRING)
-    luaL_error(L, "%s: option 'url' must be a string (got %s)", what, luaL_typename(L, -1));
-  s->url = lua_tolstring(L, -1, &s->ulen);
-  for (i = 0; i < s->ulen; i++) {
-    unsigned char ch = (unsigned char)s->url[i];
-    if (ch <= 32 || ch == 127) luaL_error(L, "%s: option 'url' contains a control character or space", what);
-  }
+  if (lua_type(L, f + TD_RQ_URL) != LUA_TSTRING)
+    luaL_error(L, "%s: option 'url' must be a string (got %s)", what, luaL_typename(L, f + TD_RQ_URL));
+  s->url = lua_tolstring(L, f + TD_RQ_URL, &s->ulen);
+  if (td_has_ctl_or_space(s->url, s->ulen))
+    luaL_error(L, "%s: option 'url' contains a control character or space", what);
   s->body = td_opt_string(L, TD_SLOT(f + TD_RQ_BODY), "body", &s->blen, what);
   s->timeout_ms = td_opt_ms(L, TD_SLOT(f + TD_RQ_TIMEOUT), "timeout_ms", c->timeout_ms, what);
   s->connect_ms = td_opt_ms(L, TD_SLOT(f + TD_RQ_CONNECT), "connect_timeout_ms", c->connect_timeout_ms, what);
@@ -1251,34 +1301,45 @@ static void td_read_request(lua_State *L, td_client *c, int req, td_spec *s, con
   s->raw_head = td_opt_bool(L, TD_SLOT(f + TD_RQ_RAWHEAD), "raw_headers", 0, what);
   s->many = 0;
   td_read_headers(L, c, f + TD_RQ_HEADERS, s, what);
-  lua_pushvalue(L, f + TD_RQ_SINK);
-  if (!lua_isnil(L, -1) && !lua_isfunction(L, -1))
-    luaL_error(L, "%s: option 'sink' must be a function (got %s)", what, luaL_typename(L, -1));
-  s->sink = lua_isfunction(L, -1);
+  s->sink_slot = f + TD_RQ_SINK;
+  if (!lua_isnil(L, s->sink_slot) && !lua_isfunction(L, s->sink_slot))
+    luaL_error(L, "%s: option 'sink' must be a function (got %s)", what, luaL_typename(L, s->sink_slot));
+  s->sink = lua_isfunction(L, s->sink_slot);
 }
 
-/* Phase 1 common to perform and start. Leaves td_finish at slot fin and td_call_sink at fin+1
-   (pushed now, so running them later needs no allocation) and rechecks the client, which a
-   finalizer run meanwhile may have closed or entered. */
-static void td_prepare(lua_State *L, td_client *c, td_spec *s, const char *what, const char *doing) {
-  td_read_request(L, c, 2, s, what);
+/* Phase 1 common to perform, send and start: the request's fields are at slots f... Leaves
+   td_finish at slot fin (returned) and td_call_sink at fin+1 (pushed now, so running them later
+   needs no allocation) and rechecks the client, which a finalizer run meanwhile may have closed
+   or entered. */
+static int td_prepare(lua_State *L, td_client *c, int f, td_spec *s, const char *what, const char *doing) {
+  td_read_request(L, c, f, s, what);
   if (s->send_mode == TD_SEND_SIGNIN && !(c->email && c->password))
     luaL_error(L, "%s: auth='signin' needs email and password credentials", what);
   lua_pushcfunction(L, td_finish);
   lua_pushcfunction(L, td_call_sink);
   if (c->closed) luaL_error(L, "tiledesk.Client is closed");
   td_check_idle(L, c, doing);
+  return lua_gettop(L) - 1;
 }
 
-/* Phase 2 common to perform and start: the sink (at slot sink) is first anchored in the user
-   value under the id the transfer will get (that may raise: nothing has changed yet). Returns
-   NULL when no transfer slot could be had. */
-static td_xfer *td_launch(lua_State *L, td_client *c, const td_spec *s, int sink) {
+/* The request table at slot 2 (slot 3: true skips the keys the core does not read, a
+   transport's own request table handed over as it is, instead of raising): its fields gathered
+   onto the stack. Returns the first slot. */
+static int td_gather_request(lua_State *L, const char *what) {
+  lua_settop(L, 3);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  return td_gather(L, 2, td_request_keys, lua_toboolean(L, 3), what); /* in td_request_keys' order */
+}
+
+/* Phase 2 common to perform, send and start: the sink (at s->sink_slot) is first anchored in the
+   user value under the id the transfer will get (that may raise: nothing has changed yet).
+   Returns NULL when no transfer slot could be had. */
+static td_xfer *td_launch(lua_State *L, td_client *c, const td_spec *s) {
   td_xfer *x;
   int id = c->next_id + 1;
   if (s->sink) {
     td_getuservalue(L, 1);
-    lua_pushvalue(L, sink);
+    lua_pushvalue(L, s->sink_slot);
     lua_rawseti(L, -2, id);
     lua_pop(L, 1);
   }
@@ -1294,23 +1355,35 @@ static td_xfer *td_launch(lua_State *L, td_client *c, const td_spec *s, int sink
 
 /* ---------- calls ---------- */
 
-/* c:perform(req) -> status, headers, body | status, block, body, content_type (raw_headers) |
-   nil, msg, err */
-static int td_perform(lua_State *L) {
-  td_client *c = td_check(L, 1);
-  const char *what = "tiledesk.Client:perform()";
+/* perform and send, once the request's fields are at slots f.. */
+static int td_run(lua_State *L, td_client *c, int f, const char *what) {
   td_spec s;
   td_xfer *x;
-  int fin;
-  td_check_idle(L, c, "perform called");
-  lua_settop(L, 3);
-  td_prepare(L, c, &s, what, "perform called");
-  fin = lua_gettop(L) - 1;
-  x = td_launch(L, c, &s, fin - 1);
+  int fin = td_prepare(L, c, f, &s, what, "perform called");
+  x = td_launch(L, c, &s);
   if (!x) return td_push_failure(L, s.method, "resource", (int)CURLE_OUT_OF_MEMORY, "out of memory");
   c->busy = 1;
   td_drive(L, c, x, -1, fin + 1);
   return td_results(L, c, x, fin);
+}
+
+/* c:perform(req[, others]) -> status, headers, body | status, block, body, content_type
+   (raw_headers) | nil, msg, err */
+static int td_perform(lua_State *L) {
+  td_client *c = td_check(L, 1);
+  const char *what = "tiledesk.Client:perform()";
+  td_check_idle(L, c, "perform called");
+  return td_run(L, c, td_gather_request(L, what), what);
+}
+
+/* c:send(method, url, headers, body, timeout_ms, connect_timeout_ms, auth, once, sink,
+   raw_headers) -> as perform: the request's fields as arguments (nil: absent), in
+   td_request_keys' order, which spares the lookups of a table (the curl transport's send). */
+static int td_send(lua_State *L) {
+  td_client *c = td_check(L, 1);
+  td_check_idle(L, c, "perform called");
+  lua_settop(L, 2 + TD_RQ_N); /* (LUA_MINSTACK free slots remain above the arguments) */
+  return td_run(L, c, 2, "tiledesk.Client:send()");
 }
 
 /* c:start(req) -> id: adds the request to the transfers in flight (results come from wait). */
@@ -1319,13 +1392,11 @@ static int td_start(lua_State *L) {
   const char *what = "tiledesk.Client:start()";
   td_spec s;
   td_xfer *x;
-  int fin, still = 0;
+  int still = 0;
   td_check_idle(L, c, "start called");
-  lua_settop(L, 3);
-  td_prepare(L, c, &s, what, "start called");
+  td_prepare(L, c, td_gather_request(L, what), &s, what, "start called");
   s.many = 1;
-  fin = lua_gettop(L) - 1;
-  x = td_launch(L, c, &s, fin - 1);
+  x = td_launch(L, c, &s);
   if (!x) return luaL_error(L, "%s: out of memory", what);
   if (x->state == TD_X_RUNNING) curl_multi_perform(c->multi[x->many], &still); /* get it going */
   lua_pushinteger(L, x->id);
@@ -1697,6 +1768,7 @@ static int td_headers(lua_State *L) {
 
 static const luaL_Reg td_client_methods[] = {
     {"perform", td_perform},
+    {"send", td_send},
     {"start", td_start},
     {"wait", td_wait},
     {"cancel", td_cancel},
@@ -1716,11 +1788,16 @@ static const luaL_Reg td_module_functions[] = {
 int luaopen_tiledesk_core(lua_State *L);
 
 int luaopen_tiledesk_core(lua_State *L) {
+  int i;
   if (luaL_newmetatable(L, TD_CLIENT_MT)) {
     lua_pushstring(L, TD_CLIENT_MT);
     lua_setfield(L, -2, "__name");
     lua_newtable(L);
-    td_setfuncs(L, td_client_methods);
+    for (i = 0; td_client_methods[i].name; i++) { /* each with the metatable as upvalue (td_check) */
+      lua_pushvalue(L, -2);
+      lua_pushcclosure(L, td_client_methods[i].func, 1);
+      lua_setfield(L, -2, td_client_methods[i].name);
+    }
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, td_close);
     lua_setfield(L, -2, "__gc");

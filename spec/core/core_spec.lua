@@ -388,6 +388,94 @@ describe("tiledesk.core", function()
     assert.has_error(function() core.sleep_ms(-1) end, "bad argument #1 to 'sleep_ms' (must be a non-negative number)")
   end)
 
+  it("takes a request's fields as arguments in send(), with perform's answers and checks", function()
+    local unpack = table.unpack or unpack -- luacheck: ignore 113
+    local c = core.new{ user_agent = "spec-agent/2" }
+    c:set_credentials{ mode = "jwt", token = "JWT abc" }
+    local url = HTTP .. "/__sandbox/echo?x=1"
+    local status, block, body, ctype = c:send("PATCH", url, { ["x-a"] = "1" }, '{"a":1}', 5000, 1000, nil, true, nil,
+      true)
+    assert.equal(200, status)
+    assert.equal("string", type(block))
+    assert.matches("^HTTP/1%.1 200", block)
+    assert.matches("json", ctype)
+    local e = cjson.decode(body)
+    assert.equal("PATCH", e.method)
+    assert.equal('{"a":1}', e.body)
+    assert.equal("1", e.headers["x-a"])
+    assert.equal("JWT abc", e.headers.authorization)
+    assert.equal("spec-agent/2", e.headers["user-agent"])
+    -- every field but the URL may be nil: a GET with the client's credentials, headers as a table
+    local s2, h2, b2 = c:send(nil, url)
+    assert.equal(200, s2)
+    assert.equal("table", type(h2))
+    assert.equal("GET", cjson.decode(b2).method)
+    assert.equal("JWT abc", cjson.decode(b2).headers.authorization)
+    local s3, _, b3 = c:send("GET", url, nil, nil, nil, nil, "none")
+    assert.equal(200, s3)
+    assert.is_nil(cjson.decode(b3).headers.authorization)
+    -- the checks (and messages) of perform, naming send
+    local P = "tiledesk.Client:send(): "
+    local bad = {
+      { { "GET\r\nX: y", HTTP }, P .. "option 'method' is not a valid HTTP method" },
+      { { 5, HTTP }, P .. "option 'method' must be a string (got number)" },
+      { { "GET", HTTP .. "/a b" }, P .. "option 'url' contains a control character or space" },
+      { { "GET", HTTP .. "/abcdefghijklmnop\127" }, P .. "option 'url' contains a control character or space" },
+      { { "GET" }, P .. "option 'url' must be a string (got nil)" },
+      { { "GET", HTTP, { ["x:a"] = "1" } }, P .. "invalid header name" },
+      { { "GET", HTTP, { ["x-a"] = "1\n" } }, P .. "header 'x-a' contains a control character (only tab is allowed)" },
+      { { "GET", HTTP, { Connection = "close" } }, P .. "header 'Connection' is set by the transport" },
+      { { "GET", HTTP, "x" }, P .. "option 'headers' must be a table (got string)" },
+      { { "GET", HTTP, nil, {} }, P .. "option 'body' must be a string (got table)" },
+      { { "GET", HTTP, nil, nil, -1 }, P .. "option 'timeout_ms' must be between 0 and 2147483647 milliseconds" },
+      { { "GET", HTTP, nil, nil, nil, "1" }, P .. "option 'connect_timeout_ms' must be a number (got string)" },
+      { { "GET", HTTP, nil, nil, nil, nil, "maybe" },
+        P .. "option 'auth' must be 'credentials', 'none', 'signin' or 'header' (got another string)" },
+      { { "GET", HTTP, nil, nil, nil, nil, nil, 1 }, P .. "option 'once' must be a boolean (got number)" },
+      { { "GET", HTTP, nil, nil, nil, nil, nil, nil, "file" }, P .. "option 'sink' must be a function (got string)" },
+      { { "GET", HTTP, nil, nil, nil, nil, nil, nil, nil, 1 }, P .. "option 'raw_headers' must be a boolean (got number)" },
+    }
+    assert.is_true(#bad > 10)
+    for i, case in ipairs(bad) do
+      local ok, err = pcall(c.send, c, unpack(case[1], 1, 10))
+      assert.is_false(ok, "case " .. i)
+      assert.equal(case[2], tostring(err):gsub("^[^:]*:%d+: ", ""), "case " .. i)
+    end
+    -- a method called on anything but a client says so
+    for _, wrong in ipairs({ {}, "x", io.stdout }) do
+      local ok, err = pcall(c.send, wrong, "GET", HTTP)
+      assert.is_false(ok)
+      assert.matches("tiledesk.Client expected", tostring(err))
+    end
+    c:close()
+    assert.has_error(function() c:send("GET", HTTP) end, "tiledesk.Client is closed")
+  end)
+
+  it("sets each request's timeouts and names each failure by its own method and URL on a reused handle", function()
+    fault("^/slow$", { type = "delay", ms = 400 }, 3)
+    local c = core.new{}
+    local url = HTTP .. "/slow?token=secret"
+    local shown = "^GET " .. (HTTP .. "/slow"):gsub("%p", "%%%0") .. ": timeout"
+    local s, msg, err = c:perform{ url = url, timeout_ms = 150 }
+    assert.is_nil(s)
+    assert.equal("timeout", err.kind)
+    assert.matches(shown, msg)
+    assert.is_nil(msg:find("secret", 1, true))
+    -- the same URL with a longer timeout gets its answer (the sandbox's, whatever its status)
+    assert.is_number((c:perform{ url = url, timeout_ms = 5000 }))
+    -- and a short one again times out; another method on the same URL is named as such
+    s, msg, err = c:perform{ method = "DELETE", url = url, timeout_ms = 100 }
+    assert.is_nil(s)
+    assert.equal("timeout", err.kind)
+    assert.matches(shown:gsub("GET", "DELETE"), msg)
+    -- a refused connection after them: its own URL, its own connect timeout
+    s, msg, err = c:perform{ url = "http://127.0.0.1:1/x", connect_timeout_ms = 1000 }
+    assert.is_nil(s)
+    assert.equal("connect", err.kind)
+    assert.matches("^GET http://127%.0%.0%.1:1/x: connect", msg)
+    c:close()
+  end)
+
   it("skips the keys it does not read when the second argument is true, and checks the rest", function()
     local c = core.new{}
     local req = { url = HTTP .. "/__sandbox/echo", retry = true, path = "/x", [1] = "y", once = false,
