@@ -76,14 +76,15 @@ local function release(r)
   r.body, r.sink, r.headers = nil, nil, nil
 end
 
+-- The request's fields go to the core as arguments (c:send), which reads no table.
 function Transport:send(req)
-  -- a request that says `once` and streams nothing is what the core reads, as it is: handed over
-  -- without the copy (true: the core skips the keys it does not read, as the copy would)
-  if req.sink == nil and type(req.once) == "boolean" then return self.handle:perform(req, true) end
-  local r = core_request(self, req)
-  local status, headers, body, ctype = self.handle:perform(r)
-  release(r)
-  return status, headers, body, ctype
+  local once, sink = req.once, req.sink
+  if type(once) ~= "boolean" then -- as core_request decides it
+    once = once == nil and not (req.retry == true or (req.retry == nil and IDEMPOTENT[req.method or "GET"])) or false
+  end
+  if sink ~= nil then sink = sink_of(sink) end
+  return self.handle:send(req.method, req.url, req.headers, req.body, req.timeout_ms, req.connect_timeout_ms, req.auth,
+    once, sink, req.raw_headers)
 end
 
 -- Many in flight (client:batch): start(req) -> id; wait(ms?) -> id, status, headers, body[, ctype] |
