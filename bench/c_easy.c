@@ -1,12 +1,13 @@
 /* The bench's baseline: N sequential GETs of one URL over one reused libcurl easy handle
  * (one keep-alive connection): Authorization and Accept, as the SDK sends them. Prints
- * "calls seconds bytes". TD_C_EASY_HEADERS (lines separated by newlines) adds header lines, for
+ * "calls seconds bytes cpu_seconds" (user and system time of the loop). TD_C_EASY_HEADERS (lines separated by newlines) adds header lines, for
  * a run that sends the very request bytes of the SDK (its User-Agent and Accept-Encoding too).
  * usage: c_easy URL AUTH_HEADER N [CAFILE] */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 struct sink { size_t total; char *buf; size_t len, cap; };
@@ -26,6 +27,13 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud) {
   s->len += k;
   s->total += k;
   return k;
+}
+
+static double cpu_s(void) {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 + (double)u.ru_stime.tv_sec +
+         (double)u.ru_stime.tv_usec / 1e6;
 }
 
 static double now_s(void) {
@@ -67,7 +75,7 @@ int main(int argc, char **argv) {
   /* one untimed call opens the connection (and the TLS session), as the SDK side is warmed */
   if (curl_easy_perform(e) != CURLE_OK) { fprintf(stderr, "c_easy: warm-up call failed\n"); return 1; }
   s.total = 0;
-  double t0 = now_s();
+  double t0 = now_s(), c0 = cpu_s();
   for (long i = 0; i < n; i++) {
     s.len = 0;
     CURLcode rc = curl_easy_perform(e);
@@ -78,10 +86,10 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  double t = now_s() - t0;
+  double t = now_s() - t0, cpu = cpu_s() - c0;
   long conns = 0;
   curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &conns);
-  printf("%ld %.6f %zu\n", n, t, s.total);
+  printf("%ld %.6f %zu %.6f\n", n, t, s.total, cpu);
   curl_slist_free_all(h);
   curl_easy_cleanup(e);
   free(s.buf);

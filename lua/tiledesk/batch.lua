@@ -23,7 +23,6 @@ end
 -- The client's transport as seen during a batch: sends and sleeps made from the batch's own
 -- coroutines go to the driver, anything else goes straight to the transport.
 local function proxy_for(real, threads)
-  local cache = {}
   local proxy = {}
   function proxy.send(_, req)
     if threads[coroutine.running() or false] then return coroutine.yield(SEND, req) end
@@ -33,11 +32,14 @@ local function proxy_for(real, threads)
     if threads[coroutine.running() or false] then return coroutine.yield(SLEEP, ms) end
     return real:sleep_ms(ms)
   end
+  -- a method of the transport is bound to it once and kept in the proxy (the transport's methods
+  -- take at most four arguments; no vararg: LuaJIT compiles no trace through one)
   return setmetatable(proxy, { __index = function(_, k)
     local v = real[k]
     if type(v) ~= "function" then return v end
-    if not cache[k] then cache[k] = function(_, ...) return v(real, ...) end end
-    return cache[k]
+    local bound = function(_, a, b, c, d) return v(real, a, b, c, d) end
+    rawset(proxy, k, bound)
+    return bound
   end })
 end
 

@@ -91,6 +91,8 @@ end
 -- id, nil, msg, err | nothing (none finished within ms); cancel(id).
 -- With req.raw_headers, headers is the raw block and ctype the Content-Type (docs/design.md).
 function Transport:start(req)
+  -- handed over as it is when it may be (as send does)
+  if req.sink == nil and type(req.once) == "boolean" then return self.handle:start(req, true) end
   local r = core_request(self, req)
   local id = self.handle:start(r)
   release(r)
