@@ -83,6 +83,7 @@ typedef struct td_client {
      use). Apart, a single call's HTTP/1.1 connection never keeps a batch from multiplexing. */
   CURLM *multi[2];
   int running[2];           /* transfers in each */
+  long many_cap;            /* the connection cache size set on multi[1] (0: libcurl's default) */
   td_xfer **xs;             /* transfer slots, reused */
   int nxs, next_id;
   td_buf scratch;           /* composing the Authorization value; wiped after use */
@@ -842,6 +843,15 @@ static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
   x->conf = conf;
   x->state = TD_X_RUNNING;
   c->running[x->many]++;
+  /* libcurl's default cache keeps 4 connections per transfer in the multi handle at the moment
+     one is given back; transfers that ended are taken out before wait hands them over one by
+     one, so a burst of ends shrank it below the connections in use and HTTP/1.1 connections
+     were closed and made again all through a batch. The cache holds twice the most transfers
+     ever in flight instead (it only keeps what was opened: idle ones still age out). */
+  if (x->many && c->running[1] * 2L > c->many_cap) {
+    c->many_cap = c->running[1] * 2L;
+    curl_multi_setopt(c->multi[1], CURLMOPT_MAXCONNECTS, c->many_cap);
+  }
   return x;
 }
 
