@@ -41,6 +41,9 @@ enum { TD_X_IDLE = 0, TD_X_RUNNING, TD_X_DONE };
    the server offers it, waiting for a multiplexed connection), so that a GET after a GET only
    sets what changes: URL, timeouts and, when they differ, the headers. */
 enum { TD_CONF_NONE = 0, TD_CONF_SINGLE, TD_CONF_MANY_HTTP, TD_CONF_MANY_HTTPS };
+/* raw_headers: false (a headers table), true (the block), "non2xx" (the block, but false in its
+   place for a 2xx: the caller reads no header of one) */
+enum { TD_RAW_NO = 0, TD_RAW_YES, TD_RAW_NON2XX };
 
 /* One transfer: an easy handle and everything it points to, kept alive until its result is
    taken. A client owns as many as it has in flight (one for a plain perform). */
@@ -74,7 +77,8 @@ typedef struct td_xfer {
   int sock_errno;           /* errno of a failed socket() */
   int sink, sink_failed, paused;
   int too_large, head_done;
-  int raw_head;             /* results carry the header block unparsed, and the content type */
+  int raw_head;             /* results carry the header block unparsed, and the content type
+                               (TD_RAW_*) */
 } td_xfer;
 
 typedef struct td_client {
@@ -97,6 +101,8 @@ typedef struct td_client {
   int ssl_verify;
   long timeout_ms, connect_timeout_ms;
   curl_off_t max_body;
+  char ctype[64];           /* the last Content-Type pushed (td_push_ctype) */
+  size_t ctype_len;         /* ... its length ((size_t)-1: none) */
   int busy;                 /* C is running transfers or building results for this client */
   int closed;               /* td_release ran: every method but close/is_closed raises */
 } td_client;
@@ -109,7 +115,7 @@ typedef struct td_spec {
   int send_mode, once, sink;
   int many; /* one of many in flight (start), not a single transfer (perform) */
   int own_ua, own_ae; /* the caller's headers carry a User-Agent, an Accept-Encoding */
-  int raw_head;       /* raw_headers: the header block is handed back unparsed */
+  int raw_head;       /* raw_headers: the header block is handed back unparsed (TD_RAW_*) */
   int sink_slot;      /* the stack slot of the sink (or nil) */
 } td_spec;
 
@@ -929,6 +935,30 @@ static const char *td_find_header(const char *p, size_t len, const char *name, s
   return NULL;
 }
 
+/* Pushes a Content-Type value: the string pushed last time when the bytes are the same (a
+   client's answers mostly have one), kept in the user value at key 0 and its bytes in c->ctype,
+   which spares making (hashing) the string again. */
+static void td_push_ctype(lua_State *L, td_client *c, const char *ct, size_t n) {
+  td_getuservalue(L, 1);
+  if (n == c->ctype_len && n <= sizeof c->ctype && memcmp(c->ctype, ct, n) == 0) {
+    lua_rawgeti(L, -1, 0);
+    if (lua_type(L, -1) == LUA_TSTRING) {
+      lua_remove(L, -2);
+      return;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushlstring(L, ct, n);
+  c->ctype_len = (size_t)-1; /* (nothing kept, should rawseti raise) */
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, -3, 0);
+  lua_remove(L, -2);
+  if (n <= sizeof c->ctype) {
+    memcpy(c->ctype, ct, n);
+    c->ctype_len = n;
+  }
+}
+
 /* Pushes a header name in lower case. */
 static void td_push_lower(lua_State *L, const char *p, size_t n) {
   char small[64];
@@ -1050,10 +1080,11 @@ static int td_finish(lua_State *L) {
   if (x->raw_head) {
     const char *ct;
     size_t ctl;
-    lua_pushlstring(L, x->head.data ? x->head.data : "", x->head.len);
+    if (x->raw_head == TD_RAW_NON2XX && x->status >= 200 && x->status < 300) lua_pushboolean(L, 0);
+    else lua_pushlstring(L, x->head.data ? x->head.data : "", x->head.len);
     lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
     ct = td_find_header(x->head.data ? x->head.data : "", x->head.len, "content-type", 12, &ctl);
-    if (ct) lua_pushlstring(L, ct, ctl);
+    if (ct) td_push_ctype(L, c, ct, ctl);
     else lua_pushnil(L);
     return 4;
   }
@@ -1308,7 +1339,13 @@ static void td_read_request(lua_State *L, td_client *c, int f, td_spec *s, const
   s->connect_ms = td_opt_ms(L, TD_SLOT(f + TD_RQ_CONNECT), "connect_timeout_ms", c->connect_timeout_ms, what);
   s->send_mode = td_opt_choice(L, TD_SLOT(f + TD_RQ_AUTH), "auth", TD_SEND_CREDENTIALS, td_send_modes, what);
   s->once = td_opt_bool(L, TD_SLOT(f + TD_RQ_ONCE), "once", 0, what);
-  s->raw_head = td_opt_bool(L, TD_SLOT(f + TD_RQ_RAWHEAD), "raw_headers", 0, what);
+  t = lua_type(L, f + TD_RQ_RAWHEAD);
+  if (t == LUA_TBOOLEAN) s->raw_head = lua_toboolean(L, f + TD_RQ_RAWHEAD) ? TD_RAW_YES : TD_RAW_NO;
+  else if (t == LUA_TNIL) s->raw_head = TD_RAW_NO;
+  else if (t == LUA_TSTRING && strcmp(lua_tostring(L, f + TD_RQ_RAWHEAD), "non2xx") == 0) s->raw_head = TD_RAW_NON2XX;
+  else
+    luaL_error(L, "%s: option 'raw_headers' must be a boolean or 'non2xx' (got %s)", what,
+               t == LUA_TSTRING ? "another string" : luaL_typename(L, f + TD_RQ_RAWHEAD));
   s->many = 0;
   td_read_headers(L, c, f + TD_RQ_HEADERS, s, what);
   s->sink_slot = f + TD_RQ_SINK;
@@ -1687,6 +1724,7 @@ static int td_new(lua_State *L) {
   lua_newtable(L); /* the user value: sinks of transfers in flight, by transfer id */
   td_setuservalue(L, -2);
   c->max_body = (curl_off_t)max_body;
+  c->ctype_len = (size_t)-1;
   c->ssl_verify = ssl_verify;
   c->timeout_ms = timeout_ms;
   c->connect_timeout_ms = connect_ms;

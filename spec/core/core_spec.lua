@@ -433,7 +433,9 @@ describe("tiledesk.core", function()
         P .. "option 'auth' must be 'credentials', 'none', 'signin' or 'header' (got another string)" },
       { { "GET", HTTP, nil, nil, nil, nil, nil, 1 }, P .. "option 'once' must be a boolean (got number)" },
       { { "GET", HTTP, nil, nil, nil, nil, nil, nil, "file" }, P .. "option 'sink' must be a function (got string)" },
-      { { "GET", HTTP, nil, nil, nil, nil, nil, nil, nil, 1 }, P .. "option 'raw_headers' must be a boolean (got number)" },
+      { { "GET", HTTP, nil, nil, nil, nil, nil, nil, nil, 1 }, P .. "option 'raw_headers' must be a boolean or 'non2xx' (got number)" },
+      { { "GET", HTTP, nil, nil, nil, nil, nil, nil, nil, "yes" },
+        P .. "option 'raw_headers' must be a boolean or 'non2xx' (got another string)" },
     }
     assert.is_true(#bad > 10)
     for i, case in ipairs(bad) do

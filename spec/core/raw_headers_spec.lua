@@ -67,6 +67,51 @@ describe("raw response headers", function()
     c:close()
   end)
 
+  it("core: 'non2xx' leaves a 2xx's block out (false), never its content type, and keeps every other block", function()
+    local c = core.new{}
+    for _, send in ipairs({
+      function(url) return c:perform{ url = url, raw_headers = "non2xx" } end,
+      function(url) return c:send("GET", url, nil, nil, nil, nil, nil, nil, nil, "non2xx") end,
+      function(url)
+        local id = c:start{ url = url, raw_headers = "non2xx" }
+        local wid, s, block, body, ctype = c:wait()
+        assert.equal(id, wid)
+        return s, block, body, ctype
+      end,
+    }) do
+      local s, block, body, ctype = send(HTTP .. "/__sandbox/echo")
+      assert.equal(200, s)
+      assert.is_false(block)
+      assert.is_string(body)
+      assert.matches("json", ctype)
+      -- a status outside 2xx (a project id the sandbox refuses, as Tiledesk does): the block as with true
+      s, block, body, ctype = send(HTTP .. "/nope")
+      assert.equal(400, s)
+      assert.is_string(block)
+      assert.matches("^HTTP/1%.1 400", block)
+      assert.equal(core.headers(block)["content-type"], ctype)
+      assert.matches("project", body)
+    end
+    c:close()
+  end)
+
+  it("core: the content type follows each answer, whether or not it is the one before", function()
+    local c = core.new{}
+    local types = {}
+    for i, path in ipairs({ "/__sandbox/echo", "/__sandbox/echo", "/__sandbox/bytes?n=3", "/__sandbox/echo",
+      "/__sandbox/bytes?n=3", "/__sandbox/bytes?n=3" }) do
+      local s, block, _, ctype = c:perform{ url = HTTP .. path, raw_headers = true }
+      assert.equal(200, s)
+      assert.equal(core.headers(block)["content-type"], ctype, path)
+      types[i] = ctype
+    end
+    assert.equal(types[1], types[2])
+    assert.are_not.equal(types[1], types[3])
+    assert.equal(types[3], types[5])
+    assert.equal(types[1], types[4])
+    c:close()
+  end)
+
   it("client: res.headers, hooks and Retry-After read the same headers as before", function()
     local c = helper.signed_in("agent", { retry_max_ms = 500 })
     assert(c:signin())
