@@ -210,8 +210,11 @@ Client._send = send.run
 -- came (or when the sign-in it needed failed).
 function Client:request(spec)
   if options.request(spec, "client:request()", 2) then -- method and path (and raw) only
-    local res, msg, err = send.quick(self, spec.method, spec.path, op_of, 3)
-    if res ~= false then return res, msg, err end
+    local method, path = spec.method, spec.path
+    local status, rheaders, rbody, ctype, deadline, memo = send.first(self, method, path)
+    if status ~= false then
+      return send.settle(self, method, path, op_of, 3, status, rheaders, rbody, ctype, deadline, memo)
+    end
   end
   if rawget(self, "_call_opts") then spec = apply_call_opts(self, spec) end
   local op = spec.op or op_of(self, spec.method, spec.path)
@@ -284,6 +287,7 @@ function Client:call(op, spec, what, checked)
 end
 
 -- client:get(path, query, opts) / :delete(path, query, opts) / :post|put|patch(path, body, opts)
+local PATHS_SEEN, is_json_type = options.PATHS_SEEN, response.is_json_type
 local function verb(method, with_body)
   local name = "client:" .. method:lower() .. "()"
   return function(self, path, arg, opts)
@@ -299,14 +303,15 @@ local function verb(method, with_body)
       return self:call(op_of(self, method, path), spec, name)
     end
     -- no opts: the path and the one argument are all there is to check
-    options.path(path, name, 2)
+    if not PATHS_SEEN[path] then options.path(path, name, 2) end
     if arg == nil then -- a plain call (tiledesk.send first and settle)
-      local status, rheaders, rbody, ctype, deadline, memo = send.first(self, method, path)
+      -- (no header of a 2xx is read here: the transport may leave its block out)
+      local status, rheaders, rbody, ctype, deadline, memo = send.first(self, method, path, "non2xx")
       if status ~= false then
         -- the common answer, a 2xx JSON object or array, is decoded here without a response object
         if status and status >= 200 and status < 300 and rbody ~= "" then
-          if type(rheaders) ~= "string" then ctype = response.content_type(rheaders) end
-          if response.is_json_type(ctype) then
+          if type(rheaders) == "table" then ctype = response.content_type(rheaders) end
+          if is_json_type(ctype) then
             local v = json.decode(rbody)
             if type(v) == "table" and v.success ~= false then return v end
           end

@@ -7,9 +7,20 @@ local E = require("tiledesk.error")
 local _M = {}
 
 local find, lower = string.find, string.lower
+-- content type -> whether it says JSON, for the few a client meets (bounded)
+local JSON_TYPES, json_types = {}, 0
 local function is_json_type(ct)
+  local known = ct ~= nil and JSON_TYPES[ct]
+  if known ~= nil then return known end
+  if type(ct) ~= "string" then return false end
   -- (lower-case first: "application/json" needs no copy of the value)
-  return type(ct) == "string" and (find(ct, "json", 1, true) or find(lower(ct), "json", 1, true)) ~= nil
+  known = (find(ct, "json", 1, true) or find(lower(ct), "json", 1, true)) ~= nil
+  if json_types >= 32 then
+    for k in pairs(JSON_TYPES) do JSON_TYPES[k] = nil end
+    json_types = 0
+  end
+  JSON_TYPES[ct], json_types = known, json_types + 1
+  return known
 end
 _M.is_json_type = is_json_type
 
@@ -74,10 +85,12 @@ local function keep(s) return s end
 -- status; head: the transport's headers (a table, or the raw block); ctype: the Content-Type
 -- (the body is decoded only when it says JSON). hide: the body is a secret (sign-in answers):
 -- never shown at all. scrub: hides the secret values the client holds (tiledesk.redact.scrubber).
-function _M.new(status, head, body, ctype, hide, scrub)
-  -- (the fields set later are named here too, nil: the table is made with room for them)
+-- attempts, url: of the final answer, when known now (else the send loop sets them).
+function _M.new(status, head, body, ctype, hide, scrub, attempts, url)
+  -- (attempts and url are named even when nil: the table is made with room for them; json and
+  -- decode_error, when read, make it grow)
   return setmetatable({ status = status, body = body, _head = head, _ctype = ctype, _hide = hide or nil,
-    _scrub = scrub or keep, attempts = nil, url = nil, json = nil, _decoded = nil }, Res)
+    _scrub = scrub or keep, attempts = attempts, url = url }, Res)
 end
 
 -- the decoded body with its secret values replaced (nil when not JSON)

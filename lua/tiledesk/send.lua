@@ -176,7 +176,7 @@ local function policy_of(client, spec)
   return retry.policy(spec.method, spec.retry, spec.retries or client._retries, client._retry_base, client._retry_max)
 end
 
--- first (internal): the outcome of attempt 1, already made by quick() ({ status, headers, body,
+-- first (internal): the outcome of attempt 1, already made by first() ({ status, headers, body,
 -- ctype } or { nil, msg, err }).
 function _M.run(client, spec, op, level, deadline, first)
   local x = prepare(client, spec, op, (level or 3) + 1)
@@ -241,12 +241,16 @@ end
 -- first attempt without the call state (prepare), on the same deadline, timeouts and request
 -- fields run() would use. Returns false when the call is not plain (nothing was sent), else what
 -- the transport said (status, headers, body, ctype | nil, msg, err), the deadline and the URLs
--- (memo: { URL, URL as shown }).
+-- (memo: { URL, URL as shown }). head: the request's raw_headers (nil: true); "non2xx" for a
+-- caller that reads no header of a 2xx (headers may then be false, ctype still given).
 local METHODS = retry.METHODS
-function _M.first(client, method, path)
+function _M.first(client, method, path, head)
   if not client._plain then return false end -- (false on with{} views and closed clients)
-  local memo = project_url(client, path)
-  if not memo then return false end -- (the full path says why)
+  local memo = client._project_of == client.project_id and client._urls[path] -- (project_url's memo)
+  if not memo then
+    memo = project_url(client, path)
+    if not memo then return false end -- (the full path says why)
+  end
   local t = client._transport
   if client.auth == "jwt" and t:auth_kind() == "none" then return false end
   local per, ms = client._attempt_timeout or 0, client._timeout
@@ -261,8 +265,8 @@ function _M.first(client, method, path)
   local req = client._qreq
   if req then client._qreq = false
   else req = { auth = "credentials", raw_headers = true, headers = DEFAULT_HEADERS } end
-  req.method, req.url, req.timeout_ms, req.connect_timeout_ms, req.once =
-    method, memo[1], per, client._connect_timeout, not METHODS[method]
+  req.method, req.url, req.timeout_ms, req.connect_timeout_ms, req.once, req.raw_headers =
+    method, memo[1], per, client._connect_timeout, not METHODS[method], head or true
   local status, rheaders, rbody, ctype = t:send(req)
   client._qreq = req
   return status, rheaders, rbody, ctype, deadline, memo
@@ -274,20 +278,11 @@ end
 -- names the call, asked only when run() needs it; level as for run() (whose frame takes this one's).
 function _M.settle(client, method, path, op_of, level, status, rheaders, rbody, ctype, deadline, memo)
   if status and status >= 200 and status < 300 then
-    if type(rheaders) ~= "string" then ctype = response.content_type(rheaders) end
-    local res = response.new(status, rheaders, rbody, ctype, nil, client._scrub)
-    res.attempts, res.url = 1, memo[2]
-    return res
+    if type(rheaders) == "table" then ctype = response.content_type(rheaders) end
+    return response.new(status, rheaders, rbody, ctype, nil, client._scrub, 1, memo[2])
   end
   return _M.run(client, { method = method, path = path }, op_of(client, method, path), level, deadline,
     { status, rheaders, rbody, ctype })
-end
-
--- first() then settle(): res | nil, msg, err, or false when the call is not plain.
-function _M.quick(client, method, path, op_of, level)
-  local status, rheaders, rbody, ctype, deadline, memo = _M.first(client, method, path)
-  if status == false then return false end
-  return _M.settle(client, method, path, op_of, level, status, rheaders, rbody, ctype, deadline, memo)
 end
 
 return _M

@@ -79,7 +79,7 @@ end
 -- The request's fields go to the core as arguments (c:send), which reads no table.
 function Transport:send(req)
   local once, sink = req.once, req.sink
-  if type(once) ~= "boolean" then -- as core_request decides it
+  if once ~= true and once ~= false then -- as core_request decides it
     once = once == nil and not (req.retry == true or (req.retry == nil and IDEMPOTENT[req.method or "GET"])) or false
   end
   if sink ~= nil then sink = sink_of(sink) end
