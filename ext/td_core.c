@@ -365,6 +365,17 @@ static int td_opt_choice(lua_State *L, int idx, const char *field, int dflt, con
 
 /* ---------- libcurl callbacks: never touch Lua here ---------- */
 
+/* td_buf_add, without a call while the bytes fit (the callbacks add a piece at a time). */
+static int td_buf_append(td_buf *b, const char *p, size_t n) {
+  if (n < b->cap - b->len) { /* (cap 0: never, len < cap otherwise) */
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+  }
+  return td_buf_add(b, p, n);
+}
+
 static size_t td_on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
   td_xfer *x = (td_xfer *)ud;
   size_t n = size * nmemb;
@@ -378,7 +389,7 @@ static size_t td_on_body(char *ptr, size_t size, size_t nmemb, void *ud) {
     x->too_large = 1;
     return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
   }
-  if (td_buf_add(&x->body, ptr, n) != 0) return 0;
+  if (td_buf_append(&x->body, ptr, n) != 0) return 0;
   return n;
 }
 
@@ -396,7 +407,7 @@ static size_t td_on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
   } else if ((n == 2 && ptr[0] == '\r' && ptr[1] == '\n') || (n == 1 && ptr[0] == '\n')) {
     x->head_done = 1;
   }
-  if (td_buf_add(&x->head, ptr, n) != 0) return 0;
+  if (td_buf_append(&x->head, ptr, n) != 0) return 0;
   return n;
 }
 
@@ -1169,8 +1180,10 @@ static void td_collect(td_client *c) {
     if (!c->multi[k]) continue;
     while ((m = curl_multi_info_read(c->multi[k], &left)) != NULL) {
       td_xfer *x = NULL;
+      int i;
       if (m->msg != CURLMSG_DONE) continue;
-      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+      for (i = 0; i < c->nxs && !x; i++) /* (a few slots: cheaper than asking libcurl) */
+        if (c->xs[i]->easy == m->easy_handle) x = c->xs[i];
       if (!x || x->state != TD_X_RUNNING) continue;
       x->rc = m->data.result;
       curl_multi_remove_handle(c->multi[k], x->easy);
@@ -1792,15 +1805,28 @@ static void td_integers_in(lua_State *L, int t, int depth) {
 }
 #endif
 
-/* core.integers(v) -> v: every float of v (a table, walked raw to a depth of 200) that holds an
-   integral value in range becomes an integer, as math.tointeger would make it (lua-cjson decodes
-   every number as a float). Does nothing before Lua 5.3. */
+/* core.integers(v) -> v, is_table: every float of v (a table, walked raw to a depth of 200; or v
+   itself, a number) that holds an integral value in range becomes an integer, as math.tointeger
+   would make it (lua-cjson decodes every number as a float). Converts nothing before Lua 5.3.
+   is_table: whether v is a table (a decoded JSON object or array: the caller needs no type()). */
 static int td_integers(lua_State *L) {
+  int t;
   lua_settop(L, 1);
+  t = lua_type(L, 1);
 #if LUA_VERSION_NUM >= 503
-  if (lua_type(L, 1) == LUA_TTABLE) td_integers_in(L, 1, 0);
+  if (t == LUA_TTABLE) {
+    td_integers_in(L, 1, 0);
+  } else if (t == LUA_TNUMBER && !lua_isinteger(L, 1)) {
+    int exact = 0;
+    lua_Integer i = lua_tointegerx(L, 1, &exact);
+    if (exact) {
+      lua_pushinteger(L, i);
+      lua_replace(L, 1);
+    }
+  }
 #endif
-  return 1;
+  lua_pushboolean(L, t == LUA_TTABLE);
+  return 2;
 }
 
 /* core.headers(block) -> the table perform gives without raw_headers (lower-case names, repeats
