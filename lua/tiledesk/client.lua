@@ -291,7 +291,8 @@ local PATHS_SEEN, is_json_type = options.PATHS_SEEN, response.is_json_type
 local function verb(method, with_body)
   local name = "client:" .. method:lower() .. "()"
   return function(self, path, arg, opts)
-    if type(path) ~= "string" then error(name .. ": path must be a string", 2) end
+    -- (a path found good before is a string)
+    if not PATHS_SEEN[path] and type(path) ~= "string" then error(name .. ": path must be a string", 2) end
     if opts ~= nil then
       local spec = { method = method, path = path }
       if with_body then spec.body = arg else spec.query = arg end
@@ -310,10 +311,10 @@ local function verb(method, with_body)
       if status ~= false then
         -- the common answer, a 2xx JSON object or array, is decoded here without a response object
         if status and status >= 200 and status < 300 and rbody ~= "" then
-          if type(rheaders) == "table" then ctype = response.content_type(rheaders) end
+          if ctype == nil then ctype = response.content_type(rheaders) end
           if is_json_type(ctype) then
-            local v = json.decode(rbody)
-            if type(v) == "table" and v.success ~= false then return v end
+            local v, is_table = json.decode_text(rbody)
+            if is_table == true and v.success ~= false then return v end
           end
         end
         local res, msg, err = send.settle(self, method, path, op_of, 3, status, rheaders, rbody, ctype, deadline, memo)

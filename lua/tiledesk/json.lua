@@ -106,24 +106,38 @@ local function integers_lua(v, depth)
   end
   return v
 end
+-- integers(v) -> v, is_table: a table walked, a number made an integer when integral (core.integers,
+-- or this where the core is missing)
+local function integers_any(v)
+  local tv = type(v)
+  if tv == "table" then return integers_lua(v, 0), true end
+  if tv == "number" then return tointeger(v) or v, false end
+  return v, false
+end
 local integers
 local function load_integers(v)
   local ok, core = pcall(require, "tiledesk.core")
-  integers = ok and type(core) == "table" and core.integers or function(t) return integers_lua(t, 0) end
+  integers = ok and type(core) == "table" and core.integers or integers_any
   return integers(v)
 end
 integers = load_integers
 _M._integers_lua = integers_lua -- for the spec that holds both walks to the same results
 
+-- Decodes text, a string (not checked); returns the value and whether it is a table (a JSON object
+-- or array), or nil and a message. (No type() call on the way: a client:get of an object pays none.)
+local function decode_text(text)
+  local v, err = codec.decode(text)
+  if v == nil and err then return nil, err end
+  if tointeger then return integers(v) end
+  return v, type(v) == "table"
+end
+_M.decode_text = decode_text
+
 -- Decodes text; returns the value, or nil and a message.
 function _M.decode(text)
   if type(text) ~= "string" then return nil, "not a string" end
-  local v, err = codec.decode(text)
-  if v == nil and err then return nil, err end
-  if tointeger then
-    if type(v) == "table" then integers(v)
-    elseif type(v) == "number" then v = tointeger(v) or v end
-  end
+  local v, err = decode_text(text)
+  if v == nil then return nil, err end
   return v
 end
 

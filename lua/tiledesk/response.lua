@@ -24,9 +24,11 @@ local function is_json_type(ct)
 end
 _M.is_json_type = is_json_type
 
--- The Content-Type of a headers table (the first, when it came more than once).
+-- The Content-Type of a headers table (the first, when it came more than once); nil for anything
+-- else (a raw block comes with its content type: the transport gives it).
 function _M.content_type(headers)
-  local ct = headers and headers["content-type"]
+  if type(headers) ~= "table" then return nil end
+  local ct = headers["content-type"]
   if type(ct) == "table" then ct = ct[1] end
   return ct
 end

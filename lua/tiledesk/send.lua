@@ -154,7 +154,7 @@ function _M.outcome(client, x, sends, elapsed, status, rheaders, rbody, ctype)
   local err, res
   if status then
     -- (headers may be the raw block, req.raw_headers: then ctype came with it)
-    if type(rheaders) ~= "string" then ctype = response.content_type(rheaders) end
+    if ctype == nil then ctype = response.content_type(rheaders) end
     res = response.new(status, rheaders, rbody, ctype, x.hide_response, x.scrub)
   else
     -- the transport said nil, msg, err
@@ -278,7 +278,7 @@ end
 -- names the call, asked only when run() needs it; level as for run() (whose frame takes this one's).
 function _M.settle(client, method, path, op_of, level, status, rheaders, rbody, ctype, deadline, memo)
   if status and status >= 200 and status < 300 then
-    if type(rheaders) == "table" then ctype = response.content_type(rheaders) end
+    if ctype == nil then ctype = response.content_type(rheaders) end
     return response.new(status, rheaders, rbody, ctype, nil, client._scrub, 1, memo[2])
   end
   return _M.run(client, { method = method, path = path }, op_of(client, method, path), level, deadline,

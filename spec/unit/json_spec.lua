@@ -45,9 +45,35 @@ describe("json", function()
       -- the core's walk is the one in use where the core is built
       local ok, core = pcall(require, "tiledesk.core")
       if ok then
-        local t = core.integers(cjson.decode('{"n":[4.0]}'))
+        local t, is_table = core.integers(cjson.decode('{"n":[4.0]}'))
         assert.equal("integer", math.type(t.n[1]))
+        assert.is_true(is_table)
+        -- a number alone, and what is neither: as math.tointeger, and not a table
+        local cases = { { 4.0, 4, "integer" }, { 2.5, 2.5, "float" }, { 1e300, 1e300, "float" }, { 7, 7, "integer" } }
+        for _, case in ipairs(cases) do
+          local v, t2 = core.integers(case[1])
+          assert.equal(case[2], v)
+          assert.equal(case[3], math.type(v))
+          assert.is_false(t2)
+        end
+        for _, other in ipairs({ "12", true, cjson.null }) do
+          local v, t2 = core.integers(other)
+          assert.equal(other, v)
+          assert.is_false(t2)
+        end
       end
+      -- decode_text: the value and whether it is a table
+      local v, is_table = json.decode_text('{"n":2.0}')
+      assert.same({ n = 2 }, v)
+      assert.is_true(is_table)
+      assert.same({ 5, false }, { json.decode_text("5.0") })
+      assert.equal("integer", math.type((json.decode_text("5.0"))))
+      assert.same({ "x", false }, { json.decode_text('"x"') })
+      local none, err = json.decode_text("{nope")
+      assert.is_nil(none)
+      assert.is_string(err)
+      assert.equal(300, json.decode("300.0"))
+      assert.equal("integer", math.type(json.decode("300.0")))
     end)
   end
 end)
