@@ -77,6 +77,7 @@ typedef struct td_xfer {
   int sock_errno;           /* errno of a failed socket() */
   int sink, sink_failed, paused;
   int too_large, head_done;
+  long ct_at;               /* where the first Content-Type line starts in head (-1: none yet) */
   int raw_head;             /* results carry the header block unparsed, and the content type
                                (TD_RAW_*) */
 } td_xfer;
@@ -403,9 +404,12 @@ static size_t td_on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
     x->body.len = 0;
     x->head_done = 0;
     x->status = 0;
+    x->ct_at = -1;
     if (sp && (size_t)(sp - ptr) + 4 <= n) x->status = strtol(sp + 1, NULL, 10);
   } else if ((n == 2 && ptr[0] == '\r' && ptr[1] == '\n') || (n == 1 && ptr[0] == '\n')) {
     x->head_done = 1;
+  } else if (x->ct_at < 0 && n > 13 && (ptr[0] | 0x20) == 'c' && ptr[12] == ':' && td_strncaseeq(ptr, "content-type", 12)) {
+    x->ct_at = (long)x->head.len; /* (td_finish takes its value from there, not from a search) */
   }
   if (td_buf_append(&x->head, ptr, n) != 0) return 0;
   return n;
@@ -773,16 +777,18 @@ static void td_set_flavour(td_xfer *x, const td_spec *s) {
  */
 static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
   td_xfer *x;
-  int conf, fresh, hrc, labelled;
+  int conf, fresh, hrc, labelled, same_url;
   CURL *e;
   if (!td_ready(c)) return NULL;
   x = td_xfer_take(c);
   if (!x) return NULL;
   e = x->easy;
   conf = td_conf_of(s);
-  /* the label of the slot's last request serves while its method and URL are the same */
-  labelled = x->url.len == s->ulen && s->ulen > 0 && memcmp(x->url.data, s->url, s->ulen) == 0 &&
-             x->label.len > s->mlen && x->label.data[s->mlen] == ' ' && memcmp(x->label.data, s->method, s->mlen) == 0;
+  /* the URL of the slot's last request (the handle holds it unless reset below), and its label,
+     which serves while method and URL are the same */
+  same_url = x->url.len == s->ulen && s->ulen > 0 && memcmp(x->url.data, s->url, s->ulen) == 0;
+  labelled = same_url && x->label.len > s->mlen && x->label.data[s->mlen] == ' ' &&
+             memcmp(x->label.data, s->method, s->mlen) == 0;
   /* a plain GET on a handle left as the same plain GET changes only what every request sets */
   fresh = conf == TD_CONF_NONE || x->conf != conf;
   if (fresh) {
@@ -808,6 +814,7 @@ static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
   x->raw_head = s->raw_head;
   x->sends = x->resend_refused = x->sock_errno = x->sink_failed = x->paused = 0;
   x->too_large = x->head_done = 0;
+  x->ct_at = -1;
   x->errbuf[0] = '\0';
   x->state = TD_X_DONE;
   if (!labelled) {
@@ -828,7 +835,7 @@ static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
     }
   }
   /* the same URL again (a loop over one path) is not handed over again: libcurl would copy it */
-  if (x->url.len != s->ulen || (s->ulen && memcmp(x->url.data, s->url, s->ulen) != 0)) {
+  if (fresh || !same_url) { /* (a reset dropped it) */
     curl_easy_setopt(e, CURLOPT_URL, s->url);
     td_buf_reset(&x->url, 1); /* (a query may carry something secret) */
     if (td_buf_add(&x->url, s->url, s->ulen)) x->url.len = 0; /* not kept: set again next time */
@@ -926,24 +933,16 @@ static int td_push_failure(lua_State *L, const char *label, const char *kind, in
   return 3;
 }
 
-/* The value of the first header line named name (nl bytes, lower case) in a header block, its
-   surrounding blanks trimmed; NULL when there is none. */
-static const char *td_find_header(const char *p, size_t len, const char *name, size_t nl, size_t *vl) {
-  const char *end = p + len;
-  const char *eol = (const char *)memchr(p, '\n', len); /* the status line is no field */
-  for (p = eol ? eol + 1 : end; p < end; p = eol ? eol + 1 : end) {
-    const char *line_end, *v;
-    eol = (const char *)memchr(p, '\n', (size_t)(end - p));
-    line_end = eol ? eol : end;
-    if ((size_t)(line_end - p) <= nl || p[nl] != ':' || !td_strncaseeq(p, name, nl)) continue;
-    if (line_end[-1] == '\r') line_end--;
-    v = p + nl + 1;
-    while (v < line_end && (*v == ' ' || *v == '\t')) v++;
-    while (line_end > v && (line_end[-1] == ' ' || line_end[-1] == '\t')) line_end--;
-    *vl = (size_t)(line_end - v);
-    return v;
-  }
-  return NULL;
+/* The value of the header line at p (the block's bytes from there on, len of them) whose name is
+   nl bytes long, its surrounding blanks trimmed. */
+static const char *td_field_value(const char *p, size_t len, size_t nl, size_t *vl) {
+  const char *eol = (const char *)memchr(p, '\n', len);
+  const char *line_end = eol ? eol : p + len, *v = p + nl + 1;
+  if (line_end > p && line_end[-1] == '\r') line_end--;
+  while (v < line_end && (*v == ' ' || *v == '\t')) v++;
+  while (line_end > v && (line_end[-1] == ' ' || line_end[-1] == '\t')) line_end--;
+  *vl = (size_t)(line_end - v);
+  return v;
 }
 
 /* Pushes a Content-Type value: the string pushed last time when the bytes are the same (a
@@ -1094,7 +1093,7 @@ static int td_finish(lua_State *L) {
     if (x->raw_head == TD_RAW_NON2XX && x->status >= 200 && x->status < 300) lua_pushboolean(L, 0);
     else lua_pushlstring(L, x->head.data ? x->head.data : "", x->head.len);
     lua_pushlstring(L, x->body.data ? x->body.data : "", x->body.len);
-    ct = td_find_header(x->head.data ? x->head.data : "", x->head.len, "content-type", 12, &ctl);
+    ct = x->ct_at < 0 ? NULL : td_field_value(x->head.data + x->ct_at, x->head.len - (size_t)x->ct_at, 12, &ctl);
     if (ct) td_push_ctype(L, c, ct, ctl);
     else lua_pushnil(L);
     return 4;
