@@ -287,7 +287,7 @@ function Client:call(op, spec, what, checked)
 end
 
 -- client:get(path, query, opts) / :delete(path, query, opts) / :post|put|patch(path, body, opts)
-local PATHS_SEEN, is_json_type = options.PATHS_SEEN, response.is_json_type
+local PATHS_SEEN, JSON_TYPES, is_json_type = options.PATHS_SEEN, response.JSON_TYPES, response.is_json_type
 local function verb(method, with_body)
   local name = "client:" .. method:lower() .. "()"
   return function(self, path, arg, opts)
@@ -312,7 +312,9 @@ local function verb(method, with_body)
         -- the common answer, a 2xx JSON object or array, is decoded here without a response object
         if status and status >= 200 and status < 300 and rbody ~= "" then
           if ctype == nil then ctype = response.content_type(rheaders) end
-          if is_json_type(ctype) then
+          local is_json = JSON_TYPES[ctype]
+          if is_json == nil then is_json = is_json_type(ctype) end
+          if is_json then
             local v, is_table = json.decode_text(rbody)
             if is_table == true and v.success ~= false then return v end
           end

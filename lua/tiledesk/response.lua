@@ -7,8 +7,10 @@ local E = require("tiledesk.error")
 local _M = {}
 
 local find, lower = string.find, string.lower
--- content type -> whether it says JSON, for the few a client meets (bounded)
+-- content type -> whether it says JSON, for the few a client meets (bounded; emptied in place:
+-- client.lua's verbs read it before calling is_json_type)
 local JSON_TYPES, json_types = {}, 0
+_M.JSON_TYPES = JSON_TYPES
 local function is_json_type(ct)
   local known = ct ~= nil and JSON_TYPES[ct]
   if known ~= nil then return known end
@@ -91,8 +93,10 @@ local function keep(s) return s end
 function _M.new(status, head, body, ctype, hide, scrub, attempts, url)
   -- (attempts and url are named even when nil: the table is made with room for them; json and
   -- decode_error, when read, make it grow)
-  return setmetatable({ status = status, body = body, _head = head, _ctype = ctype, _hide = hide or nil,
-    _scrub = scrub or keep, attempts = attempts, url = url }, Res)
+  local res = setmetatable({ status = status, body = body, _head = head, _ctype = ctype, _scrub = scrub or keep,
+    attempts = attempts, url = url }, Res)
+  if hide then res._hide = true end
+  return res
 end
 
 -- the decoded body with its secret values replaced (nil when not JSON)
