@@ -7,6 +7,7 @@ Transport.__index = Transport
 Transport.__name = "tiledesk.transport.curl"
 
 local core -- loaded on first use, never at require time (keeps the .so out of nginx)
+local core_send -- the core clients' send method
 
 local function load_core()
   if not core then core = require("tiledesk.core") end
@@ -28,6 +29,7 @@ function _M.new(config)
     user_agent = config.user_agent,
   }
   Transport.now_ms = c.now_ms -- the core's clock itself (it ignores the transport argument)
+  core_send = core_send or handle.send -- (every client's send: found once, not per call)
   -- _req: the one table each request is handed to the core in (it reads it on the spot)
   return setmetatable({ handle = handle, _req = {} }, Transport)
 end
@@ -83,8 +85,8 @@ function Transport:send(req)
     once = once == nil and not (req.retry == true or (req.retry == nil and IDEMPOTENT[req.method or "GET"])) or false
   end
   if sink ~= nil then sink = sink_of(sink) end
-  return self.handle:send(req.method, req.url, req.headers, req.body, req.timeout_ms, req.connect_timeout_ms, req.auth,
-    once, sink, req.raw_headers)
+  return core_send(self.handle, req.method, req.url, req.headers, req.body, req.timeout_ms, req.connect_timeout_ms,
+    req.auth, once, sink, req.raw_headers)
 end
 
 -- Many in flight (client:batch): start(req) -> id; wait(ms?) -> id, status, headers, body[, ctype] |
