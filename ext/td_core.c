@@ -408,7 +408,8 @@ static size_t td_on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
     if (sp && (size_t)(sp - ptr) + 4 <= n) x->status = strtol(sp + 1, NULL, 10);
   } else if ((n == 2 && ptr[0] == '\r' && ptr[1] == '\n') || (n == 1 && ptr[0] == '\n')) {
     x->head_done = 1;
-  } else if (x->ct_at < 0 && n > 13 && (ptr[0] | 0x20) == 'c' && ptr[12] == ':' && td_strncaseeq(ptr, "content-type", 12)) {
+  } else if (x->ct_at < 0 && n > 13 && (ptr[0] | 0x20) == 'c' && ptr[12] == ':' &&
+             td_strncaseeq(ptr, "content-type", 12)) {
     x->ct_at = (long)x->head.len; /* (td_finish takes its value from there, not from a search) */
   }
   if (td_buf_append(&x->head, ptr, n) != 0) return 0;
