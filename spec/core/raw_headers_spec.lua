@@ -112,6 +112,27 @@ describe("raw response headers", function()
     c:close()
   end)
 
+  it("client: a verb's plain call answers the same alone and in a batch (no header block for its 2xx)", function()
+    local c = helper.signed_in("agent")
+    local alone = assert(c:get("/departments/allstatus"))
+    assert.is_table(alone)
+    assert.is_true(#alone > 0)
+    local missing = "/requests/" .. string.rep("0", 24)
+    local results = c:batch({
+      function() return c:get("/departments/allstatus") end,
+      function() return c:get(missing) end,
+      { method = "GET", path = "/departments/allstatus" },
+    }, { concurrency = 3 })
+    assert.equal(3, #results)
+    assert.same(alone, results[1].res)
+    assert.is_nil(results[2].res)
+    assert.equal("not_found", results[2].err.kind)
+    assert.equal(404, results[2].err.status)
+    -- client:request still gives the headers of a 2xx
+    assert.matches("json", results[3].res.headers["content-type"])
+    c:close()
+  end)
+
   it("client: res.headers, hooks and Retry-After read the same headers as before", function()
     local c = helper.signed_in("agent", { retry_max_ms = 500 })
     assert(c:signin())
