@@ -198,16 +198,19 @@ function Job:drive()
   while true do
     self:fill()
     if self.active == 0 then return end
-    local now, soonest, woke = real:now_ms(), nil, nil
+    local now, soonest, woke
     local sleepers = self.sleepers
-    for k = #sleepers, 1, -1 do
-      local rec = sleepers[k]
-      if rec.wake <= now then
-        table.remove(sleepers, k)
-        woke = woke or {}
-        woke[#woke + 1] = rec
-      elseif not soonest or rec.wake < soonest then
-        soonest = rec.wake
+    if sleepers[1] then -- (the clock is read only when some call sleeps: a retry's back-off)
+      now = real:now_ms()
+      for k = #sleepers, 1, -1 do
+        local rec = sleepers[k]
+        if rec.wake <= now then
+          table.remove(sleepers, k)
+          woke = woke or {}
+          woke[#woke + 1] = rec
+        elseif not soonest or rec.wake < soonest then
+          soonest = rec.wake
+        end
       end
     end
     if woke then
