@@ -499,6 +499,27 @@ local function dispatch(ctx)
   return route.handler(ctx)
 end
 
+-- The calls known to write nothing to the store, whatever they are answered (their path and
+-- method alone decide; a fault on one of them writes nothing either): the conversation lists,
+-- GET /:pid/requests and /:pid/requests/me. Text kept from documents (store.generation) stays
+-- good across them; any other call may write, and counts as a writer.
+local function read_only(method, segs)
+  if method ~= "GET" or segs[2] ~= "requests" then return false end
+  local n, first = #segs, segs[1]
+  if GLOBAL[first] or first == "__sandbox" then return false end
+  return n == 2 or (n == 3 and segs[3] == "me")
+end
+
+-- The log phase of every call (nginx.conf): a writer's end, however its content phase ended
+-- (an answer, an error, ngx.exit of a fault).
+function _M.finish()
+  local ctx = ngx.ctx
+  if ctx.sbx_writer then
+    ctx.sbx_writer = nil
+    store.end_write()
+  end
+end
+
 function _M.handle()
   seq = seq + 1
   local my_seq = seq
@@ -519,6 +540,11 @@ function _M.handle()
     if raw_path == "" then raw_path = "/" end
   end
   local path = "/" .. table.concat(segs, "/")
+  -- every call but the read-only ones counts as a writer until its log phase (finish)
+  if not read_only(method, segs) then
+    ngx.ctx.sbx_writer = true
+    store.begin_write()
+  end
   local headers = ngx.req.get_headers(100)
   local ctx = {
     method = method, path = path, raw_path = raw_path, segs = segs, query = ngx.req.get_uri_args(200),

@@ -39,7 +39,7 @@ local function attempt(job)
   job.attempt = job.attempt + 1
   local res, err = deliver.post(job.target, job.body, job.headers)
   if deliver.retryable(res) and job.attempt <= _M.RETRIES then
-    local ok = ngx.timer.at(_M.RETRY_DELAY * 2 ^ (job.attempt - 1), function(premature)
+    local ok = store.timer_at(_M.RETRY_DELAY * 2 ^ (job.attempt - 1), function(premature)
       if not premature then push(job) end
     end)
     if ok then return end
@@ -71,7 +71,7 @@ function push(job)
   queue[queue.last] = job
   if workers < _M.WORKERS then
     workers = workers + 1
-    local ok, err = ngx.timer.at(0, worker)
+    local ok, err = store.timer_at(0, worker)
     if not ok then
       workers = workers - 1
       ngx.log(ngx.ERR, "sandbox: cannot start a webhook worker: ", err)
@@ -134,7 +134,7 @@ function _M.conversation_routed(pid, rv)
   local ctx = ngx.get_phase() ~= "timer" and ngx.ctx or {}
   ctx.sbx_starts = ctx.sbx_starts or {}
   ctx.sbx_starts[rv.request_id] = token
-  local ok, err = ngx.timer.at(0, start_job, pid, rv.request_id, bot_id, token)
+  local ok, err = store.timer_at(0, start_job, pid, rv.request_id, bot_id, token)
   if not ok then ngx.log(ngx.ERR, "sandbox: cannot schedule the \\start trigger: ", err) end
 end
 

@@ -145,6 +145,50 @@ local BUFFER_KEEP = 1024 * 1024 -- a buffer grown past this is let go after the 
 
 local write
 
+---------------------------------------------------------------------------------------------
+-- Kept text: json.keep(gen, key, value) is written as value is, and the text it was written as
+-- is kept under key for generation gen (sbx.store.generation); json.kept(gen, key) gives it
+-- back while gen is the same, and json.raw(text) puts it in an answer again, byte for byte.
+-- A text is kept for the depth it was written at and written again only at that depth (deeper
+-- than 100 levels raises the same). Every text of an older generation goes at once; at most
+-- KEPT_MAX texts are kept (then it starts over).
+local keep_mt, raw_mt = {}, {}
+local kept, kept_gen, n_kept = {}, nil, 0
+local KEPT_MAX = 5000
+
+function _M.keep(gen, key, value)
+  return setmetatable({ gen = gen, key = key, value = value }, keep_mt)
+end
+
+-- What is kept under key at generation gen (its text and depth, for json.raw), else nil.
+function _M.kept(gen, key)
+  if gen == nil or gen ~= kept_gen then return nil end
+  return kept[key]
+end
+
+-- A kept text (from kept()), written as it is.
+function _M.raw(entry)
+  return setmetatable({ entry = entry }, raw_mt)
+end
+
+local function write_kept(v, buf, depth, plain)
+  local gen = v.gen
+  if gen == nil then return write(v.value, buf, depth, plain) end
+  local sub = new_buffer()
+  write(v.value, sub, depth, plain)
+  local text = sub:tostring()
+  buf:put(text)
+  if gen ~= kept_gen or n_kept >= KEPT_MAX then kept, kept_gen, n_kept = {}, gen, 0 end
+  if kept[v.key] == nil then n_kept = n_kept + 1 end
+  kept[v.key] = { text = text, depth = depth }
+end
+
+local function write_raw(v, buf, depth)
+  local e = v.entry
+  if e.depth ~= depth then error("json: a kept text written at another depth", 0) end
+  buf:put(e.text)
+end
+
 -- The fields of t (those `over` does not hold, when given), after a "," unless `first`.
 local function write_fields(t, buf, depth, plain, first, over)
   for k, x in pairs(t) do
@@ -198,6 +242,10 @@ function write(v, buf, depth, plain)
         write(v[i], buf, depth + 1, plain)
       end
       buf:put("]")
+    elseif mt == raw_mt then
+      write_raw(v, buf, depth)
+    elseif mt == keep_mt then
+      write_kept(v, buf, depth, plain)
     else
       write_pairs(v, buf, depth + 1, plain)
     end

@@ -60,6 +60,42 @@ function _M.uuid(compact)
   return s:sub(1, 8) .. "-" .. s:sub(9, 12) .. "-" .. s:sub(13, 16) .. "-" .. s:sub(17, 20) .. "-" .. s:sub(21)
 end
 
+---------------------------------------------------------------------------------------------
+-- What may have changed: answers that keep text made from documents (json.keep, a page of
+-- conversations) keep it only while nothing could have written to the store since.
+-- Handlers write to documents in place, so the store cannot see each write; instead every
+-- piece of code that may write counts as a writer while it runs (sbx.app: each call but the
+-- read-only ones it names; timers started through store.timer_at; reset), and the generation
+-- moves when a writer starts and when it ends. Kept text is good for one generation, and
+-- only while no writer runs (a writer may have yielded halfway through its writes).
+local generation, writers = 0, 0
+
+function _M.begin_write()
+  writers = writers + 1
+  generation = generation + 1
+end
+
+function _M.end_write()
+  generation = generation + 1
+  if writers > 0 then writers = writers - 1 end
+end
+
+-- The generation text may be kept for, or nil while a writer runs.
+function _M.generation()
+  if writers > 0 then return nil end
+  return generation
+end
+
+-- ngx.timer.at for code that may write to the store: the callback counts as a writer.
+function _M.timer_at(delay, fn, ...)
+  return ngx.timer.at(delay, function(premature, ...)
+    _M.begin_write()
+    local ok, err = pcall(fn, premature, ...)
+    _M.end_write()
+    if not ok then error(err, 0) end
+  end, ...)
+end
+
 local Coll = {}
 Coll.__index = Coll
 
@@ -78,6 +114,7 @@ function Coll:insert(doc, at_ms)
   doc.createdAt = doc.createdAt or ts
   doc.updatedAt = doc.updatedAt or doc.createdAt
   doc.__v = doc.__v or 0
+  generation = generation + 1
   self.docs[#self.docs + 1] = doc
   self.by_id[doc._id] = doc
   return doc
@@ -106,12 +143,14 @@ function Coll:update(id, fields)
   local d = self.by_id[id]
   if not d then return nil end
   for k, v in pairs(fields or {}) do d[k] = v end
+  generation = generation + 1
   d.updatedAt = _M.now()
   d.__v = (d.__v or 0) + 1
   return d
 end
 
 function Coll.touch(_, d)
+  generation = generation + 1
   d.updatedAt = _M.now()
   d.__v = (d.__v or 0) + 1
   return d
@@ -120,6 +159,7 @@ end
 function Coll:remove(id)
   local d = self.by_id[id]
   if not d then return nil end
+  generation = generation + 1
   self.by_id[id] = nil
   for i, x in ipairs(self.docs) do
     if x == d then table.remove(self.docs, i) break end
@@ -145,6 +185,7 @@ end
 _M.seeded = {}
 
 function _M.reset()
+  _M.begin_write()
   -- empty the collections in place: modules keep references to them
   for _, c in pairs(collections) do
     c.docs, c.by_id = {}, {}
@@ -152,7 +193,11 @@ function _M.reset()
   counter = 0
   clock_offset_ms = 0
   _M.seeded = {}
-  for _, fn in ipairs(seeders) do fn(_M, _M.seeded) end
+  local ok, err = pcall(function()
+    for _, fn in ipairs(seeders) do fn(_M, _M.seeded) end
+  end)
+  _M.end_write()
+  if not ok then error(err, 0) end
 end
 
 return _M

@@ -222,7 +222,7 @@ end
 
 -- after the answer: the scheduler's callback marks the content scheduled (100)
 local function scheduled(list)
-  ngx.timer.at(0, function()
+  store.timer_at(0, function()
     for _, c in ipairs(list) do
       if contents:get(c._id) then c.status = 100 end
     end

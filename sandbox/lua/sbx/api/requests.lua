@@ -8,6 +8,7 @@ local events = require("sbx.events")
 local dates = require("sbx.dates")
 local text = require("sbx.text")
 local or_404 = require("sbx.crud").or_404
+local json = require("sbx.json")
 
 local PATCHABLE = { "lead", "status", "tags", "rating", "rating_message", "sourcePage", "language", "first_text",
   "subject", "location", "priority", "smartAssignment", "workingStatus" }
@@ -225,10 +226,18 @@ local function list_handler(only_requester)
     local scored = order(list, q, scores, limit > 0 and (page + 1) * limit or nil)
     local slice = limit == 0 and list or util.paginate(list, page, limit)
     local items = util.arr()
+    -- each conversation's populated view is written once per store generation (sbx.store): while
+    -- nothing writes, a page puts the text it was written as before (scored items differ by score)
+    local gen = not scored and store.generation() or nil
     for _, r in ipairs(slice) do
-      local v = conv.view(r, true)
-      if scored then v.score = scores[r] end
-      items[#items + 1] = v
+      local kept = json.kept(gen, r)
+      if kept then
+        items[#items + 1] = json.raw(kept)
+      else
+        local v = conv.view(r, true)
+        if scored then v.score = scores[r] end
+        items[#items + 1] = gen and json.keep(gen, r, v) or v
+      end
     end
     local count = util.bool(q.no_count) and 0 or #list
     return 200, { perPage = limit, count = count, requests = items }
