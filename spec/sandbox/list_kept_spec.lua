@@ -130,6 +130,37 @@ describe("sandbox conversation list, kept text", function()
       function(x) return x.participatingBots[1].name == "Kept Bot" end)
   end)
 
+  it("counts a new conversation and loses a deleted one, for each member's view and a search", function()
+    local function list(who, q)
+      local status, b, _, text = api(who, "GET", q or PAGE)
+      assert.equal(200, status, text)
+      local _, again, _, text2 = api(who, "GET", q or PAGE)
+      assert.equal(text, text2)
+      return b, again
+    end
+    local owner_n, agent_n = list("owner").count, list("agent").count
+    local r = newest()
+    local b = list("owner")
+    assert.equal(owner_n + 1, b.count)
+    assert.equal(r.request_id, b.requests[1].request_id)
+    local a = list("agent")
+    assert.equal(agent_n + 1, a.count)
+    assert.equal(r.request_id, a.requests[1].request_id)
+    -- a search finds it once its subject holds the word, with its score
+    local search = "/requests?status=all&full_text=zebracorn&limit=5"
+    assert.equal(0, list("owner", search).count)
+    assert.equal(200, (api("owner", "PATCH", "/requests/" .. r.request_id, { subject = "zebracorn" })))
+    local found = list("owner", search)
+    assert.equal(1, found.count)
+    assert.equal(r.request_id, found.requests[1].request_id)
+    assert.is_number(found.requests[1].score)
+    assert.equal(200, (api("owner", "DELETE", "/requests/" .. r.request_id)))
+    assert.equal(owner_n, list("owner").count)
+    assert.equal(agent_n, list("agent").count)
+    assert.are_not.equal(r.request_id, list("owner").requests[1].request_id)
+    assert.equal(0, list("owner", search).count)
+  end)
+
   it("shows a new conversation, a reset, and a write made under a fault", function()
     local seeded = page()
     local r

@@ -167,13 +167,15 @@ local function filter_list(ctx, only_requester)
   local range_field = util.str(q.filterRangeField) or "createdAt"
   local extra_ok = snapshot_filters(q)
   local all = store.coll("requests"):all()
-  local out = util.sized(#all)
+  local out, n = util.sized(#all), 0
   local all_visible = sees_all(ctx)
-  for _, r in ipairs(all) do
-    local keep = r.id_project == ctx.pid and status_ok(allowed, r) and (r.preflight == true) == preflight
+  local pid, pu = ctx.pid, only_requester and ctx.principal.pu
+  local requester = pu and pu._id
+  for i = 1, #all do
+    local r = all[i]
+    local keep = r.id_project == pid and status_ok(allowed, r) and (r.preflight == true) == preflight
     if keep and only_requester then
-      local pu = ctx.principal.pu
-      keep = pu ~= nil and r.requester == pu._id
+      keep = pu ~= nil and r.requester == requester
     elseif keep then
       keep = all_visible or visible_to(ctx, r)
     end
@@ -210,9 +212,27 @@ local function filter_list(ctx, only_requester)
       keep = t ~= nil and dates.inside(range, t)
     end
     if keep and extra_ok then keep = extra_ok(r) end
-    if keep then out[#out + 1] = r end
+    if keep then
+      n = n + 1
+      out[n] = r
+    end
   end
-  return out, nil, search and scores or nil
+  return out, nil, search and scores or nil, range ~= nil
+end
+
+-- What a list query found (its count, the page's conversations, their scores), kept for one
+-- store generation as the pages' text is: while nothing writes, the same query by the same
+-- member in the same project finds the same. Not for date ranges (read against the clock).
+-- At most FINDS_MAX queries are kept (then it starts over).
+local finds, finds_gen, n_finds = {}, nil, 0
+local FINDS_MAX = 200
+
+-- Everything a list's result depends on besides the store: project, caller, query text.
+local function finds_key(ctx, only_requester)
+  local p = ctx.principal
+  local pu = p.pu
+  return table.concat({ only_requester and "me" or "all", ctx.pid, p.kind, tostring(p.id), tostring(p.role),
+    tostring(pu and pu._id), ctx.raw_query or "" }, "\n")
 end
 
 local function list_handler(only_requester)
@@ -221,14 +241,29 @@ local function list_handler(only_requester)
     local limit = util.int(q.limit, 40)
     if limit > 100 or limit < 0 then limit = 40 end
     local page = math.max(0, util.int(q.page, 0))
-    local list, err, scores = filter_list(ctx, only_requester)
-    if not list then return 500, { success = false, error = err } end
-    local scored = order(list, q, scores, limit > 0 and (page + 1) * limit or nil)
-    local slice = limit == 0 and list or util.paginate(list, page, limit)
+    local gen = store.generation()
+    local key = gen and finds_key(ctx, only_requester)
+    local hit = key and finds_gen == gen and finds[key]
+    local slice, scores, scored, total
+    if hit then
+      slice, scores, scored, total = hit.slice, hit.scores, hit.scored, hit.total
+    else
+      local list, err, timed
+      list, err, scores, timed = filter_list(ctx, only_requester)
+      if not list then return 500, { success = false, error = err } end
+      scored = order(list, q, scores, limit > 0 and (page + 1) * limit or nil)
+      slice = limit == 0 and list or util.paginate(list, page, limit)
+      total = #list
+      if key and not timed then
+        if finds_gen ~= gen or n_finds >= FINDS_MAX then finds, finds_gen, n_finds = {}, gen, 0 end
+        n_finds = n_finds + 1
+        finds[key] = { slice = slice, scores = scores, scored = scored, total = total }
+      end
+    end
     local items = util.arr()
     -- each conversation's populated view is written once per store generation (sbx.store): while
     -- nothing writes, a page puts the text it was written as before (scored items differ by score)
-    local gen = not scored and store.generation() or nil
+    if scored then gen = nil end
     for _, r in ipairs(slice) do
       local kept = json.kept(gen, r)
       if kept then
@@ -239,7 +274,7 @@ local function list_handler(only_requester)
         items[#items + 1] = gen and json.keep(gen, r, v) or v
       end
     end
-    local count = util.bool(q.no_count) and 0 or #list
+    local count = util.bool(q.no_count) and 0 or total
     return 200, { perPage = limit, count = count, requests = items }
   end
 end
