@@ -271,11 +271,63 @@ local function shape(self, res, op, method, path, raw, sink)
   return v
 end
 
+local PATHS_SEEN, JSON_TYPES, is_json_type = options.PATHS_SEEN, response.JSON_TYPES, response.is_json_type
+
+-- A plain call's common answer, a 2xx JSON object or array, decoded without a response object;
+-- nil for any other answer (what comes of it is send's).
+local function decoded_2xx(status, rheaders, rbody, ctype)
+  if status and status >= 200 and status < 300 and rbody ~= "" then
+    if ctype == nil then ctype = response.content_type(rheaders) end
+    local is_json = JSON_TYPES[ctype]
+    if is_json == nil then is_json = is_json_type(ctype) end
+    if is_json then
+      local v, is_table = json.decode_text(rbody)
+      if is_table == true and v.success ~= false then return v end
+    end
+  end
+end
+-- What quick_query returns for a call that is not plain (nothing was sent): the full path makes it.
+local NOT_PLAIN = {}
+
+-- Whether a checked spec holds nothing but method, path, query (and project = true, a
+-- resource's way of saying the path is the project's).
+local function only_query(spec)
+  for k, v in next, spec do
+    if k ~= "method" and k ~= "path" and k ~= "query" and not (k == "project" and v == true) then return false end
+  end
+  return true
+end
+
+-- A plain call with a query table or none (no body, headers or call options; see send.first):
+-- sent at once, its common answer decoded here; any other answer goes on from that attempt as
+-- the full path would take it (send.run: retries, a new sign-in, the error). op: the call's name
+-- (nil: made when needed). Returns what client:call would, or NOT_PLAIN.
+local function quick_query(self, method, path, query, op, level)
+  local status, rheaders, rbody, ctype, deadline, _, sent = send.first(self, method, path, "non2xx", query)
+  if status == false then return NOT_PLAIN end
+  local v = decoded_2xx(status, rheaders, rbody, ctype)
+  if v ~= nil then return v end
+  local res, msg, err
+  if status and status >= 200 and status < 300 then -- final as it is, as send.settle makes it
+    res = response.new(status, rheaders, rbody, ctype or response.content_type(rheaders), nil, self._scrub, 1,
+      self._scrub(redact.url(sent)))
+  else
+    res, msg, err = send.run(self, { method = method, path = path, query = query }, op or op_of(self, method, path),
+      level, deadline, { status, rheaders, rbody, ctype })
+    if not res then return nil, msg, err end
+  end
+  return shape(self, res, op, method, path)
+end
+
 -- Decoded JSON on 2xx; nil, msg, err otherwise (kind "http" for 4xx/5xx).
 -- what: the name misuse errors give (default op).
 -- checked (internal): the spec was checked by the caller (client:get and friends without opts).
 function Client:call(op, spec, what, checked)
-  if not checked then options.request(spec, what or op, 2) end
+  if not checked then options.request(spec, what or op, 2)
+  elseif self._plain and only_query(spec) then -- (a resource's list or read, client:get with a query)
+    local v, msg, err = quick_query(self, spec.method, spec.path, spec.query, op, 4)
+    if v ~= NOT_PLAIN then return v, msg, err end
+  end
   if rawget(self, "_call_opts") then spec = apply_call_opts(self, spec) end
   if self._closed then check_open(self, op, 3) end
   local deadline = send.deadline(self, spec)
@@ -287,7 +339,7 @@ function Client:call(op, spec, what, checked)
 end
 
 -- client:get(path, query, opts) / :delete(path, query, opts) / :post|put|patch(path, body, opts)
-local PATHS_SEEN, JSON_TYPES, is_json_type = options.PATHS_SEEN, response.JSON_TYPES, response.is_json_type
+
 local function verb(method, with_body)
   local name = "client:" .. method:lower() .. "()"
   return function(self, path, arg, opts)
@@ -309,16 +361,8 @@ local function verb(method, with_body)
       -- (no header of a 2xx is read here: the transport may leave its block out)
       local status, rheaders, rbody, ctype, deadline, memo = send.first(self, method, path, "non2xx")
       if status ~= false then
-        -- the common answer, a 2xx JSON object or array, is decoded here without a response object
-        if status and status >= 200 and status < 300 and rbody ~= "" then
-          if ctype == nil then ctype = response.content_type(rheaders) end
-          local is_json = JSON_TYPES[ctype]
-          if is_json == nil then is_json = is_json_type(ctype) end
-          if is_json then
-            local v, is_table = json.decode_text(rbody)
-            if is_table == true and v.success ~= false then return v end
-          end
-        end
+        local v = decoded_2xx(status, rheaders, rbody, ctype)
+        if v ~= nil then return v end
         local res, msg, err = send.settle(self, method, path, op_of, 3, status, rheaders, rbody, ctype, deadline, memo)
         if not res then return nil, msg, err end
         return shape(self, res, nil, method, path)
@@ -327,6 +371,10 @@ local function verb(method, with_body)
       local ta = type(arg)
       if ta ~= "table" and not (with_body and ta == "string") then
         error(name .. ": '" .. (with_body and "body" or "query") .. "' must be a table" .. (with_body and " or string" or ""), 2)
+      end
+      if not with_body then -- a plain call with a query (a list, a page)
+        local v, msg, err = quick_query(self, method, path, arg, nil, 3)
+        if v ~= NOT_PLAIN then return v, msg, err end
       end
     end
     local spec = { method = method, path = path }

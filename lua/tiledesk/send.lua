@@ -14,6 +14,8 @@ local log = require("tiledesk.log")
 
 local _M = {}
 
+local find = string.find
+
 -- The absolute URL of a call, or nil and why.
 function _M.build_url(client, path, query, project)
   local u = client.base_url
@@ -243,13 +245,22 @@ end
 -- the transport said (status, headers, body, ctype | nil, msg, err), the deadline and the URLs
 -- (memo: { URL, URL as shown }). head: the request's raw_headers (nil: true); "non2xx" for a
 -- caller that reads no header of a 2xx (headers may then be false, ctype still given).
+-- query (a GET's or DELETE's query table) is added to the URL as build_url adds it; the last
+-- value returned is then the URL sent (memo holds the path's alone), and a query url.query
+-- refuses makes the call not plain (the full path raises on it).
 local METHODS = retry.METHODS
-function _M.first(client, method, path, head)
+function _M.first(client, method, path, head, query)
   if not client._plain then return false end -- (false on with{} views and closed clients)
   local memo = client._project_of == client.project_id and client._urls[path] -- (project_url's memo)
   if not memo then
     memo = project_url(client, path)
     if not memo then return false end -- (the full path says why)
+  end
+  local u = memo[1]
+  if query ~= nil then
+    local ok, qs = pcall(url.query, query)
+    if not ok then return false end
+    if qs ~= "" then u = u .. (find(path, "?", 1, true) and "&" or "?") .. qs end
   end
   local t = client._transport
   if client.auth == "jwt" and t:auth_kind() == "none" then return false end
@@ -266,10 +277,10 @@ function _M.first(client, method, path, head)
   if req then client._qreq = false
   else req = { auth = "credentials", raw_headers = true, headers = DEFAULT_HEADERS } end
   req.method, req.url, req.timeout_ms, req.connect_timeout_ms, req.once, req.raw_headers =
-    method, memo[1], per, client._connect_timeout, not METHODS[method], head or true
+    method, u, per, client._connect_timeout, not METHODS[method], head or true
   local status, rheaders, rbody, ctype = t:send(req)
   client._qreq = req
-  return status, rheaders, rbody, ctype, deadline, memo
+  return status, rheaders, rbody, ctype, deadline, memo, u
 end
 
 -- What comes of first()'s attempt: a 2xx is final as it is (res, attempts 1); anything else (a

@@ -65,6 +65,9 @@ local function request(c, path)
     json = res.json, retry_after = res.retry_after }
 end
 local function delete(c, path) return c:delete(path) end
+-- with a query (its values encoded, a list, a number) and a resource's list, which build their URL
+local function get_query(c, path) return c:get(path, { q = "a b&c", tags = { "x", "y" }, n = 2 }) end
+local function list(c) return c.requests:list{ limit = 5, status = "all" } end
 
 local SCENARIOS = {
   { "a 200 JSON object", function(f) f:queue(200, { _id = "d1", name = "Sales", n = 3 }) end },
@@ -98,9 +101,9 @@ local SCENARIOS = {
 }
 
 describe("the quick path of plain calls", function()
-  it("answers every scenario as the full send loop does, for get, request and delete", function()
+  it("answers every scenario as the full send loop does, for get, request, delete, a query and a list", function()
     assert.is_true(#SCENARIOS > 0)
-    for _, call in ipairs({ get, request, delete }) do
+    for _, call in ipairs({ get, request, delete, get_query, list }) do
       for _, sc in ipairs(SCENARIOS) do
         local opts = { email = "a@b.c", password = "pw", token = "JWT t", allow_insecure_http = true }
         local full, full_sent, full_sleeps, full_taken = run(sc[2], call, false, opts)
@@ -146,14 +149,15 @@ describe("the quick path of plain calls", function()
       assert.is_true(#taken > 0, case[1])
       for _, t in ipairs(taken) do assert.is_false(t, case[1]) end
     end
-    -- a with{} view and a call with a query or options take the full loop too
+    -- a with{} view, a call with options and a query url.query refuses take the full loop too
     local c, fake = helper.fake_client()
-    fake:queue(200, { ok = 1 }):queue(200, { ok = 2 }):queue(200, { ok = 3 }):queue(200, { ok = 4 })
+    fake:queue(200, { ok = 1 }):queue(200, { ok = 2 }):queue(200, { ok = 3 })
     assert(c:get(PATH))
     local ok, err, _, _, taken = watching_quick(function()
       assert(c:with{ retries = 1 }:get(PATH))
-      assert(c:get(PATH, { a = "1" }))
       assert(c:get(PATH, nil, { timeout = 500 }))
+      local raised, msg = pcall(c.get, c, PATH, { f = function() end })
+      assert(not raised and msg:find("query value for 'f'", 1, true), msg)
     end)
     assert(ok, err)
     assert.is_true(#taken > 0)
