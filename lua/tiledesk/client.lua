@@ -299,23 +299,19 @@ local function only_query(spec)
 end
 
 -- A plain call with a query table or none (no body, headers or call options; see send.first):
--- sent at once, its common answer decoded here; any other answer goes on from that attempt as
--- the full path would take it (send.run: retries, a new sign-in, the error). op: the call's name
--- (nil: made when needed). Returns what client:call would, or NOT_PLAIN.
+-- sent at once, its common answer decoded here; any other answer is send.settle's (final as it
+-- is, or on in send.run from that attempt: retries, a new sign-in, the error). op: the call's
+-- name (nil: made when needed); level: what the caller would give send.run itself (one more is
+-- added for this frame).
+-- Returns what client:call would, or NOT_PLAIN.
 local function quick_query(self, method, path, query, op, level)
-  local status, rheaders, rbody, ctype, deadline, _, sent = send.first(self, method, path, "non2xx", query)
+  local status, rheaders, rbody, ctype, deadline, memo, sent = send.first(self, method, path, "non2xx", query)
   if status == false then return NOT_PLAIN end
   local v = decoded_2xx(status, rheaders, rbody, ctype)
   if v ~= nil then return v end
-  local res, msg, err
-  if status and status >= 200 and status < 300 then -- final as it is, as send.settle makes it
-    res = response.new(status, rheaders, rbody, ctype or response.content_type(rheaders), nil, self._scrub, 1,
-      self._scrub(redact.url(sent)))
-  else
-    res, msg, err = send.run(self, { method = method, path = path, query = query }, op or op_of(self, method, path),
-      level, deadline, { status, rheaders, rbody, ctype })
-    if not res then return nil, msg, err end
-  end
+  local res, msg, err = send.settle(self, method, path, op_of, level + 1, status, rheaders, rbody, ctype, deadline,
+    memo, query, sent, op)
+  if not res then return nil, msg, err end
   return shape(self, res, op, method, path)
 end
 
@@ -325,7 +321,7 @@ end
 function Client:call(op, spec, what, checked)
   if not checked then options.request(spec, what or op, 2)
   elseif self._plain and only_query(spec) then -- (a resource's list or read, client:get with a query)
-    local v, msg, err = quick_query(self, spec.method, spec.path, spec.query, op, 4)
+    local v, msg, err = quick_query(self, spec.method, spec.path, spec.query, op, 4) -- (level as _send's below)
     if v ~= NOT_PLAIN then return v, msg, err end
   end
   if rawget(self, "_call_opts") then spec = apply_call_opts(self, spec) end
@@ -357,25 +353,16 @@ local function verb(method, with_body)
     end
     -- no opts: the path and the one argument are all there is to check
     if not PATHS_SEEN[path] then options.path(path, name, 2) end
-    if arg == nil then -- a plain call (tiledesk.send first and settle)
-      -- (no header of a 2xx is read here: the transport may leave its block out)
-      local status, rheaders, rbody, ctype, deadline, memo = send.first(self, method, path, "non2xx")
-      if status ~= false then
-        local v = decoded_2xx(status, rheaders, rbody, ctype)
-        if v ~= nil then return v end
-        local res, msg, err = send.settle(self, method, path, op_of, 3, status, rheaders, rbody, ctype, deadline, memo)
-        if not res then return nil, msg, err end
-        return shape(self, res, nil, method, path)
-      end
-    else
+    if arg ~= nil then
       local ta = type(arg)
       if ta ~= "table" and not (with_body and ta == "string") then
         error(name .. ": '" .. (with_body and "body" or "query") .. "' must be a table" .. (with_body and " or string" or ""), 2)
       end
-      if not with_body then -- a plain call with a query (a list, a page)
-        local v, msg, err = quick_query(self, method, path, arg, nil, 3)
-        if v ~= NOT_PLAIN then return v, msg, err end
-      end
+    end
+    if arg == nil or not with_body then -- a plain call, with a query (a list, a page) or none
+      -- (no header of a 2xx is read there: the transport may leave its block out)
+      local v, msg, err = quick_query(self, method, path, arg, nil, 3) -- (as client:request's settle)
+      if v ~= NOT_PLAIN then return v, msg, err end
     end
     local spec = { method = method, path = path }
     if with_body then spec.body = arg else spec.query = arg end

@@ -285,15 +285,18 @@ end
 
 -- What comes of first()'s attempt: a 2xx is final as it is (res, attempts 1); anything else (a
 -- failure, 401, a retryable or any other status) goes on in run() as that attempt's outcome, so
--- retries, the re-sign-in, messages and errors are run()'s own. op_of(client, method, path)
--- names the call, asked only when run() needs it; level as for run() (whose frame takes this one's).
-function _M.settle(client, method, path, op_of, level, status, rheaders, rbody, ctype, deadline, memo)
+-- retries, the re-sign-in, messages and errors are run()'s own. The call's name is op, or
+-- op_of(client, method, path) asked only when run() needs it; level as for run() (whose frame
+-- takes this one's). query and sent: the call's query and the URL first() sent (the URL shown
+-- is then made from it; without a query it is memo's).
+function _M.settle(client, method, path, op_of, level, status, rheaders, rbody, ctype, deadline, memo, query, sent, op)
   if status and status >= 200 and status < 300 then
     if ctype == nil then ctype = response.content_type(rheaders) end
-    return response.new(status, rheaders, rbody, ctype, nil, client._scrub, 1, memo[2])
+    local shown = query == nil and memo[2] or client._scrub(redact.url(sent))
+    return response.new(status, rheaders, rbody, ctype, nil, client._scrub, 1, shown)
   end
-  return _M.run(client, { method = method, path = path }, op_of(client, method, path), level, deadline,
-    { status, rheaders, rbody, ctype })
+  return _M.run(client, { method = method, path = path, query = query }, op or op_of(client, method, path), level,
+    deadline, { status, rheaders, rbody, ctype })
 end
 
 return _M
