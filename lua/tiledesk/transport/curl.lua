@@ -54,6 +54,14 @@ end
 -- Methods a transport may send again when a reused connection dies under them.
 local IDEMPOTENT = { GET = true, HEAD = true, PUT = true, DELETE = true, OPTIONS = true }
 
+-- Whether the request goes at most once: as req.once says, else as req.retry says, else unless
+-- the method is idempotent.
+local function once_of(req)
+  local once = req.once
+  if once == true or once == false then return once end
+  return once == nil and not (req.retry == true or (req.retry == nil and IDEMPOTENT[req.method or "GET"]))
+end
+
 -- The core's request: the transport's one table, filled for this request. The core reads it
 -- before it returns (phase 1 of a call), so one table serves every request, nested ones too.
 local function core_request(self, req)
@@ -66,8 +74,7 @@ local function core_request(self, req)
   r.timeout_ms = req.timeout_ms
   r.connect_timeout_ms = req.connect_timeout_ms
   r.auth = req.auth
-  -- at most once: as req.once says, else as req.retry says, else unless the method is idempotent
-  r.once = req.once == true or (req.once == nil and not (req.retry == true or (req.retry == nil and IDEMPOTENT[method])))
+  r.once = once_of(req)
   r.sink = req.sink ~= nil and sink_of(req.sink) or nil
   r.raw_headers = req.raw_headers
   return r
@@ -81,9 +88,7 @@ end
 -- The request's fields go to the core as arguments (c:send), which reads no table.
 function Transport:send(req)
   local once, sink = req.once, req.sink
-  if once ~= true and once ~= false then -- as core_request decides it
-    once = once == nil and not (req.retry == true or (req.retry == nil and IDEMPOTENT[req.method or "GET"])) or false
-  end
+  if once ~= true and once ~= false then once = once_of(req) end -- (the client's requests say it)
   if sink ~= nil then sink = sink_of(sink) end
   return core_send(self.handle, req.method, req.url, req.headers, req.body, req.timeout_ms, req.connect_timeout_ms,
     req.auth, once, sink, req.raw_headers)
@@ -93,7 +98,8 @@ end
 -- id, nil, msg, err | nothing (none finished within ms); cancel(id).
 -- With req.raw_headers, headers is the raw block and ctype the Content-Type (docs/design.md).
 function Transport:start(req)
-  -- handed over as it is when it may be (as send does)
+  -- handed over as it is when the core may read it so (nothing streamed, once decided: the core
+  -- skips the keys it does not read, as core_request's copy would)
   if req.sink == nil and type(req.once) == "boolean" then return self.handle:start(req, true) end
   local r = core_request(self, req)
   local id = self.handle:start(r)
