@@ -1747,9 +1747,10 @@ static int td_new(lua_State *L) {
   if (!no_proxy) td_dup_opt(L, &c->proxy, "proxy", what);
   td_dup_opt(L, &c->user_agent, "user_agent", what);
   if (!c->user_agent) {
-    char ua[128];
-    snprintf(ua, sizeof ua, "tiledesk-lua/%s libcurl/%s", TD_VERSION, curl_version_info(CURLVERSION_NOW)->version);
-    c->user_agent = td_strdup(ua, strlen(ua));
+    /* the SDK and its version only: libcurl formats request header lines a byte at a time, so
+       every byte of a line sent on every request costs (core.curl_version tells libcurl's) */
+    static const char ua[] = "tiledesk-lua/" TD_VERSION;
+    c->user_agent = td_strdup(ua, sizeof ua - 1);
     if (!c->user_agent) return luaL_error(L, "%s: out of memory", what);
   }
   c->ua_line = (char *)malloc(strlen(c->user_agent) + sizeof "User-Agent: ");

@@ -34,9 +34,9 @@ function _M.new(config)
   return setmetatable({ handle = handle, _req = {} }, Transport)
 end
 
+-- The SDK and its version (libcurl's is left out: every byte of a header line costs on each request)
 function _M.default_user_agent()
-  local c = load_core()
-  return "tiledesk-lua/" .. c._VERSION .. " libcurl/" .. c.curl_version
+  return "tiledesk-lua/" .. load_core()._VERSION
 end
 
 -- A sink is a function(chunk), or an open file the chunks are written to.
