@@ -1,9 +1,10 @@
 /*
  * tiledesk.core: a libcurl client userdata for the tiledesk Lua SDK.
  *
- * C moves bytes: it validates a request, applies the credentials it holds, runs transfers on
- * one curl multi handle per client (one connection cache: sequential calls, batches and
- * streams reuse the same connections) and hands back status, headers and body. It never
+ * C moves bytes: it validates a request, applies the credentials it holds, runs a single call
+ * with curl_easy_perform (or, beside transfers in flight, on a multi handle that drives them
+ * too), many in flight on a multi handle of their own, and hands back status, headers and
+ * body. It never
  * decodes JSON, never calls Lua from a libcurl callback (sinks are called between multi
  * steps) and never raises while libcurl is running or while it holds memory that only a
  * local variable knows about.
@@ -83,9 +84,15 @@ typedef struct td_xfer {
 } td_xfer;
 
 typedef struct td_client {
-  /* Two connection caches: [0] single transfers (perform: one at a time, HTTP/1.1 keep-alive),
-     [1] many in flight (start/wait: HTTP/2 over TLS where the server offers it; made on first
-     use). Apart, a single call's HTTP/1.1 connection never keeps a batch from multiplexing. */
+  /* Single calls made while nothing of many is in flight run on a transfer of their own (solo),
+     driven by curl_easy_perform: libcurl's own multi handle for one easy handle, whose caches
+     (connections, DNS) are a few slots, not the dozens a multi handle's walks on every transfer.
+     It is never added to a multi handle, so its keep-alive connection stays its own.
+     Two multi handles hold the other connection caches: [0] single transfers made while many are
+     in flight (perform drives those too), [1] many in flight (start/wait: HTTP/2 over TLS where
+     the server offers it). Each is made on first use. Apart, a single call's HTTP/1.1 connection
+     never keeps a batch from multiplexing. */
+  td_xfer *solo;
   CURLM *multi[2];
   int running[2];           /* transfers in each */
   long many_cap;            /* the connection cache size set on multi[1] (0: libcurl's default) */
@@ -115,6 +122,7 @@ typedef struct td_spec {
   long timeout_ms, connect_ms;
   int send_mode, once, sink;
   int many; /* one of many in flight (start), not a single transfer (perform) */
+  int solo; /* a single transfer on the solo slot, run by curl_easy_perform (nothing in flight) */
   int own_ua, own_ae; /* the caller's headers carry a User-Agent, an Accept-Encoding */
   int raw_head;       /* raw_headers: the header block is handed back unparsed (TD_RAW_*) */
   int sink_slot;      /* the stack slot of the sink (or nil) */
@@ -602,21 +610,33 @@ static void td_credentials_changed(td_client *c) {
   c->auth_gen++;
   for (i = 0; i < c->nxs; i++)
     if (c->xs[i]->state == TD_X_IDLE) td_xfer_forget_headers(c->xs[i]);
+  if (c->solo) td_xfer_forget_headers(c->solo); /* (idle: credentials change between calls) */
 }
 
 /* libcurl (and OpenSSL with it) is set up by the first transfer of the process, and a client's
-   cache for single transfers by its first transfer: loading the module and making a client
-   set up nothing of libcurl. curl_global_init is thread-safe in libcurl >= 7.84 (a lock of its
+   transfers and caches by the first transfer that needs them: loading the module and making a
+   client set up nothing of libcurl. curl_global_init is thread-safe in libcurl >= 7.84 (a lock of its
    own); td_global_ready only saves calls: two Lua states in two threads racing on it both call
-   curl_global_init, which libcurl counts. Returns 0 when either failed. */
-static int td_ready(td_client *c) {
+   curl_global_init, which libcurl counts. Returns 0 when it failed. */
+static int td_ready(void) {
   if (!td_global_ready) {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return 0;
     td_find_codings();
     td_global_ready = 1;
   }
-  if (!c->multi[0]) c->multi[0] = curl_multi_init();
-  return c->multi[0] != NULL;
+  return 1;
+}
+
+/* A new transfer slot with its easy handle, or NULL when memory ran out. */
+static td_xfer *td_xfer_new(void) {
+  td_xfer *x = (td_xfer *)calloc(1, sizeof *x);
+  if (!x) return NULL;
+  x->easy = curl_easy_init();
+  if (!x->easy) {
+    free(x);
+    return NULL;
+  }
+  return x;
 }
 
 /* A free slot, or NULL when memory ran out. */
@@ -625,12 +645,10 @@ static td_xfer *td_xfer_take(td_client *c) {
   int i;
   for (i = 0; i < c->nxs; i++)
     if (c->xs[i]->state == TD_X_IDLE) return c->xs[i];
-  x = (td_xfer *)calloc(1, sizeof *x);
+  x = td_xfer_new();
   if (!x) return NULL;
-  x->easy = curl_easy_init();
   grown = (td_xfer **)realloc(c->xs, sizeof *grown * (size_t)(c->nxs + 1));
-  if (!x->easy || !grown) {
-    if (grown) c->xs = grown;
+  if (!grown) {
     td_xfer_destroy(x);
     return NULL;
   }
@@ -780,8 +798,13 @@ static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
   td_xfer *x;
   int conf, fresh, hrc, labelled, same_url;
   CURL *e;
-  if (!td_ready(c)) return NULL;
-  x = td_xfer_take(c);
+  if (!td_ready()) return NULL;
+  if (s->solo) {
+    if (!c->solo) c->solo = td_xfer_new();
+    x = c->solo;
+  } else {
+    x = td_xfer_take(c);
+  }
   if (!x) return NULL;
   e = x->easy;
   conf = td_conf_of(s);
@@ -857,9 +880,14 @@ static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
   }
   if (hrc > 0 || fresh) curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->slist);
   x->many = s->many;
-  if (!c->multi[1] && s->many) {
-    c->multi[1] = curl_multi_init();
-    if (c->multi[1]) curl_multi_setopt(c->multi[1], CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  if (s->solo) { /* td_run performs it */
+    x->conf = conf;
+    x->state = TD_X_RUNNING;
+    return x;
+  }
+  if (!c->multi[x->many]) {
+    c->multi[x->many] = curl_multi_init();
+    if (c->multi[x->many] && x->many) curl_multi_setopt(c->multi[1], CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
   }
   if (!c->multi[x->many] || curl_multi_add_handle(c->multi[x->many], e) != CURLM_OK) {
     x->rc = CURLE_OUT_OF_MEMORY;
@@ -1359,7 +1387,7 @@ static void td_read_request(lua_State *L, td_client *c, int f, td_spec *s, const
   else
     luaL_error(L, "%s: option 'raw_headers' must be a boolean or 'non2xx' (got %s)", what,
                t == LUA_TSTRING ? "another string" : luaL_typename(L, f + TD_RQ_RAWHEAD));
-  s->many = 0;
+  s->many = s->solo = 0;
   td_read_headers(L, c, f + TD_RQ_HEADERS, s, what);
   s->sink_slot = f + TD_RQ_SINK;
   if (!lua_isnil(L, s->sink_slot) && !lua_isfunction(L, s->sink_slot))
@@ -1420,10 +1448,18 @@ static int td_run(lua_State *L, td_client *c, int f, const char *what) {
   td_spec s;
   td_xfer *x;
   int fin = td_prepare(L, c, f, &s, what, "perform called");
+  /* nothing of many in flight and nothing streamed (a sink is called between multi steps): the
+     solo slot, on its own connection cache; otherwise the transfers in flight are driven too */
+  s.solo = c->running[1] == 0 && c->running[0] == 0 && !s.sink;
   x = td_launch(L, c, &s);
   if (!x) return td_push_failure(L, s.method, "resource", (int)CURLE_OUT_OF_MEMORY, "out of memory");
   c->busy = 1;
-  td_drive(L, c, x, -1, fin + 1);
+  if (!s.solo) {
+    td_drive(L, c, x, -1, fin + 1);
+  } else if (x->state == TD_X_RUNNING) {
+    x->rc = curl_easy_perform(x->easy);
+    x->state = TD_X_DONE;
+  }
   return td_results(L, c, x, fin);
 }
 
@@ -1621,6 +1657,8 @@ static void td_release(td_client *c) {
   }
   free(c->xs);
   c->xs = NULL;
+  if (c->solo) td_xfer_destroy(c->solo); /* closes its connections */
+  c->solo = NULL;
   c->nxs = c->running[0] = c->running[1] = 0;
   for (i = 0; i < 2; i++) {
     if (c->multi[i]) curl_multi_cleanup(c->multi[i]); /* closes the cached connections */
@@ -1757,7 +1795,7 @@ static int td_new(lua_State *L) {
   if (!c->ua_line) return luaL_error(L, "%s: out of memory", what);
   memcpy(c->ua_line, "User-Agent: ", sizeof "User-Agent: " - 1);
   memcpy(c->ua_line + sizeof "User-Agent: " - 1, c->user_agent, strlen(c->user_agent) + 1);
-  return 1; /* both caches are made on first use (td_ready, td_begin) */
+  return 1; /* transfers and caches are made on first use (td_begin) */
 }
 
 /* ---------- clock ---------- */

@@ -45,6 +45,37 @@ describe("tiledesk.core", function()
     other:close()
   end)
 
+  it("runs a single call beside transfers in flight and drives them too; alone, on its own connection", function()
+    local c = core.new{}
+    local url = HTTP .. "/" .. st.project_id .. "/departments/allstatus"
+    local _, h1 = c:perform{ url = HTTP .. "/__sandbox/echo" }
+    -- a wave of 2: it opens only when the started transfer and the single call both reached the
+    -- server, so the single call drove the other while it ran
+    fault("/departments/allstatus$", { type = "barrier", n = 2, timeout_ms = 10000 }, 2)
+    local id = c:start{ url = url }
+    local status, headers = c:perform{ url = url }
+    assert.equal(401, status)
+    assert.equal("released", headers["x-sandbox-barrier"])
+    assert.equal(1, c:pending())
+    local wid, wstatus, wheaders = c:wait(10000)
+    assert.equal(id, wid)
+    assert.equal(401, wstatus)
+    assert.equal("released", wheaders["x-sandbox-barrier"])
+    assert.equal(0, c:pending())
+    -- nothing in flight again: single calls go on on the connection they had before
+    for _ = 1, 3 do
+      local s, h = c:perform{ url = HTTP .. "/__sandbox/echo" }
+      assert.equal(200, s)
+      assert.equal(h1["x-sandbox-connection"], h["x-sandbox-connection"])
+    end
+    -- and a single call's timeout holds on that path too
+    fault("/departments/allstatus$", { type = "delay", ms = 3000 })
+    local v, msg, err = c:perform{ url = url, timeout_ms = 200 }
+    assert.is_nil(v)
+    assert.equal("timeout", err.kind, msg)
+    c:close()
+  end)
+
   it("verifies TLS with the right CA and reuses the connection: HTTP/1.1 one at a time, HTTP/2 for many", function()
     local c = core.new{ cafile = st.ca_file }
     local s1, h1, b1 = c:perform{ url = HTTPS .. "/__sandbox/echo" }
