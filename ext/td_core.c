@@ -413,12 +413,20 @@ static size_t td_on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
     x->head_done = 0;
     x->status = 0;
     x->ct_at = -1;
-    if (sp && (size_t)(sp - ptr) + 4 <= n) x->status = strtol(sp + 1, NULL, 10);
+    if (sp && (size_t)(sp - ptr) + 4 <= n) { /* the digits after the blanks, as strtol reads them */
+      const char *q = sp + 1, *end = ptr + n;
+      long v = 0;
+      while (q < end && (*q == ' ' || *q == '\t')) q++;
+      for (; q < end && *q >= '0' && *q <= '9' && v < 100000000L; q++) v = v * 10 + (*q - '0');
+      x->status = v;
+    }
   } else if ((n == 2 && ptr[0] == '\r' && ptr[1] == '\n') || (n == 1 && ptr[0] == '\n')) {
     x->head_done = 1;
   } else if (x->ct_at < 0 && n > 13 && (ptr[0] | 0x20) == 'c' && ptr[12] == ':' &&
              td_strncaseeq(ptr, "content-type", 12)) {
     x->ct_at = (long)x->head.len; /* (td_finish takes its value from there, not from a search) */
+  } else if (x->raw_head == TD_RAW_NON2XX && x->status >= 200 && x->status < 300) {
+    return n; /* the block of a 2xx is not handed back: only its Content-Type line is kept */
   }
   if (td_buf_append(&x->head, ptr, n) != 0) return 0;
   return n;
@@ -1820,21 +1828,24 @@ static int td_sleep_ms(lua_State *L) {
 /* ---------- JSON numbers ---------- */
 
 #if LUA_VERSION_NUM >= 503
+/* Each level holds a key and a value on the stack and pushes two more to convert one: the stack
+   is checked once every 8 levels, for the next 8 (LUA_MINSTACK, 20, is free at depth 0). */
 static void td_integers_in(lua_State *L, int t, int depth) {
   if (depth > 200) return;
-  luaL_checkstack(L, 4, "tiledesk.core.integers()");
+  if (depth > 0 && depth % 8 == 0) luaL_checkstack(L, 2 * 8 + 4, "tiledesk.core.integers()");
   lua_pushnil(L);
   while (lua_next(L, t) != 0) {
     int type = lua_type(L, -1);
-    if (type == LUA_TNUMBER && !lua_isinteger(L, -1)) {
-      int exact = 0;
-      lua_Integer i = lua_tointegerx(L, -1, &exact);
-      if (exact) { /* an existing key: rawset neither allocates nor raises */
-        lua_pop(L, 1);
-        lua_pushvalue(L, -1);
-        lua_pushinteger(L, i);
-        lua_rawset(L, t);
-        continue;
+    if (type == LUA_TNUMBER) {
+      if (!lua_isinteger(L, -1)) {
+        /* integral and in range, as math.tointeger (lua_tointegerx asks more of the VM) */
+        lua_Number d = lua_tonumber(L, -1);
+        lua_Integer i;
+        if (lua_numbertointeger(d, &i) && (lua_Number)i == d) { /* an existing key: rawset neither allocates nor raises */
+          lua_pushvalue(L, -2);
+          lua_pushinteger(L, i);
+          lua_rawset(L, t);
+        }
       }
     } else if (type == LUA_TTABLE) {
       td_integers_in(L, lua_gettop(L), depth + 1);

@@ -48,6 +48,15 @@ describe("json", function()
         local t, is_table = core.integers(cjson.decode('{"n":[4.0]}'))
         assert.equal("integer", math.type(t.n[1]))
         assert.is_true(is_table)
+        -- deep nesting: 150 levels of objects and arrays, a number at each (the walk's stack grows as it goes)
+        local deep = string.rep('{"n":1,"a":[2,', 75) .. "3" .. string.rep("]}", 75)
+        local d = core.integers(cjson.decode(deep))
+        for level = 1, 75 do
+          assert.equal("integer", math.type(d.n), level)
+          assert.equal("integer", math.type(d.a[1]), level)
+          d = d.a[2]
+        end
+        assert.equal("integer", math.type(d))
         -- a number alone, and what is neither: as math.tointeger, and not a table
         local cases = { { 4.0, 4, "integer" }, { 2.5, 2.5, "float" }, { 1e300, 1e300, "float" }, { 7, 7, "integer" } }
         for _, case in ipairs(cases) do
