@@ -100,6 +100,11 @@ typedef struct td_client {
   int nxs, next_id;
   td_buf scratch;           /* composing the Authorization value; wiped after use */
   td_buf hsig;              /* the header lines of the request being read ("Name: value\0"...); wiped */
+  int hkept;                /* hsig holds the lines of the hkept names and string values kept in the
+                               user value at keys -1, -2, ... (name, value, name, value...), which no
+                               authorization and no number are among; -1: none kept */
+  int hkept_ua, hkept_ae;   /* ... with a User-Agent, an Accept-Encoding among them */
+  int hkept_slots;          /* the pairs of keys in the user value that hold something */
   unsigned auth_gen;        /* changes with the credentials: header lists built before are stale */
   char *email, *password, *token; /* malloc'd copies, wiped when replaced or closed */
   int mode;                 /* TD_AUTH_BASIC or TD_AUTH_JWT: what the credentials are for */
@@ -1336,12 +1341,49 @@ static int td_managed_header(const char *n, size_t nl) {
 
 /* The caller's headers (the table at stack slot h, or nil) as "Name: value\0" lines into c->hsig
    (emptied first; it may hold a caller's authorization, so it is wiped). Raises on a bad header. */
+#define TD_HKEPT_MAX 8 /* names whose lines are kept for the next request */
+
+/* Whether the table at h holds exactly the names and values kept (c->hkept): the same strings, met
+   in the same order (a table not changed since is walked in the same order). Its lines are then
+   those of c->hsig: no line is made or checked again. The user value is at the top when it runs. */
+static int td_headers_kept(lua_State *L, td_client *c, int h) {
+  int i = 0, same = 1, uv = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, h) != 0) {
+    if (i == c->hkept) {
+      same = 0;
+      break;
+    }
+    lua_rawgeti(L, uv, -(2 * i + 1));
+    lua_rawgeti(L, uv, -(2 * i + 2));
+    same = lua_rawequal(L, -4, -2) && lua_rawequal(L, -3, -1); /* (strings: by content) */
+    lua_pop(L, 3);
+    i++;
+    if (!same) break;
+  }
+  lua_settop(L, uv);
+  return same && i == c->hkept;
+}
+
 static void td_read_headers(lua_State *L, td_client *c, int h, td_spec *s, const char *what) {
-  int send_mode = s->send_mode;
+  int send_mode = s->send_mode, n_lines = 0, keep = 1, uv, i;
   s->own_ua = s->own_ae = 0;
+  if (c->hkept >= 0 && lua_istable(L, h)) { /* the last request's headers again (the client's default) */
+    td_getuservalue(L, 1);
+    if (td_headers_kept(L, c, h)) {
+      lua_pop(L, 1);
+      s->own_ua = c->hkept_ua;
+      s->own_ae = c->hkept_ae;
+      return;
+    }
+    lua_pop(L, 1);
+  }
+  c->hkept = -1;
   td_buf_reset(&c->hsig, 1);
   if (lua_isnil(L, h)) return;
   if (!lua_istable(L, h)) luaL_error(L, "%s: option 'headers' must be a table (got %s)", what, luaL_typename(L, h));
+  td_getuservalue(L, 1);
+  uv = lua_gettop(L);
   lua_pushnil(L);
   while (lua_next(L, h) != 0) {
     size_t nl, vl;
@@ -1362,12 +1404,38 @@ static void td_read_headers(lua_State *L, td_client *c, int h, td_spec *s, const
     v = lua_tolstring(L, -1, &vl);
     if (td_bad_field_value(v, vl))
       luaL_error(L, "%s: header '%s' contains a control character (only tab is allowed)", what, n);
-    /* only auth='header' lets the caller speak for itself, whatever the case of the name */
-    if (send_mode == TD_SEND_HEADER || !(nl == 13 && td_strncaseeq(n, "authorization", 13))) {
-      if (td_buf_line(&c->hsig, n, nl, v, vl)) luaL_error(L, "%s: out of memory", what);
+    /* only auth='header' lets the caller speak for itself, whatever the case of the name; no
+       authorization value is kept (a secret stays in no table of ours) */
+    if (nl == 13 && td_strncaseeq(n, "authorization", 13)) {
+      keep = 0;
+      if (send_mode == TD_SEND_HEADER && td_buf_line(&c->hsig, n, nl, v, vl)) luaL_error(L, "%s: out of memory", what);
+    } else if (td_buf_line(&c->hsig, n, nl, v, vl)) {
+      luaL_error(L, "%s: out of memory", what);
     }
+    if (vt != LUA_TSTRING || ++n_lines > TD_HKEPT_MAX) keep = 0; /* (5 and 5.0 are equal, their lines not) */
     lua_pop(L, 1 + pushed);
   }
+  if (!keep) {
+    lua_pop(L, 1);
+    return;
+  }
+  /* kept for the next request: the names and values (strings, no secret), then how many */
+  lua_pushnil(L);
+  for (i = 0; lua_next(L, h) != 0; i++) {
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, uv, -(2 * i + 1));
+    lua_rawseti(L, uv, -(2 * i + 2));
+  }
+  for (; i < c->hkept_slots; i++) { /* (drop what an earlier table left) */
+    lua_pushnil(L);
+    lua_rawseti(L, uv, -(2 * i + 1));
+    lua_pushnil(L);
+    lua_rawseti(L, uv, -(2 * i + 2));
+  }
+  lua_pop(L, 1);
+  c->hkept = c->hkept_slots = n_lines;
+  c->hkept_ua = s->own_ua;
+  c->hkept_ae = s->own_ae;
 }
 
 /*
@@ -1787,6 +1855,7 @@ static int td_new(lua_State *L) {
   memset(c, 0, sizeof *c);
   td_buf_init(&c->scratch);
   td_buf_init(&c->hsig);
+  c->hkept = -1;
   luaL_getmetatable(L, TD_CLIENT_MT);
   lua_setmetatable(L, -2);
   lua_newtable(L); /* the user value: sinks of transfers in flight, by transfer id */

@@ -212,6 +212,58 @@ describe("tiledesk.core", function()
     assert.is_string(h["content-type"])
   end)
 
+  it("sends a headers table as it is at each call, the same table changed in between too", function()
+    local c = core.new{}
+    local h = { accept = "application/json", ["x-a"] = "1" }
+    local function sent(headers, auth)
+      local e = echo(c, { headers = headers, auth = auth })
+      return e.headers
+    end
+    for _ = 1, 2 do
+      local got = sent(h)
+      assert.equal("application/json", got.accept)
+      assert.equal("1", got["x-a"])
+    end
+    h["x-a"] = "2" -- a value changed
+    assert.equal("2", sent(h)["x-a"])
+    h["x-b"] = "3" -- a name added
+    local got = sent(h)
+    assert.equal("2", got["x-a"])
+    assert.equal("3", got["x-b"])
+    h["x-b"] = nil -- and taken away
+    got = sent(h)
+    assert.is_nil(got["x-b"])
+    assert.equal("2", got["x-a"])
+    h["x-a"] = 5 -- a number, then the same number as a float
+    assert.equal("5", sent(h)["x-a"])
+    if math.type then
+      h["x-a"] = 5.0
+      assert.equal("5.0", sent(h)["x-a"])
+    end
+    h["x-a"] = "2"
+    h["user-agent"] = "mine/1" -- the caller's User-Agent in place of ours, then ours again
+    assert.equal("mine/1", sent(h)["user-agent"])
+    assert.equal("mine/1", sent(h)["user-agent"])
+    h["user-agent"] = nil
+    assert.equal("tiledesk-lua/" .. core._VERSION, sent(h)["user-agent"])
+    -- a caller's authorization goes out only with auth = "header", and is kept in no table of the client
+    h.authorization = "JWT caller-secret"
+    assert.is_nil(sent(h).authorization)
+    assert.equal("JWT caller-secret", sent(h, "header").authorization)
+    assert.equal("JWT caller-secret", sent(h, "header").authorization)
+    local uv = debug.getuservalue and debug.getuservalue(c) or debug.getfenv(c)
+    for k, v in pairs(uv) do
+      assert.is_false(k == "JWT caller-secret" or v == "JWT caller-secret")
+    end
+    h.authorization = nil
+    assert.is_nil(sent(h, "header").authorization)
+    -- another table with the same strings, and none
+    assert.equal("2", sent({ accept = "application/json", ["x-a"] = "2" })["x-a"])
+    assert.is_nil(sent(nil)["x-a"])
+    assert.equal("2", sent(h)["x-a"])
+    c:close()
+  end)
+
   it("sends method, headers and body as given", function()
     local c = core.new{ user_agent = "spec-agent/1" }
     local e = echo(c, { method = "PATCH", headers = { ["content-type"] = "application/json", ["x-a"] = "1" },
