@@ -212,6 +212,32 @@ describe("tiledesk.core", function()
     assert.is_string(h["content-type"])
   end)
 
+  it("sends each request to its own URL, read afresh: never relative to the one before", function()
+    local c = core.new{}
+    local hostport = HTTP:match("^http://(.*)$")
+    for _, case in ipairs({
+      { HTTP .. "/__sandbox/echo?i=1", "i=1" },
+      { HTTP .. "/__sandbox/echo?i=2&x=%20y", "i=2&x=%20y" },
+      { HTTP .. "/__sandbox/echo?i=2&x=%20y", "i=2&x=%20y" }, -- the same again
+      { HTTP .. "/__sandbox/echo", "" },
+      -- no scheme: guessed (http), as libcurl reads a URL it is given, not joined to the last one
+      { hostport .. "/__sandbox/echo?i=3", "i=3" },
+    }) do
+      local status, _, body = c:perform{ url = case[1] }
+      assert.equal(200, status, case[1])
+      local e = cjson.decode(body)
+      assert.equal("/__sandbox/echo", e.path, case[1])
+      assert.equal(case[2], e.query, case[1]) -- (the query as sent)
+    end
+    -- what libcurl refuses, it refuses as it always did, and the next URL is read on its own
+    local s, msg, err = c:perform{ url = "http://" }
+    assert.is_nil(s)
+    assert.equal("transport", err.kind, msg)
+    assert.equal(3, err.code)
+    assert.equal(200, (c:perform{ url = HTTP .. "/__sandbox/echo" }))
+    c:close()
+  end)
+
   it("sends a headers table as it is at each call, the same table changed in between too", function()
     local c = core.new{}
     local h = { accept = "application/json", ["x-a"] = "1" }
