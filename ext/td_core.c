@@ -192,18 +192,25 @@ static int td_has_crlfnul(const char *s, size_t n) {
   return 0;
 }
 
-/* A field value (RFC 9110 5.5): no control byte but HTAB, no DEL. Eight bytes at a time while
-   none is below 0x20 or DEL (header values are checked on every request); a word holding one is
-   looked at byte by byte (a tab passes). */
-static int td_bad_field_value(const char *s, size_t n) {
+/* Where the first 8-byte word of s holding a byte below `below` (at most 0x80) or DEL starts; the
+   bytes before it hold none (n rounded down to a word when no word holds one). Each word is
+   tested at once for both (URLs and header values are checked on every request). */
+static size_t td_clean_words(const char *s, size_t n, unsigned below) {
   const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     uint64_t w, d;
     memcpy(&w, s + i, 8);
     d = w ^ (ones * 0x7f);
-    if ((((w - ones * 0x20) & ~w) | ((d - ones) & ~d)) & highs) break;
+    if ((((w - ones * below) & ~w) | ((d - ones) & ~d)) & highs) break;
   }
+  return i;
+}
+
+/* A field value (RFC 9110 5.5): no control byte but HTAB, no DEL (a word holding one is looked
+   at byte by byte: a tab passes). */
+static int td_bad_field_value(const char *s, size_t n) {
+  size_t i = td_clean_words(s, n, 0x20);
   for (; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if ((c < 0x20 && c != '\t') || c == 0x7f) return 1;
@@ -1318,17 +1325,9 @@ enum { TD_RQ_METHOD, TD_RQ_URL, TD_RQ_HEADERS, TD_RQ_BODY, TD_RQ_TIMEOUT, TD_RQ_
        TD_RQ_SINK, TD_RQ_RAWHEAD, TD_RQ_N };
 static const char *const td_send_modes[] = {"credentials", "none", "signin", "header", NULL};
 
-/* A byte <= 32 (a control character or space) or DEL in s: eight bytes at a time (URLs are checked
-   on every request), each word tested at once for a byte below 0x21 and for a byte 0x7f. */
+/* A byte <= 32 (a control character or space) or DEL in s. */
 static int td_has_ctl_or_space(const char *s, size_t n) {
-  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w, d;
-    memcpy(&w, s + i, 8);
-    d = w ^ (ones * 0x7f);
-    if ((((w - ones * 0x21) & ~w) | ((d - ones) & ~d)) & highs) return 1;
-  }
+  size_t i = td_clean_words(s, n, 0x21);
   for (; i < n; i++)
     if ((unsigned char)s[i] <= 32 || s[i] == 127) return 1;
   return 0;
