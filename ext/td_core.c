@@ -16,6 +16,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <curl/curl.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -845,6 +846,23 @@ static void td_set_parsed_url(td_xfer *x, const char *url) {
 #endif
 }
 
+/* Adds a request's URL to a message label: without its query or fragment, and without the
+   userinfo of its authority, so that a password written into the URL reaches no message. */
+static int td_label_url(td_buf *b, const char *url) {
+  size_t n = strcspn(url, "?#");
+  const char *end = url + n, *host = url, *auth_end, *at = NULL, *p = url;
+  /* the authority follows "scheme://" (libcurl reads a URL without a scheme as http) */
+  if (isalpha((unsigned char)*p)) {
+    do p++; while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.');
+    if (p + 3 <= end && p[0] == ':' && p[1] == '/' && p[2] == '/') host = p + 3;
+  }
+  auth_end = host + strcspn(host, "/?#");
+  for (p = host; p < auth_end; p++)
+    if (*p == '@') at = p; /* the last one: a password may hold an unescaped '@' */
+  if (at) return td_buf_add(b, url, (size_t)(host - url)) || td_buf_add(b, at + 1, (size_t)(end - (at + 1)));
+  return td_buf_add(b, url, n);
+}
+
 /*
  * Configures a free slot for the request (as transfer id) and adds it to the multi handle. Returns the slot
  * (state RUNNING, or DONE with rc set when setting up failed), or NULL when no slot could be
@@ -899,8 +917,7 @@ static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
   x->state = TD_X_DONE;
   if (!labelled) {
     td_buf_reset(&x->label, 0);
-    if (td_buf_add(&x->label, s->method, s->mlen) || td_buf_addc(&x->label, ' ') ||
-        td_buf_add(&x->label, s->url, strcspn(s->url, "?#"))) {
+    if (td_buf_add(&x->label, s->method, s->mlen) || td_buf_addc(&x->label, ' ') || td_label_url(&x->label, s->url)) {
       td_buf_reset(&x->label, 0);
       x->rc = CURLE_OUT_OF_MEMORY;
       return x;

@@ -172,6 +172,28 @@ describe("tiledesk.core", function()
     assert.equal("resolve", err.kind, msg)
   end)
 
+  it("keeps a password written into the URL out of its messages (the label drops the userinfo)", function()
+    local c = core.new{}
+    local urls = {
+      { "http://u:s3cr3t@127.0.0.1:1/x?token=abc#f", "GET http://127.0.0.1:1/x: ", "connect" },
+      -- an unescaped '@' in the password: libcurl refuses the URL, the message still hides it
+      { "http://u:p@ss@127.0.0.1:1/y", "GET http://127.0.0.1:1/y: ", "transport" },
+      { "u:s3cr3t@127.0.0.1:1/z", "GET 127.0.0.1:1/z: ", "connect" }, -- no scheme: libcurl reads it as http
+      { "http://127.0.0.1:1/a@b", "GET http://127.0.0.1:1/a@b: ", "connect" }, -- an '@' in the path stays
+    }
+    assert.is_true(#urls > 0)
+    for _, u in ipairs(urls) do
+      local s, msg, err = c:perform{ url = u[1], connect_timeout_ms = 1000 }
+      assert.is_nil(s, u[1])
+      assert.equal(u[3], err.kind, msg)
+      assert.equal(u[2], msg:sub(1, #u[2]), msg)
+      assert.is_nil(msg:find("s3cr3t", 1, true), msg)
+      assert.is_nil(msg:find("ss@", 1, true), msg)
+      assert.is_nil(msg:find("token=", 1, true), msg)
+    end
+    c:close()
+  end)
+
   it("reports a connection dropped mid-body as kind transport", function()
     fault("^/dropme", { type = "reset" })
     local c = core.new{}
