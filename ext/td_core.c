@@ -106,7 +106,8 @@ typedef struct td_client {
   td_buf hsig;              /* the header lines of the request being read ("Name: value\0"...); wiped */
   int hkept;                /* hsig holds the lines of the hkept names and string values kept in the
                                user value at keys -1, -2, ... (name, value, name, value...), which no
-                               authorization and no number are among; -1: none kept */
+                               authorization, proxy-authorization, cookie and no number are among;
+                               -1: none kept */
   int hkept_ua, hkept_ae;   /* ... with a User-Agent, an Accept-Encoding among them */
   int hkept_slots;          /* the pairs of keys in the user value that hold something */
   unsigned auth_gen;        /* changes with the credentials: header lists built before are stale */
@@ -1456,6 +1457,8 @@ static void td_read_headers(lua_State *L, td_client *c, int h, td_spec *s, const
     } else if (td_buf_line(&c->hsig, n, nl, v, vl)) {
       luaL_error(L, "%s: out of memory", what);
     }
+    /* the other headers that carry credentials by nature are sent, never kept either */
+    if ((nl == 19 && td_strncaseeq(n, "proxy-authorization", 19)) || (nl == 6 && td_strncaseeq(n, "cookie", 6))) keep = 0;
     if (vt != LUA_TSTRING || ++n_lines > TD_HKEPT_MAX) keep = 0; /* (5 and 5.0 are equal, their lines not) */
     lua_pop(L, 1 + pushed);
   }

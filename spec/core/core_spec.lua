@@ -300,10 +300,21 @@ describe("tiledesk.core", function()
     assert.equal("JWT caller-secret", sent(h, "header").authorization)
     assert.equal("JWT caller-secret", sent(h, "header").authorization)
     local uv = debug.getuservalue and debug.getuservalue(c) or debug.getfenv(c)
-    for k, v in pairs(uv) do
-      assert.is_false(k == "JWT caller-secret" or v == "JWT caller-secret")
+    local function kept(s)
+      for k, v in pairs(uv) do
+        if k == s or v == s then return true end
+      end
+      return false
     end
+    assert.is_false(kept("JWT caller-secret"))
     h.authorization = nil
+    -- nor a proxy's authorization or a cookie (sent as given); a plain value is kept, as the scan shows
+    assert.equal("spec-cookie=1", sent({ cookie = "spec-cookie=1", ["x-k"] = "kept-1" }).cookie)
+    assert.equal("Basic cHJveHk=", sent({ ["Proxy-Authorization"] = "Basic cHJveHk=" })["proxy-authorization"])
+    assert.is_false(kept("spec-cookie=1"))
+    assert.is_false(kept("Basic cHJveHk="))
+    assert.equal("kept-2", sent({ ["x-k"] = "kept-2" })["x-k"])
+    assert.is_true(kept("kept-2"))
     assert.is_nil(sent(h, "header").authorization)
     -- another table with the same strings, and none
     assert.equal("2", sent({ accept = "application/json", ["x-a"] = "2" })["x-a"])
