@@ -271,16 +271,14 @@ local function shape(self, res, op, method, path, raw, sink)
   return v
 end
 
-local PATHS_SEEN, JSON_TYPES, is_json_type = options.PATHS_SEEN, response.JSON_TYPES, response.is_json_type
+local is_json_type = response.is_json_type
 
 -- A plain call's common answer, a 2xx JSON object or array, decoded without a response object;
 -- nil for any other answer (what comes of it is send's).
 local function decoded_2xx(status, rheaders, rbody, ctype)
   if status and status >= 200 and status < 300 and rbody ~= "" then
     if ctype == nil then ctype = response.content_type(rheaders) end
-    local is_json = JSON_TYPES[ctype]
-    if is_json == nil then is_json = is_json_type(ctype) end
-    if is_json then
+    if is_json_type(ctype) then
       local v, is_table = json.decode_text(rbody)
       if is_table == true and v.success ~= false then return v end
     end
@@ -339,8 +337,7 @@ end
 local function verb(method, with_body)
   local name = "client:" .. method:lower() .. "()"
   return function(self, path, arg, opts)
-    -- (a path found good before is a string)
-    if not PATHS_SEEN[path] and type(path) ~= "string" then error(name .. ": path must be a string", 2) end
+    if type(path) ~= "string" then error(name .. ": path must be a string", 2) end
     if opts ~= nil then
       local spec = { method = method, path = path }
       if with_body then spec.body = arg else spec.query = arg end
@@ -352,7 +349,7 @@ local function verb(method, with_body)
       return self:call(op_of(self, method, path), spec, name)
     end
     -- no opts: the path and the one argument are all there is to check
-    if not PATHS_SEEN[path] then options.path(path, name, 2) end
+    options.path(path, name, 2)
     if arg ~= nil then
       local ta = type(arg)
       if ta ~= "table" and not (with_body and ta == "string") then

@@ -110,14 +110,8 @@ local REQUEST_KEYS = { method = true, path = true, query = true, body = true, he
 -- memo is bounded (paths carrying ids are many).
 local METHODS_SEEN = {}
 local PATHS_SEEN, paths_seen = {}, 0
--- (read by client.lua's verbs, which skip the call of path() for a path found good: emptied in
--- place, never replaced)
-_M.PATHS_SEEN = PATHS_SEEN
 local function remember_path(path)
-  if paths_seen >= 512 then
-    for k in pairs(PATHS_SEEN) do PATHS_SEEN[k] = nil end
-    paths_seen = 0
-  end
+  if paths_seen >= 512 then PATHS_SEEN, paths_seen = {}, 0 end
   PATHS_SEEN[path], paths_seen = true, paths_seen + 1
 end
 

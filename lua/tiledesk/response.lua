@@ -7,20 +7,15 @@ local E = require("tiledesk.error")
 local _M = {}
 
 local find, lower = string.find, string.lower
--- content type -> whether it says JSON, for the few a client meets (bounded; emptied in place:
--- client.lua's verbs read it before calling is_json_type)
+-- content type -> whether it says JSON, for the few a client meets (bounded)
 local JSON_TYPES, json_types = {}, 0
-_M.JSON_TYPES = JSON_TYPES
 local function is_json_type(ct)
   local known = ct ~= nil and JSON_TYPES[ct]
   if known ~= nil then return known end
   if type(ct) ~= "string" then return false end
   -- (lower-case first: "application/json" needs no copy of the value)
   known = (find(ct, "json", 1, true) or find(lower(ct), "json", 1, true)) ~= nil
-  if json_types >= 32 then
-    for k in pairs(JSON_TYPES) do JSON_TYPES[k] = nil end
-    json_types = 0
-  end
+  if json_types >= 32 then JSON_TYPES, json_types = {}, 0 end
   JSON_TYPES[ct], json_types = known, json_types + 1
   return known
 end

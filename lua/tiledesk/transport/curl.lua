@@ -87,11 +87,10 @@ end
 
 -- The request's fields go to the core as arguments (c:send), which reads no table.
 function Transport:send(req)
-  local once, sink = req.once, req.sink
-  if once ~= true and once ~= false then once = once_of(req) end -- (the client's requests say it)
+  local sink = req.sink
   if sink ~= nil then sink = sink_of(sink) end
   return core_send(self.handle, req.method, req.url, req.headers, req.body, req.timeout_ms, req.connect_timeout_ms,
-    req.auth, once, sink, req.raw_headers)
+    req.auth, once_of(req), sink, req.raw_headers)
 end
 
 -- Many in flight (client:batch): start(req) -> id; wait(ms?) -> id, status, headers, body[, ctype] |
