@@ -1384,8 +1384,6 @@ static int td_managed_header(const char *n, size_t nl) {
   }
 }
 
-/* The caller's headers (the table at stack slot h, or nil) as "Name: value\0" lines into c->hsig
-   (emptied first; it may hold a caller's authorization, so it is wiped). Raises on a bad header. */
 #define TD_HKEPT_MAX 8 /* names whose lines are kept for the next request */
 
 /* Whether the table at h holds exactly the names and values kept (c->hkept): the same strings, met
@@ -1410,6 +1408,9 @@ static int td_headers_kept(lua_State *L, td_client *c, int h) {
   return same && i == c->hkept;
 }
 
+/* The caller's headers (the table at stack slot h, or nil) as "Name: value\0" lines into c->hsig
+   (emptied first; it may hold a caller's authorization, so it is wiped), unless they are the
+   lines kept from the last request (td_headers_kept). Raises on a bad header. */
 static void td_read_headers(lua_State *L, td_client *c, int h, td_spec *s, const char *what) {
   int send_mode = s->send_mode, n_lines = 0, keep = 1, uv, i;
   s->own_ua = s->own_ae = 0;
@@ -1953,6 +1954,12 @@ static int td_sleep_ms(lua_State *L) {
 /* ---------- JSON numbers ---------- */
 
 #if LUA_VERSION_NUM >= 503
+/* Whether the float d holds an integral value in range, as math.tointeger takes it (*i: that
+   integer). lua_tointegerx asks more of the VM. */
+static int td_integral(lua_Number d, lua_Integer *i) {
+  return lua_numbertointeger(d, i) && (lua_Number)*i == d;
+}
+
 /* Each level holds a key and a value on the stack and pushes two more to convert one: the stack
    is checked once every 8 levels, for the next 8 (LUA_MINSTACK, 20, is free at depth 0). */
 static void td_integers_in(lua_State *L, int t, int depth) {
@@ -1963,10 +1970,8 @@ static void td_integers_in(lua_State *L, int t, int depth) {
     int type = lua_type(L, -1);
     if (type == LUA_TNUMBER) {
       if (!lua_isinteger(L, -1)) {
-        /* integral and in range, as math.tointeger (lua_tointegerx asks more of the VM) */
-        lua_Number d = lua_tonumber(L, -1);
         lua_Integer i;
-        if (lua_numbertointeger(d, &i) && (lua_Number)i == d) { /* an existing key: rawset neither allocates nor raises */
+        if (td_integral(lua_tonumber(L, -1), &i)) { /* an existing key: rawset neither allocates nor raises */
           lua_pushvalue(L, -2);
           lua_pushinteger(L, i);
           lua_rawset(L, t);
@@ -1992,9 +1997,8 @@ static int td_integers(lua_State *L) {
   if (t == LUA_TTABLE) {
     td_integers_in(L, 1, 0);
   } else if (t == LUA_TNUMBER && !lua_isinteger(L, 1)) {
-    int exact = 0;
-    lua_Integer i = lua_tointegerx(L, 1, &exact);
-    if (exact) {
+    lua_Integer i;
+    if (td_integral(lua_tonumber(L, 1), &i)) {
       lua_pushinteger(L, i);
       lua_replace(L, 1);
     }
