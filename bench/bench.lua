@@ -105,11 +105,16 @@ local function c_easy_rate(url, token, n, cafile)
   return calls / tonumber(secs), tonumber(cpu) / calls
 end
 
--- calls per second, and seconds of CPU (user and system) a call
-local function lua_rate(n, f)
+-- calls per second, and seconds of CPU (user and system) a call, for the n calls run() makes
+local function timed(n, run)
   local t0, c0 = core.now_ms(), os.clock()
-  for i = 1, n do f(i) end
+  run()
   return n / ((core.now_ms() - t0) / 1000), (os.clock() - c0) / n
+end
+
+-- the same for n calls of f(i)
+local function lua_rate(n, f)
+  return timed(n, function() for i = 1, n do f(i) end end)
 end
 
 local function us(seconds) return string.format("%.1f", seconds * 1e6) end
@@ -195,9 +200,8 @@ local function bench_batch(label, base_url)
   probe:batch({ { method = "GET", path = dep_path } }, { concurrency = 16 })
   local cpu = { base = {}, ours = {} } -- seconds of CPU a call, per round
   local function ours_rate(r)
-    local t0, c0 = core.now_ms(), os.clock()
-    local results = probe:batch(calls, { concurrency = 16 })
-    ours[r], cpu.ours[r] = n / ((core.now_ms() - t0) / 1000), (os.clock() - c0) / n
+    local results
+    ours[r], cpu.ours[r] = timed(n, function() results = probe:batch(calls, { concurrency = 16 }) end)
     assert(type(results) == "table" and #results == n, "bench: batch returned " .. tostring(results and #results))
   end
   -- The floor under any batch written in Lua on this core: the core's start/wait driven by a bare
@@ -208,21 +212,22 @@ local function bench_batch(label, base_url)
     local h = probe._transport.handle
     local req = { method = "GET", url = url, auth = "credentials", once = false, raw_headers = true,
       headers = { accept = "application/json" } }
-    local out, started, done, inflight, turns = {}, 0, 0, 0, 0
-    local t0, c0 = core.now_ms(), os.clock()
-    while done < n do
-      turns = turns + 1
-      assert(turns <= 100 * n, "bench: the floor loop did not end")
-      while inflight < 16 and started < n do
-        h:start(req, true)
-        started, inflight = started + 1, inflight + 1
+    local out = {}
+    floor[r], floor_cpu[r] = timed(n, function()
+      local started, done, inflight, turns = 0, 0, 0, 0
+      while done < n do
+        turns = turns + 1
+        assert(turns <= 100 * n, "bench: the floor loop did not end")
+        while inflight < 16 and started < n do
+          h:start(req, true)
+          started, inflight = started + 1, inflight + 1
+        end
+        local id, status, headers, body = h:wait(5000)
+        assert(id and status == 200, "bench: a call of the floor loop failed")
+        inflight, done = inflight - 1, done + 1
+        out[done] = { status = status, headers = headers, body = body }
       end
-      local id, status, headers, body = h:wait(5000)
-      assert(id and status == 200, "bench: a call of the floor loop failed")
-      inflight, done = inflight - 1, done + 1
-      out[done] = { status = status, headers = headers, body = body }
-    end
-    floor[r], floor_cpu[r] = n / ((core.now_ms() - t0) / 1000), (os.clock() - c0) / n
+    end)
     assert(#out == n)
   end
   for r = 1, rounds do -- the side that runs first turns round by round
