@@ -1615,19 +1615,19 @@ static int td_send(lua_State *L) {
   return td_run(L, c, 2, "tiledesk.Client:send()");
 }
 
-/* c:start(req) -> id: adds the request to the transfers in flight (results come from wait). */
+/* c:start(req) -> id: adds the request to the transfers in flight (results come from wait). It
+   goes out at the next wait or perform, which drive every transfer in one multi step: a step here
+   too would look at each transfer's socket once more per call (docs/design.md). */
 static int td_start(lua_State *L) {
   td_client *c = td_check(L, 1);
   const char *what = "tiledesk.Client:start()";
   td_spec s;
   td_xfer *x;
-  int still = 0;
   td_check_idle(L, c, "start called");
   td_prepare(L, c, td_gather_request(L, what), &s, what, "start called");
   s.many = 1;
   x = td_launch(L, c, &s);
   if (!x) return luaL_error(L, "%s: out of memory", what);
-  if (x->state == TD_X_RUNNING) curl_multi_perform(c->multi[x->many], &still); /* get it going */
   lua_pushinteger(L, x->id);
   return 1;
 }
