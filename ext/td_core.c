@@ -75,6 +75,8 @@ typedef struct td_xfer {
   CURLcode rc;
   long status;              /* from the last status line */
   int state, id;
+  int slot;                 /* its index in td_client.xs plus one (0: the solo transfer) */
+  int tagged;               /* start was given a tag: it waits at key slot of the tags table */
   int many;                 /* in the multi handle of many in flight (start), not of single ones */
   int once;                 /* at most once: libcurl may not send it a second time */
   int sends;                /* times libcurl was about to send the request */
@@ -611,6 +613,7 @@ static void td_xfer_clear(td_xfer *x) {
   td_buf_reset(&x->sinkerr, 0);
   x->state = TD_X_IDLE;
   x->id = 0;
+  x->tagged = 0; /* (wait and cancel have taken its tag out of the tags table) */
 }
 
 static void td_xfer_destroy(td_xfer *x) {
@@ -682,7 +685,7 @@ static td_xfer *td_xfer_take(td_client *c) {
   int i;
   for (i = 0; i < c->nxs; i++)
     if (c->xs[i]->state == TD_X_IDLE) return c->xs[i];
-  x = td_xfer_new();
+  x = td_xfer_new(); /* (slot 0 until it has its place in xs) */
   if (!x) return NULL;
   grown = (td_xfer **)realloc(c->xs, sizeof *grown * (size_t)(c->nxs + 1));
   if (!grown) {
@@ -691,6 +694,7 @@ static td_xfer *td_xfer_take(td_client *c) {
   }
   c->xs = grown;
   c->xs[c->nxs++] = x;
+  x->slot = c->nxs;
   return x;
 }
 
@@ -1385,6 +1389,8 @@ static int td_managed_header(const char *n, size_t nl) {
 }
 
 #define TD_HKEPT_MAX 8 /* names whose lines are kept for the next request */
+/* the user value's key of the tags table (td_tags): past the kept header lines' keys */
+#define TD_UV_TAGS (-(2 * TD_HKEPT_MAX + 1))
 
 /* Whether the table at h holds exactly the names and values kept (c->hkept): the same strings, met
    in the same order (a table not changed since is walked in the same order). Its lines are then
@@ -1615,25 +1621,75 @@ static int td_send(lua_State *L) {
   return td_run(L, c, 2, "tiledesk.Client:send()");
 }
 
-/* c:start(req) -> id: adds the request to the transfers in flight (results come from wait). It
-   goes out at the next wait or perform, which drive every transfer in one multi step: a step here
-   too would look at each transfer's socket once more per call (docs/design.md). */
+/*
+ * The tags of transfers started with one (start's third argument) wait in a table of the user
+ * value (key TD_UV_TAGS) under their slot number (td_xfer.slot), until wait hands them back in
+ * place of the id or cancel drops them. Slot numbers are reused, so the table stays an array of the most
+ * transfers ever in flight, with no key made and dropped per transfer (a Lua table keyed by ever
+ * new ids rehashes every few transfers). Keys 1 to nxs + 1 always hold a value (false: no tag)
+ * once grow has been asked: setting the tag of a transfer then allocates nothing, so it cannot
+ * fail once the transfer is under way. Pushes the table; returns its stack index.
+ */
+static int td_tags(lua_State *L, td_client *c, int grow) {
+  int t, i, n;
+  td_getuservalue(L, 1);
+  lua_rawgeti(L, -1, TD_UV_TAGS);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_createtable(L, c->nxs + 1, 0);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, TD_UV_TAGS);
+  }
+  lua_remove(L, -2);
+  t = lua_gettop(L);
+  if (grow)
+    for (i = (int)td_rawlen(L, t) + 1, n = c->nxs + 1; i <= n; i++) {
+      lua_pushboolean(L, 0);
+      lua_rawseti(L, t, i);
+    }
+  return t;
+}
+
+/* c:start(req[, others[, tag]]) -> id: adds the request to the transfers in flight (results come
+   from wait, which hands back the tag in place of the id when one was given). It goes out at the
+   next wait or perform, which drive every transfer in one multi step: a step here too would look
+   at each transfer's socket once more per call (docs/design.md). */
 static int td_start(lua_State *L) {
   td_client *c = td_check(L, 1);
   const char *what = "tiledesk.Client:start()";
   td_spec s;
   td_xfer *x;
+  int tagged = lua_toboolean(L, 4), tags = 0; /* (false is no tag, as nil) */
   td_check_idle(L, c, "start called");
-  td_prepare(L, c, td_gather_request(L, what), &s, what, "start called");
+  lua_settop(L, 4);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  if (tagged) tags = td_tags(L, c, 1); /* (may raise: nothing has changed yet) */
+  td_prepare(L, c, td_gather(L, 2, td_request_keys, lua_toboolean(L, 3), what), &s, what, "start called");
   s.many = 1;
   x = td_launch(L, c, &s);
   if (!x) return luaL_error(L, "%s: out of memory", what);
+  if (tagged) { /* a key that holds a value already: nothing allocated */
+    lua_pushvalue(L, 4);
+    lua_rawseti(L, tags, x->slot);
+    x->tagged = 1;
+  }
   lua_pushinteger(L, x->id);
   return 1;
 }
 
+/* Pushes the tag of transfer x and takes it out of the tags table (which keeps the key). */
+static void td_take_tag(lua_State *L, td_client *c, td_xfer *x) {
+  int tags = td_tags(L, c, 0);
+  lua_rawgeti(L, tags, x->slot);
+  lua_pushboolean(L, 0);
+  lua_rawseti(L, tags, x->slot);
+  lua_remove(L, tags);
+  x->tagged = 0;
+}
+
 /* c:wait([ms]) -> id, status, headers, body[, content_type] | id, nil, msg, err | nothing (none
-   finished within ms, or none in flight). Without ms it waits until one finishes. */
+   finished within ms, or none in flight); id: the tag start was given, if any. Without ms it
+   waits until one finishes. */
 static int td_wait(lua_State *L) {
   td_client *c = td_check(L, 1);
   long ms = -1;
@@ -1659,8 +1715,9 @@ static int td_wait(lua_State *L) {
     c->busy = 0;
     return 0;
   }
-  lua_pushinteger(L, x->id);
-  lua_replace(L, fin + 1); /* td_call_sink is no longer needed: its slot carries the id */
+  if (x->tagged) td_take_tag(L, c, x);
+  else lua_pushinteger(L, x->id);
+  lua_replace(L, fin + 1); /* td_call_sink is no longer needed: its slot carries the id (or tag) */
   return 1 + td_results(L, c, x, fin);
 }
 
@@ -1677,6 +1734,10 @@ static int td_cancel(lua_State *L) {
       td_getuservalue(L, 1);
       lua_pushnil(L);
       lua_rawseti(L, -2, id);
+      lua_pop(L, 1);
+    }
+    if (x->tagged) {
+      td_take_tag(L, c, x);
       lua_pop(L, 1);
     }
     td_xfer_recycle(c, x);
@@ -1818,6 +1879,14 @@ static int td_close(lua_State *L) {
   td_client *c = (td_client *)luaL_checkudata(L, 1, TD_CLIENT_MT);
   td_check_idle(L, c, "close called");
   td_release(c);
+  td_getuservalue(L, 1); /* the tags of transfers that were in flight are let go */
+  if (lua_istable(L, -1)) {
+    lua_rawgeti(L, -1, TD_UV_TAGS);
+    if (!lua_isnil(L, -1)) { /* (a key that exists: setting it allocates nothing) */
+      lua_pushnil(L);
+      lua_rawseti(L, -3, TD_UV_TAGS);
+    }
+  }
   return 0;
 }
 
@@ -1906,7 +1975,9 @@ static int td_new(lua_State *L) {
   c->hkept = -1;
   luaL_getmetatable(L, TD_CLIENT_MT);
   lua_setmetatable(L, -2);
-  lua_newtable(L); /* the user value: sinks of transfers in flight, by transfer id */
+  /* the user value: sinks of transfers in flight by transfer id (1, 2, ...), the last Content-Type
+     at 0, the kept header lines at -1 to -2 * TD_HKEPT_MAX, the tags table at TD_UV_TAGS */
+  lua_newtable(L);
   td_setuservalue(L, -2);
   c->max_body = (curl_off_t)max_body;
   c->ctype_len = (size_t)-1;

@@ -85,26 +85,14 @@ end
 local Job = {}
 Job.__index = Job
 
--- transfer id -> the job that started it, per transport (weak: a job nobody holds any more is
--- forgotten, and what its transfers bring back is dropped)
-local owners_of = setmetatable({}, { __mode = "k" })
-local function owners(real)
-  local o = owners_of[real]
-  if not o then
-    o = setmetatable({}, { __mode = "v" })
-    owners_of[real] = o
-  end
-  return o
-end
-
 local function new_job(client, calls, concurrency)
   local real = client._transport
   return setmetatable({ client = client, real = real, calls = calls, concurrency = concurrency,
-    threads = {},   -- coroutine -> record { i, co }
-    by_id = {},     -- transfer id -> record
+    threads = {},   -- coroutine -> record { i, co, job, id (of its transfer in flight) }
     sleepers = {},  -- records with a wake time
-    ready = {},     -- results another job's wait took for this one: packed { id, ... }
-    results = {}, failed = 0, active = 0, next_i = 1, n = #calls, owners = owners(real), multi = has_multi(real) }, Job)
+    ready = {},     -- results another job's wait took for this one: packed { record, ... }
+    inflight = 0,   -- transfers started and not yet handed back
+    results = {}, failed = 0, active = 0, next_i = 1, n = #calls, multi = has_multi(real) }, Job)
 end
 
 -- Resumes a worker's coroutine and files what it asks for next (a send or a sleep); a worker
@@ -116,7 +104,7 @@ function Job:resume(rec, ...)
     if not ok then
       error("client:batch(): call #" .. rec.i .. ": " .. tostring(what):gsub("^[^\n]-%.lua:%d+: ", ""), 0)
     end
-    if coroutine.status(rec.co) == "dead" then
+    if what == nil and coroutine.status(rec.co) == "dead" then -- (a worker ends returning nothing)
       self.threads[rec.co] = nil
       self.active = self.active - 1
       return
@@ -128,8 +116,9 @@ function Job:resume(rec, ...)
     elseif what ~= SEND then
       error("client:batch(): call #" .. rec.i .. " yielded outside the client", 0)
     elseif self.multi then
-      local id = real:start(arg)
-      self.by_id[id], self.owners[id] = rec, self
+      -- the record goes with the transfer: the wait that hands it back hands back the record
+      rec.id = real:start(arg, rec)
+      self.inflight = self.inflight + 1
       return
     end
     ok, what, arg = coroutine.resume(rec.co, real:send(arg))
@@ -151,7 +140,7 @@ local function work(self, rec)
 end
 
 function Job:launch()
-  local rec = { i = self.next_i }
+  local rec = { i = self.next_i, job = self, id = false }
   local co = coroutine.create(work)
   rec.co = co
   self.threads[co] = rec
@@ -163,22 +152,25 @@ function Job:fill()
   while self.active < self.concurrency and self.next_i <= self.n do self:launch() end
 end
 
--- Resumes the worker whose transfer `id` ended with what the transport said of it.
-function Job:deliver(id, ...)
-  local rec = self.by_id[id]
-  self.by_id[id] = nil
+-- Resumes the worker whose transfer ended with what the transport said of it.
+function Job:deliver(rec, ...)
+  rec.id = false
+  self.inflight = self.inflight - 1
   self:resume(rec, ...)
 end
 
--- Files what a wait handed back (id, ...): with this job's call, or with the job that started it.
-function Job:take(id, ...)
-  if not id then return end
-  local owner = self.owners[id]
-  self.owners[id] = nil
-  if owner == self then
-    self:deliver(id, ...)
-  elseif owner then
-    owner.ready[#owner.ready + 1] = pack(id, ...)
+-- Files what a wait handed back (the record of the call whose transfer it was, ...): with this
+-- job's call, or with the job that started it.
+function Job:take(rec, ...)
+  if not rec then return end
+  if type(rec) ~= "table" then
+    error("client:batch(): the transport's wait handed back a " .. type(rec) .. ", not the tag start was given", 0)
+  end
+  local job = rec.job
+  if job == self then
+    self:deliver(rec, ...)
+  elseif not job.cancelled then
+    job.ready[#job.ready + 1] = pack(rec, ...)
   end
 end
 
@@ -187,7 +179,7 @@ end
 function Job:fill_and_nudge()
   self:fill()
   for _ = 1, 4 do
-    if not next(self.by_id) then return end
+    if self.inflight == 0 then return end
     self:take(self.real:wait(0))
   end
 end
@@ -219,7 +211,7 @@ function Job:drive()
     elseif self.ready[1] then
       local r = table.remove(self.ready, 1)
       self:deliver(unpack(r, 1, r.n))
-    elseif next(self.by_id) then
+    elseif self.inflight > 0 then
       self:take(real:wait(soonest and math.max(0, math.ceil(soonest - now)) or nil))
     elseif soonest then
       real:sleep_ms(math.max(0, soonest - now))
@@ -229,12 +221,12 @@ end
 
 -- Stops the transfers still in flight; the job's results stay as they are.
 function Job:cancel()
-  for id in pairs(self.by_id) do
-    self.real:cancel(id)
-    self.owners[id] = nil
+  for _, rec in pairs(self.threads) do
+    if rec.id then self.real:cancel(rec.id) end
+    rec.id = false
   end
-  self.by_id, self.ready, self.threads, self.sleepers = {}, {}, {}, {}
-  self.active, self.next_i = 0, self.n + 1
+  self.ready, self.threads, self.sleepers = {}, {}, {}
+  self.active, self.next_i, self.inflight, self.cancelled = 0, self.n + 1, 0, true
 end
 
 -- Runs f(self) with the client seen through the proxy and marked as running a batch; returns

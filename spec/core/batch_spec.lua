@@ -189,4 +189,52 @@ describe("client:batch", function()
     assert.equal(200, (again:perform{ url = st.http_url .. "/__sandbox/echo" }))
     again:close()
   end)
+
+  it("core: wait hands back the tag start was given, and keeps no tag once it is handed back, cancelled or closed", function()
+    local core = require("tiledesk.core")
+    local echo = st.http_url .. "/__sandbox/echo"
+    local c = core.new{}
+    -- tagged and untagged transfers side by side: each wait names its transfer the way it was started
+    local tags = { { name = "a" }, { name = "b" }, { name = "c" } }
+    local plain = c:start{ url = echo .. "?plain" }
+    for i, tag in ipairs(tags) do assert.equal("number", type(c:start({ url = echo .. "?i=" .. i }, false, tag))) end
+    local got = {}
+    for _ = 1, 5 do
+      local key, status, _, body = c:wait(10000)
+      if key == nil then break end
+      assert.equal(200, status)
+      if type(key) == "table" then
+        got[key.name] = body:match('"query":"([^"]*)"')
+      else
+        assert.equal(plain, key)
+        got.plain = body:match('"query":"([^"]*)"')
+      end
+    end
+    assert.same({ a = "i=1", b = "i=2", c = "i=3", plain = "plain" }, got)
+    -- a tag is let go once wait handed it back, once its transfer is cancelled, and on close
+    local weak = setmetatable({}, { __mode = "k" })
+    local function tagged_start(url, others)
+      local tag = {}
+      weak[tag] = true
+      return c:start({ url = url }, others, tag)
+    end
+    for _ = 1, 40 do -- (many rounds on few slots: the tags stay an array of the slots)
+      tagged_start(echo, true)
+      assert.equal("table", type((c:wait(10000))))
+    end
+    c:cancel(tagged_start(st.http_url .. "/__sandbox/bytes?n=" .. 4 * 1024 * 1024, false))
+    tagged_start(st.http_url .. "/__sandbox/bytes?n=" .. 4 * 1024 * 1024)
+    assert.equal(1, c:pending())
+    c:close()
+    collectgarbage()
+    collectgarbage()
+    assert.is_nil(next(weak), "a tag is still held")
+    -- a tag is what start was given, whatever its type (false and nil are none: wait gives the id)
+    local c2 = core.new{}
+    local id = c2:start({ url = echo }, false, false)
+    assert.equal(id, (c2:wait(10000)))
+    c2:start({ url = echo }, true, "label")
+    assert.equal("label", (c2:wait(10000)))
+    c2:close()
+  end)
 end)

@@ -102,4 +102,34 @@ describe("client:batch (fake transport)", function()
     assert.matches("a batch is already running on this client", e)
     assert.equal(200, assert(c:request{ method = "GET", path = "/after" }).status)
   end)
+
+  it("raises when a transport's wait hands back something else than the tag start was given", function()
+    local c, fake = new()
+    fake.handler = function() return 200, {}, "{}" end
+    local queue, last = {}, 0
+    fake.start = function() -- a transport of before tags: its wait names the transfer by id
+      last = last + 1
+      queue[#queue + 1] = last
+      return last
+    end
+    fake.wait = function()
+      local id = table.remove(queue, 1)
+      if id then return id, 200, {}, "{}" end
+    end
+    fake.cancel = function(_, id)
+      for k = #queue, 1, -1 do
+        if queue[k] == id then table.remove(queue, k) end
+      end
+    end
+    local transport = c._transport
+    local ok, e = pcall(c.batch, c, gets(3))
+    assert.is_false(ok)
+    assert.equal("client:batch(): the transport's wait handed back a number, not the tag start was given",
+      tostring(e):gsub("^[^\n]-%.lua:%d+: ", ""))
+    assert.equal(3, last)
+    assert.same({}, queue) -- the two still in flight were stopped
+    assert.equal(transport, c._transport)
+    fake.start, fake.wait, fake.cancel = nil, nil, nil
+    assert.equal(200, assert(c:request{ method = "GET", path = "/after" }).status)
+  end)
 end)

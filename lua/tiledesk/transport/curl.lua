@@ -93,15 +93,16 @@ function Transport:send(req)
     req.auth, once_of(req), sink, req.raw_headers)
 end
 
--- Many in flight (client:batch): start(req) -> id; wait(ms?) -> id, status, headers, body[, ctype] |
--- id, nil, msg, err | nothing (none finished within ms); cancel(id).
--- With req.raw_headers, headers is the raw block and ctype the Content-Type (docs/design.md).
-function Transport:start(req)
+-- Many in flight (client:batch): start(req[, tag]) -> id; wait(ms?) -> id, status, headers, body[, ctype] |
+-- id, nil, msg, err | nothing (none finished within ms), where id is the tag start was given, if
+-- any; cancel(id). With req.raw_headers, headers is the raw block and ctype the Content-Type
+-- (docs/design.md).
+function Transport:start(req, tag)
   -- handed over as it is when the core may read it so (nothing streamed, once decided: the core
   -- skips the keys it does not read, as core_request's copy would)
-  if req.sink == nil and type(req.once) == "boolean" then return self.handle:start(req, true) end
+  if req.sink == nil and type(req.once) == "boolean" then return self.handle:start(req, true, tag) end
   local r = core_request(self, req)
-  local id = self.handle:start(r)
+  local id = self.handle:start(r, false, tag)
   release(r)
   return id
 end
