@@ -185,7 +185,7 @@ local function bench_batch(label, base_url)
   local token = token_for(base_url)
   local url = base_url .. "/" .. state.project_id .. dep_path
   local cafile = base_url:match("^https:") and state.ca_file or nil
-  local n, rounds = n_of(4000), 5
+  local n, rounds = n_of(4000), 11
   local calls = {}
   for i = 1, n do calls[i] = { method = "GET", path = dep_path } end
   local base, ours = {}, {}
@@ -265,7 +265,7 @@ local function bench_node(label, base_url, target)
       measured = "not measured: the Node client is not installed (tools/node-client-check.sh installs it)", verdict = "NOT met" }
     return
   end
-  local n, rounds = n_of(300), 5
+  local n, rounds = n_of(300), 9
   local c = new_client(base_url)
   local query = { limit = 5, status = "all" }
   assert(c.requests:list(query))
