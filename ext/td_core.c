@@ -1663,12 +1663,18 @@ static int td_start(lua_State *L) {
   td_check_idle(L, c, "start called");
   lua_settop(L, 4);
   luaL_checktype(L, 2, LUA_TTABLE);
-  if (tagged) tags = td_tags(L, c, 1); /* (may raise: nothing has changed yet) */
   td_prepare(L, c, td_gather(L, 2, td_request_keys, lua_toboolean(L, 3), what), &s, what, "start called");
+  /* the tags table grown to the slot the transfer may take, after td_prepare (which may run a
+     finalizer that starts a transfer of its own) and before td_launch, which runs no Lua: this
+     may raise, and nothing has changed yet */
+  if (tagged) {
+    luaL_checkstack(L, 4, what);
+    tags = td_tags(L, c, 1);
+  }
   s.many = 1;
   x = td_launch(L, c, &s);
   if (!x) return luaL_error(L, "%s: out of memory", what);
-  if (tagged) { /* a key that holds a value already: nothing allocated */
+  if (tagged && x->slot > 0) { /* a key that holds a value already: nothing allocated */
     lua_pushvalue(L, 4);
     lua_rawseti(L, tags, x->slot);
     x->tagged = 1;

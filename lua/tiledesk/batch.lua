@@ -169,6 +169,8 @@ function Job:take(rec, ...)
   local job = rec.job
   if job == self then
     self:deliver(rec, ...)
+  elseif getmetatable(job) ~= Job then
+    error("client:batch(): the transport's wait handed back a table that is not the tag start was given", 0)
   elseif not job.cancelled then
     job.ready[#job.ready + 1] = pack(rec, ...)
   end

@@ -131,5 +131,55 @@ describe("client:batch (fake transport)", function()
     assert.equal(transport, c._transport)
     fake.start, fake.wait, fake.cancel = nil, nil, nil
     assert.equal(200, assert(c:request{ method = "GET", path = "/after" }).status)
+    -- a table that is not a call's record
+    fake.start = function() return 1 end
+    fake.wait = function() return {}, 200, {}, "{}" end
+    fake.cancel = function() end
+    ok, e = pcall(c.batch, c, gets(1))
+    assert.is_false(ok)
+    assert.equal("client:batch(): the transport's wait handed back a table that is not the tag start was given",
+      tostring(e):gsub("^[^\n]-%.lua:%d+: ", ""))
+    assert.equal(transport, c._transport)
+  end)
+
+  it("hands each job the results of its own transfers when two jobs share the transport's waits", function()
+    local batch = require("tiledesk.batch")
+    local c, fake = new()
+    fake.handler = function(rec) return 200, { ["content-type"] = "application/json" }, '{"n":' .. n_of(rec) .. "}" end
+    -- a transport with curl multi's start/wait: transfers end in the order they started, none
+    -- within a wait(0) (so that what a spawned job starts is still in flight when it returns)
+    local queue, started = {}, 0
+    fake.start = function(_, req, tag)
+      started = started + 1
+      queue[#queue + 1] = { tag = tag, url = req.url, id = started }
+      return started
+    end
+    fake.wait = function(_, ms)
+      if ms == 0 or not queue[1] then return end
+      local t = table.remove(queue, 1)
+      return t.tag, fake.handler({ method = "GET", url = t.url })
+    end
+    fake.cancel = function(_, id)
+      for k = #queue, 1, -1 do
+        if queue[k].id == id then table.remove(queue, k) end
+      end
+    end
+    local first = batch.spawn(c, gets(3), 3) -- /items/1..3, all three in flight
+    assert.equal(3, #queue)
+    -- a batch run meanwhile: its waits hand back the spawned job's three transfers first
+    local calls = {}
+    for i = 1, 2 do calls[i] = { method = "GET", path = "/items/" .. (10 + i) } end
+    local results, failed = c:batch(calls, { concurrency = 2 })
+    assert.equal(0, failed)
+    assert.same({ 11, 12 }, { results[1].res.json.n, results[2].res.json.n })
+    assert.equal(0, #queue)
+    local mine = first:join()
+    assert.same({ 1, 2, 3 }, { mine[1].res.json.n, mine[2].res.json.n, mine[3].res.json.n })
+    -- a cancelled job's transfers are stopped, and what another wait would hand back is dropped
+    local dropped = batch.spawn(c, gets(2), 2)
+    assert.equal(2, #queue)
+    dropped:cancel()
+    assert.equal(0, #queue)
+    assert.equal(1, #c:batch(gets(1)))
   end)
 end)
