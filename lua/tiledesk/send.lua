@@ -46,19 +46,26 @@ end
 -- (docs/design.md, "Transport interface").
 local DEFAULT_HEADERS = { accept = "application/json" }
 
--- { URL, URL as shown } of a project-scoped call without query on path, memoised per client
--- (bounded; emptied when the project or a secret the client holds changes); nil and why when
--- it cannot be built.
-local function project_url(client, path)
+-- The client's URL memo (client._urls: path -> { URL, URL as shown }, and URL sent with a query
+-- -> URL as shown), with room for one entry more: emptied when full (256) or made for another
+-- project (a secret the client learns empties it too: tiledesk.client).
+local function urls_memo(client)
   local memo = client._urls
-  local known = client._project_of == client.project_id and memo[path]
-  if known then return known end
-  local full_url, uerr = _M.build_url(client, path, nil, true)
-  if not full_url then return nil, uerr end
   if memo.n >= 256 or memo.project ~= client.project_id then
     for k in pairs(memo) do memo[k] = nil end
     memo.n, memo.project = 0, client.project_id
   end
+  return memo
+end
+
+-- { URL, URL as shown } of a project-scoped call without query on path, memoised per client;
+-- nil and why when it cannot be built.
+local function project_url(client, path)
+  local known = client._project_of == client.project_id and client._urls[path]
+  if known then return known end
+  local full_url, uerr = _M.build_url(client, path, nil, true)
+  if not full_url then return nil, uerr end
+  local memo = urls_memo(client)
   known = { full_url, client._scrub(redact.url(full_url)) }
   memo[path], memo.n = known, memo.n + 1
   return known
@@ -289,10 +296,21 @@ end
 -- op_of(client, method, path) asked only when run() needs it; level as for run() (whose frame
 -- takes this one's). query and sent: the call's query and the URL first() sent (the URL shown
 -- is then made from it; without a query it is memo's).
+-- The URL shown of a call sent with a query, memoised in the client's URL memo under the URL
+-- itself (a path there starts with "/").
+local function shown_sent(client, sent)
+  local shown = client._urls[sent]
+  if shown then return shown end
+  shown = client._scrub(redact.url(sent))
+  local memo = urls_memo(client)
+  memo[sent], memo.n = shown, memo.n + 1
+  return shown
+end
+
 function _M.settle(client, method, path, op_of, level, status, rheaders, rbody, ctype, deadline, memo, query, sent, op)
   if status and status >= 200 and status < 300 then
     if ctype == nil then ctype = response.content_type(rheaders) end
-    local shown = query == nil and memo[2] or client._scrub(redact.url(sent))
+    local shown = query == nil and memo[2] or shown_sent(client, sent)
     return response.new(status, rheaders, rbody, ctype, nil, client._scrub, 1, shown)
   end
   return _M.run(client, { method = method, path = path, query = query }, op or op_of(client, method, path), level,

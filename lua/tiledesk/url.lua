@@ -73,16 +73,34 @@ end
 
 -- A query value, encoded: a string escaped, a number in decimal (an integral one has nothing
 -- to escape), a boolean as true/false.
+-- Query values as encoded, memoised as the keys are (a loop sends the same few statuses, ids and
+-- page sizes again and again): strings of at most 64 bytes and numbers; at most 256 kept.
+local escaped_values, n_values = {}, 0
+local function remember_value(v, e)
+  if n_values >= 256 then escaped_values, n_values = {}, 0 end
+  escaped_values[v], n_values = e, n_values + 1
+  return e
+end
+
 local function scalar(v, key)
   local tv = type(v)
-  if tv == "string" then return escape(v) end
+  if tv == "string" then
+    local e = escaped_values[v]
+    if e then return e end
+    e = escape(v)
+    if #v > 64 then return e end
+    return remember_value(v, e)
+  end
   if tv == "boolean" then return v and "true" or "false" end
   if tv == "number" then
+    local e = escaped_values[v] -- (NaN is never a key: it is refused below)
+    if e then return e end
     if v ~= v or v == math.huge or v == -math.huge then
       error("query value for '" .. key .. "' is not a finite number", 0)
     end
-    if v == math.floor(v) and v > -2^53 and v < 2^53 then return string.format("%d", v) end
-    return escape(string.format("%.17g", v))
+    if v == math.floor(v) and v > -2^53 and v < 2^53 then e = string.format("%d", v)
+    else e = escape(string.format("%.17g", v)) end
+    return remember_value(v, e)
   end
   error("query value for '" .. key .. "' must be a string, number, boolean or array of those (got " .. tv .. ")", 0)
 end

@@ -37,6 +37,21 @@ describe("the hot path", function()
     assert.is_nil(lines[#lines]:find(secret, 1, true), lines[#lines])
   end)
 
+  it("scrubs a secret learnt after the URL of a call with a query was memoised", function()
+    local c, fake = new()
+    local secret = "learnt-token-value-456"
+    local spec = { method = "GET", path = "/x", query = { q = secret } }
+    fake:queue(200, {})
+    local res = assert(c:request(spec))
+    assert.truthy(res.url:find(secret, 1, true)) -- not a secret yet
+    fake:queue(200, { token = "JWT " .. secret, user = { _id = "u" } })
+    assert(c:signin_with_custom_token("some-custom-jwt"))
+    fake:queue(200, {})
+    res = assert(c:request(spec))
+    assert.is_nil(res.url:find(secret, 1, true), res.url)
+    assert.truthy(fake.requests[#fake.requests].url:find(secret, 1, true)) -- (what went out is unchanged)
+  end)
+
   it("decodes a raw answer only when res.json is read, once", function()
     local c, fake = new()
     fake:queue(200, { a = 1 })

@@ -42,6 +42,19 @@ describe("url", function()
     end
     assert.equal("a%20b=1", url.query{ ["a b"] = 1 })
     assert.equal("%C3%A9=", url.query{ ["é"] = "" })
+    -- values too: more different ones than their memo holds, each still encoded as itself, a
+    -- number the same whether given as an integer or a float, long values as short ones
+    for i = 1, 600 do
+      assert.equal("v=x%20" .. i .. "&w=" .. i, url.query{ v = "x " .. i, w = i })
+      assert.equal("w=" .. i, url.query{ w = i + 0.0 })
+    end
+    local long = string.rep("a b", 40)
+    assert.equal("v=" .. string.rep("a%20b", 40), url.query{ v = long })
+    assert.equal("v=" .. string.rep("a%20b", 40), url.query{ v = long })
+    assert.equal("m=0&n=9007199254740992", url.query{ n = 2 ^ 53, m = -0.0 })
+    assert.equal("m=0&n=9007199254740992", url.query{ n = 2 ^ 53, m = -0.0 })
+    assert.has_error(function() url.query{ n = math.huge } end, "query value for 'n' is not a finite number")
+    assert.has_error(function() url.query{ n = 0 / 0 } end, "query value for 'n' is not a finite number")
   end)
 
   it("redacts userinfo wherever a URL sits in a text", function()
