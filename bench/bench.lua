@@ -237,16 +237,17 @@ local function bench_batch(label, base_url)
     end)
     assert(#out == n)
   end
-  for r = 1, rounds do -- the side that runs first turns round by round
-    if r % 2 == 1 then base[r], cpu.base[r] = multi_rate() ours_rate(r) else ours_rate(r) base[r], cpu.base[r] = multi_rate() end
+  local function base_rate(r) base[r], cpu.base[r] = multi_rate() end
+  -- the two sides of round r back to back, the one that runs first turning round by round
+  local function in_turn(r, c_side, lua_side)
+    if r % 2 == 1 then c_side(r) lua_side(r) else lua_side(r) c_side(r) end
   end
+  for r = 1, rounds do in_turn(r, base_rate, ours_rate) end
   local b, o = median(base), median(ours)
   local ratio, lo, hi = paired(ours, base)
   local fbase = {} -- the C loop again, round by round beside the floor
   if ratio < 0.85 then
-    for r = 1, rounds do
-      if r % 2 == 1 then fbase[r] = multi_rate() floor_rate(r) else floor_rate(r) fbase[r] = multi_rate() end
-    end
+    for r = 1, rounds do in_turn(r, function() fbase[r] = multi_rate() end, floor_rate) end
   end
   probe:close()
   row{ id = "b", what = "client:batch (16 in flight) vs C multi loop, " .. label, target = ">= 0.85x",

@@ -4,10 +4,9 @@
  * C moves bytes: it validates a request, applies the credentials it holds, runs a single call
  * with curl_easy_perform (or, beside transfers in flight, on a multi handle that drives them
  * too), many in flight on a multi handle of their own, and hands back status, headers and
- * body. It never
- * decodes JSON, never calls Lua from a libcurl callback (sinks are called between multi
- * steps) and never raises while libcurl is running or while it holds memory that only a
- * local variable knows about.
+ * body. It never decodes JSON, never calls Lua from a libcurl callback (sinks are called
+ * between multi steps) and never raises while libcurl is running or while it holds memory that
+ * only a local variable knows about.
  *
  * A call goes through three phases: (1) read and validate the request table (may raise;
  * changes nothing), (2) configure a transfer with one setter per option family and run it
@@ -1624,9 +1623,9 @@ static int td_send(lua_State *L) {
 /*
  * The tags of transfers started with one (start's third argument) wait in a table of the user
  * value (key TD_UV_TAGS) under their slot number (td_xfer.slot), until wait hands them back in
- * place of the id or cancel drops them. Slot numbers are reused, so the table stays an array of the most
- * transfers ever in flight, with no key made and dropped per transfer (a Lua table keyed by ever
- * new ids rehashes every few transfers). Keys 1 to nxs + 1 always hold a value (false: no tag)
+ * place of the id or cancel drops them. Slot numbers are reused, so the table stays an array of
+ * the most transfers ever in flight, with no key made and dropped per transfer (a Lua table
+ * keyed by ever new ids rehashes every few transfers). Keys 1 to nxs + 1 always hold a value (false: no tag)
  * once grow has been asked: setting the tag of a transfer then allocates nothing, so it cannot
  * fail once the transfer is under way. Pushes the table; returns its stack index.
  */

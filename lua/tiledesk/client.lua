@@ -206,11 +206,13 @@ end
 
 Client._send = send.run
 
--- Whether a checked request spec holds nothing but method, path, query and raw (and project =
--- true): send.first can make it (raw changes nothing for client:request).
-local function request_with_query(spec)
+-- Whether a checked spec holds nothing but method, path, query (and project = true, a
+-- resource's way of saying the path is the project's), and raw when raw_ok (client:request,
+-- which raw changes nothing for): send.first can make it.
+local function only_query(spec, raw_ok)
   for k, v in next, spec do
-    if k ~= "method" and k ~= "path" and k ~= "query" and k ~= "raw" and not (k == "project" and v == true) then
+    if k ~= "method" and k ~= "path" and k ~= "query" and not (k == "project" and v == true)
+      and not (raw_ok and k == "raw") then
       return false
     end
   end
@@ -221,7 +223,7 @@ end
 -- came (or when the sign-in it needed failed).
 function Client:request(spec)
   -- method and path (and raw) only, or with a query table as well: the quick path (send.first)
-  if options.request(spec, "client:request()", 2) or (self._plain and request_with_query(spec)) then
+  if options.request(spec, "client:request()", 2) or (self._plain and only_query(spec, true)) then
     local method, path, query = spec.method, spec.path, spec.query
     local status, rheaders, rbody, ctype, deadline, memo, sent = send.first(self, method, path, nil, query)
     if status ~= false then
@@ -298,15 +300,6 @@ local function decoded_2xx(status, rheaders, rbody, ctype)
 end
 -- What quick_query returns for a call that is not plain (nothing was sent): the full path makes it.
 local NOT_PLAIN = {}
-
--- Whether a checked spec holds nothing but method, path, query (and project = true, a
--- resource's way of saying the path is the project's).
-local function only_query(spec)
-  for k, v in next, spec do
-    if k ~= "method" and k ~= "path" and k ~= "query" and not (k == "project" and v == true) then return false end
-  end
-  return true
-end
 
 -- A plain call with a query table or none (no body, headers or call options; see send.first):
 -- sent at once, its common answer decoded here; any other answer is send.settle's (final as it

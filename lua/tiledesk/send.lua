@@ -290,12 +290,6 @@ function _M.first(client, method, path, head, query)
   return status, rheaders, rbody, ctype, deadline, memo, u
 end
 
--- What comes of first()'s attempt: a 2xx is final as it is (res, attempts 1); anything else (a
--- failure, 401, a retryable or any other status) goes on in run() as that attempt's outcome, so
--- retries, the re-sign-in, messages and errors are run()'s own. The call's name is op, or
--- op_of(client, method, path) asked only when run() needs it; level as for run() (whose frame
--- takes this one's). query and sent: the call's query and the URL first() sent (the URL shown
--- is then made from it; without a query it is memo's).
 -- The URL shown of a call sent with a query, memoised in the client's URL memo under the URL
 -- itself (a path there starts with "/").
 local function shown_sent(client, sent)
@@ -307,6 +301,12 @@ local function shown_sent(client, sent)
   return shown
 end
 
+-- What comes of first()'s attempt: a 2xx is final as it is (res, attempts 1); anything else (a
+-- failure, 401, a retryable or any other status) goes on in run() as that attempt's outcome, so
+-- retries, the re-sign-in, messages and errors are run()'s own. The call's name is op, or
+-- op_of(client, method, path) asked only when run() needs it; level as for run() (whose frame
+-- takes this one's). query and sent: the call's query and the URL first() sent (the URL shown
+-- is then made from it; without a query it is memo's).
 function _M.settle(client, method, path, op_of, level, status, rheaders, rbody, ctype, deadline, memo, query, sent, op)
   if status and status >= 200 and status < 300 then
     if ctype == nil then ctype = response.content_type(rheaders) end

@@ -13,15 +13,22 @@ function _M.escape(s)
 end
 local escape = _M.escape
 
--- Query keys as encoded, memoised (calls repeat the same few names); at most 256 kept.
-local escaped_keys, n_keys = {}, 0
-local function escape_key(k)
-  local e = escaped_keys[k]
-  if e then return e end
-  e = escape(k)
-  if n_keys >= 256 then escaped_keys, n_keys = {}, 0 end
-  escaped_keys[k], n_keys = e, n_keys + 1
+-- Query keys and values as encoded, memoised (a loop sends the same few names, statuses, ids and
+-- page sizes again and again): strings of at most 64 bytes, and numbers; at most 256 kept.
+local encoded, n_encoded = {}, 0
+local function remember(v, e)
+  if n_encoded >= 256 then encoded, n_encoded = {}, 0 end
+  encoded[v], n_encoded = e, n_encoded + 1
   return e
+end
+
+-- A query key or string value, escaped (through the memo).
+local function escape_part(s)
+  local e = encoded[s]
+  if e then return e end
+  e = escape(s)
+  if #s > 64 then return e end
+  return remember(s, e)
 end
 
 -- One path segment: it can never add a segment, a query or a fragment, nor be . or ..
@@ -73,34 +80,19 @@ end
 
 -- A query value, encoded: a string escaped, a number in decimal (an integral one has nothing
 -- to escape), a boolean as true/false.
--- Query values as encoded, memoised as the keys are (a loop sends the same few statuses, ids and
--- page sizes again and again): strings of at most 64 bytes and numbers; at most 256 kept.
-local escaped_values, n_values = {}, 0
-local function remember_value(v, e)
-  if n_values >= 256 then escaped_values, n_values = {}, 0 end
-  escaped_values[v], n_values = e, n_values + 1
-  return e
-end
-
 local function scalar(v, key)
   local tv = type(v)
-  if tv == "string" then
-    local e = escaped_values[v]
-    if e then return e end
-    e = escape(v)
-    if #v > 64 then return e end
-    return remember_value(v, e)
-  end
+  if tv == "string" then return escape_part(v) end
   if tv == "boolean" then return v and "true" or "false" end
   if tv == "number" then
-    local e = escaped_values[v] -- (NaN is never a key: it is refused below)
+    local e = encoded[v] -- (NaN is never a key: it is refused below)
     if e then return e end
     if v ~= v or v == math.huge or v == -math.huge then
       error("query value for '" .. key .. "' is not a finite number", 0)
     end
     if v == math.floor(v) and v > -2^53 and v < 2^53 then e = string.format("%d", v)
     else e = escape(string.format("%.17g", v)) end
-    return remember_value(v, e)
+    return remember(v, e)
   end
   error("query value for '" .. key .. "' must be a string, number, boolean or array of those (got " .. tv .. ")", 0)
 end
@@ -125,14 +117,14 @@ function _M.query(q)
       local c = 0
       for _ in pairs(v) do c = c + 1 end
       if c ~= #v then error("query value for '" .. k .. "' must be an array, not a map", 0) end
-      local ek = escape_key(k)
+      local ek = escape_part(k)
       for _, x in ipairs(v) do
         m = m + 1
         parts[m] = ek .. "=" .. scalar(x, k)
       end
     else
       m = m + 1
-      parts[m] = escape_key(k) .. "=" .. scalar(v, k)
+      parts[m] = escape_part(k) .. "=" .. scalar(v, k)
     end
   end
   return table.concat(parts, "&")
