@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,13 @@ typedef struct td_xfer {
                                (TD_RAW_*) */
 } td_xfer;
 
+struct td_client;
+/* What a multi handle's socket and timer callbacks are given: the client, and which handle. */
+typedef struct td_mref {
+  struct td_client *c;
+  int k;
+} td_mref;
+
 typedef struct td_client {
   /* Single calls made while nothing of many is in flight run on a transfer of their own (solo),
      driven by curl_easy_perform: libcurl's own multi handle for one easy handle, whose caches
@@ -101,6 +109,14 @@ typedef struct td_client {
   CURLM *multi[2];
   int running[2];           /* transfers in each */
   long many_cap;            /* the connection cache size set on multi[1] (0: libcurl's default) */
+  /* The sockets libcurl asks to watch, of both multi handles (td_on_socket): pfd[i] for poll,
+     pk[i] the handle it belongs to; ready/readyk: those poll found ready, copied out before
+     libcurl acts on them (which changes pfd). All four have room for cap entries. */
+  struct pollfd *pfd, *ready;
+  unsigned char *pk, *readyk;
+  int npfd, cap_pfd;
+  double timer_at[2];       /* when each handle's next timeout falls, on td_clock_ms (< 0: none) */
+  td_mref mref[2];
   td_xfer **xs;             /* transfer slots, reused */
   int nxs, next_id;
   td_buf scratch;           /* composing the Authorization value; wiped after use */
@@ -867,6 +883,82 @@ static int td_label_url(td_buf *b, const char *url) {
   return td_buf_add(b, url, n);
 }
 
+/* ---------- the multi handles, driven by their sockets ---------- */
+
+/* Makes room for one socket more in the client's socket arrays. Returns 0, or -1 when memory ran
+   out (the arrays stay as they were: each keeps its old size until all four have grown). */
+static int td_grow_socks(td_client *c) {
+  int cap = c->cap_pfd ? c->cap_pfd * 2 : 16;
+  struct pollfd *p, *r;
+  unsigned char *pk, *rk;
+  p = (struct pollfd *)realloc(c->pfd, (size_t)cap * sizeof *p);
+  if (!p) return -1;
+  c->pfd = p;
+  r = (struct pollfd *)realloc(c->ready, (size_t)cap * sizeof *r);
+  if (!r) return -1;
+  c->ready = r;
+  pk = (unsigned char *)realloc(c->pk, (size_t)cap);
+  if (!pk) return -1;
+  c->pk = pk;
+  rk = (unsigned char *)realloc(c->readyk, (size_t)cap);
+  if (!rk) return -1;
+  c->readyk = rk;
+  c->cap_pfd = cap;
+  return 0;
+}
+
+/* libcurl's socket callback: watch socket s for what (or stop watching it). Notes it in the
+   client only; -1 (libcurl fails the transfer) when there is no memory for one socket more. */
+static int td_on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp) {
+  td_mref *r = (td_mref *)userp;
+  td_client *c = r->c;
+  int i;
+  (void)e;
+  (void)socketp;
+  for (i = 0; i < c->npfd; i++)
+    if (c->pfd[i].fd == s && c->pk[i] == r->k) break;
+  if (what == CURL_POLL_REMOVE) {
+    if (i < c->npfd) {
+      c->npfd--;
+      c->pfd[i] = c->pfd[c->npfd];
+      c->pk[i] = c->pk[c->npfd];
+    }
+    return 0;
+  }
+  if (i == c->npfd) {
+    if (c->npfd == c->cap_pfd && td_grow_socks(c)) return -1;
+    c->pfd[i].fd = s;
+    c->pk[i] = (unsigned char)r->k;
+    c->npfd++;
+  }
+  c->pfd[i].events = (short)((what & CURL_POLL_IN ? POLLIN : 0) | (what & CURL_POLL_OUT ? POLLOUT : 0));
+  c->pfd[i].revents = 0;
+  return 0;
+}
+
+/* libcurl's timer callback: its next timeout falls in ms (-1: none). */
+static int td_on_timer(CURLM *m, long ms, void *userp) {
+  td_mref *r = (td_mref *)userp;
+  (void)m;
+  r->c->timer_at[r->k] = ms < 0 ? -1.0 : td_clock_ms() + (double)ms;
+  return 0;
+}
+
+/* Makes multi handle k (0: single transfers beside many in flight; 1: many, multiplexed over
+   HTTP/2 where the server offers it), driven by its sockets. On failure it stays NULL. */
+static void td_multi_init(td_client *c, int k) {
+  CURLM *m = curl_multi_init();
+  if (!m) return;
+  curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, td_on_socket);
+  curl_multi_setopt(m, CURLMOPT_SOCKETDATA, &c->mref[k]);
+  curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, td_on_timer);
+  curl_multi_setopt(m, CURLMOPT_TIMERDATA, &c->mref[k]);
+  if (k) curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  c->timer_at[k] = -1.0;
+  c->multi[k] = m;
+}
+
+
 /*
  * Configures a free slot for the request (as transfer id) and adds it to the multi handle. Returns the slot
  * (state RUNNING, or DONE with rc set when setting up failed), or NULL when no slot could be
@@ -963,10 +1055,7 @@ static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
     x->state = TD_X_RUNNING;
     return x;
   }
-  if (!c->multi[x->many]) {
-    c->multi[x->many] = curl_multi_init();
-    if (c->multi[x->many] && x->many) curl_multi_setopt(c->multi[1], CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
-  }
+  if (!c->multi[x->many]) td_multi_init(c, x->many);
   if (!c->multi[x->many] || curl_multi_add_handle(c->multi[x->many], e) != CURLM_OK) {
     x->rc = CURLE_OUT_OF_MEMORY;
     return x;
@@ -1309,32 +1398,64 @@ static td_xfer *td_first_done(td_client *c) {
   return best;
 }
 
+/* Runs the timeouts of the multi handles that fall due within the next millisecond. */
+static void td_run_timers(td_client *c) {
+  int k, still;
+  for (k = 0; k < 2; k++) {
+    if (!c->multi[k] || c->timer_at[k] < 0 || c->timer_at[k] - td_clock_ms() >= 1.0) continue;
+    c->timer_at[k] = -1.0; /* (td_on_timer sets the next one meanwhile) */
+    curl_multi_socket_action(c->multi[k], CURL_SOCKET_TIMEOUT, 0, &still);
+  }
+}
+
+/* Waits at most ms for any socket libcurl watches, then hands each ready one to its handle. */
+static void td_poll_sockets(td_client *c, long ms) {
+  int n, i, r = 0, still;
+  n = poll(c->pfd, (nfds_t)c->npfd, (int)ms); /* (no socket: a sleep, as a resolver's wait needs) */
+  if (n <= 0) return; /* (EINTR: the caller's loop comes back) */
+  for (i = 0; i < c->npfd && r < n; i++) {
+    if (!c->pfd[i].revents) continue;
+    c->ready[r] = c->pfd[i];
+    c->readyk[r++] = c->pk[i];
+    c->pfd[i].revents = 0;
+  }
+  for (i = 0; i < r; i++) { /* (acting may change pfd: the ready ones were copied out) */
+    short ev = c->ready[i].revents;
+    int what = (ev & POLLIN ? CURL_CSELECT_IN : 0) | (ev & POLLOUT ? CURL_CSELECT_OUT : 0) |
+               (ev & (POLLERR | POLLHUP | POLLNVAL) ? CURL_CSELECT_ERR : 0);
+    if (c->multi[c->readyk[i]]) curl_multi_socket_action(c->multi[c->readyk[i]], c->ready[i].fd, what, &still);
+  }
+}
+
 /*
- * Runs the multi handle until `want` is done (want NULL: until any transfer is done), or no
- * transfer is left, or wait_ms passed (wait_ms < 0: no limit). Sinks get their chunks between
- * the steps. Nothing here raises.
+ * Runs the multi handles until `want` is done (want NULL: until any transfer is done), or no
+ * transfer is left, or wait_ms passed (wait_ms < 0: no limit; 0: one poll without waiting, so
+ * that what is ready moves on). Sinks get their chunks between the steps. Nothing here raises.
  */
 static void td_drive(lua_State *L, td_client *c, td_xfer *want, long wait_ms, int snk) {
   double deadline = wait_ms >= 0 ? td_clock_ms() + (double)wait_ms : -1.0;
+  int polled = 0;
   for (;;) {
-    int still = 0, k;
     long ms = 1000;
-    for (k = 0; k < 2; k++)
-      if (c->running[k] > 0) curl_multi_perform(c->multi[k], &still);
+    int k;
+    td_run_timers(c);
     td_collect(c);
     td_flush_sinks(L, c, snk);
     if (want ? want->state == TD_X_DONE : td_first_done(c) != NULL) return;
     if (c->running[0] + c->running[1] == 0) return;
     if (deadline >= 0) {
       double left = deadline - td_clock_ms();
-      if (left <= 0) return;
-      if (left < ms) ms = (long)left + 1;
+      if (left <= 0 && polled) return;
+      ms = left <= 0 ? 0 : left < (double)ms ? (long)left + 1 : ms;
     }
-    /* wait on the cache of the transfer wanted (or of those in flight); when the other one has
-       transfers too (a perform while a batch is in flight), look at it every few ms */
-    k = want ? want->many : c->running[1] > 0;
-    if (c->running[!k] > 0 && ms > 5) ms = 5;
-    curl_multi_poll(c->multi[k], NULL, 0, (int)ms, NULL);
+    for (k = 0; k < 2; k++) { /* no later than the next timeout */
+      double t;
+      if (!c->multi[k] || c->timer_at[k] < 0) continue;
+      t = c->timer_at[k] - td_clock_ms();
+      if (t < (double)ms) ms = t <= 0 ? 0 : (long)t + 1;
+    }
+    td_poll_sockets(c, ms);
+    polled = 1;
   }
 }
 
@@ -1863,6 +1984,13 @@ static void td_release(td_client *c) {
     if (c->multi[i]) curl_multi_cleanup(c->multi[i]); /* closes the cached connections */
     c->multi[i] = NULL;
   }
+  free(c->pfd); /* (after the cleanups, whose socket callbacks still write there) */
+  free(c->ready);
+  free(c->pk);
+  free(c->readyk);
+  c->pfd = c->ready = NULL;
+  c->pk = c->readyk = NULL;
+  c->npfd = c->cap_pfd = 0;
   td_buf_free(&c->scratch, 1);
   td_buf_free(&c->hsig, 1);
   td_free_secret(&c->email);
@@ -1978,6 +2106,9 @@ static int td_new(lua_State *L) {
   td_buf_init(&c->scratch);
   td_buf_init(&c->hsig);
   c->hkept = -1;
+  c->timer_at[0] = c->timer_at[1] = -1.0;
+  c->mref[0].c = c->mref[1].c = c;
+  c->mref[1].k = 1;
   luaL_getmetatable(L, TD_CLIENT_MT);
   lua_setmetatable(L, -2);
   /* the user value: sinks of transfers in flight by transfer id (1, 2, ...), the last Content-Type
