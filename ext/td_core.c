@@ -77,6 +77,8 @@ typedef struct td_xfer {
   int state, id;
   int slot;                 /* its index in td_client.xs plus one (0: the solo transfer) */
   int tagged;               /* start was given a tag: it waits at key slot of the tags table */
+  int many_i;               /* its index in the URLs of run_many (0: not one of those) */
+  double started_ms;        /* when run_many launched it (td_clock_ms) */
   int many;                 /* in the multi handle of many in flight (start), not of single ones */
   int once;                 /* at most once: libcurl may not send it a second time */
   int sends;                /* times libcurl was about to send the request */
@@ -1871,6 +1873,125 @@ static int td_cancel(lua_State *L) {
   return 0;
 }
 
+/* Stops run_many's transfers still in flight (a result could not be built: out of memory). */
+static void td_many_abort(td_client *c) {
+  int i;
+  for (i = 0; i < c->nxs; i++)
+    if (c->xs[i]->many_i && c->xs[i]->state != TD_X_IDLE) {
+      c->xs[i]->many_i = 0;
+      td_xfer_recycle(c, c->xs[i]);
+    }
+  c->busy = 0;
+}
+
+/*
+ * c:run_many(req, urls, concurrency) -> k, status, head, body, ctype, started: the request req
+ * (as start takes it; its url is the first of urls, and none may stream to a sink) made for
+ * each URL of the array urls in turn, at most `concurrency` in flight on the handle of many.
+ * No new one starts once a transfer has ended without a response or with a status outside
+ * 2xx; it returns when those started have ended, k of them (urls[1..k]). The other five values
+ * are arrays of k: status (false: no response), head and body (the message and the error
+ * table when there was no response), ctype (false when none), started (td_clock_ms when each
+ * went out; the caller's deadlines). Nothing else may be in flight on the client. The loop of
+ * a batch whose calls all are plain requests, with no Lua between the transfers
+ * (docs/design.md).
+ */
+static int td_run_many(lua_State *L) {
+  td_client *c = td_check(L, 1);
+  const char *what = "tiledesk.Client:run_many()";
+  td_spec s;
+  lua_Integer conc;
+  int n, i, next = 1, inflight = 0, stop = 0, fin, f, res, pending = 0;
+  td_check_idle(L, c, "run_many called");
+  lua_settop(L, 4);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  conc = luaL_checkinteger(L, 4);
+  if (conc < 1 || conc > 1024) return luaL_argerror(L, 4, "an integer from 1 to 1024");
+  n = (int)td_rawlen(L, 3);
+  for (i = 0; i < c->nxs; i++)
+    if (c->xs[i]->state != TD_X_IDLE) pending++;
+  if (pending) return luaL_error(L, "%s: transfers started with start are in flight", what);
+  for (i = 1; i <= n; i++) { /* every URL is checked before anything goes out */
+    size_t ul;
+    const char *u;
+    lua_rawgeti(L, 3, i);
+    if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "%s: URL #%d must be a string", what, i);
+    u = lua_tolstring(L, -1, &ul);
+    if (td_has_ctl_or_space(u, ul)) return luaL_error(L, "%s: URL #%d contains a control character or space", what, i);
+    lua_pop(L, 1);
+  }
+  f = td_gather(L, 2, td_request_keys, 1, what);
+  fin = td_prepare(L, c, f, &s, what, "run_many called");
+  if (s.sink) return luaL_error(L, "%s: a request of run_many cannot stream to a sink", what);
+  luaL_checkstack(L, 12, what);
+  res = lua_gettop(L) + 1; /* the five arrays, made before the first transfer (this may raise) */
+  for (i = 0; i < 5; i++) lua_createtable(L, n, 0);
+  s.many = 1;
+  c->busy = 1;
+  while (inflight > 0 || (next <= n && !stop)) {
+    td_xfer *x;
+    while (!stop && next <= n && inflight < conc) { /* no Lua runs from here to td_launch's end */
+      lua_rawgeti(L, 3, next);
+      s.url = lua_tolstring(L, -1, &s.ulen); /* (the string stays in urls, which the caller holds) */
+      x = td_begin(c, &s, c->next_id + 1);
+      lua_pop(L, 1);
+      if (!x) { /* no transfer slot: the calls not started are the caller's to make */
+        stop = 1;
+        break;
+      }
+      x->many_i = next++;
+      x->started_ms = td_clock_ms();
+      inflight++;
+    }
+    if (inflight == 0) break;
+    x = td_first_done(c);
+    if (!x) {
+      td_drive(L, c, NULL, -1, fin + 1);
+      continue;
+    }
+    { /* its results into the arrays at its index, under lua_pcall (they allocate) */
+      int top = lua_gettop(L), got, at = x->many_i, ok;
+      double started = x->started_ms;
+      lua_pushvalue(L, fin);
+      lua_pushvalue(L, 1);
+      lua_pushlightuserdata(L, x);
+      ok = lua_pcall(L, 2, LUA_MULTRET, 0) == 0;
+      inflight--;
+      x->many_i = 0;
+      td_xfer_recycle(c, x);
+      if (!ok) {
+        td_many_abort(c);
+        return lua_error(L);
+      }
+      got = lua_gettop(L) - top;
+      if (lua_isnil(L, top + 1)) { /* nil, msg, err */
+        lua_pushboolean(L, 0);
+        lua_replace(L, top + 1);
+        stop = 1;
+      } else {
+        lua_Integer st = lua_tointeger(L, top + 1);
+        if (st < 200 || st >= 300) stop = 1;
+      }
+      for (; got < 4; got++) lua_pushboolean(L, 0);
+      lua_settop(L, top + 4);
+      for (i = 3; i >= 0; i--) { /* (lua_rawseti into a table made with room for n: no allocation) */
+        if (lua_isnil(L, -1)) {
+          lua_pop(L, 1);
+          lua_pushboolean(L, 0);
+        }
+        lua_rawseti(L, res + i, at);
+      }
+      lua_pushnumber(L, started);
+      lua_rawseti(L, res + 4, at);
+    }
+  }
+  c->busy = 0;
+  lua_pushinteger(L, next - 1); /* (every transfer started has ended) */
+  lua_insert(L, res);
+  return 6;
+}
+
 /* c:pending() -> transfers started and not yet taken by wait() */
 static int td_pending(lua_State *L) {
   td_client *c = td_check(L, 1);
@@ -2231,6 +2352,7 @@ static const luaL_Reg td_client_methods[] = {
     {"send", td_send},
     {"start", td_start},
     {"wait", td_wait},
+    {"run_many", td_run_many},
     {"cancel", td_cancel},
     {"pending", td_pending},
     {"set_credentials", td_set_credentials},

@@ -10,6 +10,14 @@
 -- error messages are exactly those of single calls: the client decides, the transport only
 -- moves bytes. A transport without start/wait (the fake one of the unit specs) gets the same
 -- interleaving, with each send made on the spot.
+--
+-- The lane: when every call is a request table of one method that client:request would make on
+-- its quick path (method, path and query, on a client with no hook, log or rate limit) and the
+-- transport has run_many (curl multi in C), the C core makes them all with no Lua between the
+-- transfers, until one gets no response or a status outside 2xx; those and the calls it did not
+-- start go on as above, from the outcome of their first attempt (docs/design.md).
+local send = require("tiledesk.send")
+
 local _M = {}
 
 local unpack = table.unpack or unpack -- luacheck: ignore (5.1)
@@ -291,6 +299,65 @@ function _M.spawn(client, calls, concurrency)
   return job
 end
 
+local function strip_where(e)
+  return (tostring(e):gsub("^[^\n]-%.lua:%d+: ", ""))
+end
+
+-- The lane (above): results, failed; or nil when the calls are not all fit for it (nothing sent),
+-- or nil, nil and the error to raise (a bad request table, found before anything is sent).
+local function lane(client, calls, concurrency)
+  local real, n = client._transport, #calls
+  if n == 0 or not client._plain or type(real.run_many) ~= "function" then return nil end
+  local first = calls[1]
+  local method = type(first) == "table" and first.method
+  local urls, memos = {}, {}
+  for i = 1, n do
+    local call = calls[i]
+    if type(call) ~= "table" then return nil end
+    local ok, quick = pcall(client._quick, client, call)
+    if not ok then return nil, nil, "client:batch(): call #" .. i .. ": " .. strip_where(quick) end
+    if not quick or call.method ~= method then return nil end
+    local memo, u = send.plain_url(client, call.path, call.query)
+    if not memo then return nil end
+    urls[i], memos[i] = u, memo
+  end
+  if not send.can_send(client, real) then return nil end
+  local per, ms = send.plain_timeouts(client)
+  local req = send.plain_req(client, method, urls[1], per)
+  client._batch = true
+  local ok, k, st, hd, bd, ct, started = pcall(real.run_many, real, req, urls, concurrency)
+  client._batch = nil
+  client._qreq = req
+  if not ok then return nil, nil, k end
+  if not k then return nil end -- (transfers of a spawned job are in flight)
+  local results, failed, rest, at = {}, 0, {}, {}
+  for i = 1, k do
+    local status, call = st[i], calls[i]
+    if status and status >= 200 and status < 300 then
+      results[i] = { res = send.final(client, status, hd[i], bd[i], ct[i] or nil, memos[i], call.query, urls[i]) }
+    else -- on from that outcome, as client:request goes on after its first attempt
+      local a, b, c = hd[i], bd[i], ct[i] or nil
+      local deadline, memo, sent = ms ~= 0 and started[i] + ms or nil, memos[i], urls[i]
+      rest[#rest + 1] = function()
+        return client:_settle(call.method, call.path, call.query, status or nil, a, b, c, deadline, memo, sent)
+      end
+      at[#rest] = i
+    end
+  end
+  for i = k + 1, n do
+    rest[#rest + 1] = calls[i]
+    at[#rest] = i
+  end
+  if rest[1] then
+    local job = new_job(client, rest, concurrency)
+    local done, e = job:with_client(job.drive)
+    if not done then return nil, nil, e end
+    for j, r in ipairs(job.results) do results[at[j]] = r end
+    failed = job.failed
+  end
+  return results, failed
+end
+
 -- Runs the batch; returns results (results[i] = { res = ..., msg = ..., err = ... } for call i)
 -- and the number of calls that failed (res nil).
 function _M.run(client, calls, opts)
@@ -300,6 +367,9 @@ function _M.run(client, calls, opts)
   -- inside nginx the calls run in light threads over cosockets (tiledesk.batch_ngx)
   if is_ngx(real) then return require("tiledesk.batch_ngx").run(client, calls, concurrency) end
   sign_in_first(client, real)
+  local results, failed, bad = lane(client, calls, concurrency)
+  if results then return results, failed end
+  if bad then error(bad, 2) end
   local job = new_job(client, calls, concurrency)
   local ok, e = job:with_client(job.drive)
   if not ok then error(e, 2) end

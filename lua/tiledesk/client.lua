@@ -239,6 +239,18 @@ function Client:request(spec)
   return self:_send(spec, op, 3, deadline)
 end
 
+-- For tiledesk.batch's lane: whether client:request(spec) takes its quick path (method, path,
+-- query and raw only; raises on a bad spec as client:request does), ...
+function Client:_quick(spec)
+  return options.request(spec, "client:request()", 2) or (self._plain and only_query(spec, true))
+end
+
+-- ... and what client:request returns once that path's first attempt came back (send.first's
+-- values): a 2xx as it is, anything else on through the send loop.
+function Client:_settle(method, path, query, status, rheaders, rbody, ctype, deadline, memo, sent)
+  return send.settle(self, method, path, op_of, 3, status, rheaders, rbody, ctype, deadline, memo, query, sent)
+end
+
 -- nil, msg, err for an answer call() does not accept
 local function fail(res, method, kind, m)
   if res.attempts and res.attempts > 1 then m = m .. " (after " .. res.attempts .. " attempts)" end

@@ -244,19 +244,14 @@ function _M.run(client, spec, op, level, deadline, first)
   end
 end
 
--- A plain call: method and path only (no query, body, headers or call options), and a client
--- with no hook, log line, rate limiter or with{} options, holding credentials (nothing to sign
--- in first), whose URL can be made (project_url: a project_id is set). first() makes its
--- first attempt without the call state (prepare), on the same deadline, timeouts and request
--- fields run() would use. Returns false when the call is not plain (nothing was sent), else what
--- the transport said (status, headers, body, ctype | nil, msg, err), the deadline and the URLs
--- (memo: { URL, URL as shown }). head: the request's raw_headers (nil: true); "non2xx" for a
--- caller that reads no header of a 2xx (headers may then be false, ctype still given).
--- query (a GET's or DELETE's query table) is added to the URL as build_url adds it; the last
--- value returned is then the URL sent (memo holds the path's alone), and a query url.query
--- refuses makes the call not plain (the full path raises on it).
 local METHODS = retry.METHODS
-function _M.first(client, method, path, head, query)
+
+-- first()'s pieces, which tiledesk.batch's lane (client:batch over curl multi in C) uses too:
+-- the URLs of a plain call (memo, and the URL sent, with the query) or false; whether the
+-- client may send it now (nothing to sign in first); its timeouts (the attempt's, and the
+-- call's: 0 for none); and its request table (taken from the client: the caller gives it back
+-- to client._qreq once the transport has read it).
+local function plain_url(client, path, query)
   if not client._plain then return false end -- (false on with{} views and closed clients)
   local memo = client._project_of == client.project_id and client._urls[path] -- (project_url's memo)
   if not memo then
@@ -269,14 +264,23 @@ function _M.first(client, method, path, head, query)
     if not ok then return false end
     if qs ~= "" then u = u .. (find(path, "?", 1, true) and "&" or "?") .. qs end
   end
-  local t = client._transport
-  if client.auth == "jwt" and t:auth_kind() == "none" then return false end
+  return memo, u
+end
+_M.plain_url = plain_url
+
+local function can_send(client, t)
+  return not (client.auth == "jwt" and t:auth_kind() == "none")
+end
+_M.can_send = can_send
+
+local function plain_timeouts(client)
   local per, ms = client._attempt_timeout or 0, client._timeout
-  local deadline
-  if ms ~= 0 then
-    deadline = t:now_ms() + ms
-    if per == 0 or ms < per then per = ms end
-  end
+  if ms ~= 0 and (per == 0 or ms < per) then per = ms end
+  return per, ms
+end
+_M.plain_timeouts = plain_timeouts
+
+local function plain_req(client, method, u, per, head)
   -- one request table per client, taken while a send has it (a send made meanwhile, from a batch's
   -- other coroutine or an nginx light thread, makes its own) and given back after: transports
   -- never keep or write req (docs/design.md), and a table made per call costs more than the rest
@@ -285,6 +289,29 @@ function _M.first(client, method, path, head, query)
   else req = { auth = "credentials", raw_headers = true, headers = DEFAULT_HEADERS } end
   req.method, req.url, req.timeout_ms, req.connect_timeout_ms, req.once, req.raw_headers =
     method, u, per, client._connect_timeout, not METHODS[method], head or true
+  return req
+end
+_M.plain_req = plain_req
+
+-- A plain call: method and path only (no query, body, headers or call options), and a client
+-- with no hook, log line, rate limiter or with{} options, holding credentials (nothing to sign
+-- in first), whose URL can be made (project_url: a project_id is set). first() makes its
+-- first attempt without the call state (prepare), on the same deadline, timeouts and request
+-- fields run() would use. Returns false when the call is not plain (nothing was sent), else what
+-- the transport said (status, headers, body, ctype | nil, msg, err), the deadline and the URLs
+-- (memo: { URL, URL as shown }). head: the request's raw_headers (nil: true); "non2xx" for a
+-- caller that reads no header of a 2xx (headers may then be false, ctype still given).
+-- query (a GET's or DELETE's query table) is added to the URL as build_url adds it; the last
+-- value returned is then the URL sent (memo holds the path's alone), and a query url.query
+-- refuses makes the call not plain (the full path raises on it).
+function _M.first(client, method, path, head, query)
+  local memo, u = plain_url(client, path, query)
+  if not memo then return false end
+  local t = client._transport
+  if not can_send(client, t) then return false end
+  local per, ms = plain_timeouts(client)
+  local deadline = ms ~= 0 and t:now_ms() + ms or nil
+  local req = plain_req(client, method, u, per, head)
   local status, rheaders, rbody, ctype = t:send(req)
   client._qreq = req
   return status, rheaders, rbody, ctype, deadline, memo, u
@@ -307,12 +334,16 @@ end
 -- op_of(client, method, path) asked only when run() needs it; level as for run() (whose frame
 -- takes this one's). query and sent: the call's query and the URL first() sent (the URL shown
 -- is then made from it; without a query it is memo's).
+-- A 2xx of first()'s attempt as the call's result (settle's first case; tiledesk.batch's lane).
+local function final(client, status, rheaders, rbody, ctype, memo, query, sent)
+  if ctype == nil then ctype = response.content_type(rheaders) end
+  local shown = query == nil and memo[2] or shown_sent(client, sent)
+  return response.new(status, rheaders, rbody, ctype, nil, client._scrub, 1, shown)
+end
+_M.final = final
+
 function _M.settle(client, method, path, op_of, level, status, rheaders, rbody, ctype, deadline, memo, query, sent, op)
-  if status and status >= 200 and status < 300 then
-    if ctype == nil then ctype = response.content_type(rheaders) end
-    local shown = query == nil and memo[2] or shown_sent(client, sent)
-    return response.new(status, rheaders, rbody, ctype, nil, client._scrub, 1, shown)
-  end
+  if status and status >= 200 and status < 300 then return final(client, status, rheaders, rbody, ctype, memo, query, sent) end
   return _M.run(client, { method = method, path = path, query = query }, op or op_of(client, method, path), level,
     deadline, { status, rheaders, rbody, ctype })
 end

@@ -251,4 +251,54 @@ describe("client:batch", function()
     assert.equal("label", (c2:wait(10000)))
     c2:close()
   end)
+  it("makes a batch of plain requests in the core's run_many; a 404 and the calls after it as single calls", function()
+    local c = client_for()
+    assert(c:signin())
+    local t = c._transport
+    local used = { start = 0, run_many = 0 }
+    for _, m in ipairs({ "start", "run_many" }) do
+      local f = t[m]
+      t[m] = function(...)
+        used[m] = used[m] + 1
+        return f(...)
+      end
+    end
+    local missing = "/requests/" .. string.rep("0", 24)
+    local calls = gets(30)
+    calls[10] = { method = "GET", path = missing }
+    local results, failed = c:batch(calls, { concurrency = 4 })
+    assert.equal(30, #results)
+    assert.equal(0, failed) -- client:request returns a 404 as a result
+    for i, r in ipairs(helper.nonempty(results)) do
+      if i == 10 then
+        assert.equal(404, r.res.status)
+      else
+        assert.equal(200, r.res.status, i)
+        assert.matches("[?&]i=" .. i .. "$", r.res.url)
+      end
+    end
+    -- one run_many, which stopped at the 404 (those it started meanwhile came back with it): the
+    -- 404's outcome needed no other attempt, the calls it did not start went out one by one
+    assert.equal(1, used.run_many)
+    assert.is_true(used.start >= 30 - 13 and used.start <= 20, used.start .. " started one by one")
+    -- each result as the same call made on its own
+    local one = assert(c:request(calls[10]))
+    assert.equal(one.url, results[10].res.url)
+    assert.equal(one.body, results[10].res.body)
+    assert.equal(1, results[10].res.attempts)
+    one = assert(c:request(calls[3]))
+    assert.equal(one.url, results[3].res.url)
+    assert.same(one.json, results[3].res.json)
+    -- a batch while a spawned job's transfers are in flight goes the calls' own way
+    local before = used.start
+    fault("/leads$", { type = "delay", ms = 300 }, 3) -- (still in flight when the batch starts)
+    local job = require("tiledesk.batch").spawn(c, gets(3, "/leads"), 3)
+    results = c:batch(gets(5), { concurrency = 5 })
+    assert.equal(5, #results)
+    assert.equal(2, used.run_many) -- asked, and it said not now: the five were started one by one
+    assert.equal(3 + 5, used.start - before)
+    for i, r in ipairs(helper.nonempty(job:join())) do assert.equal(200, r.res.status, i) end
+    for i, r in ipairs(helper.nonempty(results)) do assert.matches("[?&]i=" .. i .. "$", r.res.url) end
+    c:close()
+  end)
 end)

@@ -523,6 +523,84 @@ describe("tiledesk.core", function()
     assert.equal(200, (c:perform{ url = HTTP .. "/__sandbox/echo" }))
   end)
 
+  it("runs many requests in C with run_many: in order, n in flight, none started after a failure", function()
+    local c = core.new{}
+    local req = { method = "GET", url = HTTP .. "/__sandbox/echo?i=1", once = false, raw_headers = true,
+      headers = { accept = "application/json" } }
+    local urls = {}
+    for i = 1, 12 do urls[i] = HTTP .. "/__sandbox/echo?i=" .. i end
+    local t0 = core.now_ms()
+    local k, status, head, body, ctype, started = c:run_many(req, urls, 4)
+    assert.equal(12, k)
+    for _, a in ipairs({ status, head, body, ctype, started }) do assert.equal(12, #a) end
+    for i = 1, 12 do
+      assert.equal(200, status[i])
+      assert.equal("i=" .. i, cjson.decode(body[i]).query) -- each URL's own answer, at its index
+      assert.matches("^HTTP/1.1 200", head[i]) -- the raw block, as wait gives it with raw_headers
+      assert.equal("application/json; charset=utf-8", ctype[i])
+      assert.is_true(started[i] >= t0 and started[i] <= core.now_ms() and (i == 1 or started[i] >= started[i - 1]))
+    end
+    -- 4 in flight at once: a wave of 4 opens only when 4 are waiting in it (twice here)
+    local admin = st.users.admin
+    c:set_credentials{ mode = "basic", email = admin.email, password = admin.password }
+    fault("/departments/allstatus$", { type = "barrier", n = 4, timeout_ms = 10000 }, 8)
+    local deps = {}
+    for i = 1, 8 do deps[i] = HTTP .. "/" .. st.project_id .. "/departments/allstatus?i=" .. i end
+    k, status, head = c:run_many(req, deps, 4)
+    assert.equal(8, k)
+    for i = 1, 8 do
+      assert.equal(200, status[i])
+      assert.matches("x%-sandbox%-barrier: released", head[i]:lower())
+    end
+    -- a 404 at #10 of 40: no URL is started after it ends, the ones in flight then end
+    for i = 1, 40 do urls[i] = HTTP .. "/__sandbox/echo?i=" .. i end
+    urls[10] = HTTP .. "/__sandbox/no-such-route"
+    local body2
+    k, status, head, body2 = c:run_many(req, urls, 4)
+    assert.equal(k, #head)
+    assert.is_true(k >= 10 and k <= 13, k)
+    assert.equal(404, status[10])
+    assert.equal(k, #status)
+    for i = 1, k do
+      if i ~= 10 then assert.equal("i=" .. i, cjson.decode(body2[i]).query) end
+    end
+    -- no response: status false, the message and the error table in head's and body's place
+    urls = { HTTP .. "/__sandbox/echo?i=1", "http://127.0.0.1:1/x", HTTP .. "/__sandbox/echo?i=3" }
+    k, status, head, body, ctype = c:run_many(req, urls, 1)
+    assert.equal(2, k)
+    assert.equal(200, status[1])
+    assert.is_false(status[2])
+    assert.matches("^GET http://127.0.0.1:1/x: connect", head[2])
+    assert.equal("connect", body[2].kind)
+    assert.is_false(ctype[2])
+    -- single calls and transfers after it go on as before
+    assert.equal(200, (c:perform{ url = HTTP .. "/__sandbox/echo" }))
+    c:close()
+  end)
+
+  it("raises on run_many's misuse before anything is sent", function()
+    local c = core.new{}
+    local req = { method = "GET", url = HTTP .. "/__sandbox/echo", once = false }
+    local ok = HTTP .. "/__sandbox/echo"
+    local what = "tiledesk.Client:run_many()"
+    assert.has_error(function() c:run_many(nil, { ok }, 1) end)
+    assert.has_error(function() c:run_many(req, ok, 1) end)
+    assert.has_error(function() c:run_many(req, { ok }, 0) end,
+      "bad argument #3 to 'run_many' (an integer from 1 to 1024)")
+    assert.has_error(function() c:run_many(req, { ok, 5 }, 1) end, what .. ": URL #2 must be a string")
+    assert.has_error(function() c:run_many(req, { ok, ok .. "\n" }, 1) end,
+      what .. ": URL #2 contains a control character or space")
+    assert.has_error(function() c:run_many({ method = "GET", url = ok, sink = print }, { ok }, 1) end,
+      what .. ": a request of run_many cannot stream to a sink")
+    local id = c:start{ url = ok }
+    assert.has_error(function() c:run_many(req, { ok }, 1) end, what .. ": transfers started with start are in flight")
+    assert.equal(id, (c:wait(10000)))
+    local k = c:run_many(req, { ok, ok }, 2) -- (nothing was left half-done by the refusals)
+    assert.equal(2, k)
+    c:close()
+    assert.has_error(function() c:run_many(req, { ok }, 1) end, "tiledesk.Client is closed")
+  end)
+
   it("sleeps and reads a monotonic clock", function()
     local t0 = core.now_ms()
     core.sleep_ms(20)

@@ -15,6 +15,32 @@ end
 
 local function n_of(rec) return tonumber(rec.url:match("/items/(%d+)")) end
 
+-- The lane's run_many on the fake: each URL in turn through send (one at a time), stopping, as
+-- the core does, after the first answer that is no response or a status outside 2xx. started[i]:
+-- the fake clock when URL i went out, or what started_at(i, clock) says. Returns the log of its
+-- calls ({ n = in flight asked, urls = how many }).
+local function with_run_many(fake, started_at)
+  local seen = {}
+  fake.run_many = function(self, req, urls, n)
+    seen[#seen + 1] = { n = n, urls = #urls }
+    local st, hd, bd, ct, t0, k = {}, {}, {}, {}, {}, 0
+    for i = 1, #urls do
+      local r = {}
+      for key, v in pairs(req) do r[key] = v end
+      r.url = urls[i]
+      t0[i] = started_at and started_at(i, self.clock) or self.clock
+      local s, h, b = self:send(r)
+      k = i
+      st[i], hd[i], bd[i], ct[i] = s or false, h, b, false
+      if not s or s < 200 or s >= 300 then break end
+    end
+    return k, st, hd, bd, ct, t0
+  end
+  return seen
+end
+
+local function strip_where(e) return (tostring(e):gsub("^[^\n]-%.lua:%d+: ", "")) end
+
 describe("client:batch (fake transport)", function()
   it("requires no globals", function()
     local before = {}
@@ -181,5 +207,102 @@ describe("client:batch (fake transport)", function()
     dropped:cancel()
     assert.equal(0, #queue)
     assert.equal(1, #c:batch(gets(1)))
+  end)
+  it("makes a batch of plain requests through the transport's run_many; a failure and the calls after it go on as single calls", function()
+    local c, fake = new{ retries = 1 }
+    local seen = with_run_many(fake)
+    local tries = {}
+    fake.handler = function(rec)
+      local n = n_of(rec)
+      tries[n] = (tries[n] or 0) + 1
+      if n == 3 and tries[n] == 1 then return 503, {}, "" end
+      if n == 5 then return nil, "GET " .. rec.url .. ": connect", { kind = "connect" } end
+      return 200, { ["content-type"] = "application/json" }, '{"n":' .. n .. "}"
+    end
+    local random = math.random
+    rawset(math, "random", function() return 0.5 end) -- (the backoff's jitter at the middle)
+    local ok, results, failed = pcall(c.batch, c, gets(6), { concurrency = 4 })
+    rawset(math, "random", random)
+    assert(ok, results)
+    assert.same({ { n = 4, urls = 6 } }, seen)
+    assert.equal(6, #results)
+    assert.equal(1, failed)
+    for _, i in ipairs({ 1, 2, 3, 4, 6 }) do assert.equal(i, results[i].res.json.n) end
+    assert.equal(2, results[3].res.attempts) -- retried on the client's policy, once the lane stopped
+    assert.equal(1, results[1].res.attempts)
+    -- the lane went out for 1, 2 and 3 and stopped at 3's 503; 4, 5 and 6 went out as a batch's calls
+    -- do, while 3 slept its backoff; then 3 and 5 (no response) tried again
+    local order = {}
+    for _, r in ipairs(fake.requests) do order[#order + 1] = n_of(r) end
+    assert.same({ 1, 2, 3, 4, 5, 6, 3, 5 }, order)
+    assert.equal(2, results[5].err.attempts)
+    -- each result as the same call made on its own
+    local res = c:request(gets(6)[1])
+    local single = fake.requests[#fake.requests]
+    assert.equal(res.url, results[1].res.url)
+    assert.equal(res.body, results[1].res.body)
+    local _, msg, err = c:request(gets(5)[5])
+    assert.is_nil(results[5].res)
+    assert.equal(msg, results[5].msg)
+    assert.equal(err.kind, results[5].err.kind)
+    -- a request of the lane carries what client:request sends
+    for _, k in ipairs({ "method", "url", "timeout_ms", "connect_timeout_ms", "once", "auth" }) do
+      assert.equal(single[k], fake.requests[1][k], k)
+    end
+  end)
+
+  it("counts a lane call's deadline from when it went out", function()
+    for _, case in ipairs({ { ago = 0, attempts = 2 }, { ago = 990, attempts = 1 } }) do
+      local c, fake = new{ retries = 1, timeout = 1000 }
+      with_run_many(fake, function(i, now) return i == 2 and now - case.ago or now end)
+      fake.handler = function(rec)
+        if n_of(rec) == 2 then return 503, {}, "" end
+        return 200, {}, "{}"
+      end
+      local random = math.random
+      rawset(math, "random", function() return 0.5 end) -- a 50 ms backoff: past a deadline 10 ms away
+      local ok, results = pcall(c.batch, c, gets(3))
+      rawset(math, "random", random)
+      assert(ok, results)
+      assert.equal(503, results[2].res.status)
+      assert.equal(case.attempts, results[2].res.attempts, "started " .. case.ago .. " ms before")
+    end
+  end)
+
+  it("checks every request table before the lane sends anything, with the message the other way gives", function()
+    local c, fake = new()
+    local seen = with_run_many(fake)
+    fake.handler = function() return 200, {}, "{}" end
+    local calls = gets(3)
+    calls[3].bogus = true
+    local ok, e = pcall(c.batch, c, calls)
+    assert.is_false(ok)
+    local want = "client:batch(): call #3: client:request(): unknown field 'bogus'"
+    assert.equal(want, strip_where(e))
+    assert.equal(0, #fake.requests)
+    assert.same({}, seen)
+    -- the same batch without the lane raises the same, when it reaches call 3
+    fake.run_many = nil
+    ok, e = pcall(c.batch, c, calls)
+    assert.is_false(ok)
+    assert.equal(want, strip_where(e))
+  end)
+
+  it("leaves a batch that is not all plain requests of one method to the calls' own way", function()
+    local c, fake = new()
+    local seen = with_run_many(fake)
+    fake.handler = function(rec) return 200, {}, '{"n":' .. (n_of(rec) or 0) .. "}" end
+    local mixed = {
+      gets(2),
+      { { method = "GET", path = "/items/1" }, { method = "DELETE", path = "/items/2" } },
+      { { method = "GET", path = "/items/1" }, function() return c:get("/items/2") end },
+      { { method = "GET", path = "/items/1" }, { method = "GET", path = "/items/2", headers = { ["x-a"] = "b" } } },
+    }
+    for k, calls in ipairs(mixed) do
+      local results, failed = c:batch(calls)
+      assert.equal(0, failed)
+      assert.equal(2, #results, k)
+    end
+    assert.same({ { n = 16, urls = 2 } }, seen) -- only the first batch took the lane
   end)
 end)

@@ -111,6 +111,18 @@ function Transport:wait(ms)
   return self.handle:wait(ms)
 end
 
+-- run_many(req, urls, n) -> k, status, head, body, ctype, started (arrays of k) | nil when
+-- transfers started with start are in flight: req made for each URL in turn, n in flight, in C
+-- with no Lua between the transfers; none starts once one has ended with no response or a
+-- status outside 2xx (client:batch's lane; docs/design.md). req as send takes it, without a sink.
+function Transport:run_many(req, urls, n)
+  if req.sink ~= nil or type(req.once) ~= "boolean" then
+    error("tiledesk.transport.curl: run_many takes a request without a sink, once decided", 2)
+  end
+  if self.handle:pending() > 0 then return nil end
+  return self.handle:run_many(req, urls, n)
+end
+
 function Transport:cancel(id)
   self.handle:cancel(id)
 end
