@@ -910,7 +910,9 @@ static int td_grow_socks(td_client *c) {
 }
 
 /* libcurl's socket callback: watch socket s for what (or stop watching it). Notes it in the
-   client only; -1 (libcurl fails the transfer) when there is no memory for one socket more. */
+   client only. td_begin keeps room for a few sockets more than are watched before it adds a
+   transfer, so growing here is rare; when even that finds no memory it returns -1, and libcurl
+   fails the handle's transfers. */
 static int td_on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp) {
   td_mref *r = (td_mref *)userp;
   td_client *c = r->c;
@@ -1058,6 +1060,13 @@ static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
     return x;
   }
   if (!c->multi[x->many]) td_multi_init(c, x->many);
+  /* room for the sockets this transfer may bring (a connection; resolving and happy eyeballs a
+     few more) before libcurl asks to watch them from its callback */
+  while (c->cap_pfd < c->npfd + 4)
+    if (td_grow_socks(c)) {
+      x->rc = CURLE_OUT_OF_MEMORY;
+      return x;
+    }
   if (!c->multi[x->many] || curl_multi_add_handle(c->multi[x->many], e) != CURLM_OK) {
     x->rc = CURLE_OUT_OF_MEMORY;
     return x;
@@ -1423,9 +1432,25 @@ static void td_poll_sockets(td_client *c, long ms) {
   }
   for (i = 0; i < r; i++) { /* (acting may change pfd: the ready ones were copied out) */
     short ev = c->ready[i].revents;
-    int what = (ev & POLLIN ? CURL_CSELECT_IN : 0) | (ev & POLLOUT ? CURL_CSELECT_OUT : 0) |
-               (ev & (POLLERR | POLLHUP | POLLNVAL) ? CURL_CSELECT_ERR : 0);
-    if (c->multi[c->readyk[i]]) curl_multi_socket_action(c->multi[c->readyk[i]], c->ready[i].fd, what, &still);
+    int k = c->readyk[i], what, j;
+    curl_socket_t fd = c->ready[i].fd;
+    /* one acted on before may have closed this socket (and its number gone to a new one): only a
+       socket still watched, as it was, is handed over */
+    for (j = 0; j < c->npfd; j++)
+      if (c->pfd[j].fd == fd && c->pk[j] == k) break;
+    if (j == c->npfd || !c->multi[k]) continue;
+    what = (ev & POLLIN ? CURL_CSELECT_IN : 0) | (ev & POLLOUT ? CURL_CSELECT_OUT : 0) |
+           (ev & (POLLERR | POLLHUP | POLLNVAL) ? CURL_CSELECT_ERR : 0);
+    curl_multi_socket_action(c->multi[k], fd, what, &still);
+    if (ev & POLLNVAL) { /* not a socket any more: never polled again (libcurl says when to) */
+      for (j = 0; j < c->npfd; j++)
+        if (c->pfd[j].fd == fd && c->pk[j] == k) {
+          c->npfd--;
+          c->pfd[j] = c->pfd[c->npfd];
+          c->pk[j] = c->pk[c->npfd];
+          break;
+        }
+    }
   }
 }
 
@@ -1748,12 +1773,13 @@ static int td_send(lua_State *L) {
  * value (key TD_UV_TAGS) under their slot number (td_xfer.slot), until wait hands them back in
  * place of the id or cancel drops them. Slot numbers are reused, so the table stays an array of
  * the most transfers ever in flight, with no key made and dropped per transfer (a Lua table
- * keyed by ever new ids rehashes every few transfers). Keys 1 to nxs + 1 always hold a value (false: no tag)
- * once grow has been asked: setting the tag of a transfer then allocates nothing, so it cannot
- * fail once the transfer is under way. Pushes the table; returns its stack index.
+ * keyed by ever new ids rehashes every few transfers). Keys 1 to upto hold a value (false: no tag)
+ * once grown so far (start: nxs + 1, the slot it may take; run_many: every slot it may use):
+ * setting the tag of a transfer then allocates nothing, so it cannot fail once the transfer is
+ * under way. Pushes the table; returns its stack index.
  */
-static int td_tags(lua_State *L, td_client *c, int grow) {
-  int t, i, n;
+static int td_tags(lua_State *L, td_client *c, int upto) {
+  int t, i;
   td_getuservalue(L, 1);
   lua_rawgeti(L, -1, TD_UV_TAGS);
   if (!lua_istable(L, -1)) {
@@ -1764,11 +1790,10 @@ static int td_tags(lua_State *L, td_client *c, int grow) {
   }
   lua_remove(L, -2);
   t = lua_gettop(L);
-  if (grow)
-    for (i = (int)td_rawlen(L, t) + 1, n = c->nxs + 1; i <= n; i++) {
-      lua_pushboolean(L, 0);
-      lua_rawseti(L, t, i);
-    }
+  for (i = (int)td_rawlen(L, t) + 1; i <= upto; i++) { /* (upto 0: nothing grown) */
+    lua_pushboolean(L, 0);
+    lua_rawseti(L, t, i);
+  }
   return t;
 }
 
@@ -1791,7 +1816,10 @@ static int td_start(lua_State *L) {
      may raise, and nothing has changed yet */
   if (tagged) {
     luaL_checkstack(L, 4, what);
-    tags = td_tags(L, c, 1);
+    tags = td_tags(L, c, c->nxs + 1);
+    /* (which may have run a finalizer that closed or entered the client: nothing has changed yet) */
+    if (c->closed) return luaL_error(L, "tiledesk.Client is closed");
+    td_check_idle(L, c, "start called");
   }
   s.many = 1;
   x = td_launch(L, c, &s);
@@ -1884,24 +1912,45 @@ static void td_many_abort(td_client *c) {
   c->busy = 0;
 }
 
+/* The transfer of run_many that ended first (lowest id), or NULL. */
+static td_xfer *td_many_done(td_client *c) {
+  td_xfer *best = NULL;
+  int i;
+  for (i = 0; i < c->nxs; i++) {
+    td_xfer *x = c->xs[i];
+    if (x->many_i && x->state == TD_X_DONE && (!best || x->id < best->id)) best = x;
+  }
+  return best;
+}
+
+/* Whether any transfer is started and not yet taken. */
+static int td_any_pending(const td_client *c) {
+  int i;
+  for (i = 0; i < c->nxs; i++)
+    if (c->xs[i]->state != TD_X_IDLE) return 1;
+  return 0;
+}
+
 /*
  * c:run_many(req, urls, concurrency) -> k, status, head, body, ctype, started: the request req
  * (as start takes it; its url is the first of urls, and none may stream to a sink) made for
- * each URL of the array urls in turn, at most `concurrency` in flight on the handle of many.
- * No new one starts once a transfer has ended without a response or with a status outside
- * 2xx; it returns when those started have ended, k of them (urls[1..k]). The other five values
- * are arrays of k: status (false: no response), head and body (the message and the error
- * table when there was no response), ctype (false when none), started (td_clock_ms when each
- * went out; the caller's deadlines). Nothing else may be in flight on the client. The loop of
- * a batch whose calls all are plain requests, with no Lua between the transfers
- * (docs/design.md).
+ * each URL of the array urls in turn, at most `concurrency` in flight on the handle of many, with
+ * no Lua between the transfers. It returns once every URL has been made, or at once when a
+ * transfer ends with no response or a status outside 2xx (or no transfer slot could be had):
+ * urls[1..k] were started. The other values are arrays: for each call that ended, status
+ * (false: no response), head and body (the message and the error table when there was no
+ * response), ctype (false when none); for each still in flight then, status is nil and head its
+ * transfer's id: it goes on as one started with start, tagged with its index (wait hands back
+ * i; cancel takes the id). started: td_clock_ms when each went out (the caller's deadlines).
+ * Nothing else may be in flight on the client. The loop of a batch whose calls all are plain
+ * requests (docs/design.md).
  */
 static int td_run_many(lua_State *L) {
   td_client *c = td_check(L, 1);
   const char *what = "tiledesk.Client:run_many()";
   td_spec s;
   lua_Integer conc;
-  int n, i, next = 1, inflight = 0, stop = 0, fin, f, res, pending = 0;
+  int n, i, next = 1, inflight = 0, stop = 0, fin, f, res, tags;
   td_check_idle(L, c, "run_many called");
   lua_settop(L, 4);
   luaL_checktype(L, 2, LUA_TTABLE);
@@ -1909,9 +1958,7 @@ static int td_run_many(lua_State *L) {
   conc = luaL_checkinteger(L, 4);
   if (conc < 1 || conc > 1024) return luaL_argerror(L, 4, "an integer from 1 to 1024");
   n = (int)td_rawlen(L, 3);
-  for (i = 0; i < c->nxs; i++)
-    if (c->xs[i]->state != TD_X_IDLE) pending++;
-  if (pending) return luaL_error(L, "%s: transfers started with start are in flight", what);
+  if (td_any_pending(c)) return luaL_error(L, "%s: transfers started with start are in flight", what);
   for (i = 1; i <= n; i++) { /* every URL is checked before anything goes out */
     size_t ul;
     const char *u;
@@ -1925,34 +1972,47 @@ static int td_run_many(lua_State *L) {
   fin = td_prepare(L, c, f, &s, what, "run_many called");
   if (s.sink) return luaL_error(L, "%s: a request of run_many cannot stream to a sink", what);
   luaL_checkstack(L, 12, what);
-  res = lua_gettop(L) + 1; /* the five arrays, made before the first transfer (this may raise) */
+  /* everything that allocates comes first: the five arrays, and the tags table grown over every
+     slot the transfers may take (at most conc are taken at once, idle slots first) */
+  res = lua_gettop(L) + 1;
   for (i = 0; i < 5; i++) lua_createtable(L, n, 0);
+  tags = td_tags(L, c, (c->nxs > (int)conc ? c->nxs : (int)conc) + 1);
+  /* then, with nothing that allocates until busy is set, what a finalizer may have done meanwhile
+     (closed or entered the client, started a transfer) is checked again */
+  if (c->closed) return luaL_error(L, "tiledesk.Client is closed");
+  td_check_idle(L, c, "run_many called");
+  if (td_any_pending(c)) return luaL_error(L, "%s: transfers started with start are in flight", what);
   s.many = 1;
   c->busy = 1;
-  while (inflight > 0 || (next <= n && !stop)) {
+  for (;;) {
     td_xfer *x;
-    while (!stop && next <= n && inflight < conc) { /* no Lua runs from here to td_launch's end */
+    while (!stop && next <= n && inflight < conc) { /* no Lua runs from here to td_begin's end */
       lua_rawgeti(L, 3, next);
-      s.url = lua_tolstring(L, -1, &s.ulen); /* (the string stays in urls, which the caller holds) */
+      if (lua_type(L, -1) != LUA_TSTRING) { /* (a finalizer changed urls: the rest is the caller's) */
+        lua_pop(L, 1);
+        stop = 1;
+        break;
+      }
+      s.url = lua_tolstring(L, -1, &s.ulen); /* (copied by td_begin: the string may go after the pop) */
       x = td_begin(c, &s, c->next_id + 1);
       lua_pop(L, 1);
       if (!x) { /* no transfer slot: the calls not started are the caller's to make */
         stop = 1;
         break;
       }
-      x->many_i = next++;
-      x->started_ms = td_clock_ms();
+      x->many_i = next;
+      lua_pushnumber(L, td_clock_ms());
+      lua_rawseti(L, res + 4, next++); /* (an array made with room for n: no allocation) */
       inflight++;
     }
-    if (inflight == 0) break;
-    x = td_first_done(c);
+    if (stop || inflight == 0) break;
+    x = td_many_done(c);
     if (!x) {
       td_drive(L, c, NULL, -1, fin + 1);
       continue;
     }
     { /* its results into the arrays at its index, under lua_pcall (they allocate) */
       int top = lua_gettop(L), got, at = x->many_i, ok;
-      double started = x->started_ms;
       lua_pushvalue(L, fin);
       lua_pushvalue(L, 1);
       lua_pushlightuserdata(L, x);
@@ -1975,19 +2035,30 @@ static int td_run_many(lua_State *L) {
       }
       for (; got < 4; got++) lua_pushboolean(L, 0);
       lua_settop(L, top + 4);
-      for (i = 3; i >= 0; i--) { /* (lua_rawseti into a table made with room for n: no allocation) */
+      for (i = 3; i >= 0; i--) { /* (no allocation either) */
         if (lua_isnil(L, -1)) {
           lua_pop(L, 1);
           lua_pushboolean(L, 0);
         }
         lua_rawseti(L, res + i, at);
       }
-      lua_pushnumber(L, started);
-      lua_rawseti(L, res + 4, at);
     }
   }
+  /* those still in flight, or ended and not taken, go on as transfers of start, tagged with their
+     index (keys that hold a value already, in arrays made with room: nothing allocates) */
+  for (i = 0; i < c->nxs; i++) {
+    td_xfer *x = c->xs[i];
+    if (!x->many_i) continue;
+    lua_pushinteger(L, x->many_i);
+    lua_rawseti(L, tags, x->slot);
+    x->tagged = 1;
+    lua_pushinteger(L, x->id);
+    lua_rawseti(L, res + 1, x->many_i);
+    x->many_i = 0;
+  }
   c->busy = 0;
-  lua_pushinteger(L, next - 1); /* (every transfer started has ended) */
+  lua_settop(L, res + 4);
+  lua_pushinteger(L, next - 1);
   lua_insert(L, res);
   return 6;
 }

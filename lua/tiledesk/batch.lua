@@ -14,8 +14,9 @@
 -- The lane: when every call is a request table of one method that client:request would make on
 -- its quick path (method, path and query, on a client with no hook, log or rate limit) and the
 -- transport has run_many (curl multi in C), the C core makes them all with no Lua between the
--- transfers, until one gets no response or a status outside 2xx; those and the calls it did not
--- start go on as above, from the outcome of their first attempt (docs/design.md).
+-- transfers, until one gets no response or a status outside 2xx; that one goes on from the
+-- outcome of its first attempt, and those in flight or not started then, as above
+-- (docs/design.md).
 local send = require("tiledesk.send")
 
 local _M = {}
@@ -156,6 +157,16 @@ function Job:launch()
   self:resume(rec, self, rec)
 end
 
+-- A worker of its own for call i, running fn(self, rec, ...) (a lane call going on: its slot
+-- is counted in active already).
+function Job:launch_for(i, fn, ...)
+  local rec = { i = i, job = self, id = false }
+  local co = coroutine.create(fn)
+  rec.co = co
+  self.threads[co] = rec
+  self:resume(rec, self, rec, ...)
+end
+
 function Job:fill()
   while self.active < self.concurrency and self.next_i <= self.n do self:launch() end
 end
@@ -171,6 +182,12 @@ end
 -- job's call, or with the job that started it.
 function Job:take(rec, ...)
   if not rec then return end
+  local lane = self.lane
+  if lane and lane.ids[rec] then -- (a lane call that was still in flight when run_many returned)
+    lane.ids[rec] = nil
+    self.inflight = self.inflight - 1
+    return self:land(rec, ...)
+  end
   if type(rec) ~= "table" then
     error("client:batch(): the transport's wait handed back a " .. type(rec) .. ", not the tag start was given", 0)
   end
@@ -234,6 +251,10 @@ function Job:cancel()
   for _, rec in pairs(self.threads) do
     if rec.id then self.real:cancel(rec.id) end
     rec.id = false
+  end
+  if self.lane then
+    for _, id in pairs(self.lane.ids) do self.real:cancel(id) end
+    self.lane.ids = {}
   end
   self.ready, self.threads, self.sleepers = {}, {}, {}
   self.active, self.next_i, self.inflight, self.cancelled = 0, self.n + 1, 0, true
@@ -299,15 +320,33 @@ function _M.spawn(client, calls, concurrency)
   return job
 end
 
-local function strip_where(e)
-  return (tostring(e):gsub("^[^\n]-%.lua:%d+: ", ""))
+-- What client:request returns for a lane call whose first attempt got anything but a 2xx: the
+-- send loop goes on from that outcome (client:_settle), in a worker whose retries and waits
+-- yield to the driver as any worker's.
+local function lane_on(self, rec, ...)
+  local res, msg, err = self.client:_settle(...)
+  self.results[rec.i] = { res = res, msg = msg, err = err }
+  if res == nil then self.failed = self.failed + 1 end
+end
+
+-- Goes on with lane call i from the outcome of its first attempt: a 2xx is its result, anything
+-- else goes on in a worker (its deadline counts from when it went out).
+function Job:land(i, status, a, b, c)
+  local lane, call = self.lane, self.calls[i]
+  if status and status >= 200 and status < 300 then
+    self.results[i] = { res = send.final(self.client, status, a, b, c, lane.memos[i], call.query, lane.urls[i]) }
+    self.active = self.active - 1
+    return
+  end
+  local deadline = lane.ms ~= 0 and lane.started[i] + lane.ms or nil
+  self:launch_for(i, lane_on, call.method, call.path, call.query, status, a, b, c, deadline, lane.memos[i], lane.urls[i])
 end
 
 -- The lane (above): results, failed; or nil when the calls are not all fit for it (nothing sent),
 -- or nil, nil and the error to raise (a bad request table, found before anything is sent).
 local function lane(client, calls, concurrency)
   local real, n = client._transport, #calls
-  if n == 0 or not client._plain or type(real.run_many) ~= "function" then return nil end
+  if n == 0 or not client._plain or type(real.run_many) ~= "function" or not has_multi(real) then return nil end
   local first = calls[1]
   local method = type(first) == "table" and first.method
   local urls, memos = {}, {}
@@ -315,10 +354,10 @@ local function lane(client, calls, concurrency)
     local call = calls[i]
     if type(call) ~= "table" then return nil end
     local ok, quick = pcall(client._quick, client, call)
-    if not ok then return nil, nil, "client:batch(): call #" .. i .. ": " .. strip_where(quick) end
+    if not ok then return nil, nil, "client:batch(): call #" .. i .. ": " .. tostring(quick) end
     if not quick or call.method ~= method then return nil end
-    local memo, u = send.plain_url(client, call.path, call.query)
-    if not memo then return nil end
+    local fine, memo, u = pcall(send.plain_url, client, call.path, call.query)
+    if not (fine and memo) then return nil end -- (the usual way says why, naming the call)
     urls[i], memos[i] = u, memo
   end
   if not send.can_send(client, real) then return nil end
@@ -330,32 +369,34 @@ local function lane(client, calls, concurrency)
   client._qreq = req
   if not ok then return nil, nil, k end
   if not k then return nil end -- (transfers of a spawned job are in flight)
-  local results, failed, rest, at = {}, 0, {}, {}
+  -- what run_many did not finish goes on in a job over the same calls: its calls in flight (each
+  -- comes back from wait tagged with its index), those whose first attempt got anything but a 2xx,
+  -- and those it did not start (fill() takes them from k + 1)
+  local job = new_job(client, calls, concurrency)
+  local results, again = job.results, {}
+  job.lane = { memos = memos, urls = urls, started = started, ms = ms, ids = {} }
+  job.next_i = k + 1
   for i = 1, k do
-    local status, call = st[i], calls[i]
-    if status and status >= 200 and status < 300 then
-      results[i] = { res = send.final(client, status, hd[i], bd[i], ct[i] or nil, memos[i], call.query, urls[i]) }
-    else -- on from that outcome, as client:request goes on after its first attempt
-      local a, b, c = hd[i], bd[i], ct[i] or nil
-      local deadline, memo, sent = ms ~= 0 and started[i] + ms or nil, memos[i], urls[i]
-      rest[#rest + 1] = function()
-        return client:_settle(call.method, call.path, call.query, status or nil, a, b, c, deadline, memo, sent)
-      end
-      at[#rest] = i
+    local status = st[i]
+    if status == nil then -- in flight: hd[i] is its transfer's id
+      job.lane.ids[i] = hd[i]
+      job.inflight, job.active = job.inflight + 1, job.active + 1
+    elseif status and status >= 200 and status < 300 then
+      results[i] = { res = send.final(client, status, hd[i], bd[i], ct[i] or nil, memos[i], calls[i].query, urls[i]) }
+    else
+      again[#again + 1] = i
     end
   end
-  for i = k + 1, n do
-    rest[#rest + 1] = calls[i]
-    at[#rest] = i
-  end
-  if rest[1] then
-    local job = new_job(client, rest, concurrency)
-    local done, e = job:with_client(job.drive)
-    if not done then return nil, nil, e end
-    for j, r in ipairs(job.results) do results[at[j]] = r end
-    failed = job.failed
-  end
-  return results, failed
+  if k == n and not again[1] and job.inflight == 0 then return results, 0 end
+  local done, e = job:with_client(function(self)
+    for _, i in ipairs(again) do
+      self.active = self.active + 1
+      self:land(i, st[i] or nil, hd[i], bd[i], ct[i] or nil)
+    end
+    self:drive()
+  end)
+  if not done then return nil, nil, e end
+  return results, job.failed
 end
 
 -- Runs the batch; returns results (results[i] = { res = ..., msg = ..., err = ... } for call i)

@@ -277,10 +277,11 @@ describe("client:batch", function()
         assert.matches("[?&]i=" .. i .. "$", r.res.url)
       end
     end
-    -- one run_many, which stopped at the 404 (those it started meanwhile came back with it): the
-    -- 404's outcome needed no other attempt, the calls it did not start went out one by one
+    -- one run_many, which returned at the 404 (the 3 others in flight then came back through
+    -- wait): the 404's outcome needed no other attempt, and the calls it had not started (at
+    -- least 13 had) went out one by one
     assert.equal(1, used.run_many)
-    assert.is_true(used.start >= 30 - 13 and used.start <= 20, used.start .. " started one by one")
+    assert.is_true(used.start >= 1 and used.start <= 30 - 13, used.start .. " started one by one")
     -- each result as the same call made on its own
     local one = assert(c:request(calls[10]))
     assert.equal(one.url, results[10].res.url)

@@ -15,26 +15,55 @@ end
 
 local function n_of(rec) return tonumber(rec.url:match("/items/(%d+)")) end
 
--- The lane's run_many on the fake: each URL in turn through send (one at a time), stopping, as
--- the core does, after the first answer that is no response or a status outside 2xx. started[i]:
--- the fake clock when URL i went out, or what started_at(i, clock) says. Returns the log of its
+-- The lane's run_many on the fake, as the core's: up to n URLs in flight, answered in the order
+-- they went out (through send, which records them); it returns at once when an answer is no
+-- response or a status outside 2xx, handing the URLs still in flight over to the fake's
+-- start/wait (tagged with their index, status nil and head the transfer's id). started[i]: the
+-- fake clock when URL i went out, or what started_at(i, clock) says. Returns the log of its
 -- calls ({ n = in flight asked, urls = how many }).
 local function with_run_many(fake, started_at)
-  local seen = {}
+  local seen, queue, last = {}, {}, 0
+  fake.start = function(_, req, tag)
+    seen.tags = seen.tags or {}
+    seen.tags[#seen.tags + 1] = type(tag) == "number" and tag or type(tag)
+    last = last + 1
+    queue[#queue + 1] = { req = req, tag = tag, id = last }
+    return last
+  end
+  fake.wait = function(self)
+    local t = table.remove(queue, 1)
+    if not t then return end
+    return t.tag, self:send(t.req)
+  end
+  fake.cancel = function(_, id)
+    for k = #queue, 1, -1 do
+      if queue[k].id == id then table.remove(queue, k) end
+    end
+  end
   fake.run_many = function(self, req, urls, n)
     seen[#seen + 1] = { n = n, urls = #urls }
-    local st, hd, bd, ct, t0, k = {}, {}, {}, {}, {}, 0
-    for i = 1, #urls do
+    local st, hd, bd, ct, t0 = {}, {}, {}, {}, {}
+    local going, nxt, stop = {}, 1, false
+    local function with_url(i)
       local r = {}
       for key, v in pairs(req) do r[key] = v end
       r.url = urls[i]
-      t0[i] = started_at and started_at(i, self.clock) or self.clock
-      local s, h, b = self:send(r)
-      k = i
-      st[i], hd[i], bd[i], ct[i] = s or false, h, b, false
-      if not s or s < 200 or s >= 300 then break end
+      return r
     end
-    return k, st, hd, bd, ct, t0
+    while true do
+      while not stop and nxt <= #urls and #going < n do
+        t0[nxt] = started_at and started_at(nxt, self.clock) or self.clock
+        going[#going + 1] = nxt
+        nxt = nxt + 1
+      end
+      if stop or not going[1] then break end
+      local i = table.remove(going, 1)
+      local s, h, b = self:send(with_url(i))
+      st[i], hd[i], bd[i], ct[i] = s or false, h, b, false
+      if not s or s < 200 or s >= 300 then stop = true end
+    end
+    for _, i in ipairs(going) do hd[i] = self:start(with_url(i), i) end
+    return nxt - 1, st, hd, bd, ct, t0
   end
   return seen
 end
@@ -224,17 +253,20 @@ describe("client:batch (fake transport)", function()
     local ok, results, failed = pcall(c.batch, c, gets(6), { concurrency = 4 })
     rawset(math, "random", random)
     assert(ok, results)
-    assert.same({ { n = 4, urls = 6 } }, seen)
+    assert.same({ n = 4, urls = 6 }, seen[1])
+    assert.equal(1, #seen)
     assert.equal(6, #results)
     assert.equal(1, failed)
     for _, i in ipairs({ 1, 2, 3, 4, 6 }) do assert.equal(i, results[i].res.json.n) end
     assert.equal(2, results[3].res.attempts) -- retried on the client's policy, once the lane stopped
     assert.equal(1, results[1].res.attempts)
-    -- the lane went out for 1, 2 and 3 and stopped at 3's 503; 4, 5 and 6 went out as a batch's calls
-    -- do, while 3 slept its backoff; then 3 and 5 (no response) tried again
+    -- 1 to 4 went out at once; the lane returned at 3's 503, 4 to 6 in flight then: they came back
+    -- through wait (tagged with their index), while 3 slept its backoff; then 3 and 5 (no
+    -- response) tried again, as single calls do
     local order = {}
     for _, r in ipairs(fake.requests) do order[#order + 1] = n_of(r) end
     assert.same({ 1, 2, 3, 4, 5, 6, 3, 5 }, order)
+    assert.same({ 4, 5, 6, "table", "table" }, seen.tags)
     assert.equal(2, results[5].err.attempts)
     -- each result as the same call made on its own
     local res = c:request(gets(6)[1])
@@ -280,7 +312,7 @@ describe("client:batch (fake transport)", function()
     local want = "client:batch(): call #3: client:request(): unknown field 'bogus'"
     assert.equal(want, strip_where(e))
     assert.equal(0, #fake.requests)
-    assert.same({}, seen)
+    assert.is_nil(seen[1])
     -- the same batch without the lane raises the same, when it reaches call 3
     fake.run_many = nil
     ok, e = pcall(c.batch, c, calls)
@@ -303,6 +335,7 @@ describe("client:batch (fake transport)", function()
       assert.equal(0, failed)
       assert.equal(2, #results, k)
     end
-    assert.same({ { n = 16, urls = 2 } }, seen) -- only the first batch took the lane
+    assert.same({ n = 16, urls = 2 }, seen[1]) -- only the first batch took the lane
+    assert.equal(1, #seen)
   end)
 end)

@@ -113,8 +113,10 @@ end
 
 -- run_many(req, urls, n) -> k, status, head, body, ctype, started (arrays of k) | nil when
 -- transfers started with start are in flight: req made for each URL in turn, n in flight, in C
--- with no Lua between the transfers; none starts once one has ended with no response or a
--- status outside 2xx (client:batch's lane; docs/design.md). req as send takes it, without a sink.
+-- with no Lua between the transfers; it returns at once when one ends with no response or a
+-- status outside 2xx, those still in flight (status nil, head their id) going on as transfers of
+-- start whose tag is their index (client:batch's lane; docs/design.md). req as send takes it,
+-- without a sink.
 function Transport:run_many(req, urls, n)
   if req.sink ~= nil or type(req.once) ~= "boolean" then
     error("tiledesk.transport.curl: run_many takes a request without a sink, once decided", 2)
