@@ -497,8 +497,11 @@ describe("tiledesk.core", function()
       end
     end
     eager(true)
-    local ok_outer = 0
-    for _ = 1, 20 do
+    local ok_outer, rounds = 0, 0
+    -- 20 rounds, and on 5.4 more until a finalizer ran inside perform (at most 200: how many rounds a
+    -- collector's cycle takes depends on the heap the earlier specs left)
+    while rounds < 20 or (_VERSION == "Lua 5.4" and busy == 0 and rounds < 200) do
+      rounds = rounds + 1
       for _ = 1, 50 do
         finalizable(function()
           local ok, e = pcall(c.perform, c, { url = HTTP .. "/__sandbox/echo" })
@@ -511,15 +514,15 @@ describe("tiledesk.core", function()
     end
     eager(false)
     collectgarbage()
-    assert.equal(20, ok_outer)
+    assert.equal(rounds, ok_outer)
     assert.same({}, other)
     if _VERSION == "Lua 5.4" then
       -- 5.4's incremental collector with these settings finalizes inside the result building
-      -- every time; 5.1 and LuaJIT may finish their cycles elsewhere, so there only the
+      -- within a few rounds; 5.1 and LuaJIT may finish their cycles elsewhere, so there only the
       -- consistency above is asserted
       assert.is_true(busy > 0, "no finalizer ran inside perform (busy " .. busy .. ", ran " .. ran .. ")")
     end
-    assert.equal(1000, busy + ran)
+    assert.equal(50 * rounds, busy + ran)
     assert.equal(200, (c:perform{ url = HTTP .. "/__sandbox/echo" }))
   end)
 
