@@ -78,7 +78,6 @@ typedef struct td_xfer {
   int slot;                 /* its index in td_client.xs plus one (0: the solo transfer) */
   int tagged;               /* start was given a tag: it waits at key slot of the tags table */
   int many_i;               /* its index in the URLs of run_many (0: not one of those) */
-  double started_ms;        /* when run_many launched it (td_clock_ms) */
   int many;                 /* in the multi handle of many in flight (start), not of single ones */
   int once;                 /* at most once: libcurl may not send it a second time */
   int sends;                /* times libcurl was about to send the request */
@@ -1060,9 +1059,10 @@ static td_xfer *td_begin(td_client *c, const td_spec *s, int id) {
     return x;
   }
   if (!c->multi[x->many]) td_multi_init(c, x->many);
-  /* room for the sockets this transfer may bring (a connection; resolving and happy eyeballs a
-     few more) before libcurl asks to watch them from its callback */
-  while (c->cap_pfd < c->npfd + 4)
+  /* room for the sockets of every transfer added since the last poll and of this one (a
+     connection each; resolving and happy eyeballs a few more) before libcurl asks to watch them
+     from its callback, where no memory would fail the whole handle */
+  while (c->cap_pfd < c->npfd + 4 * (c->running[0] + c->running[1] + 1))
     if (td_grow_socks(c)) {
       x->rc = CURLE_OUT_OF_MEMORY;
       return x;
@@ -1441,16 +1441,13 @@ static void td_poll_sockets(td_client *c, long ms) {
     if (j == c->npfd || !c->multi[k]) continue;
     what = (ev & POLLIN ? CURL_CSELECT_IN : 0) | (ev & POLLOUT ? CURL_CSELECT_OUT : 0) |
            (ev & (POLLERR | POLLHUP | POLLNVAL) ? CURL_CSELECT_ERR : 0);
-    curl_multi_socket_action(c->multi[k], fd, what, &still);
-    if (ev & POLLNVAL) { /* not a socket any more: never polled again (libcurl says when to) */
-      for (j = 0; j < c->npfd; j++)
-        if (c->pfd[j].fd == fd && c->pk[j] == k) {
-          c->npfd--;
-          c->pfd[j] = c->pfd[c->npfd];
-          c->pk[j] = c->pk[c->npfd];
-          break;
-        }
+    if (ev & POLLNVAL) { /* not a socket any more: no longer polled, dropped before libcurl acts
+                            (which may open a socket that gets the same number) */
+      c->npfd--;
+      c->pfd[j] = c->pfd[c->npfd];
+      c->pk[j] = c->pk[c->npfd];
     }
+    curl_multi_socket_action(c->multi[k], fd, what, &still);
   }
 }
 
@@ -1815,9 +1812,14 @@ static int td_start(lua_State *L) {
      finalizer that starts a transfer of its own) and before td_launch, which runs no Lua: this
      may raise, and nothing has changed yet */
   if (tagged) {
+    int slots;
     luaL_checkstack(L, 4, what);
-    tags = td_tags(L, c, c->nxs + 1);
-    /* (which may have run a finalizer that closed or entered the client: nothing has changed yet) */
+    do { /* (a finalizer run meanwhile may have started transfers of its own: more slots) */
+      slots = c->nxs;
+      if (tags) lua_pop(L, 1);
+      tags = td_tags(L, c, slots + 1);
+    } while (c->nxs != slots);
+    /* (or closed or entered the client: nothing has changed yet) */
     if (c->closed) return luaL_error(L, "tiledesk.Client is closed");
     td_check_idle(L, c, "start called");
   }
@@ -2007,7 +2009,7 @@ static int td_run_many(lua_State *L) {
     }
     if (stop || inflight == 0) break;
     x = td_many_done(c);
-    if (!x) {
+    if (!x) { /* (td_drive returns when any transfer is done: only run_many's can be, checked above) */
       td_drive(L, c, NULL, -1, fin + 1);
       continue;
     }

@@ -372,22 +372,30 @@ local function lane(client, calls, concurrency)
   -- what run_many did not finish goes on in a job over the same calls: its calls in flight (each
   -- comes back from wait tagged with its index), those whose first attempt got anything but a 2xx,
   -- and those it did not start (fill() takes them from k + 1)
-  local job = new_job(client, calls, concurrency)
-  local results, again = job.results, {}
-  job.lane = { memos = memos, urls = urls, started = started, ms = ms, ids = {} }
-  job.next_i = k + 1
-  for i = 1, k do
-    local status = st[i]
-    if status == nil then -- in flight: hd[i] is its transfer's id
-      job.lane.ids[i] = hd[i]
-      job.inflight, job.active = job.inflight + 1, job.active + 1
-    elseif status and status >= 200 and status < 300 then
-      results[i] = { res = send.final(client, status, hd[i], bd[i], ct[i] or nil, memos[i], calls[i].query, urls[i]) }
-    else
-      again[#again + 1] = i
+  local built, job, again = pcall(function()
+    local j, later = new_job(client, calls, concurrency), {}
+    j.lane = { memos = memos, urls = urls, started = started, ms = ms, ids = {} }
+    j.next_i = k + 1
+    for i = 1, k do
+      local status = st[i]
+      if status == nil then -- in flight: hd[i] is its transfer's id
+        j.lane.ids[i] = hd[i]
+        j.inflight, j.active = j.inflight + 1, j.active + 1
+      elseif status and status >= 200 and status < 300 then
+        j.results[i] = { res = send.final(client, status, hd[i], bd[i], ct[i] or nil, memos[i], calls[i].query, urls[i]) }
+      else
+        later[#later + 1] = i
+      end
     end
+    return j, later
+  end)
+  if not built then -- (no memory, say: nothing may be left in flight, tagged with an index)
+    for i = 1, k do
+      if st[i] == nil then real:cancel(hd[i]) end
+    end
+    return nil, nil, job
   end
-  if k == n and not again[1] and job.inflight == 0 then return results, 0 end
+  if k == n and not again[1] and job.inflight == 0 then return job.results, 0 end
   local done, e = job:with_client(function(self)
     for _, i in ipairs(again) do
       self.active = self.active + 1
@@ -396,7 +404,7 @@ local function lane(client, calls, concurrency)
     self:drive()
   end)
   if not done then return nil, nil, e end
-  return results, job.failed
+  return job.results, job.failed
 end
 
 -- Runs the batch; returns results (results[i] = { res = ..., msg = ..., err = ... } for call i)

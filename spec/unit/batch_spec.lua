@@ -283,6 +283,28 @@ describe("client:batch (fake transport)", function()
     end
   end)
 
+  it("goes on with a lane call that got no response as a single call would", function()
+    local c, fake = new{ retries = 1 }
+    local seen = with_run_many(fake)
+    local tries = 0
+    fake.handler = function(rec)
+      if n_of(rec) == 1 then
+        tries = tries + 1
+        if tries == 1 then return nil, "GET " .. rec.url .. ": connect", { kind = "connect" } end
+      end
+      return 200, { ["content-type"] = "application/json" }, '{"n":' .. n_of(rec) .. "}"
+    end
+    local random = math.random
+    rawset(math, "random", function() return 0.5 end)
+    local ok, results, failed = pcall(c.batch, c, gets(3), { concurrency = 2 })
+    rawset(math, "random", random)
+    assert(ok, results)
+    assert.equal(1, #seen)
+    assert.equal(0, failed)
+    assert.equal(2, results[1].res.attempts) -- the lane stopped at once, and call 1 tried again
+    assert.same({ 2, 3 }, { results[2].res.json.n, results[3].res.json.n })
+  end)
+
   it("counts a lane call's deadline from when it went out", function()
     for _, case in ipairs({ { ago = 0, attempts = 2 }, { ago = 990, attempts = 1 } }) do
       local c, fake = new{ retries = 1, timeout = 1000 }
