@@ -15,6 +15,15 @@ end
 
 local function n_of(rec) return tonumber(rec.url:match("/items/(%d+)")) end
 
+-- A fake transport's cancel(id) over its queue of transfers ({ id = ... } each).
+local function canceller(queue)
+  return function(_, id)
+    for k = #queue, 1, -1 do
+      if queue[k].id == id then table.remove(queue, k) end
+    end
+  end
+end
+
 -- The lane's run_many on the fake, as the core's: up to n URLs in flight, answered in the order
 -- they went out (through send, which records them); it returns at once when an answer is no
 -- response or a status outside 2xx, handing the URLs still in flight over to the fake's
@@ -35,11 +44,7 @@ local function with_run_many(fake, started_at)
     if not t then return end
     return t.tag, self:send(t.req)
   end
-  fake.cancel = function(_, id)
-    for k = #queue, 1, -1 do
-      if queue[k].id == id then table.remove(queue, k) end
-    end
-  end
+  fake.cancel = canceller(queue)
   fake.run_many = function(self, req, urls, n)
     seen[#seen + 1] = { n = n, urls = #urls }
     local st, hd, bd, ct, t0 = {}, {}, {}, {}, {}
@@ -214,11 +219,7 @@ describe("client:batch (fake transport)", function()
       local t = table.remove(queue, 1)
       return t.tag, fake.handler({ method = "GET", url = t.url })
     end
-    fake.cancel = function(_, id)
-      for k = #queue, 1, -1 do
-        if queue[k].id == id then table.remove(queue, k) end
-      end
-    end
+    fake.cancel = canceller(queue)
     local first = batch.spawn(c, gets(3), 3) -- /items/1..3, all three in flight
     assert.equal(3, #queue)
     -- a batch run meanwhile: its waits hand back the spawned job's three transfers first
