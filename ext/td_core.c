@@ -908,6 +908,21 @@ static int td_grow_socks(td_client *c) {
   return 0;
 }
 
+/* The index of socket fd of multi handle k among those watched, or c->npfd when it is not one. */
+static int td_sock_find(const td_client *c, curl_socket_t fd, int k) {
+  int i;
+  for (i = 0; i < c->npfd; i++)
+    if (c->pfd[i].fd == fd && c->pk[i] == k) break;
+  return i;
+}
+
+/* Stops watching the socket at index i (the last one takes its place). */
+static void td_sock_drop(td_client *c, int i) {
+  c->npfd--;
+  c->pfd[i] = c->pfd[c->npfd];
+  c->pk[i] = c->pk[c->npfd];
+}
+
 /* libcurl's socket callback: watch socket s for what (or stop watching it). Notes it in the
    client only. td_begin keeps room for a few sockets more than are watched before it adds a
    transfer, so growing here is rare; when even that finds no memory it returns -1, and libcurl
@@ -915,17 +930,11 @@ static int td_grow_socks(td_client *c) {
 static int td_on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp) {
   td_mref *r = (td_mref *)userp;
   td_client *c = r->c;
-  int i;
+  int i = td_sock_find(c, s, r->k);
   (void)e;
   (void)socketp;
-  for (i = 0; i < c->npfd; i++)
-    if (c->pfd[i].fd == s && c->pk[i] == r->k) break;
   if (what == CURL_POLL_REMOVE) {
-    if (i < c->npfd) {
-      c->npfd--;
-      c->pfd[i] = c->pfd[c->npfd];
-      c->pk[i] = c->pk[c->npfd];
-    }
+    if (i < c->npfd) td_sock_drop(c, i);
     return 0;
   }
   if (i == c->npfd) {
@@ -1399,12 +1408,13 @@ static void td_collect(td_client *c) {
   }
 }
 
-static td_xfer *td_first_done(td_client *c) {
+/* The transfer that ended first (lowest id), of run_many's only when many_only; or NULL. */
+static td_xfer *td_first_done(td_client *c, int many_only) {
   td_xfer *best = NULL;
   int i;
   for (i = 0; i < c->nxs; i++) {
     td_xfer *x = c->xs[i];
-    if (x->state == TD_X_DONE && (!best || x->id < best->id)) best = x;
+    if (x->state == TD_X_DONE && (!many_only || x->many_i) && (!best || x->id < best->id)) best = x;
   }
   return best;
 }
@@ -1436,17 +1446,13 @@ static void td_poll_sockets(td_client *c, long ms) {
     curl_socket_t fd = c->ready[i].fd;
     /* one acted on before may have closed this socket (and its number gone to a new one): only a
        socket still watched, as it was, is handed over */
-    for (j = 0; j < c->npfd; j++)
-      if (c->pfd[j].fd == fd && c->pk[j] == k) break;
+    j = td_sock_find(c, fd, k);
     if (j == c->npfd || !c->multi[k]) continue;
     what = (ev & POLLIN ? CURL_CSELECT_IN : 0) | (ev & POLLOUT ? CURL_CSELECT_OUT : 0) |
            (ev & (POLLERR | POLLHUP | POLLNVAL) ? CURL_CSELECT_ERR : 0);
-    if (ev & POLLNVAL) { /* not a socket any more: no longer polled, dropped before libcurl acts
-                            (which may open a socket that gets the same number) */
-      c->npfd--;
-      c->pfd[j] = c->pfd[c->npfd];
-      c->pk[j] = c->pk[c->npfd];
-    }
+    /* a socket no longer: not polled any more, dropped before libcurl acts (which may open a
+       socket that gets the same number) */
+    if (ev & POLLNVAL) td_sock_drop(c, j);
     curl_multi_socket_action(c->multi[k], fd, what, &still);
   }
 }
@@ -1465,7 +1471,7 @@ static void td_drive(lua_State *L, td_client *c, td_xfer *want, long wait_ms, in
     td_run_timers(c);
     td_collect(c);
     td_flush_sinks(L, c, snk);
-    if (want ? want->state == TD_X_DONE : td_first_done(c) != NULL) return;
+    if (want ? want->state == TD_X_DONE : td_first_done(c, 0) != NULL) return;
     if (c->running[0] + c->running[1] == 0) return;
     if (deadline >= 0) {
       double left = deadline - td_clock_ms();
@@ -1864,10 +1870,10 @@ static int td_wait(lua_State *L) {
   lua_pushcfunction(L, td_call_sink);
   fin = 2;
   c->busy = 1;
-  x = td_first_done(c);
+  x = td_first_done(c, 0);
   if (!x && c->running[0] + c->running[1] > 0) {
     td_drive(L, c, NULL, ms, fin + 1);
-    x = td_first_done(c);
+    x = td_first_done(c, 0);
   }
   if (!x) {
     c->busy = 0;
@@ -1914,23 +1920,12 @@ static void td_many_abort(td_client *c) {
   c->busy = 0;
 }
 
-/* The transfer of run_many that ended first (lowest id), or NULL. */
-static td_xfer *td_many_done(td_client *c) {
-  td_xfer *best = NULL;
-  int i;
-  for (i = 0; i < c->nxs; i++) {
-    td_xfer *x = c->xs[i];
-    if (x->many_i && x->state == TD_X_DONE && (!best || x->id < best->id)) best = x;
-  }
-  return best;
-}
-
-/* Whether any transfer is started and not yet taken. */
-static int td_any_pending(const td_client *c) {
-  int i;
+/* How many transfers are started and not yet taken. */
+static int td_count_pending(const td_client *c) {
+  int i, n = 0;
   for (i = 0; i < c->nxs; i++)
-    if (c->xs[i]->state != TD_X_IDLE) return 1;
-  return 0;
+    if (c->xs[i]->state != TD_X_IDLE) n++;
+  return n;
 }
 
 /*
@@ -1960,7 +1955,7 @@ static int td_run_many(lua_State *L) {
   conc = luaL_checkinteger(L, 4);
   if (conc < 1 || conc > 1024) return luaL_argerror(L, 4, "an integer from 1 to 1024");
   n = (int)td_rawlen(L, 3);
-  if (td_any_pending(c)) return luaL_error(L, "%s: transfers started with start are in flight", what);
+  if (td_count_pending(c)) return luaL_error(L, "%s: transfers started with start are in flight", what);
   for (i = 1; i <= n; i++) { /* every URL is checked before anything goes out */
     size_t ul;
     const char *u;
@@ -1983,7 +1978,7 @@ static int td_run_many(lua_State *L) {
      (closed or entered the client, started a transfer) is checked again */
   if (c->closed) return luaL_error(L, "tiledesk.Client is closed");
   td_check_idle(L, c, "run_many called");
-  if (td_any_pending(c)) return luaL_error(L, "%s: transfers started with start are in flight", what);
+  if (td_count_pending(c)) return luaL_error(L, "%s: transfers started with start are in flight", what);
   s.many = 1;
   c->busy = 1;
   for (;;) {
@@ -2008,7 +2003,7 @@ static int td_run_many(lua_State *L) {
       inflight++;
     }
     if (stop || inflight == 0) break;
-    x = td_many_done(c);
+    x = td_first_done(c, 1);
     if (!x) { /* (td_drive returns when any transfer is done: only run_many's can be, checked above) */
       td_drive(L, c, NULL, -1, fin + 1);
       continue;
@@ -2068,10 +2063,7 @@ static int td_run_many(lua_State *L) {
 /* c:pending() -> transfers started and not yet taken by wait() */
 static int td_pending(lua_State *L) {
   td_client *c = td_check(L, 1);
-  int i, n = 0;
-  for (i = 0; i < c->nxs; i++)
-    if (c->xs[i]->state != TD_X_IDLE) n++;
-  lua_pushinteger(L, n);
+  lua_pushinteger(L, td_count_pending(c));
   return 1;
 }
 

@@ -329,15 +329,22 @@ local function lane_on(self, rec, ...)
   if res == nil then self.failed = self.failed + 1 end
 end
 
+-- Lane call i's result from a 2xx of its first attempt (status, head, body, ctype), as
+-- client:request makes it.
+function Job:lane_result(i, status, a, b, c)
+  local lane = self.lane
+  return { res = send.final(self.client, status, a, b, c, lane.memos[i], self.calls[i].query, lane.urls[i]) }
+end
+
 -- Goes on with lane call i from the outcome of its first attempt: a 2xx is its result, anything
 -- else goes on in a worker (its deadline counts from when it went out).
 function Job:land(i, status, a, b, c)
-  local lane, call = self.lane, self.calls[i]
   if status and status >= 200 and status < 300 then
-    self.results[i] = { res = send.final(self.client, status, a, b, c, lane.memos[i], call.query, lane.urls[i]) }
+    self.results[i] = self:lane_result(i, status, a, b, c)
     self.active = self.active - 1
     return
   end
+  local lane, call = self.lane, self.calls[i]
   local deadline = lane.ms ~= 0 and lane.started[i] + lane.ms or nil
   self:launch_for(i, lane_on, call.method, call.path, call.query, status, a, b, c, deadline, lane.memos[i], lane.urls[i])
 end
@@ -382,7 +389,7 @@ local function lane(client, calls, concurrency)
         j.lane.ids[i] = hd[i]
         j.inflight, j.active = j.inflight + 1, j.active + 1
       elseif status and status >= 200 and status < 300 then
-        j.results[i] = { res = send.final(client, status, hd[i], bd[i], ct[i] or nil, memos[i], calls[i].query, urls[i]) }
+        j.results[i] = j:lane_result(i, status, hd[i], bd[i], ct[i] or nil)
       else
         later[#later + 1] = i
       end

@@ -223,7 +223,7 @@ end
 -- came (or when the sign-in it needed failed).
 function Client:request(spec)
   -- method and path (and raw) only, or with a query table as well: the quick path (send.first)
-  if options.request(spec, "client:request()", 2) or (self._plain and only_query(spec, true)) then
+  if self:_quick(spec, 2) then
     local method, path, query = spec.method, spec.path, spec.query
     local status, rheaders, rbody, ctype, deadline, memo, sent = send.first(self, method, path, nil, query)
     if status ~= false then
@@ -239,10 +239,11 @@ function Client:request(spec)
   return self:_send(spec, op, 3, deadline)
 end
 
--- For tiledesk.batch's lane: whether client:request(spec) takes its quick path (method, path,
--- query and raw only; raises on a bad spec as client:request does), ...
-function Client:_quick(spec)
-  return options.request(spec, "client:request()", 2) or (self._plain and only_query(spec, true))
+-- Whether client:request(spec) takes its quick path (method, path, query and raw only); raises
+-- on a bad spec, at `level` above the caller (1: the caller; client:request, and tiledesk.batch's
+-- lane, which checks every call before it sends any) ...
+function Client:_quick(spec, level)
+  return options.request(spec, "client:request()", (level or 1) + 1) or (self._plain and only_query(spec, true))
 end
 
 -- ... and what client:request returns once that path's first attempt came back (send.first's

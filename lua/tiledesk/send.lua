@@ -328,12 +328,6 @@ local function shown_sent(client, sent)
   return shown
 end
 
--- What comes of first()'s attempt: a 2xx is final as it is (res, attempts 1); anything else (a
--- failure, 401, a retryable or any other status) goes on in run() as that attempt's outcome, so
--- retries, the re-sign-in, messages and errors are run()'s own. The call's name is op, or
--- op_of(client, method, path) asked only when run() needs it; level as for run() (whose frame
--- takes this one's). query and sent: the call's query and the URL first() sent (the URL shown
--- is then made from it; without a query it is memo's).
 -- A 2xx of first()'s attempt as the call's result (settle's first case; tiledesk.batch's lane).
 local function final(client, status, rheaders, rbody, ctype, memo, query, sent)
   if ctype == nil then ctype = response.content_type(rheaders) end
@@ -342,6 +336,12 @@ local function final(client, status, rheaders, rbody, ctype, memo, query, sent)
 end
 _M.final = final
 
+-- What comes of first()'s attempt: a 2xx is final as it is (res, attempts 1); anything else (a
+-- failure, 401, a retryable or any other status) goes on in run() as that attempt's outcome, so
+-- retries, the re-sign-in, messages and errors are run()'s own. The call's name is op, or
+-- op_of(client, method, path) asked only when run() needs it; level as for run() (whose frame
+-- takes this one's). query and sent: the call's query and the URL first() sent (the URL shown
+-- is then made from it; without a query it is memo's).
 function _M.settle(client, method, path, op_of, level, status, rheaders, rbody, ctype, deadline, memo, query, sent, op)
   if status and status >= 200 and status < 300 then return final(client, status, rheaders, rbody, ctype, memo, query, sent) end
   return _M.run(client, { method = method, path = path, query = query }, op or op_of(client, method, path), level,
