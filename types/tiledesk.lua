@@ -815,6 +815,7 @@ function requests:update(request_id, body) end
 ---@field location? any location
 ---@field mine? any true: only the caller's (owners and admins)
 ---@field no_textscore? any true: full_text results sorted by sort, not by score
+---@field page? any page of 100000 rows (from 0)
 ---@field participant? any a participant's user id, or bot_<id>
 ---@field phone? any contact phone (digits matched anywhere)
 ---@field preflight? any true: include preflight conversations
@@ -1189,7 +1190,7 @@ function leads:upsert(lead, opts) end
 ---@field direction? any 1 ascending, -1 descending (default)
 ---@field email? any exact email
 ---@field full_text? any full-text search
----@field page? any page of 100000 rows
+---@field page? any page of 100000 rows (from 0)
 ---@field sort? any field to sort by (default createdAt)
 ---@field raw_query? table more query keys, sent unchecked
 
@@ -1243,6 +1244,7 @@ function activities:pages(query) end
 ---@field direction? any 1 ascending, -1 descending (default)
 ---@field end_date? any to this day (inclusive)
 ---@field lang? any language of the activity texts
+---@field page? any page of 100000 rows (from 0)
 ---@field sort? any field to sort by (default createdAt)
 ---@field start_date? any from this day (inclusive)
 ---@field raw_query? table more query keys, sent unchecked

@@ -262,6 +262,54 @@ describe("sandbox requests", function()
       for _ in text:gmatch("\n") do lines = lines + 1 end
       assert.equal(open.count + 1, lines)
     end)
+
+    it("exports CSV in pages of 100000 rows, ?page= from 0 (routes/request.js GET /csv: limit 100000, skip page * limit)", function()
+      local function csv_lines(query)
+        local status, _, text = helper.http("GET", st.http_url .. "/" .. PID .. "/requests/csv" .. query, nil, auth("owner"))
+        assert.equal(200, status)
+        assert.matches("^request_id;", text)
+        local n = 0
+        for _ in text:gmatch("\n") do n = n + 1 end
+        return n - 1 -- the header line is on every page
+      end
+      local ok, err = pcall(function()
+        local status, made = helper.http_json("POST", st.http_url .. "/__sandbox/conversations", { count = 100000 })
+        assert.equal(200, status)
+        assert.equal(100000, made.created)
+        local _, open = api("owner", "GET", "/requests?limit=1")
+        assert.is_true(open.count > 100000)
+        assert.equal(100000, csv_lines(""))
+        assert.equal(open.count - 100000, csv_lines("?page=1"))
+        assert.equal(0, csv_lines("?page=2"))
+      end)
+      reset() -- a hundred thousand conversations slow every listing after this one
+      assert(ok, err)
+    end)
+
+    it("makes many conversations at once for exports, and refuses a count it cannot make", function()
+      local _, before = api("owner", "GET", "/requests?limit=1")
+      local status, first = helper.http_json("POST", st.http_url .. "/__sandbox/conversations", { count = 1 })
+      assert.equal(200, status)
+      local made
+      status, made = helper.http_json("POST", st.http_url .. "/__sandbox/conversations", { count = 3 })
+      assert.equal(200, status)
+      assert.same({ created = 3, total = first.total + 3 }, made)
+      local _, open = api("owner", "GET", "/requests?limit=3")
+      assert.equal(before.count + 4, open.count) -- open ones, routed as the widget's are
+      assert.equal(3, #open.requests)
+      for _, r in ipairs(open.requests) do -- newest first: made here (all four at one instant or two)
+        assert.matches("^Bulk conversation [123]$", r.first_text)
+        assert.equal("bulk.visitor@example.com", r.lead.email)
+      end
+      for _, body in ipairs({ {}, { count = 0 }, { count = 1.5 }, { count = "3" }, { count = 200001 } }) do
+        local s, b = helper.http_json("POST", st.http_url .. "/__sandbox/conversations", body)
+        assert.equal(400, s)
+        assert.equal("count: a whole number from 1 to 200000", b.msg)
+      end
+      local s, b = helper.http_json("POST", st.http_url .. "/__sandbox/conversations", { count = 1, project_id = "nope" })
+      assert.equal(400, s)
+      assert.equal("project_id: no such project", b.msg)
+    end)
   end)
 
   describe("one conversation", function()

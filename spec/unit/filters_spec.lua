@@ -177,6 +177,18 @@ describe("date filters", function()
         sent_query(fake))
     end)
 
+    it("each CSV export takes page, its 100000-row page from 0 (routes/request.js, lead.js, activity.js)", function()
+      local c, fake = new()
+      for _, area in ipairs({ "requests", "leads", "activities" }) do
+        fake:queue(200, "a;b\n", { ["content-type"] = "text/csv" })
+        assert(c[area]:csv{ page = 1 })
+        assert.same({ page = "1" }, sent_query(fake), area)
+      end
+      assert.has_error(function() c.requests:csv{ limit = 10 } end, "requests:csv(): unknown filter 'limit' (known: "
+        .. table.concat(require("tiledesk.filters").known_names(require("tiledesk.routes").index["requests.csv"]), ", ")
+        .. "; raw_query = { ... } sends others unchecked)")
+    end)
+
     it("an instant the zone's clock shows twice raises (the server would read the first)", function()
       local c = new()
       -- 2026-10-25 01:30Z is 02:30 CET, after 02:30 CEST (00:30Z): the same wall-clock time

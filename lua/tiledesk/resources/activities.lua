@@ -12,6 +12,7 @@ local csv_filters = {}
 for k, v in pairs(filters) do csv_filters[k] = v end
 csv_filters.chart = nil
 csv_filters.lang = "language of the activity texts"
+csv_filters.page = "page of 100000 rows (from 0)"
 M.routes = {
   { "list", "GET", "/activities", page = { items = "activities", size = 100, max = 100 },
     filters = filters, dates = "utc_days",

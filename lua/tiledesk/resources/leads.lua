@@ -29,7 +29,7 @@ M.routes = {
     doc = "Soft delete (status 1000); an unknown id is created (upsert) and answered 200 (status 1000)" },
   { "delete_physical", "DELETE", "/leads/{}/physical", params = { "lead_id" }, doc = "Hard delete (owner)" },
   { "csv", "GET", "/leads/csv", raw = true,
-    filters = { full_text = "full-text search", email = "exact email", page = "page of 100000 rows",
+    filters = { full_text = "full-text search", email = "exact email", page = "page of 100000 rows (from 0)",
       sort = "field to sort by (default createdAt)", direction = "1 ascending, -1 descending (default)" },
     doc = "CSV export (no attributes)" },
 }

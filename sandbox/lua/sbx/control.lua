@@ -26,6 +26,10 @@
 -- status, fault?, barrier?, body_length?, body_truncated?}: bodies cut at 64 KiB, password
 -- fields, credentials after the scheme word and cookie values redacted. DELETE clears it.
 -- POST /__sandbox/reset: seed state back; faults, log and sinks cleared.
+-- POST /__sandbox/conversations {count, project_id?}: count (1..CONVERSATIONS_MAX) more
+-- conversations in the seeded project (or project_id), made as the widget's would be (routed,
+-- numbered) but at once: one visitor's lead for all, no events, no activities. For exports and
+-- pages of many rows; {created, total} (total: the project's conversations now).
 local json = require("sbx.json")
 local store = require("sbx.store")
 local semaphore = require("ngx.semaphore")
@@ -38,6 +42,7 @@ _M.LOG_BODY_MAX = 64 * 1024         -- body bytes kept per entry
 _M.LOG_BYTES_MAX = 32 * 1024 * 1024 -- body bytes kept over the whole log
 _M.SINK_MAX = 1000                  -- deliveries kept per sink
 _M.SINKS_MAX = 200                  -- sink names kept
+_M.CONVERSATIONS_MAX = 200000       -- conversations one POST /__sandbox/conversations makes
 _M.SINK_BODY_MAX = 64 * 1024        -- body bytes kept per delivery
 _M.MAX_MS = 60000                   -- cap of delays, hangs and barrier timeouts
 _M.BYTES_MAX = 256 * 1048576        -- cap of generated bodies (streamed, never built whole)
@@ -463,6 +468,28 @@ function _M.register(r)
     _M.clear()
     store.reset()
     return 200, { success = true }
+  end)
+  r:add("POST", "/__sandbox/conversations", open, function(ctx)
+    local b = ctx.body or {}
+    local n = b.count
+    if type(n) ~= "number" or n ~= math.floor(n) or n < 1 or n > _M.CONVERSATIONS_MAX then
+      return 400, { success = false, msg = "count: a whole number from 1 to " .. _M.CONVERSATIONS_MAX }
+    end
+    local pid = b.project_id or (store.seeded.project and store.seeded.project._id)
+    if type(pid) ~= "string" or not store.coll("projects"):get(pid) then
+      return 400, { success = false, msg = "project_id: no such project" }
+    end
+    local conv = require("sbx.conv")
+    local lead = conv.find_or_create_lead(pid, "sandbox-bulk-visitor", "Bulk Visitor", "bulk.visitor@example.com")
+    local at = store.now_ms()
+    for i = 1, n do
+      conv.create(pid, { first_text = "Bulk conversation " .. i, lead_doc = lead, sender = lead.lead_id }, nil, at)
+    end
+    local total = 0
+    for _, doc in ipairs(store.coll("requests"):all()) do
+      if doc.id_project == pid then total = total + 1 end
+    end
+    return 200, { created = n, total = total }
   end)
   -- POST /__sandbox/clock {at = "<ISO 8601 UTC>"} moves the sandbox's clock (createdAt of new
   -- documents, "now" of date filters) to that instant, from where it runs on; {at = null}

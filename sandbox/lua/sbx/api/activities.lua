@@ -51,7 +51,7 @@ function api.csv(ctx)
   -- the server's handler throws on an unreadable date (toISOString of an invalid Date)
   if not list then error("activities csv: unreadable date", 0) end
   local lines = { "createdAt;verb;actor;target" }
-  for _, a in ipairs(list) do
+  for _, a in ipairs(util.csv_page(list, ctx.query)) do
     lines[#lines + 1] = table.concat({ a.createdAt, a.verb, (a.actor or {}).name or "", (a.target or {}).type or "" }, ";")
   end
   return 200, table.concat(lines, "\n") .. "\n", "text/csv; charset=utf-8"

@@ -96,7 +96,7 @@ end
 
 function api.csv(ctx)
   local lines = { "_id;lead_id;fullname;email;phone;company;createdAt" }
-  for _, l in ipairs(filtered(ctx) or {}) do
+  for _, l in ipairs(util.csv_page(filtered(ctx) or {}, ctx.query)) do
     lines[#lines + 1] = table.concat({ l._id, csv_escape(l.lead_id), csv_escape(l.fullname), csv_escape(l.email),
       csv_escape(l.phone), csv_escape(l.company), l.createdAt }, ";")
   end

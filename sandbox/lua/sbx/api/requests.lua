@@ -320,6 +320,7 @@ function api.csv(ctx)
   local list, err, scores = filter_list(ctx, false)
   if not list then return 500, { success = false, error = err } end
   order(list, ctx.query, scores)
+  list = util.csv_page(list, ctx.query)
   local lines = { "request_id;status;createdAt;first_text;department;participants;lead_email" }
   for _, req in ipairs(list) do
     local l = store.coll("leads"):get(req.lead)
