@@ -1,0 +1,146 @@
+-- CSV bodies as the server's exports write them: csv-express 1.2 (`res.csv(rows, true)`, with
+-- the `;` separator the routes set), over lean Mongo documents.
+--
+-- What csv-express does, and so what this does:
+--   * the header line is the first row's own keys, in its order, joined as they are (no quoting);
+--     with no rows it is empty, and the body is a lone line end;
+--   * every row is read through that header: a key the row lacks is an empty field, a key only
+--     later rows have is not written;
+--   * a field: null or absent -> empty; a number, or a string that reads as a plain decimal
+--     number (optional sign, digits, optional fraction: "007" -> 7, "1.50" -> 1.5), -> that
+--     number as JavaScript prints it, unquoted; anything else -> its String() in double quotes,
+--     inner quotes doubled (true -> "true", an array -> its items' String() joined with ",",
+--     an object -> "[object Object]", a Date -> Date.prototype.toString() in UTC, the zone of
+--     the server's process);
+--   * lines end with CRLF.
+-- Lua tables keep no key order, so a row is given as a list of keys and a table of values:
+-- csvx.body(rows) with rows[i] = { keys = { "k1", "k2", ... }, values = { k1 = ..., ... },
+-- dates = { k = true, ... }? } (dates: keys whose ISO 8601 string values are Date objects on the
+-- server).
+local json = require("sbx.json")
+local store = require("sbx.store")
+
+local _M = {}
+
+local concat, floor, huge = table.concat, math.floor, math.huge
+local null = json.null
+
+local DAYS = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" }
+local MONTHS = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" }
+
+-- Date.prototype.toString() of an ISO 8601 instant, in UTC:
+-- "Tue Dec 01 2026 04:57:15 GMT+0000 (Coordinated Universal Time)"; nil when unreadable.
+function _M.date_string(iso)
+  local ms = type(iso) == "string" and store.ms_of(iso)
+  if not ms then return nil end
+  local s = floor(ms / 1000)
+  local days = floor(s / 86400)
+  local secs = s - days * 86400
+  -- civil date from days since 1970-01-01 (Howard Hinnant's algorithm)
+  local z = days + 719468
+  local era = floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = floor((doe - floor(doe / 1460) + floor(doe / 36524) - floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + floor(yoe / 4) - floor(yoe / 100))
+  local mp = floor((5 * doy + 2) / 153)
+  local d = doy - floor((153 * mp + 2) / 5) + 1
+  local m = mp < 10 and mp + 3 or mp - 9
+  local y = yoe + era * 400 + (m <= 2 and 1 or 0)
+  local wday = (days + 4) % 7 + 1 -- 1970-01-01 was a Thursday
+  return string.format("%s %s %02d %04d %02d:%02d:%02d GMT+0000 (Coordinated Universal Time)", DAYS[wday],
+    MONTHS[m], d, y, floor(secs / 3600), floor(secs % 3600 / 60), secs % 60)
+end
+
+-- A number as JavaScript's Number.prototype.toString() writes it (ECMA-262 Number::toString:
+-- the fewest digits that read back the same, placed by the exponent; n finite).
+local function js_number(n)
+  if n == 0 then return "0" end
+  if n == floor(n) and n > -2 ^ 53 and n < 2 ^ 53 then return string.format("%d", n) end
+  local sign = n < 0 and "-" or ""
+  local a = n < 0 and -n or n
+  local mant, exp
+  for p = 0, 16 do
+    local s = string.format("%." .. p .. "e", a)
+    if tonumber(s) == a or p == 16 then
+      mant, exp = s:match("^(%d[%.%d]*)e([-+]%d+)$")
+      break
+    end
+  end
+  local digits = mant:gsub("%.", ""):gsub("0+$", "")
+  if digits == "" then digits = "0" end
+  local k, e = #digits, tonumber(exp) + 1 -- digits, and where the point goes
+  if k <= e and e <= 21 then return sign .. digits .. string.rep("0", e - k) end
+  if 0 < e and e <= 21 then return sign .. digits:sub(1, e) .. "." .. digits:sub(e + 1) end
+  if -6 < e and e <= 0 then return sign .. "0." .. string.rep("0", -e) .. digits end
+  local rest = k > 1 and ("." .. digits:sub(2)) or ""
+  return sign .. digits:sub(1, 1) .. rest .. "e" .. (e - 1 >= 0 and "+" or "-") .. math.abs(e - 1)
+end
+_M.js_number = js_number
+
+local function is_array(t)
+  if getmetatable(t) == json.array_mt then return true end
+  local n = #t
+  if n == 0 then return false end
+  return next(t, n) == nil and (n == 1 or t[n - 1] ~= nil)
+end
+
+-- String(v) of a value inside an array or an object's field, as JavaScript writes it.
+local function js_string(v)
+  local tv = type(v)
+  if v == nil or v == null then return "" end
+  if tv == "string" then return v end
+  if tv == "number" then
+    if v ~= v then return "NaN" end
+    if v >= huge then return "Infinity" end
+    if v <= -huge then return "-Infinity" end
+    return js_number(v)
+  end
+  if tv == "boolean" then return tostring(v) end
+  if tv == "table" then
+    if is_array(v) then
+      local parts = {}
+      for i = 1, #v do parts[i] = js_string(v[i]) end
+      return concat(parts, ",")
+    end
+    return "[object Object]"
+  end
+  return tostring(v)
+end
+_M.js_string = js_string
+
+-- csv-express's escape() of one field.
+local function field(v, is_date)
+  if v == nil or v == null then return "" end
+  if is_date then
+    local d = _M.date_string(v)
+    if d then v = d end
+  end
+  local tv = type(v)
+  if tv == "number" then
+    if v == v and v < huge and v > -huge then return js_number(v) end
+  elseif tv == "string" and (v:match("^[-+]?%d+$") or v:match("^[-+]?%d+%.%d+$")) then
+    return js_number(tonumber(v))
+  end
+  return '"' .. js_string(v):gsub('"', '""') .. '"'
+end
+_M.field = field
+
+-- The body for rows (see above).
+function _M.body(rows)
+  if #rows == 0 then return "\r\n" end
+  local header = {}
+  for i, k in ipairs(rows[1].keys) do header[i] = k end
+  local lines = { concat(header, ";") }
+  for r = 1, #rows do
+    local row = rows[r]
+    local values, dates, out = row.values, row.dates or {}, {}
+    for i = 1, #header do
+      local k = header[i]
+      out[i] = field(values[k], dates[k])
+    end
+    lines[r + 1] = concat(out, ";")
+  end
+  return concat(lines, "\r\n") .. "\r\n"
+end
+
+return _M
