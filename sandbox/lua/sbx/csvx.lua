@@ -6,9 +6,10 @@
 --     with no rows it is empty, and the body is a lone line end;
 --   * every row is read through that header: a key the row lacks is an empty field, a key only
 --     later rows have is not written;
---   * a field: null or absent -> empty; a number, or a string that reads as a plain decimal
---     number (optional sign, digits, optional fraction: "007" -> 7, "1.50" -> 1.5), -> that
---     number as JavaScript prints it, unquoted; anything else -> its String() in double quotes,
+--   * a field: null or absent -> empty; a value whose String() reads as a plain decimal number
+--     (optional sign, digits, optional fraction: "007" -> 7, "1.50" -> 1.5, 42, [5]) and is
+--     finite -> that number as JavaScript prints it, unquoted (a number printed with an exponent,
+--     1e+21, does not read so and is quoted); anything else -> its String() in double quotes,
 --     inner quotes doubled (true -> "true", an array -> its items' String() joined with ",",
 --     an object -> "[object Object]", a Date -> Date.prototype.toString() in UTC, the zone of
 --     the server's process);
@@ -108,20 +109,23 @@ local function js_string(v)
 end
 _M.js_string = js_string
 
--- csv-express's escape() of one field.
+-- csv-express's escape() of one field: String(field) when it reads as a plain decimal number
+-- (filterFloat's test) and that number is finite, parseFloat of it printed bare; any other value
+-- String() in quotes. So a number JavaScript prints with an exponent (1e+21, 1e-7) is quoted, as
+-- is a digit string too long to be finite, and an array whose String() is one number ([5]) is bare.
 local function field(v, is_date)
   if v == nil or v == null then return "" end
   if is_date then
     local d = _M.date_string(v)
     if d then v = d end
   end
-  local tv = type(v)
-  if tv == "number" then
-    if v == v and v < huge and v > -huge then return js_number(v) end
-  elseif tv == "string" and (v:match("^[-+]?%d+$") or v:match("^[-+]?%d+%.%d+$")) then
-    return js_number(tonumber(v))
+  local s = js_string(v)
+  if s:match("^[-+]?%d+$") or s:match("^[-+]?%d+%.%d+$") then
+    local n = tonumber(s)
+    n = n and n * 1.0 -- a double, as parseFloat's
+    if n and n < huge and n > -huge then return js_number(n) end
   end
-  return '"' .. js_string(v):gsub('"', '""') .. '"'
+  return '"' .. s:gsub('"', '""') .. '"'
 end
 _M.field = field
 
