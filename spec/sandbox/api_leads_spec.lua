@@ -136,13 +136,39 @@ describe("sandbox leads", function()
     helper.answers(404, { success = false, msg = "Error segment not found" }, api("agent", "GET", "/leads?segment=ffffffffffffffffffffffff"))
   end)
 
+  it("exports CSV as routes/lead.js GET /csv writes it: '-attributes -__v', csv-express, CRLF", function()
+    local _, l = api("agent", "POST", "/leads", { lead_id = "csv-lead-2", fullname = "Grace; Hopper",
+      email = "grace.csv@example.org", attributes = { plan = "gold" } })
+    local status, h, text = helper.http("GET", st.http_url .. "/" .. PID .. "/leads/csv?email=grace.csv@example.org",
+      nil, auth("agent"))
+    assert.equal(200, status)
+    assert.equal("text/csv; charset=utf-8", h["content-type"])
+    local lines = {}
+    assert.equal("\r\n", text:sub(-2))
+    for line in text:gmatch("(.-)\r\n") do lines[#lines + 1] = line end
+    assert.equal(2, #lines)
+    local header = {}
+    for k in lines[1]:gmatch("[^;]+") do header[k] = true end
+    for _, k in ipairs{ "_id", "lead_id", "fullname", "email", "tags", "id_project", "createdBy", "status", "createdAt",
+      "updatedAt" } do
+      assert.is_true(header[k], "column " .. k)
+    end
+    assert.is_nil(header.attributes)
+    assert.is_nil(header.__v)
+    assert.matches("^_id;", lines[1])
+    local start = '"' .. l._id .. '";"csv-lead-2";"Grace; Hopper";"grace.csv@example.org";'
+    assert.equal(start, lines[2]:sub(1, #start))
+    assert.truthy(lines[2]:find(";100;", 1, true)) -- status, a number: bare
+    assert.is_nil(lines[2]:find("gold", 1, true))
+  end)
+
   it("exports CSV with the ; separator and refuses guests", function()
     local status, h, text = helper.http("GET", st.http_url .. "/" .. PID .. "/leads/csv?email=prospect1@example.org", nil,
       auth("agent"))
     assert.equal(200, status)
     assert.matches("^text/csv", h["content-type"])
-    assert.matches("^_id;lead_id;fullname;email", text)
-    assert.truthy(text:find(";prospect1@example.org;", 1, true))
+    assert.matches("^_id;lead_id;fullname;email;", text)
+    assert.truthy(text:find(';"prospect1@example.org";', 1, true))
     local _, g = helper.http_json("POST", st.http_url .. "/auth/signinAnonymously", { id_project = PID })
     helper.answers(403, helper.ROLE, api(g.token, "GET", "/leads"))
   end)

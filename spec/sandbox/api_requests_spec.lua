@@ -27,6 +27,50 @@ end
 
 local ISO = "^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ$"
 
+-- A CSV body as csv-express writes it (lines ended by CRLF, fields split on ; outside quotes),
+-- each field kept raw, quotes and all: { header = {names}, rows = { {raw fields} } }.
+local function csv_parse(text)
+  assert.equal("\r\n", text:sub(-2))
+  local lines = {}
+  for line in text:gmatch("(.-)\r\n") do
+    assert.is_nil(line:find("[\r\n]"), "a bare line end")
+    local fields, cur, quoted = {}, {}, false
+    for ch in line:gmatch(".") do
+      if ch == '"' then quoted = not quoted end
+      if ch == ";" and not quoted then
+        fields[#fields + 1] = table.concat(cur)
+        cur = {}
+      else
+        cur[#cur + 1] = ch
+      end
+    end
+    fields[#fields + 1] = table.concat(cur)
+    lines[#lines + 1] = fields
+  end
+  return { header = table.remove(lines, 1), rows = lines }
+end
+
+-- The row of a parsed CSV as a table by column name.
+local function csv_record(csv, row)
+  local out = {}
+  for i, k in ipairs(csv.header) do out[k] = row[i] end
+  return out
+end
+
+-- Date.prototype.toString() of an ISO 8601 UTC instant in a process whose zone is UTC.
+local function js_date(iso)
+  local y, mo, d, h, mi, sec = iso:match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)")
+  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+  -- days since 1970-01-01: whole years, then this year's months and days
+  local days = 0
+  local function leap(yy) return yy % 4 == 0 and (yy % 100 ~= 0 or yy % 400 == 0) end
+  for yy = 1970, y - 1 do days = days + (leap(yy) and 366 or 365) end
+  local month_days = { 31, leap(y) and 29 or 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
+  for m = 1, mo - 1 do days = days + month_days[m] end
+  local t = ((days + d - 1) * 24 + tonumber(h)) * 3600 + tonumber(mi) * 60 + tonumber(sec)
+  return os.date("!%a %b %d %Y %H:%M:%S", t) .. " GMT+0000 (Coordinated Universal Time)"
+end
+
 describe("sandbox requests", function()
   before_each(reset)
 
@@ -256,18 +300,76 @@ describe("sandbox requests", function()
       local status, h, text = helper.http("GET", st.http_url .. "/" .. PID .. "/requests/csv", nil, auth("owner"))
       assert.equal(200, status)
       assert.matches("^text/csv", h["content-type"])
-      assert.matches("^request_id;", text)
+      assert.matches("^_id;request_id;", text)
       local _, open = api("owner", "GET", "/requests?limit=1")
       local lines = 0
       for _ in text:gmatch("\n") do lines = lines + 1 end
       assert.equal(open.count + 1, lines)
     end)
 
+    it("exports CSV as routes/request.js GET /csv writes it (csv-express, the ; separator, CRLF)", function()
+      local _, desk = api("admin", "POST", "/departments", { name = "CSV Desk" })
+      local _, lead = api("owner", "POST", "/leads",
+        { lead_id = "csv-lead-1", fullname = 'Ada "CSV" Lovelace', email = "ada.csv@example.org" })
+      local r = new_conversation("owner", 'Export "me"; please', { departmentid = desk._id })
+      local rid = r.request_id
+      assert.equal(200, (api("owner", "PATCH", "/requests/" .. rid, { lead = lead._id })))
+      assert.equal(200, (api("owner", "PUT", "/requests/" .. rid .. "/tag", { { tag = "alpha" }, { tag = "beta" } })))
+      assert.equal(200, (api("owner", "PATCH", "/requests/" .. rid .. "/attributes",
+        { caller_phone = "393331234567", call_id = "call-7" })))
+      local _, stored = api("owner", "GET", "/requests/" .. rid)
+      local status, h, text = helper.http("GET", st.http_url .. "/" .. PID .. "/requests/csv", nil, auth("owner"))
+      assert.equal(200, status)
+      assert.equal("text/csv; charset=utf-8", h["content-type"])
+      local csv = csv_parse(text)
+      local names = {}
+      for _, k in ipairs(csv.header) do names[k] = true end
+      for _, k in ipairs{ "_id", "request_id", "ticket_id", "first_text", "tags", "createdAt", "updatedAt",
+        "channel_name", "department_name", "lead_fullname", "lead_email", "caller_phone", "call_id" } do
+        assert.is_true(names[k], "column " .. k)
+      end
+      -- projected away ('-transcript -status -__v') or deleted by the route
+      for _, k in ipairs{ "status", "__v", "transcript", "snapshot", "lead", "attributes", "notes", "channelOutbound",
+        "location", "channel", "department" } do
+        assert.is_nil(names[k], "column " .. k)
+      end
+      assert.equal("_id", csv.header[1]) -- Mongo keeps _id first
+      local row
+      for _, fields in ipairs(csv.rows) do
+        assert.equal(#csv.header, #fields)
+        local rec = csv_record(csv, fields)
+        if rec.request_id == '"' .. rid .. '"' then row = rec end
+      end
+      assert.is_table(row, "the new conversation's row")
+      assert.equal('"' .. stored._id .. '"', row._id)
+      assert.equal(string.format("%d", stored.ticket_id), row.ticket_id) -- a number: bare
+      assert.equal('"Export ""me""; please"', row.first_text)
+      assert.equal('"alpha, beta"', row.tags)
+      assert.equal('"chat21"', row.channel_name)
+      assert.equal('"CSV Desk"', row.department_name)
+      assert.equal('"Ada ""CSV"" Lovelace"', row.lead_fullname)
+      assert.equal('"ada.csv@example.org"', row.lead_email)
+      assert.equal("393331234567", row.caller_phone) -- a numeric string: bare
+      assert.equal('"call-7"', row.call_id)
+      assert.equal('"false"', row.preflight)
+      assert.equal('"' .. js_date(stored.createdAt) .. '"', row.createdAt)
+      assert.matches('^"%a%a%a %a%a%a %d%d %d%d%d%d %d%d:%d%d:%d%d GMT%+0000 %(Coordinated Universal Time%)"$',
+        row.updatedAt)
+    end)
+
+    it("exports an empty CSV as a lone line end", function()
+      local status, _, text = helper.http("GET", st.http_url .. "/" .. PID .. "/requests/csv?page=9", nil,
+        auth("owner"))
+      assert.equal(200, status)
+      assert.equal("\r\n", text)
+    end)
+
     it("exports CSV in pages of 100000 rows, ?page= from 0 (routes/request.js GET /csv: limit 100000, skip page * limit)", function()
       local function csv_lines(query)
         local status, _, text = helper.http("GET", st.http_url .. "/" .. PID .. "/requests/csv" .. query, nil, auth("owner"))
         assert.equal(200, status)
-        assert.matches("^request_id;", text)
+        if text == "\r\n" then return 0 end -- no rows: csv-express writes an empty header line
+        assert.matches("^_id;request_id;", text)
         local n = 0
         for _ in text:gmatch("\n") do n = n + 1 end
         return n - 1 -- the header line is on every page

@@ -129,6 +129,33 @@ local function field(v, is_date)
 end
 _M.field = field
 
+-- A row of a lean document as Mongo returns it: the paths of `paths` (the model's schema order,
+-- standing in for the stored document's own field order) that the document holds; Mongo keeps no
+-- undefined, and Mongoose's minimize drops an empty object, but keeps an empty array (`arrays`:
+-- the schema's array paths). dates: the schema's Date paths.
+function _M.row(doc, paths, dates, arrays)
+  local row = { keys = {}, values = {}, dates = dates or {}, has = {} }
+  arrays = arrays or {}
+  for _, k in ipairs(paths) do
+    local v = doc[k]
+    if type(v) == "table" and v ~= null and next(v) == nil then
+      if arrays[k] then v = json.arr() elseif getmetatable(v) ~= json.array_mt then v = nil end
+    end
+    if v ~= nil then _M.set(row, k, v) end
+  end
+  return row
+end
+
+-- `element[k] = v` in JavaScript: a key the row has keeps its place, a new one goes last (even
+-- when v is undefined: the key is there, its field empty).
+function _M.set(row, k, v)
+  if not row.has[k] then
+    row.has[k] = true
+    row.keys[#row.keys + 1] = k
+  end
+  row.values[k] = v
+end
+
 -- The body for rows (see above).
 function _M.body(rows)
   if #rows == 0 then return "\r\n" end

@@ -2,6 +2,7 @@
 local crud = require("sbx.crud")
 local store = require("sbx.store")
 local util = require("sbx.util")
+local csvx = require("sbx.csvx")
 local text = require("sbx.text")
 local E = require("sbx.errors")
 local events = require("sbx.events")
@@ -10,8 +11,6 @@ local or_404 = require("sbx.crud").or_404
 
 local UPDATABLE = { "fullname", "email", "attributes", "status", "phone", "company", "note", "streetAddress", "city",
   "region", "zipcode", "country", "tags" }
-
-local csv_escape = util.csv_escape
 
 -- Segments (/:pid/segments) as lead filters: { match = "all"|"any", filters = { {field, operator, value} } }
 -- with dotted fields ("attributes.plan") and the operators below.
@@ -94,13 +93,20 @@ function api.list(ctx)
   return 200, { perPage = limit, count = #list, leads = util.paginate(list, page, limit) }
 end
 
+-- GET /csv (routes/lead.js): Lead.find(query, '-attributes -__v'), lean, res.csv(leads, true)
+-- (csv-express, see sbx.csvx); the columns follow the model's schema order (the server's follow
+-- each stored document's own field order).
+local CSV_PATHS = { "_id", "lead_id", "fullname", "email", "phone", "company", "note", "streetAddress", "city",
+  "region", "zipcode", "country", "tags", "id_project", "createdBy", "status", "properties", "createdAt", "updatedAt" }
+local CSV_DATES = { createdAt = true, updatedAt = true }
+local CSV_ARRAYS = { tags = true }
+
 function api.csv(ctx)
-  local lines = { "_id;lead_id;fullname;email;phone;company;createdAt" }
-  for _, l in ipairs(util.csv_page(filtered(ctx) or {}, ctx.query)) do
-    lines[#lines + 1] = table.concat({ l._id, csv_escape(l.lead_id), csv_escape(l.fullname), csv_escape(l.email),
-      csv_escape(l.phone), csv_escape(l.company), l.createdAt }, ";")
+  local rows = {}
+  for i, l in ipairs(util.csv_page(filtered(ctx) or {}, ctx.query)) do
+    rows[i] = csvx.row(l, CSV_PATHS, CSV_DATES, CSV_ARRAYS)
   end
-  return 200, table.concat(lines, "\n") .. "\n", "text/csv; charset=utf-8"
+  return 200, csvx.body(rows), "text/csv; charset=utf-8"
 end
 
 -- routes/lead.js GET /:leadid: by id alone (findById), 404 Object not found.

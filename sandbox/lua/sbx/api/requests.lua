@@ -9,6 +9,7 @@ local dates = require("sbx.dates")
 local text = require("sbx.text")
 local or_404 = require("sbx.crud").or_404
 local json = require("sbx.json")
+local csvx = require("sbx.csvx")
 
 local PATCHABLE = { "lead", "status", "tags", "rating", "rating_message", "sourcePage", "language", "first_text",
   "subject", "location", "priority", "smartAssignment", "workingStatus" }
@@ -279,8 +280,6 @@ local function list_handler(only_requester)
   end
 end
 
-local csv_escape = util.csv_escape
-
 local api = {}
 
 local agent = { role = "agent", types = { "bot", "subscription" } }
@@ -316,20 +315,59 @@ function api.count(ctx)
   return 200, c
 end
 
+-- GET /csv (routes/request.js): the list's query, projected '-transcript -status -__v' (and the
+-- text score with full_text unless no_textscore), department and lead populated, lean; then per
+-- document: channel -> channel_name, department -> department_name, lead_fullname, lead_email,
+-- tags -> their names joined with ", ", the attributes' caller_phone / called_phone / call_id
+-- copied up, and lead, attributes, notes, channelOutbound, location, snapshot deleted;
+-- res.csv(requests, true) (csv-express, see sbx.csvx). The columns follow the model's schema
+-- order (the server's follow each stored document's own field order).
+local CSV_PATHS = { "_id", "request_id", "ticket_id", "requester", "subject", "first_text", "preflight", "hasBot",
+  "assignee", "participants", "priority", "followers", "participantsAgents", "participantsBots", "first_response_at",
+  "assigned_at", "waiting_time", "closed_at", "closed_by", "duration", "tags", "rating", "rating_message",
+  "sourcePage", "language", "userAgent", "auto_close", "id_project", "smartAssignment", "workingStatus", "createdBy",
+  "draft", "contact", "createdAt", "updatedAt" }
+local CSV_DATES = { first_response_at = true, assigned_at = true, closed_at = true, createdAt = true, updatedAt = true }
+local CSV_ARRAYS = { participants = true, followers = true, participantsAgents = true, participantsBots = true,
+  tags = true }
+
+-- JavaScript's truthiness of a field's value.
+local function truthy(v)
+  return v ~= nil and v ~= util.null and v ~= false and v ~= "" and v ~= 0 and v == v
+end
+
 function api.csv(ctx)
+  local q = ctx.query
   local list, err, scores = filter_list(ctx, false)
   if not list then return 500, { success = false, error = err } end
-  order(list, ctx.query, scores)
-  list = util.csv_page(list, ctx.query)
-  local lines = { "request_id;status;createdAt;first_text;department;participants;lead_email" }
-  for _, req in ipairs(list) do
-    local l = store.coll("leads"):get(req.lead)
-    local d = store.coll("departments"):get(req.department or "")
-    lines[#lines + 1] = table.concat({ csv_escape(req.request_id), req.status, req.createdAt,
-      csv_escape(req.first_text), csv_escape(d and d.name), csv_escape(table.concat(req.participants or {}, ",")),
-      csv_escape(l and l.email) }, ";")
+  order(list, q, scores)
+  list = util.csv_page(list, q)
+  local scored = scores and truthy(q.full_text) and q.no_textscore ~= "true"
+  local rows = {}
+  for i, req in ipairs(list) do
+    local row = csvx.row(req, CSV_PATHS, CSV_DATES, CSV_ARRAYS)
+    if scored then csvx.set(row, "score", scores[req]) end
+    local ch = type(req.channel) == "table" and req.channel or {}
+    csvx.set(row, "channel_name", truthy(ch.name) and ch.name or "")
+    local d = req.department and store.coll("departments"):get(req.department) or {}
+    csvx.set(row, "department_name", truthy(d.name) and d.name or "")
+    local l = req.lead and store.coll("leads"):get(req.lead) or {}
+    csvx.set(row, "lead_fullname", truthy(l.fullname) and l.fullname or "")
+    csvx.set(row, "lead_email", truthy(l.email) and l.email or "")
+    local names = {}
+    if type(req.tags) == "table" then
+      for j, t in ipairs(req.tags) do names[j] = csvx.js_string(type(t) == "table" and t.tag or nil) end
+    end
+    csvx.set(row, "tags", table.concat(names, ", "))
+    local a = type(req.attributes) == "table" and req.attributes or nil
+    if a then
+      if truthy(a.caller_phone) then csvx.set(row, "caller_phone", a.caller_phone) end
+      if truthy(a.called_phone) then csvx.set(row, "called_phone", a.called_phone) end
+      if truthy(a.caller_phone) then csvx.set(row, "call_id", a.call_id) end
+    end
+    rows[i] = row
   end
-  return 200, table.concat(lines, "\n") .. "\n", "text/csv; charset=utf-8"
+  return 200, csvx.body(rows), "text/csv; charset=utf-8"
 end
 
 api.get = or_404(get, function(_, req)
