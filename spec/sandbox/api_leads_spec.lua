@@ -162,6 +162,28 @@ describe("sandbox leads", function()
     assert.is_nil(lines[2]:find("gold", 1, true))
   end)
 
+  it("exports every lead below status 1000 and reads only full_text and email (routes/lead.js GET /csv)", function()
+    local function rows(query)
+      local status, _, text = helper.http("GET", st.http_url .. "/" .. PID .. "/leads/csv?" .. query, nil, auth("agent"))
+      assert.equal(200, status)
+      local n = -1 -- the header line
+      for _ in text:gmatch("\r\n") do n = n + 1 end
+      return math.max(n, 0), text
+    end
+    local _, l = api("agent", "POST", "/leads", { lead_id = "csv-temp", fullname = "Zebulon Tempcsv",
+      email = "temp.csv@example.org" })
+    assert.equal(200, (api("agent", "PUT", "/leads/" .. l._id, { status = 50 })))
+    local _, listed = api("agent", "GET", "/leads?email=temp.csv@example.org")
+    assert.equal(0, listed.count) -- the list reads status (100 by default)
+    assert.equal(1, (rows("email=temp.csv@example.org")))
+    assert.equal(1, (rows("email=temp.csv@example.org&status=100&tags=none&with_fullname=true")))
+    assert.equal(1, (rows("full_text=Tempcsv")))
+    assert.equal(200, (api("agent", "DELETE", "/leads/" .. l._id)))
+    local n, text = rows("email=temp.csv@example.org&status=1000")
+    assert.equal(0, n)
+    assert.equal("\r\n", text)
+  end)
+
   it("exports CSV with the ; separator and refuses guests", function()
     local status, h, text = helper.http("GET", st.http_url .. "/" .. PID .. "/leads/csv?email=prospect1@example.org", nil,
       auth("agent"))

@@ -101,9 +101,24 @@ local CSV_PATHS = { "_id", "lead_id", "fullname", "email", "phone", "company", "
 local CSV_DATES = { createdAt = true, updatedAt = true }
 local CSV_ARRAYS = { tags = true }
 
+-- The export's own query: status below DELETED (temporary leads too), full_text and email only
+-- (GET /'s status, tags, segment, with_email and with_fullname are not read), sorted by field.
+local function csv_filtered(ctx)
+  local q = ctx.query
+  local search = q.full_text and q.full_text ~= "" and text.compile(util.str(q.full_text)) or nil
+  local email = util.str(q.email)
+  local list = leads:find(function(l)
+    if l.id_project ~= ctx.pid or type(l.status) ~= "number" or l.status >= 1000 then return false end
+    if email and l.email ~= email then return false end
+    if search and not search({ l.fullname or "", l.email or "" }) then return false end
+    return true
+  end)
+  return util.sort_query(list, q)
+end
+
 function api.csv(ctx)
   local rows = {}
-  for i, l in ipairs(util.csv_page(filtered(ctx) or {}, ctx.query)) do
+  for i, l in ipairs(util.csv_page(csv_filtered(ctx), ctx.query)) do
     rows[i] = csvx.row(l, CSV_PATHS, CSV_DATES, CSV_ARRAYS)
   end
   return 200, csvx.body(rows), "text/csv; charset=utf-8"
