@@ -6,9 +6,9 @@
 --     with no rows it is empty, and the body is a lone line end;
 --   * every row is read through that header: a key the row lacks is an empty field, a key only
 --     later rows have is not written;
---   * a field: null or absent -> empty; a number, or a string that reads as a plain decimal
---     number (optional sign, digits, optional fraction: "007" -> 7, "1.50" -> 1.5), -> that
---     number as JavaScript prints it, unquoted; anything else -> its String() in double quotes,
+--   * a field: null or absent -> empty; a value whose String() reads as a plain decimal number
+--     (optional sign, digits, optional fraction: 42, "007" -> 7, "1.50" -> 1.5, [5] -> 5) -> that
+--     number as JavaScript prints it, unquoted; anything else (1e+21 too) -> its String() in double quotes,
 --     inner quotes doubled (true -> "true", an array -> its items' String() joined with ",",
 --     an object -> "[object Object]", a Date -> Date.prototype.toString() in UTC, the zone of
 --     the server's process);
@@ -115,13 +115,11 @@ local function field(v, is_date)
     local d = _M.date_string(v)
     if d then v = d end
   end
-  local tv = type(v)
-  if tv == "number" then
-    if v == v and v < huge and v > -huge then return js_number(v) end
-  elseif tv == "string" and (v:match("^[-+]?%d+$") or v:match("^[-+]?%d+%.%d+$")) then
-    return js_number(tonumber(v))
-  end
-  return '"' .. js_string(v):gsub('"', '""') .. '"'
+  -- filterFloat tests the regular expression on String(v), whatever v is: a number printed
+  -- with an exponent (1e+21, 1e-7) is quoted, an array printing as a number ([5]) is not
+  local s = js_string(v)
+  if s:match("^[-+]?%d+$") or s:match("^[-+]?%d+%.%d+$") then return js_number(tonumber(s)) end
+  return '"' .. s:gsub('"', '""') .. '"'
 end
 _M.field = field
 
