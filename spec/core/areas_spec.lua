@@ -532,7 +532,8 @@ describe("every area of the route table, round trips against the sandbox", funct
         n = n + 1
       end
       assert.is_true(n > 0 and n < page.count)
-      assert.matches("^createdAt;verb;actor;target\n", assert(admin.activities:csv()))
+      assert.matches("^message;activity_id;createdAt;updatedAt;project_id;actor_name;actor_id;actor_type;verb;[^\r\n]*\r\n",
+        assert(admin.activities:csv()))
       refused(403, agent.activities:list())
     end)
   end)
