@@ -45,7 +45,7 @@ describe("sandbox conversations are scoped by project", function()
     status = helper.http_json("GET", B .. "/" .. opid .. "/requests/" .. rid .. "/messages/csv", nil, OUTSIDER)
     assert.equal(200, status)
     local _, _, text = helper.http("GET", B .. "/" .. opid .. "/requests/" .. rid .. "/messages/csv", nil, OUTSIDER)
-    assert.equal("createdAt;sender;senderFullname;type;text\n", text)
+    assert.equal("\r\n", text) -- csv-express with no rows: an empty header line
   end)
 
   it("keeps a post to the same request_id in another project apart from the first one", function()

@@ -16,6 +16,18 @@ end
 
 local ISO = "^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ$"
 
+-- Date.prototype.toString() of an ISO 8601 instant, in the server's zone UTC (how String() and
+-- `${}` write a stored date)
+local function js_date(iso)
+  local y, mo, d, hh, mm, ss = iso:match("^(%d+)%-(%d+)%-(%d+)T(%d+):(%d+):(%d+)")
+  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+  local a = mo <= 2 and 1 or 0 -- days since 1970-01-01, from the proleptic Gregorian date
+  local yy, mm2 = y - a, mo + 12 * a - 3
+  local days = 365 * yy + yy // 4 - yy // 100 + yy // 400 + (153 * mm2 + 2) // 5 + d - 1 - 719468
+  local t = days * 86400 + tonumber(hh) * 3600 + tonumber(mm) * 60 + tonumber(ss)
+  return os.date("!%a %b %d %Y %H:%M:%S", t) .. " GMT+0000 (Coordinated Universal Time)"
+end
+
 describe("sandbox messages", function()
   before_each(function()
     helper.reset()
@@ -125,14 +137,23 @@ describe("sandbox messages", function()
     assert.equal(3, #all)
   end)
 
-  it("exports a conversation's messages as CSV", function()
+  -- routes/message.js GET /csv: res.csv(messages, true) (csv-express, separator ';') over
+  -- mongoose 5 documents (no lean()): the header is a document's own enumerable properties and
+  -- every message gives the same line, whatever it says; CRLF line ends
+  it("exports a conversation's messages as CSV: one line of the mongoose document per message", function()
     local rid = new_rid()
     api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "semi;colon" })
+    api("owner", "POST", "/requests/" .. rid .. "/messages", { text = 'say "hi"' })
     local status, h, text = helper.http("GET", st.http_url .. "/" .. PID .. "/requests/" .. rid .. "/messages/csv", nil,
       auth("owner"))
     assert.equal(200, status)
-    assert.matches("^text/csv", h["content-type"])
-    assert.truthy(text:find('"semi;colon"', 1, true))
+    assert.equal("text/csv; charset=utf-8", h["content-type"])
+    local line = '"[object Object]";"false";;"[object Object]";;"[object Object]";"true"\r\n'
+    assert.equal("$__;isNew;errors;$locals;$op;_doc;$init\r\n" .. line .. line, text)
+    -- no messages: csv-express writes the empty header line alone
+    _, _, text = helper.http("GET", st.http_url .. "/" .. PID .. "/requests/" .. new_rid() .. "/messages/csv", nil,
+      auth("owner"))
+    assert.equal("\r\n", text)
   end)
 
   it("answers a bot token with sender bot_<id> and the bot's name", function()
@@ -146,6 +167,37 @@ describe("sandbox messages", function()
   end)
 
   describe("root /messages", function()
+    -- routes/messagesRoot.js GET /csv: the stored documents (less channel, attributes and
+    -- metadata) through fast-csv's format({ headers: true }): the first document's fields as
+    -- the header, `,` between fields, quotes only where a field holds a quote, a comma, a `|`
+    -- or a line break, \n between rows and none at the end; Content-Type text/csv as writeHead
+    -- sets it
+    it("exports the project's messages as fast-csv writes the stored documents", function()
+      local rid = new_rid()
+      api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "semi;colon" })
+      api("owner", "POST", "/requests/" .. rid .. "/messages", { text = 'say "hi", ok|done' })
+      local _, msgs = api("owner", "GET", "/requests/" .. rid .. "/messages")
+      local status, h, text = helper.http("GET", st.http_url .. "/" .. PID .. "/messages/csv", nil, auth("owner"))
+      assert.equal(200, status)
+      assert.equal("text/csv", h["content-type"])
+      assert.equal("attachment; filename=export.csv", h["content-disposition"])
+      assert.is_nil(text:find("\r", 1, true))
+      assert.not_equal("\n", text:sub(-1))
+      local lines = {}
+      for l in text:gmatch("[^\n]+") do lines[#lines + 1] = l end
+      -- messageService.save's order (_id first, as MongoDB stores it); the seeded first message
+      -- has no recipientFullname
+      assert.equal("_id,senderFullname,type,channel_type,status,sender,recipient,text,id_project,createdBy,language,"
+        .. "createdAt,updatedAt,__v", lines[1])
+      local function row(m, text_field)
+        local d = js_date(m.createdAt)
+        return table.concat({ m._id, "Olivia Owner", "text", "group", "0", m.sender, rid, text_field, PID, m.createdBy,
+          "en", d, js_date(m.updatedAt), "0" }, ",")
+      end
+      assert.equal(row(msgs[1], "semi;colon"), lines[#lines - 1])
+      assert.equal(row(msgs[2], '"say ""hi"", ok|done"'), lines[#lines])
+    end)
+
     it("sends a direct message with the validator's 422 when recipient fields are missing", function()
       local status, b = api("agent", "POST", "/messages", { text = "hi" })
       assert.equal(422, status)

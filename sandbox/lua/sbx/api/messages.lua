@@ -8,7 +8,8 @@ local events = require("sbx.events")
 local FIRST_ONLY = { "departmentid", "sourcePage", "userAgent", "request_status", "subject", "preflight", "location",
   "participants", "priority", "followers" }
 
-local csv_escape = util.csv_escape
+local csvx = require("sbx.csvx")
+local fastcsv = require("sbx.fastcsv")
 
 local api = {}
 
@@ -18,13 +19,18 @@ function api.list_of_request(ctx)
   return 200, conv.messages(ctx.pid, ctx.params.rid)
 end
 
+-- routes/message.js GET /csv: res.csv(messages, true) through csv-express (sbx.csvx), over
+-- Message.find(...).sort({createdAt: 'asc'}) without lean(): mongoose 5 documents, whose own
+-- enumerable properties csv-express reads, not the message's fields (those are on _doc): the
+-- same header and the same line for every message, whatever it says.
+local DOC_KEYS = { "$__", "isNew", "errors", "$locals", "$op", "_doc", "$init" }
+local OBJECT = {} -- String() of an object: "[object Object]"
+local DOC_VALUES = { ["$__"] = OBJECT, isNew = false, ["$locals"] = OBJECT, ["$op"] = util.null, _doc = OBJECT,
+  ["$init"] = true }
 function api.csv_of_request(ctx)
-  local lines = { "createdAt;sender;senderFullname;type;text" }
-  for _, m in ipairs(conv.messages(ctx.pid, ctx.params.rid)) do
-    lines[#lines + 1] = table.concat({ m.createdAt, csv_escape(m.sender), csv_escape(m.senderFullname), m.type,
-      csv_escape(m.text) }, ";")
-  end
-  return 200, table.concat(lines, "\n") .. "\n", "text/csv; charset=utf-8"
+  local rows = {}
+  for i in ipairs(conv.messages(ctx.pid, ctx.params.rid)) do rows[i] = { keys = DOC_KEYS, values = DOC_VALUES } end
+  return 200, csvx.body(rows), "text/csv; charset=utf-8"
 end
 
 function api.get(ctx)
@@ -137,12 +143,24 @@ function api.list(ctx)
   return 200, util.paginate(list, page, limit)
 end
 
+-- routes/messagesRoot.js GET /csv: the raw documents of a MongoDB cursor (mquery's stream(),
+-- no sort: the order they were stored in) without channel, attributes and metadata, piped
+-- through fast-csv's format({ headers: true }) (sbx.fastcsv), after writeHead(200, text/csv).
+-- A stored message's fields come in the order messageService.save gives them: _id first (MongoDB
+-- puts it there), the schema's defaults, the fields it sets, the timestamps, the version.
+local MESSAGE_FIELDS = { "_id", "senderFullname", "type", "channel_type", "status", "sender", "recipient",
+  "recipientFullname", "text", "id_project", "createdBy", "language", "createdAt", "updatedAt", "__v" }
+local MESSAGE_DATES = { createdAt = true, updatedAt = true }
 function api.csv(ctx)
-  local lines = { "createdAt;recipient;sender;text" }
-  for _, m in ipairs(msgs:find(function(m) return m.id_project == ctx.pid end)) do
-    lines[#lines + 1] = table.concat({ m.createdAt, csv_escape(m.recipient), csv_escape(m.sender), csv_escape(m.text) }, ";")
+  local rows = {}
+  for i, m in ipairs(msgs:find(function(m) return m.id_project == ctx.pid end)) do
+    local keys = {}
+    for _, k in ipairs(MESSAGE_FIELDS) do
+      if m[k] ~= nil then keys[#keys + 1] = k end
+    end
+    rows[i] = { keys = keys, values = m, dates = MESSAGE_DATES }
   end
-  return 200, table.concat(lines, "\n") .. "\n", "text/csv; charset=utf-8"
+  return 200, fastcsv.body(rows), "text/csv", { ["Content-Disposition"] = "attachment; filename=export.csv" }
 end
 
 api.routes = {
