@@ -842,7 +842,7 @@ function requests:update(request_id, body) end
 ---@field client tiledesk.Client
 local messages = {}
 
---- Transcript as CSV
+--- The server's CSV of a conversation's messages: it hands mongoose documents to csv-express, so the columns are the documents' internals ($__;isNew;errors;$locals;$op;_doc;$init), one identical line a message, not the messages: read them with messages:list, or csv_project
 --- `GET /{pid}/requests/{request_id}/messages/csv`
 ---@param request_id string
 ---@param query? table
@@ -851,7 +851,7 @@ local messages = {}
 ---@return tiledesk.Error? err
 function messages:csv(request_id, query) end
 
---- All messages as CSV (owner)
+--- All messages of the project as CSV (owner; fast-csv: `,` separated, the stored fields less channel, attributes and metadata)
 --- `GET /{pid}/messages/csv`
 ---@param query? table
 ---@return any result the decoded JSON (nil on failure)

@@ -12,7 +12,10 @@ M.routes = {
   { "send_many", "POST", "/requests/{}/messages/multi", params = { "request_id" }, body = "array",
     doc = "Send several messages at once",
     example = 'client.messages:send_many(rid, { { text = "Hello!" }, { text = "How can I help?" } })' },
-  { "csv", "GET", "/requests/{}/messages/csv", params = { "request_id" }, raw = true, filters = {}, doc = "Transcript as CSV" },
+  { "csv", "GET", "/requests/{}/messages/csv", params = { "request_id" }, raw = true, filters = {},
+    doc = "The server's CSV of a conversation's messages: it hands mongoose documents to csv-express, so the columns "
+      .. "are the documents' internals ($__;isNew;errors;$locals;$op;_doc;$init), one identical line a message, "
+      .. "not the messages: read them with messages:list, or csv_project" },
   { "send_direct", "POST", "/messages", body = "required",
     doc = "Direct or group message outside a conversation (recipient, recipientFullname)",
     example = 'client.messages:send_direct{ recipient = user_id, recipientFullname = "Joe Park", text = "Can you take the Acme chat?" }' },
@@ -20,7 +23,9 @@ M.routes = {
     filters = { populate_request = "true: each message with its conversation" },
     doc = "All messages of the project, newest first (owner)",
     example = 'local page = assert(client.messages:list_project{ limit = 50 })' },
-  { "csv_project", "GET", "/messages/csv", raw = true, filters = {}, doc = "All messages as CSV (owner)" },
+  { "csv_project", "GET", "/messages/csv", raw = true, filters = {},
+    doc = "All messages of the project as CSV (owner; fast-csv: `,` separated, the stored fields less channel, "
+      .. "attributes and metadata)" },
 }
 
 M.methods = {}
