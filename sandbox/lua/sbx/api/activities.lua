@@ -64,10 +64,7 @@ local CSV_DATES = { createdAt = true, updatedAt = true, target_createdAt = true 
 
 local null = util.null
 
--- JavaScript truthiness of a stored value
-local function truthy(v)
-  return v ~= nil and v ~= null and v ~= false and v ~= "" and v ~= 0 and v == v
-end
+local truthy = csvx.truthy
 
 -- x.k in JavaScript, for the values a document holds (a string or a number has no such field)
 local function prop(x, k)

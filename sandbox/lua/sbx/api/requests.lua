@@ -331,10 +331,7 @@ local CSV_DATES = { first_response_at = true, assigned_at = true, closed_at = tr
 local CSV_ARRAYS = { participants = true, followers = true, participantsAgents = true, participantsBots = true,
   tags = true }
 
--- JavaScript's truthiness of a field's value.
-local function truthy(v)
-  return v ~= nil and v ~= util.null and v ~= false and v ~= "" and v ~= 0 and v == v
-end
+local truthy = csvx.truthy
 
 function api.csv(ctx)
   local q = ctx.query
