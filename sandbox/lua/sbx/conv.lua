@@ -177,12 +177,40 @@ end
 -- with ACTIVITY_HISTORY_ENABLED=true; the sandbox always does):
 -- { actor = {type, id, name}, verb, actionObj, target = {type, id, object}, id_project }
 
--- The actor of a call: the principal, named by its full name when it has one.
+local function system_actor() return { type = "system", id = "system", name = "System" } end
+_M.system_actor = system_actor
+
+local function trim(x) return (x:gsub("^%s+", ""):gsub("%s+$", "")) end
+local function str(x) return type(x) == "string" and x ~= "" and x or nil end
+
+-- projectUserUpdateContextUtil.userDisplayName: fullName (or fullname) trimmed, else firstname
+-- and lastname joined and trimmed, else nil. A user document's fullName is its virtual.
+function _M.display_name(u)
+  if type(u) ~= "table" then return nil end
+  local full = str(u.fullName) or str(u.fullname)
+  if full and trim(full) ~= "" then return trim(full) end
+  local name = trim((str(u.firstname) or "") .. " " .. (str(u.lastname) or ""))
+  return name ~= "" and name or nil
+end
+
+-- activityActorUtil.actorFromReq (actorFromPrincipal on req.user): no principal or a
+-- subscription's token is the system; a bot is {type bot, its name}; a user document is named
+-- by its fullName virtual, firstname + " " + lastname as it is (untrimmed); a guest's or a
+-- custom token's payload by its fullName, fullname or joined names.
 function _M.actor(principal)
-  if not principal then return { type = "user" } end
-  local u = principal.user or (principal.bot and { firstname = principal.bot.name }) or {}
-  local name = u.fullName or ((u.firstname or "") .. " " .. (u.lastname or "")):gsub("^%s+", ""):gsub("%s+$", "")
-  return { type = "user", id = principal.id, name = name ~= "" and name or nil }
+  if not principal or principal.kind == "subscription" then return system_actor() end
+  if principal.kind == "bot" then
+    local name = principal.bot and str(principal.bot.name) and trim(principal.bot.name)
+    return { type = "bot", id = principal.id, name = name ~= "" and name or principal.id }
+  end
+  local u = principal.user or {}
+  local name
+  if principal.kind == "user" then
+    name = (str(u.firstname) or "") .. " " .. (str(u.lastname) or "")
+  else
+    name = str(u.fullName) or str(u.fullname) or _M.display_name(u)
+  end
+  return { type = "user", id = principal.id, name = name }
 end
 
 function _M.activity(pid, actor, verb, action, target, at_ms)
@@ -190,17 +218,32 @@ function _M.activity(pid, actor, verb, action, target, at_ms)
     id_project = pid }, at_ms)
 end
 
+-- activityActorUtil.actorFromRequestCreate: the request's requester_id (the virtual: its
+-- lead's _id) named by requester_name (never set) or the lead's fullname.
+local function create_actor(r)
+  local lead = r.lead and coll("leads"):get(r.lead)
+  return { type = "user", id = lead and lead._id or nil, name = lead and (str(lead.fullname) or str(lead.fullName)) }
+end
+
+-- activityActorUtil.resolveActorFromClosedBy: no closer, "system" or "_trigger" (any case) is
+-- the system; else the closer's id named by the user's display name (from the participating
+-- agents, the snapshot's agents or the users), or by the id when no user has that id.
+local function close_actor(r)
+  local by = r.closed_by
+  if by == nil or by == "" or by == util.null then return system_actor() end
+  by = tostring(by)
+  local low = by:lower()
+  if low == "system" or low == "_trigger" then return system_actor() end
+  return { type = "user", id = by, name = _M.display_name(coll("users"):get(by)) or by }
+end
+
 -- REQUEST_CREATE / REQUEST_CLOSE: the request (frozen as it is now) is both the action object
--- and the target. The creator is the requester's user, the closer is closed_by.
+-- and the target.
 function _M.request_activity(r, verb, at_ms)
   local snapshot = util.copy(r)
   snapshot.id = r._id
-  local actor_id = r.closed_by
-  if verb == "REQUEST_CREATE" then
-    local pu = r.requester and coll("project_users"):get(r.requester)
-    actor_id = pu and (pu.id_user or pu.uuid_user) or r.createdBy
-  end
-  return _M.activity(r.id_project, { type = "user", id = actor_id }, verb, snapshot,
+  local actor = verb == "REQUEST_CREATE" and create_actor(r) or close_actor(r)
+  return _M.activity(r.id_project, actor, verb, snapshot,
     { type = "request", id = r._id, object = snapshot }, at_ms)
 end
 

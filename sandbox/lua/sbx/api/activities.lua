@@ -148,9 +148,40 @@ local function msg_invite(a, actor_name, target_fullname, lang)
   return js_cat(actor_name) .. action .. tr("ToTakeOnTheRoleOf", lang)
 end
 
--- The message column. activityMessageUtil.buildDefaultActivityMessage has no text for the other
--- verbs the sandbox records (REQUEST_CREATE, REQUEST_CLOSE): ''. (Its texts for assignments,
--- availability, chatbots and the knowledge base are for activities the sandbox does not write.)
+-- activityMessageUtil.targetUserLabel: the member's names joined and trimmed, else its user's
+-- id, else 'unknown user'
+local function target_user_label(a)
+  local obj = truthy(a.target) and prop(a.target, "object")
+  local user = truthy(obj) and prop(obj, "id_user")
+  if not truthy(user) then return "unknown user" end
+  local first, last = prop(user, "firstname"), prop(user, "lastname")
+  local full = ((truthy(first) and js_cat(first) or "") .. " " .. (truthy(last) and js_cat(last) or ""))
+    :gsub("^%s+", ""):gsub("%s+$", "")
+  if full ~= "" then return full end
+  local id = prop(user, "_id")
+  if not truthy(id) then id = prop(user, "id") end
+  return truthy(id) and js_cat(id) or "unknown user"
+end
+
+-- activityMessageUtil.buildDefaultActivityMessage, for the verbs the sandbox records that the
+-- route does not word itself: the availability changes (in English whatever lang is). It has
+-- no text for REQUEST_CREATE and REQUEST_CLOSE (''). (Its texts for assignments, chatbots and
+-- the knowledge base are for activities the sandbox does not write.)
+local function default_message(a)
+  local act = truthy(a.actionObj) and a.actionObj or {}
+  local status = prop(act, "newStatus")
+  status = truthy(status) and js_cat(status) or "unknown"
+  if a.verb == "PROJECT_USER_AVAILABILITY_SELF" then
+    return target_user_label(a) .. " changed availability status to " .. status
+  end
+  if a.verb == "PROJECT_USER_AVAILABILITY_SYSTEM" then
+    return target_user_label(a) .. " availability status was changed to " .. status .. " by the system"
+  end
+  return ""
+end
+
+-- The message column: the route's texts for PROJECT_USER_UPDATE, _DELETE and _INVITE, the
+-- default message else.
 local function csv_message(a, lang)
   local actor_name = ""
   if truthy(a.actor) then actor_name = prop(a.actor, "name") end
@@ -166,7 +197,7 @@ local function csv_message(a, lang)
     return js_cat(actor_name) .. tr("HasRemoved", lang) .. " " .. target_fullname .. tr("FromTheProject", lang)
   end
   if a.verb == "PROJECT_USER_INVITE" then return msg_invite(a, actor_name, target_fullname, lang) end
-  return ""
+  return default_message(a)
 end
 
 local function csv_row(a, lang)

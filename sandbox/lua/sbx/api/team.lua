@@ -24,10 +24,99 @@ local owned = require("sbx.crud").owned
 local or_404 = require("sbx.crud").or_404
 local pus = store.coll("project_users")
 local function list_view(pu) return view.pu(pu, { isBusy = busy(pu) }) end
--- PROJECT_USER_* activities: the body as action, the populated membership as target
-local function record(ctx, verb, pu)
-  conv.activity(ctx.pid, conv.actor(ctx.principal), verb, util.copy(type(ctx.body) == "table" and ctx.body or {}),
-    { type = "project_user", id = pu._id, object = util.copy(view.pu(pu)) })
+-- The membership as the route hands it to the archiver: toJSON of the document with id_user
+-- populated with the given user fields only (_id, firstname, lastname, and email for invites
+-- and removals), isBusy added where the route adds it.
+local function pu_object(pu, with_email, with_busy)
+  local out = util.copy(view.pu(pu, with_busy and { isBusy = busy(pu) } or nil))
+  local u = pu.id_user and store.coll("users"):get(pu.id_user)
+  if u then
+    out.id_user = { _id = u._id, firstname = u.firstname, lastname = u.lastname, email = with_email and u.email or nil }
+  end
+  return out
+end
+local function pu_target(pu, with_email, with_busy)
+  return { type = "project_user", id = pu._id, object = pu_object(pu, with_email, with_busy) }
+end
+local function body_of(ctx) return type(ctx.body) == "table" and ctx.body or {} end
+
+-- PROJECT_USER_INVITE (activityArchiver.buildProjectUserInviteActivity)
+local function record_invite(ctx, target, pending)
+  local b = body_of(ctx)
+  conv.activity(ctx.pid, conv.actor(ctx.principal), "PROJECT_USER_INVITE",
+    { email = b.email, role = b.role, user_available = b.user_available,
+      inviteType = pending and "pending" or "registered" }, target)
+end
+
+-- PROJECT_USER_DELETE (buildProjectUserDeleteActivity): the membership as it came back
+local function record_delete(ctx, pu, delete_type)
+  local target = pu_target(pu, true, false)
+  conv.activity(ctx.pid, conv.actor(ctx.principal), "PROJECT_USER_DELETE",
+    { deleteType = delete_type, role = pu.role, email = target.object.id_user and target.object.id_user.email },
+    target)
+end
+
+-- utils/projectUserUpdateContextUtil.buildProjectUserUpdateContext: a subscription's token or
+-- availabilityInitiator 'system' is a system update; the route PUT /project_users (no
+-- :project_userid) is the member's own; else own when the caller is the member's user.
+local function update_context(ctx, self_route, target_user)
+  local p, b = ctx.principal, body_of(ctx)
+  if p.kind == "subscription" or b.availabilityInitiator == "system" then
+    return { updateType = "system", source = p.kind == "subscription" and "subscription" or "api" }
+  end
+  if self_route or (p.id and target_user and p.id == target_user) then
+    return { updateType = "self", source = "api" }
+  end
+  return { updateType = "admin", source = "api" }
+end
+
+-- availabilityStatusLabel: the profileStatus when set, else available / unavailable / unknown
+local function status_label(pu)
+  local ps = pu.profileStatus
+  if ps ~= nil and ps ~= util.null and ps ~= "" then return type(ps) == "string" and ps or util.json.encode(ps) end
+  if pu.user_available == true then return "available" end
+  if pu.user_available == false then return "unavailable" end
+  return "unknown"
+end
+
+-- The archiver's project_user.update: the verb (an availability change, user_available or
+-- profileStatus in the body, is PROJECT_USER_AVAILABILITY_SYSTEM for a system update,
+-- PROJECT_USER_AVAILABILITY_SELF for the member's own, else PROJECT_USER_UPDATE), the actor
+-- (the system, or the caller named by its display name, else by the member's when it is the
+-- member), the body with newStatus, updateType and source as action, the populated membership
+-- (isBusy added) as target.
+local function record_update(ctx, pu, context)
+  local p, b = ctx.principal, body_of(ctx)
+  local availability = b.user_available ~= nil or b.profileStatus ~= nil
+  local verb = "PROJECT_USER_UPDATE"
+  if availability and context.updateType == "system" then verb = "PROJECT_USER_AVAILABILITY_SYSTEM"
+  elseif availability and context.updateType == "self" then verb = "PROJECT_USER_AVAILABILITY_SELF" end
+  local target = pu_target(pu, false, true)
+  local member = target.object.id_user
+  local member_id = type(member) == "table" and member._id or nil
+  local actor
+  -- reconcileAvailabilityVerb
+  if availability and (p.kind == "subscription" or b.availabilityInitiator == "system") then
+    context.updateType = "system"
+    verb, actor = "PROJECT_USER_AVAILABILITY_SYSTEM", conv.system_actor()
+  elseif verb == "PROJECT_USER_AVAILABILITY_SELF" and member_id and p.id and p.id ~= member_id then
+    context.updateType = "admin"
+    verb = "PROJECT_USER_UPDATE"
+  end
+  if not actor then
+    -- actorFromProjectUserUpdate
+    if context.updateType == "system" or p.kind == "subscription" or b.availabilityInitiator == "system" then
+      actor = conv.system_actor()
+    else
+      actor = { type = "user", id = p.id, name = conv.display_name(p.user) }
+      if not actor.name and (verb == "PROJECT_USER_AVAILABILITY_SELF" or member_id == actor.id) then
+        actor.name = conv.display_name(member)
+      end
+    end
+  end
+  local action = util.copy(b)
+  action.newStatus, action.updateType, action.source = status_label(pu), context.updateType, context.source
+  conv.activity(pu.id_project, actor, verb, action, target)
 end
 local function find(ctx) return owned("project_users", ctx, ctx.params.puid) end
 
@@ -101,8 +190,7 @@ function api.invite(ctx)
   if not u then
     local inv = store.coll("pendinginvitations"):insert{ id_project = ctx.pid, email = email, role = b.role,
       createdBy = ctx.principal.id }
-    conv.activity(ctx.pid, conv.actor(ctx.principal), "PROJECT_USER_INVITE", util.copy(b),
-      { type = "pendinginvitation", id = inv._id, object = util.copy(inv) })
+    record_invite(ctx, { type = "pendinginvitation", id = inv._id, object = util.copy(inv) }, true)
     return 200, { msg = "User not found. Pending invitation created", pendingInvitation = inv }
   end
   local existing = pus:find_one(function(x) return x.id_project == ctx.pid and x.id_user == u._id end)
@@ -113,7 +201,7 @@ function api.invite(ctx)
     user_available = b.user_available ~= false, status = "active", trashed = false, attributes = {},
     tags = util.arr(), max_assigned_chat = -1, number_assigned_requests = 0, createdBy = ctx.principal.id }
   events.emit(ctx.pid, "project_user.invite", view.pu(pu))
-  record(ctx, "PROJECT_USER_INVITE", pu)
+  record_invite(ctx, pu_target(pu, true, true), false)
   return 200, view.pu(pu)
 end
 
@@ -144,21 +232,27 @@ local function apply(ctx, pu, b, allow_role)
   return true
 end
 api.update = or_404(find, function(ctx, pu)
+  -- the route reads the member's user first only for an availability change
+  local b = ctx.body or {}
+  local function set(v) return v ~= nil and v ~= util.null end
+  local context = update_context(ctx, false,
+    (set(b.user_available) or set(b.profileStatus)) and pu.id_user or nil)
   if not apply(ctx, pu, ctx.body or {}, true) then
     return 422, { errors = util.arr{ util.invalid("role", (ctx.body or {}).role) } }
   end
   events.emit(ctx.pid, "project_user.update", view.pu(pu))
   if AGENT_ROLES[pu.role] then events.emit(ctx.pid, "project_user.update.agent", view.pu(pu)) end
-  record(ctx, "PROJECT_USER_UPDATE", pu)
+  record_update(ctx, pu, context)
   return 200, view.pu(pu)
 end)
 
 function api.update_mine(ctx)
   local pu = ctx.principal.pu
   if not pu or not pu._id then return E.not_found() end
+  local context = update_context(ctx, true, pu.id_user)
   apply(ctx, pu, ctx.body or {}, false)
   events.emit(ctx.pid, "project_user.update", view.pu(pu))
-  record(ctx, "PROJECT_USER_UPDATE", pu)
+  record_update(ctx, pu, context)
   return 200, view.pu(pu)
 end
 
@@ -173,20 +267,24 @@ api.delete = or_404(find, function(ctx, pu)
   if util.bool(ctx.query.hard) then
     pus:remove(pu._id)
     events.emit(ctx.pid, "project_user.delete", view.pu(pu))
-    record(ctx, "PROJECT_USER_DELETE", pu)
+    record_delete(ctx, pu, "hard")
   elseif util.bool(ctx.query.soft) then
     pus:update(pu._id, { trashed = true, status = "disabled", user_available = false })
     events.emit(ctx.pid, "project_user.delete", view.pu(pu))
-    record(ctx, "PROJECT_USER_DELETE", pu)
+    record_delete(ctx, pu, "soft")
   else
     pus:update(pu._id, { status = "disabled", user_available = false })
   end
   return 200, view.pu(pu)
 end)
 
-api.restore = or_404(find, function(_, pu)
+-- the route emits project_user.update without a context: the archiver makes one (not the
+-- member's own route) and records it as any update
+api.restore = or_404(find, function(ctx, pu)
   if not pu.trashed then return 400, { success = false, msg = "The project user is not trashed" } end
   pus:update(pu._id, { trashed = false, status = "active" })
+  events.emit(ctx.pid, "project_user.update", view.pu(pu))
+  record_update(ctx, pu, update_context(ctx, false, pu.id_user))
   return 200, view.pu(pu)
 end)
 
