@@ -3,7 +3,8 @@
 -- message, activity_id, ..., target_user_available, in that order) and sends it with csv-express
 -- (separator ';': null and undefined empty, a plain decimal number bare, anything else String()
 -- in quotes, CRLF). The message is the route's own text for PROJECT_USER_* verbs (lang 'it' in
--- Italian, English otherwise) and activityMessageUtil's default else (none for REQUEST_CREATE).
+-- Italian, English otherwise) and activityMessageUtil's default else (none for REQUEST_CREATE; the
+-- availability verbs' texts in English only).
 local helper = require("spec.helper")
 local csv = require("tiledesk.csv")
 
@@ -76,7 +77,7 @@ describe("sandbox activities CSV", function()
     local want = table.concat({
       q(""), -- message: REQUEST_CREATE has no text (buildMsg_REQUEST_CREATE returns undefined)
       q(a._id), q(js_date(a.createdAt)), q(js_date(a.updatedAt)), q(PID),
-      "", -- actor_name: the sandbox's actor carries no name (undefined)
+      q("Alice Agent"), -- actor_name: the lead's fullname (req.user.fullName without senderFullname)
       q(a.actor.id), q("user"), q("REQUEST_CREATE"),
       q(""), q(""), q("request"), q(""), -- no id_user, no e-mail on the target: ''
       q(""), q(PID), q(""), q(""), q(""), -- actionObj is the request: only id_project is set
@@ -146,5 +147,143 @@ describe("sandbox activities CSV", function()
 
   it("writes a lone line end when nothing matches", function()
     assert.equal("\r\n", export("?activities=NO_SUCH_VERB"))
+  end)
+end)
+
+-- What pubmodules/activities/activityArchiver.js stores per event: REQUEST_CREATE's actor from
+-- activityActorUtil.actorFromRequestCreate (requester_id, the lead's _id, named by the lead's
+-- fullname), REQUEST_CLOSE's from resolveActorFromClosedBy, project_user.update's verb, actor
+-- and actionObj from utils/projectUserUpdateContextUtil.js (routes/project_user.js passes the
+-- context: PUT /project_users is the member's own, PUT /project_users/:id is own only when the
+-- caller is the member's user).
+describe("sandbox activities as the archiver records them", function()
+  before_each(helper.reset)
+
+  local function newest(verb)
+    local _, page = api("admin", "GET", "/activities?limit=1&activities=" .. verb)
+    return helper.nonempty(page.activities)[1]
+  end
+  local function csv_message(a, lang)
+    local _, recs = parse(export("?activities=" .. a.verb .. (lang and "&lang=" .. lang or "")))
+    for _, rec in ipairs(recs) do if rec.activity_id == a._id then return rec.message end end
+    error("activity not exported")
+  end
+  local function lead_of(r)
+    local _, lead = api("admin", "GET", "/leads/" .. (type(r.lead) == "table" and r.lead._id or r.lead))
+    return lead
+  end
+  local function own_pu(who)
+    local _, me = api(who, "GET", "/project_users/me")
+    return me[1]
+  end
+
+  it("names a visitor's conversation after the visitor's lead", function()
+    local _, j = helper.http_json("POST", st.http_url .. "/auth/signinAnonymously", { id_project = PID, firstname = "Vera" })
+    local rid = string.format("support-group-%s-%032x", PID, 0xac7101)
+    local s, m = api(j.token, "POST", "/requests/" .. rid .. "/messages", { text = "hi", senderFullname = "Vera Visitor" })
+    assert.equal(200, s)
+    local a = newest("REQUEST_CREATE")
+    assert.equal(m.request._id, a.target.id)
+    local lead = lead_of(m.request)
+    assert.equal("Vera Visitor", lead.fullname)
+    assert.same({ type = "user", id = lead._id, name = "Vera Visitor" }, a.actor)
+    assert.equal(PID, a.id_project)
+    assert.equal("request", a.target.type)
+    assert.equal(rid, a.actionObj.request_id)
+    assert.equal("", csv_message(a))
+  end)
+
+  it("names an agent's conversation after the lead the agent's names made", function()
+    local _, r = api("agent", "POST", "/requests", { first_text = "for a customer" })
+    local a = newest("REQUEST_CREATE")
+    assert.equal(r._id, a.target.id)
+    local lead = lead_of(r)
+    assert.same({ type = "user", id = lead._id, name = "Alice Agent" }, a.actor)
+    -- a closer that is a user is named by its names; the activity is the close
+    api("owner", "PUT", "/requests/" .. r.request_id .. "/close")
+    a = newest("REQUEST_CLOSE")
+    assert.same({ type = "user", id = st.users.owner._id, name = "Olivia Owner" }, a.actor)
+    assert.equal(r._id, a.target.id)
+    assert.equal("", csv_message(a))
+  end)
+
+  it("records a member's own availability change as PROJECT_USER_AVAILABILITY_SELF", function()
+    local pu = own_pu("agent")
+    assert.equal(200, (api("agent", "PUT", "/project_users", { user_available = false })))
+    local a = newest("PROJECT_USER_AVAILABILITY_SELF")
+    assert.same({ type = "user", id = st.users.agent._id, name = "Alice Agent" }, a.actor)
+    assert.same({ user_available = false, newStatus = "unavailable", updateType = "self", source = "api" }, a.actionObj)
+    assert.equal("project_user", a.target.type)
+    assert.equal(pu._id, a.target.id)
+    assert.same({ _id = st.users.agent._id, firstname = "Alice", lastname = "Agent" }, a.target.object.id_user)
+    assert.equal(false, a.target.object.isBusy)
+    assert.equal(false, a.target.object.user_available)
+    assert.equal(PID, a.id_project)
+    -- activityMessageUtil's text, the same in any lang
+    assert.equal("Alice Agent changed availability status to unavailable", csv_message(a))
+    assert.equal("Alice Agent changed availability status to unavailable", csv_message(a, "it"))
+    -- a profileStatus is the new status as it is
+    api("agent", "PUT", "/project_users", { profileStatus = "away" })
+    a = newest("PROJECT_USER_AVAILABILITY_SELF")
+    assert.same({ profileStatus = "away", newStatus = "away", updateType = "self", source = "api" }, a.actionObj)
+    -- an admin changing its own membership by id is its own change too
+    local mine = own_pu("admin")
+    api("admin", "PUT", "/project_users/" .. mine._id, { user_available = true })
+    a = newest("PROJECT_USER_AVAILABILITY_SELF")
+    assert.equal(mine._id, a.target.id)
+    assert.same({ type = "user", id = st.users.admin._id, name = "Adam Admin" }, a.actor)
+    assert.equal("self", a.actionObj.updateType)
+    -- no availability in the body: PROJECT_USER_UPDATE, still the member's own
+    api("agent", "PUT", "/project_users", { max_assigned_chat = 3 })
+    a = newest("PROJECT_USER_UPDATE")
+    assert.same({ max_assigned_chat = 3, newStatus = "away", updateType = "self", source = "api" }, a.actionObj)
+  end)
+
+  it("records a change the body says the system made as PROJECT_USER_AVAILABILITY_SYSTEM", function()
+    local pu = own_pu("agent")
+    api("agent", "PUT", "/project_users", { user_available = false, availabilityInitiator = "system" })
+    local a = newest("PROJECT_USER_AVAILABILITY_SYSTEM")
+    assert.same({ type = "system", id = "system", name = "System" }, a.actor)
+    assert.same({ user_available = false, availabilityInitiator = "system", newStatus = "unavailable",
+      updateType = "system", source = "api" }, a.actionObj)
+    assert.equal(pu._id, a.target.id)
+    assert.equal("Alice Agent availability status was changed to unavailable by the system", csv_message(a))
+    assert.equal("Alice Agent availability status was changed to unavailable by the system", csv_message(a, "it"))
+  end)
+
+  it("records an admin changing another member's availability as PROJECT_USER_UPDATE", function()
+    local pu = own_pu("agent")
+    local _, before = api("admin", "GET", "/activities?limit=1&activities=PROJECT_USER_AVAILABILITY_SELF")
+    api("admin", "PUT", "/project_users/" .. pu._id, { user_available = false })
+    local a = newest("PROJECT_USER_UPDATE")
+    assert.same({ type = "user", id = st.users.admin._id, name = "Adam Admin" }, a.actor)
+    assert.same({ user_available = false, newStatus = "unavailable", updateType = "admin", source = "api" }, a.actionObj)
+    assert.equal(pu._id, a.target.id)
+    assert.same({ _id = st.users.agent._id, firstname = "Alice", lastname = "Agent" }, a.target.object.id_user)
+    local _, after = api("admin", "GET", "/activities?limit=1&activities=PROJECT_USER_AVAILABILITY_SELF")
+    assert.equal(before.count, after.count)
+    assert.equal("Adam Admin has changed the availability status of Alice Agent into unavailable", csv_message(a))
+    assert.equal("Adam Admin ha cambiato lo stato di disponibilità di Alice Agent in non disponibile",
+      csv_message(a, "it"))
+  end)
+
+  it("records invitations and removals with the archiver's action objects", function()
+    api("owner", "POST", "/project_users/invite", { email = "Someone.New@example.com", role = "agent" })
+    local a = newest("PROJECT_USER_INVITE")
+    assert.same({ email = "Someone.New@example.com", role = "agent", inviteType = "pending" }, a.actionObj)
+    assert.equal("pendinginvitation", a.target.type)
+    -- actorFromPrincipal names a user by its fullName virtual
+    assert.same({ type = "user", id = st.users.owner._id, name = "Olivia Owner" }, a.actor)
+    local pu = own_pu("agent")
+    api("owner", "DELETE", "/project_users/" .. pu._id .. "?soft=true")
+    a = newest("PROJECT_USER_DELETE")
+    assert.same({ deleteType = "soft", role = "agent", email = st.users.agent.email }, a.actionObj)
+    assert.same({ _id = st.users.agent._id, firstname = "Alice", lastname = "Agent", email = st.users.agent.email },
+      a.target.object.id_user)
+    -- a restore is a membership update the archiver records
+    api("owner", "PUT", "/project_users/" .. pu._id .. "/restore")
+    a = newest("PROJECT_USER_UPDATE")
+    assert.equal(pu._id, a.target.id)
+    assert.same({ newStatus = "unavailable", updateType = "admin", source = "api" }, a.actionObj)
   end)
 end)

@@ -111,8 +111,9 @@ describe("sandbox activities", function()
     local _, r = api("agent", "POST", "/requests", { first_text = "activity please" })
     local a = newest(1)[1]
     assert.equal("REQUEST_CREATE", a.verb)
-    assert.equal("user", a.actor.type)
-    assert.is_string(a.actor.id)
+    -- the requester: the lead the agent's names made
+    assert.same({ type = "user", id = type(r.lead) == "table" and r.lead._id or r.lead, name = "Alice Agent" },
+      a.actor)
     assert.same({ type = "request", id = r._id, object = a.target.object }, a.target)
     assert.equal(r.request_id, a.target.object.request_id)
     assert.equal(r.request_id, a.actionObj.request_id)
@@ -121,7 +122,7 @@ describe("sandbox activities", function()
     assert.equal(200, status)
     local list = newest(2)
     assert.equal("REQUEST_CLOSE", list[1].verb)
-    assert.equal(st.users.owner._id, list[1].actor.id)
+    assert.same({ type = "user", id = st.users.owner._id, name = "Olivia Owner" }, list[1].actor)
     assert.equal(r._id, list[1].target.id)
     assert.equal(1000, list[1].target.object.status)
     assert.equal("REQUEST_CREATE", list[2].verb)
@@ -139,7 +140,9 @@ describe("sandbox activities", function()
     local a = newest(1)[1]
     assert.equal("PROJECT_USER_UPDATE", a.verb)
     assert.same({ type = "user", id = st.users.admin._id, name = "Adam Admin" }, a.actor)
-    assert.same({ role = "supervisor", user_available = true }, a.actionObj)
+    -- an admin's change of another member: the body, the new status, the update's kind and source
+    assert.same({ role = "supervisor", user_available = true, newStatus = "available", updateType = "admin",
+      source = "api" }, a.actionObj)
     assert.equal("project_user", a.target.type)
     assert.equal(carla._id, a.target.id)
     assert.equal("supervisor", a.target.object.role)
@@ -147,7 +150,7 @@ describe("sandbox activities", function()
     a = newest(1)[1]
     assert.equal("PROJECT_USER_INVITE", a.verb)
     assert.equal(pu._id, a.target.id)
-    assert.same({ email = "outsider@sandbox.test", role = "agent" }, a.actionObj)
+    assert.same({ email = "outsider@sandbox.test", role = "agent", inviteType = "registered" }, a.actionObj)
     local _, pending = api("admin", "POST", "/project_users/invite", { email = "new.person@example.com", role = "agent" })
     a = newest(1)[1]
     assert.equal("PROJECT_USER_INVITE", a.verb)

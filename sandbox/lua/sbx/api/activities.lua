@@ -37,8 +37,8 @@ local function act_filter(ctx, csv)
   end)
   return util.sort_query(list, q)
 end
--- Activities are seeded and recorded by sbx.conv (conversations opened and closed,
--- invitations, membership updates and deletes). Simplified: the server also adds a readable
+-- Activities are seeded and recorded by sbx.conv and sbx.api.team (conversations opened and closed,
+-- invitations, membership and availability updates, removals). Simplified: the server also adds a readable
 -- text to each listed item and answers chart=true with a chart; the sandbox does neither (the
 -- CSV's message column is the server's, below).
 function api.list(ctx)

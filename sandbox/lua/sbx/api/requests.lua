@@ -381,6 +381,13 @@ function api.create(ctx)
   end
   local f = util.shallow(b)
   f.departmentid = b.departmentid
+  -- the lead's name and e-mail: the body's, else the caller's (req.user.fullName: a user's
+  -- fullName virtual, firstname + " " + lastname)
+  local u = ctx.principal.user
+  if f.senderFullname == nil and type(u) == "table" then
+    f.senderFullname = ctx.principal.kind == "user" and ((u.firstname or "") .. " " .. (u.lastname or "")) or u.fullName
+  end
+  if f.email == nil and type(u) == "table" then f.email = u.email end
   local req = conv.create(ctx.pid, f, ctx.principal)
   return ok(req)
 end
