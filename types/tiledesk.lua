@@ -1387,7 +1387,7 @@ function team:remove(project_user_id, query) end
 ---@return tiledesk.Error? err
 function team:resend_invitation(invitation_id, query) end
 
---- Restore a trashed teammate
+--- Restore a trashed teammate (status active again); 400 when not trashed
 --- `PUT /{pid}/project_users/{project_user_id}/restore`
 ---@param project_user_id string
 ---@param query? table
@@ -1414,7 +1414,7 @@ function team:set_availability(available, project_user_id) end
 ---@return tiledesk.Error? err
 function team:set_role(project_user_id, role) end
 
---- Move a teammate to the trash
+--- Move a teammate to the trash (trashed, and status disabled: out of the project; user_available kept)
 --- `DELETE /{pid}/project_users/{project_user_id}`
 ---@param project_user_id string
 ---@param query? table

@@ -280,10 +280,11 @@ describe("sandbox activities as the archiver records them", function()
     assert.same({ deleteType = "soft", role = "agent", email = st.users.agent.email }, a.actionObj)
     assert.same({ _id = st.users.agent._id, firstname = "Alice", lastname = "Agent", email = st.users.agent.email },
       a.target.object.id_user)
-    -- a restore is a membership update the archiver records
+    -- a restore is a membership update the archiver records; the soft delete left
+    -- user_available as it was (only trashed, and status through the model's hook)
     api("owner", "PUT", "/project_users/" .. pu._id .. "/restore")
     a = newest("PROJECT_USER_UPDATE")
     assert.equal(pu._id, a.target.id)
-    assert.same({ newStatus = "unavailable", updateType = "admin", source = "api" }, a.actionObj)
+    assert.same({ newStatus = "available", updateType = "admin", source = "api" }, a.actionObj)
   end)
 end)

@@ -118,6 +118,98 @@ describe("sandbox team filters", function()
   end)
 end)
 
+-- models/project_user.js and routes/project_user.js: the isAuthenticated virtual in every
+-- toJSON of a membership (toJSON { virtuals: true }; false for the guest role only); the write
+-- routes answer the document they got back, id_user not populated; a soft delete sets trashed,
+-- and the model's pre('findOneAndUpdate') hook status "disabled"; a restore wants a trashed member
+describe("sandbox project users as routes/project_user.js answers them", function()
+  before_each(helper.reset)
+
+  local function id_of(x) return type(x) == "table" and x._id or x end
+  local function member(name)
+    local _, team = api("owner", "GET", "/project_users")
+    for _, pu in ipairs(team) do
+      if id_of(pu.id_user) == st.users[name]._id then return pu end
+    end
+  end
+
+  it("has isAuthenticated wherever a membership is serialised, false for a guest", function()
+    local _, team = api("owner", "GET", "/project_users")
+    assert.is_true(#team > 0)
+    for _, pu in ipairs(team) do assert.is_true(pu.isAuthenticated) end
+    local pu = member("agent")
+    local status, one = api("agent", "GET", "/project_users/" .. pu._id)
+    assert.equal(200, status)
+    assert.is_true(one.isAuthenticated)
+    local _, me = api("agent", "GET", "/project_users/me")
+    assert.is_true(me[1].isAuthenticated)
+    local _, by_user = api("agent", "GET", "/project_users/users/" .. st.users.agent._id)
+    assert.is_true(by_user[1].isAuthenticated)
+    local _, projects = helper.http_json("GET", st.http_url .. "/projects", nil, helper.auth("agent"))
+    assert.is_true(#projects > 0)
+    for _, x in ipairs(projects) do assert.is_true(x.isAuthenticated) end
+    local guest
+    status, guest = api("agent", "POST", "/project_users", {})
+    assert.equal(200, status)
+    assert.same({ "guest", false }, { guest.role, guest.isAuthenticated })
+    local _, guests = api("owner", "GET", "/project_users?role=guest")
+    assert.is_true(#guests > 0)
+    for _, g in ipairs(guests) do assert.is_false(g.isAuthenticated) end
+  end)
+
+  it("answers writes with the document, id_user not populated", function()
+    local pu = member("agent")
+    local status, up = api("owner", "PUT", "/project_users/" .. pu._id, { max_assigned_chat = 4 })
+    assert.equal(200, status)
+    assert.same({ st.users.agent._id, 4, true, pu._id }, { up.id_user, up.max_assigned_chat, up.isAuthenticated, up.id })
+    assert.is_nil(up.isBusy)
+    status, up = api("agent", "PUT", "/project_users", { profileStatus = "away" })
+    assert.equal(200, status)
+    assert.same({ st.users.agent._id, "away", true }, { up.id_user, up.profileStatus, up.isAuthenticated })
+  end)
+
+  it("soft-deletes as trashed and disabled, user_available kept; the member is out of the project", function()
+    local pu = member("agent")
+    assert.is_true(pu.user_available)
+    local status, gone = api("admin", "DELETE", "/project_users/" .. pu._id .. "?soft=true")
+    assert.equal(200, status)
+    assert.same({ true, "disabled", true, st.users.agent._id, true },
+      { gone.trashed, gone.status, gone.user_available, gone.id_user, gone.isAuthenticated })
+    -- has-role reads only active memberships
+    local refused
+    status, refused = api("agent", "GET", "/project_users/me")
+    assert.same({ 403, helper.NOT_MEMBER }, { status, refused })
+    -- GET /:project_userid finds it by id whatever its state
+    local _, one = api("admin", "GET", "/project_users/" .. pu._id)
+    assert.same({ true, "disabled" }, { one.trashed, one.status })
+    -- PUT /:project_userid may make it active again while trashed: in the project (has-role asks
+    -- status only), out of the default list (GET / leaves trashed out)
+    assert.equal(200, (api("admin", "PUT", "/project_users/" .. pu._id, { status = "active" })))
+    assert.equal(200, (api("agent", "GET", "/project_users/me")))
+    assert.is_nil(member("agent"))
+  end)
+
+  it("restores a trashed member only", function()
+    local pu = member("agent")
+    local status, b = api("admin", "PUT", "/project_users/" .. pu._id .. "/restore")
+    assert.equal(400, status)
+    assert.same({ success = false, error = "Project user is not trashed, cannot restore" }, b)
+    assert.equal(200, (api("admin", "DELETE", "/project_users/" .. pu._id .. "?soft=true")))
+    status, b = api("admin", "PUT", "/project_users/" .. pu._id .. "/restore")
+    assert.equal(200, status)
+    assert.same({ false, "active", true, st.users.agent._id, true },
+      { b.trashed, b.status, b.user_available, b.id_user, b.isAuthenticated })
+    assert.equal(200, (api("agent", "GET", "/project_users/me")))
+    local missing = "ffffffffffffffffffffffff"
+    status, b = api("admin", "PUT", "/project_users/" .. missing .. "/restore")
+    assert.equal(404, status)
+    assert.same({ success = false, error = "Project user not found with id " .. missing }, b)
+    status, b = api("admin", "DELETE", "/project_users/" .. missing .. "?soft=true")
+    assert.equal(404, status)
+    assert.same({ success = false, error = "Project user not found with id " .. missing }, b)
+  end)
+end)
+
 -- middleware/ipFilter.js (app.js mounts it on every /:projectid/ path): JSON 401s, not the
 -- plain-text one of a refused token
 describe("sandbox project IP filter", function()

@@ -24,10 +24,11 @@ M.routes = {
     example = 'client.team:update_me{ user_available = false }' },
   { "disable", "DELETE", "/project_users/{}", params = { "project_user_id" }, doc = "Disable a teammate" },
   { "trash", "DELETE", "/project_users/{}", params = { "project_user_id" }, with = { soft = true },
-    doc = "Move a teammate to the trash" },
+    doc = "Move a teammate to the trash (trashed, and status disabled: out of the project; user_available kept)" },
   { "remove", "DELETE", "/project_users/{}", params = { "project_user_id" }, with = { hard = true },
     doc = "Remove a teammate for good" },
-  { "restore", "PUT", "/project_users/{}/restore", params = { "project_user_id" }, doc = "Restore a trashed teammate" },
+  { "restore", "PUT", "/project_users/{}/restore", params = { "project_user_id" },
+    doc = "Restore a trashed teammate (status active again); 400 when not trashed" },
   { "create_guest", "POST", "/project_users", body = "object", doc = "A guest membership for a visitor",
     example = 'local member = assert(client.team:create_guest{ attributes = { source = "widget" } })' },
   { "invitations", "GET", "/pendinginvitations", page = { all = true }, filters = {}, doc = "Pending invitations" },
@@ -107,7 +108,8 @@ M.objects = {
   project_user = { doc = "A membership of a project (teammate or visitor); also _id, createdAt and updatedAt "
     .. "(ISO 8601 UTC with ms) and __v; addressed by this _id, not the user's",
     fields = {
-      id_user = "the user (populated in lists: _id, email, firstname, lastname)", uuid_user = "a visitor's uuid",
+      id_user = "the user (populated in reads: _id, email, firstname, lastname; its id in write answers)",
+      uuid_user = "a visitor's uuid", isAuthenticated = "false for a guest, else true",
       role = "owner, admin, supervisor, agent, user, guest (or a custom role)", roleType = "1 agents, 2 users",
       user_available = "available for new conversations", profileStatus = "free-form status",
       presence = "{ status = online|offline, changedAt }", max_assigned_chat = "conversations at most (absent: the project setting applies)",

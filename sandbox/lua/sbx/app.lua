@@ -249,7 +249,8 @@ end
 
 -- The project_user of a principal in a project (nil when not a member). As has-role.js looks
 -- it up: users by id_user, guest and custom-token (userexternal) principals by uuid_user, and
--- only active memberships. Whatever a token's payload says, membership is this document.
+-- only active memberships (status "active": trashed or not, as projectUserService.get asks;
+-- a soft delete disables too). Whatever a token's payload says, membership is this document.
 function _M.membership(principal, pid)
   local field = principal.kind == "user" and "id_user" or "uuid_user"
   local id = principal.id
@@ -257,7 +258,7 @@ function _M.membership(principal, pid)
   local docs = store.coll("project_users"):all()
   for i = 1, #docs do
     local pu = docs[i]
-    if pu.id_project == pid and pu[field] == id and pu.status == "active" and not pu.trashed then return pu end
+    if pu.id_project == pid and pu[field] == id and pu.status == "active" then return pu end
   end
   return nil
 end

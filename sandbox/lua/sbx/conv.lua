@@ -92,7 +92,7 @@ end
 local function available_agents(pid)
   local out = {}
   for _, pu in ipairs(coll("project_users"):all()) do
-    if pu.id_project == pid and pu.id_user and pu.user_available and pu.status == "active" and not pu.trashed
+    if pu.id_project == pid and pu.id_user and pu.user_available and pu.status == "active"
       and (pu.role == "agent" or pu.role == "admin" or pu.role == "owner" or pu.role == "supervisor") then
       out[#out + 1] = pu
     end

@@ -20,16 +20,33 @@ function _M.user(u)
     fullName = full_name(u), createdAt = u.createdAt, updatedAt = u.updatedAt, __v = u.__v, id = u._id }
 end
 
--- A project_user with its user populated and `id`, and the `extra` fields. `overlay`: an answer
--- only written out, made with json.overlay instead of a copy.
+-- The virtuals of a project_user's toJSON (models/project_user.js: toJSON { virtuals: true },
+-- which a populated project_user inside another document's toJSON applies too): `id`, and
+-- `isAuthenticated`, false for the guest role only.
+local function pu_virtuals(out, pu)
+  out.id = pu._id
+  out.isAuthenticated = pu.role ~= "guest"
+end
+
+-- A project_user with its user populated and its virtuals, and the `extra` fields. `overlay`: an
+-- answer only written out, made with json.overlay instead of a copy.
 function _M.pu(pu, extra, overlay)
   if not pu then return nil end
-  local out = overlay and util.json.overlay(pu) or util.shallow(pu, 1) -- id
+  local out = overlay and util.json.overlay(pu) or util.shallow(pu, 2) -- id, isAuthenticated
   if pu.id_user then out.id_user = _M.user(store.coll("users"):get(pu.id_user)) or pu.id_user end
-  out.id = pu._id
+  pu_virtuals(out, pu)
   if extra then
     for k, v in pairs(extra) do out[k] = v end
   end
+  return out
+end
+
+-- A project_user as the routes that write one answer it (the document the update or save gave
+-- back, sent before any populate ends): its virtuals, id_user the user's id, not populated.
+function _M.pu_doc(pu)
+  if not pu then return nil end
+  local out = util.shallow(pu, 2) -- id, isAuthenticated
+  pu_virtuals(out, pu)
   return out
 end
 

@@ -46,7 +46,7 @@ end)
 api.operators = or_404(find, function(ctx, d)
   local available = util.arr()
   for _, pu in ipairs(store.coll("project_users"):all()) do
-    if pu.id_project == ctx.pid and pu.id_user and pu.user_available and pu.status == "active" and not pu.trashed
+    if pu.id_project == ctx.pid and pu.id_user and pu.user_available and pu.status == "active"
       and pu.role ~= "guest" and pu.role ~= "user" then
       available[#available + 1] = { id_user = pu.id_user }
     end

@@ -65,7 +65,7 @@ local function send_one(ctx, b, req)
     if b.sender ~= nil and b.sender ~= p.id then
       requester_pu = store.coll("project_users"):find_one(function(x)
         return x.id_project == ctx.pid and (x.id_user == b.sender or x.uuid_user == b.sender)
-          and x.status == "active" and not x.trashed
+          and x.status == "active"
       end)
       if not requester_pu then
         return 403, { success = false, msg = "The sender is not an active member of the project." }

@@ -41,7 +41,7 @@ function api.list(ctx)
   local out = util.arr()
   for _, pu in ipairs(projects("project_users"):all()) do
     local proj = projects("projects"):get(pu.id_project)
-    if pu.id_user == p.id and AGENT_ROLES[pu.role] and pu.status == "active" and not pu.trashed
+    if pu.id_user == p.id and AGENT_ROLES[pu.role] and pu.status == "active"
       and proj and proj.status == 100 then
       out[#out + 1] = view.pu(pu, { id_project = view.project(proj) })
     end
@@ -122,12 +122,13 @@ api.is_open = or_404(get_project, function(_, proj)
   return 200, { isopen = is_open(proj) }
 end)
 
+-- routes/project.js GET /:projectid/users/availables asks user_available and the agent kind only:
+-- a disabled or trashed member that is available is listed.
 api.available_users = or_404(get_project, function(ctx, proj)
   local out = util.arr()
   if not is_open(proj) and not util.bool(ctx.query.raw) then return 200, out end
   for _, pu in ipairs(projects("project_users"):all()) do
-    if pu.id_project == proj._id and pu.user_available and pu.id_user and AGENT_ROLES[pu.role]
-      and pu.status == "active" and not pu.trashed then
+    if pu.id_project == proj._id and pu.user_available and pu.id_user and AGENT_ROLES[pu.role] then
       local u = projects("users"):get(pu.id_user)
       if u then
         out[#out + 1] = { id = u._id, pu_id = pu._id, fullname = u.firstname .. " " .. (u.lastname or ""),

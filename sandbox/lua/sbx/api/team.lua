@@ -202,7 +202,7 @@ function api.invite(ctx)
     tags = util.arr(), max_assigned_chat = -1, number_assigned_requests = 0, createdBy = ctx.principal.id }
   events.emit(ctx.pid, "project_user.invite", view.pu(pu))
   record_invite(ctx, pu_target(pu, true, true), false)
-  return 200, view.pu(pu)
+  return 200, view.pu_doc(pu)
 end
 
 local function apply(ctx, pu, b, allow_role)
@@ -243,7 +243,7 @@ api.update = or_404(find, function(ctx, pu)
   events.emit(ctx.pid, "project_user.update", view.pu(pu))
   if AGENT_ROLES[pu.role] then events.emit(ctx.pid, "project_user.update.agent", view.pu(pu)) end
   record_update(ctx, pu, context)
-  return 200, view.pu(pu)
+  return 200, view.pu_doc(pu)
 end)
 
 function api.update_mine(ctx)
@@ -253,40 +253,58 @@ function api.update_mine(ctx)
   apply(ctx, pu, ctx.body or {}, false)
   events.emit(ctx.pid, "project_user.update", view.pu(pu))
   record_update(ctx, pu, context)
-  return 200, view.pu(pu)
+  return 200, view.pu_doc(pu)
 end
 
 function api.create(ctx)
   local b = ctx.body or {}
   local pu = pus:insert{ id_project = ctx.pid, uuid_user = store.uuid(), role = "guest", roleType = 2,
     user_available = false, status = "active", trashed = false, attributes = {}, tags = b.tags or util.arr() }
-  return 200, view.pu(pu)
+  return 200, view.pu_doc(pu)
 end
 
-api.delete = or_404(find, function(ctx, pu)
-  if util.bool(ctx.query.hard) then
+-- routes/project_user.js DELETE /:project_userid and PUT /:project_userid/restore answer a
+-- missing member so
+local function pu_not_found(ctx)
+  return 404, { success = false, error = "Project user not found with id " .. tostring(ctx.params.puid) }
+end
+
+-- DELETE /:project_userid: hard=true removes; soft=true sets trashed (findByIdAndUpdate
+-- { trashed: true }), to which the model's pre('findOneAndUpdate') hook adds status "disabled"
+-- (user_available stays); else disables (status "disabled", user_available false). The answer
+-- is the document, id_user not populated.
+function api.delete(ctx)
+  local pu = find(ctx)
+  if not pu then return pu_not_found(ctx) end
+  if ctx.query.soft == "true" then
+    pus:update(pu._id, { trashed = true, status = "disabled" })
+    events.emit(ctx.pid, "project_user.delete", view.pu(pu))
+    record_delete(ctx, pu, "soft")
+  elseif ctx.query.hard == "true" then
     pus:remove(pu._id)
     events.emit(ctx.pid, "project_user.delete", view.pu(pu))
     record_delete(ctx, pu, "hard")
-  elseif util.bool(ctx.query.soft) then
-    pus:update(pu._id, { trashed = true, status = "disabled", user_available = false })
-    events.emit(ctx.pid, "project_user.delete", view.pu(pu))
-    record_delete(ctx, pu, "soft")
   else
     pus:update(pu._id, { status = "disabled", user_available = false })
   end
-  return 200, view.pu(pu)
-end)
+  return 200, view.pu_doc(pu)
+end
 
--- the route emits project_user.update without a context: the archiver makes one (not the
--- member's own route) and records it as any update
-api.restore = or_404(find, function(ctx, pu)
-  if not pu.trashed then return 400, { success = false, msg = "The project user is not trashed" } end
+-- PUT /:project_userid/restore: 404 when the project has no such member, 400 when it is not
+-- trashed; else trashed false and status "active" (user_available as it is). The route emits
+-- project_user.update without a context: the archiver makes one (not the member's own route)
+-- and records it as any update.
+function api.restore(ctx)
+  local pu = find(ctx)
+  if not pu then return pu_not_found(ctx) end
+  if pu.trashed ~= true then
+    return 400, { success = false, error = "Project user is not trashed, cannot restore" }
+  end
   pus:update(pu._id, { trashed = false, status = "active" })
   events.emit(ctx.pid, "project_user.update", view.pu(pu))
   record_update(ctx, pu, update_context(ctx, false, pu.id_user))
-  return 200, view.pu(pu)
-end)
+  return 200, view.pu_doc(pu)
+end
 
 local invs = store.coll("pendinginvitations")
 function api.list_invitations(ctx)
