@@ -132,7 +132,8 @@ local function field(v, is_date)
     n = n and n * 1.0 -- a double, as parseFloat's
     if n and n < huge and n > -huge then return js_number(n) end
   end
-  return '"' .. s:gsub('"', '""') .. '"'
+  if s:find('"', 1, true) then s = s:gsub('"', '""') end
+  return '"' .. s .. '"'
 end
 _M.field = field
 
@@ -163,22 +164,33 @@ function _M.set(row, k, v)
   row.values[k] = v
 end
 
--- The body for rows (see above).
-function _M.body(rows)
-  if #rows == 0 then return "\r\n" end
-  local header = {}
-  for i, k in ipairs(rows[1].keys) do header[i] = k end
-  local lines = { concat(header, ";") }
-  for r = 1, #rows do
-    local row = rows[r]
-    local values, dates, out = row.values, row.dates or {}, {}
-    for i = 1, #header do
-      local k = header[i]
-      out[i] = field(values[k], dates[k])
-    end
-    lines[r + 1] = concat(out, ";")
+-- One row's line, read through the header.
+local function line(header, row)
+  local values, dates, out = row.values, row.dates or {}, {}
+  for i = 1, #header do
+    local k = header[i]
+    out[i] = field(values[k], dates[k])
   end
+  return concat(out, ";")
+end
+
+-- The body for the items of list, make_row(item) making each one's row (see above) just before
+-- its line is written: an export of many rows holds its lines, never all its rows at once.
+function _M.body_of(list, make_row)
+  if #list == 0 then return "\r\n" end
+  local first = make_row(list[1])
+  local header = {}
+  for i, k in ipairs(first.keys) do header[i] = k end
+  local lines = { concat(header, ";"), line(header, first) }
+  for i = 2, #list do lines[i + 1] = line(header, make_row(list[i])) end
   return concat(lines, "\r\n") .. "\r\n"
+end
+
+local function same(row) return row end
+
+-- The body for rows already made.
+function _M.body(rows)
+  return _M.body_of(rows, same)
 end
 
 return _M

@@ -238,9 +238,8 @@ function api.csv(ctx)
   -- the server's handler throws on an unreadable date (toISOString of an invalid Date)
   if not list then error("activities csv: unreadable date", 0) end
   local lang = ctx.query.lang
-  local rows = {}
-  for i, a in ipairs(util.csv_page(list, ctx.query)) do rows[i] = csv_row(a, lang) end
-  return 200, csvx.body(rows), "text/csv; charset=utf-8"
+  return 200, csvx.body_of(util.csv_page(list, ctx.query), function(a) return csv_row(a, lang) end),
+    "text/csv; charset=utf-8"
 end
 
 api.routes = {

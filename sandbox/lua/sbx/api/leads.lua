@@ -117,11 +117,9 @@ local function csv_filtered(ctx)
 end
 
 function api.csv(ctx)
-  local rows = {}
-  for i, l in ipairs(util.csv_page(csv_filtered(ctx), ctx.query)) do
-    rows[i] = csvx.row(l, CSV_PATHS, CSV_DATES, CSV_ARRAYS)
-  end
-  return 200, csvx.body(rows), "text/csv; charset=utf-8"
+  return 200, csvx.body_of(util.csv_page(csv_filtered(ctx), ctx.query), function(l)
+    return csvx.row(l, CSV_PATHS, CSV_DATES, CSV_ARRAYS)
+  end), "text/csv; charset=utf-8"
 end
 
 -- routes/lead.js GET /:leadid: by id alone (findById), 404 Object not found.

@@ -340,8 +340,7 @@ function api.csv(ctx)
   order(list, q, scores)
   list = util.csv_page(list, q)
   local scored = scores and truthy(q.full_text) and q.no_textscore ~= "true"
-  local rows = {}
-  for i, req in ipairs(list) do
+  return 200, csvx.body_of(list, function(req)
     local row = csvx.row(req, CSV_PATHS, CSV_DATES, CSV_ARRAYS)
     if scored then csvx.set(row, "score", scores[req]) end
     local ch = type(req.channel) == "table" and req.channel or {}
@@ -362,9 +361,8 @@ function api.csv(ctx)
       if truthy(a.called_phone) then csvx.set(row, "called_phone", a.called_phone) end
       if truthy(a.caller_phone) then csvx.set(row, "call_id", a.call_id) end
     end
-    rows[i] = row
-  end
-  return 200, csvx.body(rows), "text/csv; charset=utf-8"
+    return row
+  end), "text/csv; charset=utf-8"
 end
 
 api.get = or_404(get, function(_, req)
