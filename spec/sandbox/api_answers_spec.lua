@@ -208,6 +208,35 @@ describe("sandbox project users as routes/project_user.js answers them", functio
     assert.equal(404, status)
     assert.same({ success = false, error = "Project user not found with id " .. missing }, b)
   end)
+
+  -- POST /invite: User.findOne by e-mail, else a pending invitation; the caller refused; an active
+  -- member of the agents' role type refused unless trashed, which gets a new membership
+  it("invites in the server's words: pending, oneself, a member, a trashed member again", function()
+    local status, b = api("admin", "POST", "/project_users/invite", { email = "Nobody.Yet@example.com", role = "agent" })
+    assert.equal(200, status)
+    assert.equal("User not found, save invite in pending ", b.msg)
+    assert.equal("nobody.yet@example.com", b.pendingInvitation.email)
+    status, b = api("admin", "POST", "/project_users/invite", { email = st.users.admin.email, role = "agent" })
+    assert.same({ 403, { success = false, msg = "Forbidden. It is not allowed to invite oneself", code = 4000 } },
+      { status, b })
+    status, b = api("admin", "POST", "/project_users/invite", { email = st.users.agent.email, role = "agent" })
+    assert.same({ 403, { success = false, msg = "Forbidden. User is already a member", code = 4001 } }, { status, b })
+    local pu = member("agent")
+    assert.equal(200, (api("admin", "DELETE", "/project_users/" .. pu._id .. "?soft=true")))
+    status, b = api("admin", "POST", "/project_users/invite", { email = st.users.agent.email, role = "agent" })
+    assert.equal(200, status)
+    assert.is_true(b._id ~= pu._id)
+    assert.same({ st.users.agent._id, "active", "agent" }, { b.id_user, b.status, b.role })
+  end)
+
+  -- GET /users/search: 403 with a bare msg for a user who is no member of the project
+  it("answers a search for a non-member with the server's bare 403", function()
+    -- the seed's outsider owns another project: a user, no member of this one
+    local status, b = api("owner", "GET", "/project_users/users/search?email=outsider@sandbox.test")
+    assert.same({ 403, { msg = "Unauthorized. This is not a your teammate." } }, { status, b })
+    status, b = api("owner", "GET", "/project_users/users/search?email=" .. st.users.agent.email)
+    assert.same({ 200, { _id = st.users.agent._id } }, { status, b })
+  end)
 end)
 
 -- middleware/ipFilter.js (app.js mounts it on every /:projectid/ path): JSON 401s, not the

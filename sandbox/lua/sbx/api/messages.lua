@@ -68,7 +68,8 @@ local function send_one(ctx, b, req)
           and x.status == "active"
       end)
       if not requester_pu then
-        return 403, { success = false, msg = "The sender is not an active member of the project." }
+        -- routes/message.js POST /: the same words, two spaces before the colon
+        return 403, { success = false, msg = "Unauthorized. Project_user not found with user id  : " .. tostring(b.sender) }
       end
     end
     local cf = {}

@@ -154,7 +154,8 @@ function api.search_users(ctx)
   local u = email and require("sbx.app").find_user_by_email(email)
   if not u then return E.not_found() end
   local pu = pus:find_one(function(x) return x.id_project == ctx.pid and x.id_user == u._id end)
-  if not pu then return 403, { success = false, msg = "The user is not a teammate" } end
+  -- routes/project_user.js GET /users/search: 403, a body without success
+  if not pu then return 403, { msg = "Unauthorized. This is not a your teammate." } end
   return 200, { _id = u._id }
 end
 
@@ -181,21 +182,25 @@ function api.invite(ctx)
   if type(b.role) ~= "string" or not ROLES[b.role] or b.role == "owner" then
     return 422, { errors = util.arr{ util.invalid("role", b.role) } }
   end
+  -- routes/project_user.js POST /invite: the user by e-mail, else a pending invitation; not the
+  -- caller; not an active member of the agents' role type unless trashed (a trashed or disabled
+  -- one gets a new membership)
   local email = b.email:lower()
-  local me = ctx.principal.user
-  if me and me.email == email then
-    return 403, { success = false, msg = "Forbidden. It is not possible to invite yourself", code = 4000 }
-  end
   local u = require("sbx.app").find_user_by_email(email)
   if not u then
     local inv = store.coll("pendinginvitations"):insert{ id_project = ctx.pid, email = email, role = b.role,
       createdBy = ctx.principal.id }
     record_invite(ctx, { type = "pendinginvitation", id = inv._id, object = util.copy(inv) }, true)
-    return 200, { msg = "User not found. Pending invitation created", pendingInvitation = inv }
+    return 200, { msg = "User not found, save invite in pending ", pendingInvitation = inv }
   end
-  local existing = pus:find_one(function(x) return x.id_project == ctx.pid and x.id_user == u._id end)
-  if existing then
-    return 403, { success = false, msg = "Forbidden. The user is already a member of the project", code = 4001 }
+  if u._id == ctx.principal.id then
+    return 403, { success = false, msg = "Forbidden. It is not allowed to invite oneself", code = 4000 }
+  end
+  local existing = pus:find_one(function(x)
+    return x.id_project == ctx.pid and x.id_user == u._id and x.roleType == 1 and x.status == "active"
+  end)
+  if existing and existing.trashed ~= true then
+    return 403, { success = false, msg = "Forbidden. User is already a member", code = 4001 }
   end
   local pu = pus:insert{ id_project = ctx.pid, id_user = u._id, role = b.role, roleType = 1,
     user_available = b.user_available ~= false, status = "active", trashed = false, attributes = {},
