@@ -229,6 +229,20 @@ describe("sandbox project users as routes/project_user.js answers them", functio
     assert.same({ st.users.agent._id, "active", "agent" }, { b.id_user, b.status, b.role })
   end)
 
+  -- GET /users/:user_id: findOne by id_user for an ObjectId, else by uuid_user; [that one]
+  it("finds one membership by user id or by a guest's uuid, in an array of one", function()
+    local status, b = api("agent", "GET", "/project_users/users/" .. st.users.agent._id)
+    assert.equal(200, status)
+    assert.equal(1, #b)
+    assert.same({ st.users.agent._id, false }, { b[1].id_user._id, b[1].isBusy })
+    local _, guest = api("agent", "POST", "/project_users", {})
+    status, b = api("agent", "GET", "/project_users/users/" .. guest.uuid_user)
+    assert.equal(200, status)
+    assert.same({ 1, guest._id }, { #b, b[1]._id })
+    status, b = api("agent", "GET", "/project_users/users/ffffffffffffffffffffffff")
+    assert.same({ 404, { success = false, msg = "Object not found." } }, { status, b })
+  end)
+
   -- GET /users/search: 403 with a bare msg for a user who is no member of the project
   it("answers a search for a non-member with the server's bare 403", function()
     -- the seed's outsider owns another project: a user, no member of this one

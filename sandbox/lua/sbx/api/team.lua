@@ -159,15 +159,19 @@ function api.search_users(ctx)
   return 200, { _id = u._id }
 end
 
+-- routes/project_user.js GET /users/:user_id: findOne by id_user when the id is a valid ObjectId
+-- (mongoose's isValid: 24 hex digits, or any 12 characters), else by uuid_user; the one found,
+-- with isBusy, in an array of one.
 function api.by_user(ctx)
-  local out = util.arr()
-  for _, pu in ipairs(pus:all()) do
-    if pu.id_project == ctx.pid and (pu.id_user == ctx.params.user_id or pu.uuid_user == ctx.params.user_id) then
-      out[#out + 1] = list_view(pu)
-    end
-  end
-  if #out == 0 then return E.not_found() end
-  return 200, out
+  local id = ctx.params.user_id
+  local by_id = (#id == 24 and id:match("^%x+$") ~= nil) or #id == 12
+  local pu = pus:find_one(function(x)
+    if x.id_project ~= ctx.pid then return false end
+    if by_id then return x.id_user == id end
+    return x.uuid_user == id
+  end)
+  if not pu then return E.not_found() end
+  return 200, util.arr{ list_view(pu) }
 end
 
 api.get = or_404(find, function(_, pu)
