@@ -183,6 +183,19 @@ function helper.refused(status, v, msg, err)
 end
 
 -- The sandbox back to its seed (faults, log and sinks cleared).
+-- Date.prototype.toString() of an ISO 8601 UTC instant, in a server process whose zone is UTC
+-- (how String() and csv-express write a stored date): worked out here, not by the sandbox.
+function helper.js_date(iso)
+  local y, mo, d, hh, mm, ss = iso:match("^(%d+)%-(%d+)%-(%d+)T(%d+):(%d+):(%d+)")
+  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
+  local a = mo <= 2 and 1 or 0 -- days since 1970-01-01, from the proleptic Gregorian date
+  local yy, mm2 = y - a, mo + 12 * a - 3
+  local fl = math.floor -- no // here: the helper is loaded by Lua 5.1 and LuaJIT too
+  local days = 365 * yy + fl(yy / 4) - fl(yy / 100) + fl(yy / 400) + fl((153 * mm2 + 2) / 5) + d - 1 - 719468
+  local t = days * 86400 + tonumber(hh) * 3600 + tonumber(mm) * 60 + tonumber(ss)
+  return os.date("!%a %b %d %Y %H:%M:%S", t) .. " GMT+0000 (Coordinated Universal Time)"
+end
+
 function helper.reset()
   local status = helper.http_json("POST", helper.sandbox().control_url .. "/reset")
   if status ~= 200 then error("the sandbox reset answered HTTP " .. tostring(status), 2) end

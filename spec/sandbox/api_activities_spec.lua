@@ -18,16 +18,7 @@ local HEADER = "message;activity_id;createdAt;updatedAt;project_id;actor_name;ac
   .. "actionObj_project_name;actionObj_role;actionObj_user_available;target_id;target_createdAt;target_createdBy;"
   .. "target_role;target_user_available"
 
--- Date.prototype.toString() of an ISO 8601 instant in UTC (String() of a stored date)
-local function js_date(iso)
-  local y, mo, d, hh, mm, ss = iso:match("^(%d+)%-(%d+)%-(%d+)T(%d+):(%d+):(%d+)")
-  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
-  local a = mo <= 2 and 1 or 0
-  local yy, mm2 = y - a, mo + 12 * a - 3
-  local days = 365 * yy + yy // 4 - yy // 100 + yy // 400 + (153 * mm2 + 2) // 5 + d - 1 - 719468
-  local t = days * 86400 + tonumber(hh) * 3600 + tonumber(mm) * 60 + tonumber(ss)
-  return os.date("!%a %b %d %Y %H:%M:%S", t) .. " GMT+0000 (Coordinated Universal Time)"
-end
+local js_date = helper.js_date
 
 -- csv-express's field for a string: quoted, inner quotes doubled
 local function q(s) return '"' .. s:gsub('"', '""') .. '"' end

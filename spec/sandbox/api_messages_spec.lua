@@ -16,17 +16,7 @@ end
 
 local ISO = "^%d%d%d%d%-%d%d%-%d%dT%d%d:%d%d:%d%d%.%d%d%dZ$"
 
--- Date.prototype.toString() of an ISO 8601 instant, in the server's zone UTC (how String() and
--- `${}` write a stored date)
-local function js_date(iso)
-  local y, mo, d, hh, mm, ss = iso:match("^(%d+)%-(%d+)%-(%d+)T(%d+):(%d+):(%d+)")
-  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
-  local a = mo <= 2 and 1 or 0 -- days since 1970-01-01, from the proleptic Gregorian date
-  local yy, mm2 = y - a, mo + 12 * a - 3
-  local days = 365 * yy + yy // 4 - yy // 100 + yy // 400 + (153 * mm2 + 2) // 5 + d - 1 - 719468
-  local t = days * 86400 + tonumber(hh) * 3600 + tonumber(mm) * 60 + tonumber(ss)
-  return os.date("!%a %b %d %Y %H:%M:%S", t) .. " GMT+0000 (Coordinated Universal Time)"
-end
+local js_date = helper.js_date
 
 describe("sandbox messages", function()
   before_each(function()

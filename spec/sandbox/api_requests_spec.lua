@@ -57,19 +57,7 @@ local function csv_record(csv, row)
   return out
 end
 
--- Date.prototype.toString() of an ISO 8601 UTC instant in a process whose zone is UTC.
-local function js_date(iso)
-  local y, mo, d, h, mi, sec = iso:match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)")
-  y, mo, d = tonumber(y), tonumber(mo), tonumber(d)
-  -- days since 1970-01-01: whole years, then this year's months and days
-  local days = 0
-  local function leap(yy) return yy % 4 == 0 and (yy % 100 ~= 0 or yy % 400 == 0) end
-  for yy = 1970, y - 1 do days = days + (leap(yy) and 366 or 365) end
-  local month_days = { 31, leap(y) and 29 or 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 }
-  for m = 1, mo - 1 do days = days + month_days[m] end
-  local t = ((days + d - 1) * 24 + tonumber(h)) * 3600 + tonumber(mi) * 60 + tonumber(sec)
-  return os.date("!%a %b %d %Y %H:%M:%S", t) .. " GMT+0000 (Coordinated Universal Time)"
-end
+local js_date = helper.js_date
 
 describe("sandbox requests", function()
   before_each(reset)
