@@ -164,33 +164,42 @@ function _M.set(row, k, v)
   row.values[k] = v
 end
 
--- One row's line, read through the header.
-local function line(header, row)
-  local values, dates, out = row.values, row.dates or {}, {}
-  for i = 1, #header do
-    local k = header[i]
-    out[i] = field(values[k], dates[k])
+-- The lines of an export: the first row's keys as the header (each through header_field, when
+-- given), then every row's fields read through it (field_of(value, is_date)), joined by sep;
+-- make_row(item) makes each item's row (see above) just before its line, so an export of many
+-- rows holds its lines, never all its rows at once (nil: the items are rows). nil for an empty
+-- list.
+local function same(row) return row end
+function _M.lines(list, make_row, field_of, sep, header_field)
+  if #list == 0 then return nil end
+  make_row = make_row or same
+  local first = make_row(list[1])
+  local header, out = first.keys, {}
+  for i, k in ipairs(header) do out[i] = header_field and header_field(k) or k end
+  local lines = { concat(out, sep) }
+  for r = 1, #list do
+    local row = r == 1 and first or make_row(list[r])
+    local values, dates = row.values, row.dates or {}
+    out = {}
+    for i = 1, #header do
+      local k = header[i]
+      out[i] = field_of(values[k], dates[k])
+    end
+    lines[r + 1] = concat(out, sep)
   end
-  return concat(out, ";")
+  return lines
 end
 
--- The body for the items of list, make_row(item) making each one's row (see above) just before
--- its line is written: an export of many rows holds its lines, never all its rows at once.
+-- The body for the items of list, make_row(item) making each one's row (see _M.lines).
 function _M.body_of(list, make_row)
-  if #list == 0 then return "\r\n" end
-  local first = make_row(list[1])
-  local header = {}
-  for i, k in ipairs(first.keys) do header[i] = k end
-  local lines = { concat(header, ";"), line(header, first) }
-  for i = 2, #list do lines[i + 1] = line(header, make_row(list[i])) end
+  local lines = _M.lines(list, make_row, field, ";")
+  if not lines then return "\r\n" end
   return concat(lines, "\r\n") .. "\r\n"
 end
 
-local function same(row) return row end
-
 -- The body for rows already made.
 function _M.body(rows)
-  return _M.body_of(rows, same)
+  return _M.body_of(rows)
 end
 
 return _M

@@ -31,17 +31,8 @@ function _M.field(v, is_date)
 end
 
 function _M.body(rows)
-  if #rows == 0 then return "" end
-  local header = rows[1].keys
-  local out = {}
-  for i, k in ipairs(header) do out[i] = _M.field(k) end
-  local lines = { concat(out, ",") }
-  for r = 1, #rows do
-    local values, dates = rows[r].values, rows[r].dates or {}
-    out = {}
-    for i, k in ipairs(header) do out[i] = _M.field(values[k], dates[k]) end
-    lines[r + 1] = concat(out, ",")
-  end
+  local lines = csvx.lines(rows, nil, _M.field, ",", _M.field)
+  if not lines then return "" end
   return concat(lines, "\n")
 end
 
