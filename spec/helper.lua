@@ -240,6 +240,18 @@ function helper.nonempty(t, what)
   return t
 end
 
+-- An activity's actor without its _id, once that _id is checked to be an ObjectId: the actor
+-- is a single nested subdocument of a schema without `_id: false` (pubmodules/activities/
+-- models/activity.js ActorActivitySchema; its RelatedActivitySchema says `_id: false`), so
+-- mongoose gives it an _id of its own.
+function helper.actor_of(a)
+  local assert = require("luassert")
+  assert.is_table(a.actor)
+  assert.matches("^%x+$", a.actor._id)
+  assert.equal(24, #a.actor._id)
+  return { type = a.actor.type, id = a.actor.id, name = a.actor.name }
+end
+
 -- The project id of the unit specs' clients.
 helper.PID = "65a1b2c3d4e5f60718293a4b"
 

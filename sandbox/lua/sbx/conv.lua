@@ -3,6 +3,7 @@ local store = require("sbx.store")
 local util = require("sbx.util")
 local view = require("sbx.view")
 local events = require("sbx.events")
+local archiver = require("sbx.archiver")
 
 local _M = {}
 
@@ -172,81 +173,6 @@ function _M.next_ticket(pid)
   return c.seq
 end
 
----------------------------------------------------------------------------------------------
--- activities, as pubmodules/activities/activityArchiver.js writes them (the server does so only
--- with ACTIVITY_HISTORY_ENABLED=true; the sandbox always does):
--- { actor = {type, id, name}, verb, actionObj, target = {type, id, object}, id_project }
-
-local function system_actor() return { type = "system", id = "system", name = "System" } end
-_M.system_actor = system_actor
-
-local function trim(x) return (x:gsub("^%s+", ""):gsub("%s+$", "")) end
-local function str(x) return type(x) == "string" and x ~= "" and x or nil end
-
--- projectUserUpdateContextUtil.userDisplayName: fullName (or fullname) trimmed, else firstname
--- and lastname joined and trimmed, else nil. A user document's fullName is its virtual.
-function _M.display_name(u)
-  if type(u) ~= "table" then return nil end
-  local full = str(u.fullName) or str(u.fullname)
-  if full and trim(full) ~= "" then return trim(full) end
-  local name = trim((str(u.firstname) or "") .. " " .. (str(u.lastname) or ""))
-  return name ~= "" and name or nil
-end
-
--- activityActorUtil.actorFromReq (actorFromPrincipal on req.user): no principal or a
--- subscription's token is the system; a bot is {type bot, its name}; a user document is named
--- by its fullName virtual, firstname + " " + lastname as it is (untrimmed); a guest's or a
--- custom token's payload by its fullName, fullname or joined names.
-function _M.actor(principal)
-  if not principal or principal.kind == "subscription" then return system_actor() end
-  if principal.kind == "bot" then
-    local name = principal.bot and str(principal.bot.name) and trim(principal.bot.name)
-    return { type = "bot", id = principal.id, name = name ~= "" and name or principal.id }
-  end
-  local u = principal.user or {}
-  local name
-  if principal.kind == "user" then
-    name = (str(u.firstname) or "") .. " " .. (str(u.lastname) or "")
-  else
-    name = str(u.fullName) or str(u.fullname) or _M.display_name(u)
-  end
-  return { type = "user", id = principal.id, name = name }
-end
-
-function _M.activity(pid, actor, verb, action, target, at_ms)
-  return coll("activities"):insert({ actor = actor, verb = verb, actionObj = action, target = target,
-    id_project = pid }, at_ms)
-end
-
--- activityActorUtil.actorFromRequestCreate: the request's requester_id (the virtual: its
--- lead's _id) named by requester_name (never set) or the lead's fullname.
-local function create_actor(r)
-  local lead = r.lead and coll("leads"):get(r.lead)
-  return { type = "user", id = lead and lead._id or nil, name = lead and (str(lead.fullname) or str(lead.fullName)) }
-end
-
--- activityActorUtil.resolveActorFromClosedBy: no closer, "system" or "_trigger" (any case) is
--- the system; else the closer's id named by the user's display name (from the participating
--- agents, the snapshot's agents or the users), or by the id when no user has that id.
-local function close_actor(r)
-  local by = r.closed_by
-  if by == nil or by == "" or by == util.null then return system_actor() end
-  by = tostring(by)
-  local low = by:lower()
-  if low == "system" or low == "_trigger" then return system_actor() end
-  return { type = "user", id = by, name = _M.display_name(coll("users"):get(by)) or by }
-end
-
--- REQUEST_CREATE / REQUEST_CLOSE: the request (frozen as it is now) is both the action object
--- and the target.
-function _M.request_activity(r, verb, at_ms)
-  local snapshot = util.copy(r)
-  snapshot.id = r._id
-  local actor = verb == "REQUEST_CREATE" and create_actor(r) or close_actor(r)
-  return _M.activity(r.id_project, actor, verb, snapshot,
-    { type = "request", id = r._id, object = snapshot }, at_ms)
-end
-
 -- Creates a conversation. f: first_text, request_id, sender, senderFullname, email, departmentid, ...
 function _M.create(pid, f, principal, at_ms)
   local rid = f.request_id or ("support-group-" .. pid .. "-" .. store.uuid(true))
@@ -285,9 +211,56 @@ function _M.create(pid, f, principal, at_ms)
     local rv = _M.view(r)
     events.emit(pid, "request.create", rv)
     events.conversation_routed(pid, rv)
-    if not r.preflight then _M.request_activity(r, "REQUEST_CREATE") end
+    archiver.request(r, "REQUEST_CREATE")
+    archiver.created(r)
   end
   return r
+end
+
+-- requestService.route (PUT /requests/:rid/assign, /departments, /agent, a reroute): routes r
+-- to dept, saves it and records the assignments the change makes (emitAssignedEvent with the
+-- caller's options; a change of department is passed along).
+function _M.reroute(r, dept, nobot, options)
+  local before, before_dept = util.arr(util.shallow(r.participants or {})), r.department
+  _M.route(r, dept, nobot)
+  coll("requests"):touch(r)
+  local o = util.shallow(options or {})
+  if r.department ~= before_dept then o.department_change = { from = before_dept, to = r.department } end
+  archiver.participants_changed(r, before, o)
+  return r
+end
+
+-- pubmodules/rules/conciergeBot.js on message.create (just after it, from a timer as the server
+-- runs it from setImmediate): a message from the lead of a preflight conversation that is not
+-- its first text makes the conversation real: first_text becomes the message's text ("Image",
+-- "Frame" for those types), preflight false (requestService.changeFirstTextAndPreflightByRequestId:
+-- request.update, and request.update.preflight, which the archiver records as REQUEST_CREATE);
+-- a conversation still temporary (50) with no bot is routed again (the rules' automatic
+-- assignment); the lead's status becomes 100 (lead.update).
+local function concierge(premature, pid, rid, msg)
+  if premature then return end
+  local r = _M.find(pid, rid)
+  if not r then return end
+  local text = msg.text
+  if msg.type == "image" then text = "Image" elseif msg.type == "frame" then text = "Frame" end
+  if text == nil or text == "" or text == util.null then return end
+  r.first_text, r.preflight = text, false
+  coll("requests"):touch(r)
+  archiver.request(r, "REQUEST_CREATE")
+  events.emit(pid, "request.update", _M.view(r))
+  if msg.temp then
+    local dept = r.department and coll("departments"):get(r.department)
+    if dept then
+      _M.reroute(r, dept, false, archiver.internal_options("rules", "auto"))
+      events.emit(pid, "request.update", _M.view(r))
+    end
+  end
+  local lead = r.lead and coll("leads"):get(r.lead)
+  if lead then
+    lead.status = 100
+    coll("leads"):touch(lead)
+    events.emit(pid, "lead.update", lead)
+  end
 end
 
 -- Adds a message to r and runs the side effects (counts, events, bot webhooks).
@@ -314,6 +287,12 @@ function _M.add_message(pid, r, f, principal, at_ms)
   events.emit(pid, "message.create", payload)
   events.emit(pid, "message.create.request.channel." .. ((r.channel and r.channel.name) or "chat21"), payload)
   events.message_created(pid, m, rv)
+  -- the conversation as the message carries it: the concierge's test
+  local lead = r.preflight == true and r.lead and coll("leads"):get(r.lead)
+  if lead and m.sender == lead.lead_id and m.text ~= r.first_text then
+    store.timer_at(0, concierge, pid, r.request_id,
+      { text = m.text, type = m.type, temp = r.status == _M.STATUS.TEMP and r.hasBot == false })
+  end
   return m
 end
 
@@ -325,7 +304,7 @@ function _M.close(r, by)
   local rv = _M.view(r)
   rv.messages = _M.messages(r.id_project, r.request_id)
   events.emit(r.id_project, "request.close", rv)
-  _M.request_activity(r, "REQUEST_CLOSE")
+  archiver.request(r, "REQUEST_CLOSE")
   return r
 end
 

@@ -61,6 +61,7 @@ return function(S, seeded)
   local agents = { seeded.users.agent, seeded.users.admin, seeded.more_agents[1] }
   local pus = S.coll("project_users")
   local conv = require("sbx.conv")
+  local archiver = require("sbx.archiver")
   local statuses = { 100, 200, 200, 300, 300, 300, 1000, 1000, 1000, 1000, 50, 150 }
   local dept_list = { default, default, billing, support }
   for i = 1, 320 do
@@ -96,7 +97,8 @@ return function(S, seeded)
     conv.refresh(r)
     if rand(5) == 1 then r.tags = util.arr{ { _id = S.id(), tag = ({ "vip", "bug", "billing" })[rand(3)], color = "#43B1F2" } } end
     r.priority = ({ "low", "medium", "medium", "high" })[rand(4)]
-    conv.request_activity(r, "REQUEST_CREATE", at)
+    archiver.request(r, "REQUEST_CREATE", at)
+    archiver.created(r, at)
     r.status = status
     conv.add_message(pid, r, { text = q, sender = guest, senderFullname = first .. " " .. last }, { id = guest }, at)
     -- 200 is assigned but not answered yet: the first answer of a participant makes it 300
@@ -135,7 +137,7 @@ return function(S, seeded)
     r.updatedAt = S.iso(last_change)
     if r.hasBot then r.attributes._answerid = ({ "start", "opening_hours", "shipping" })[rand(3)] end
     if rand(6) == 1 then lead.tags = util.arr{ ({ "returning", "newsletter" })[rand(2)] } end
-    if status == 1000 then conv.request_activity(r, "REQUEST_CLOSE", last_change) end
+    if status == 1000 then archiver.request(r, "REQUEST_CLOSE", last_change) end
   end
   -- a few extra leads that never wrote
   for i = 1, 20 do

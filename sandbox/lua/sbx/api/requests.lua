@@ -4,6 +4,7 @@ local store = require("sbx.store")
 local util = require("sbx.util")
 local E = require("sbx.errors")
 local conv = require("sbx.conv")
+local archiver = require("sbx.archiver")
 local events = require("sbx.events")
 local dates = require("sbx.dates")
 local text = require("sbx.text")
@@ -445,6 +446,8 @@ function api.reopen(ctx)
   return ok(req)
 end
 
+-- PUT /:requestid/assign (buildAutoRouteOptions 'api') and /departments
+-- (buildDepartmentRouteOptions): requestService.route with the caller's assignment options
 local function reroute(ctx, only_if_unassigned)
   local req = get(ctx)
   if not req then return E.not_found() end
@@ -452,8 +455,8 @@ local function reroute(ctx, only_if_unassigned)
   local b = ctx.body or {}
   local dept = b.departmentid and store.coll("departments"):get(b.departmentid)
   if b.departmentid and (not dept or dept.id_project ~= ctx.pid) then return E.not_found() end
-  conv.route(req, dept or conv.default_department(ctx.pid), util.bool(b.nobot))
-  store.coll("requests"):touch(req)
+  conv.reroute(req, dept or conv.default_department(ctx.pid), util.bool(b.nobot),
+    archiver.route_options(ctx.principal, "api", only_if_unassigned and "auto" or "manual_reassign_department"))
   local view = conv.view(req)
   events.emit(ctx.pid, "request.update", view)
   events.conversation_routed(ctx.pid, view)
@@ -461,13 +464,36 @@ local function reroute(ctx, only_if_unassigned)
 end
 api.route_department = function(ctx) return reroute(ctx, false) end
 api.assign = function(ctx) return reroute(ctx, true) end
+-- PUT /:requestid/agent: routed again in its department without the bot (buildAutoRouteOptions
+-- with source 'chatbot')
 api.agent_handoff = or_404(get, function(ctx, req)
   local dept = req.department and store.coll("departments"):get(req.department) or conv.default_department(ctx.pid)
-  conv.route(req, dept, true)
-  store.coll("requests"):touch(req)
+  conv.reroute(req, dept, true, archiver.route_options(ctx.principal, "chatbot", "auto"))
   events.emit(ctx.pid, "request.update", conv.view(req))
   return ok(req)
 end)
+
+-- requestService.setParticipantsByRequestId: the same list in the same order changes nothing
+-- (no save, no event); else the participants, the agents and bots among them, the status
+-- (assigned with someone, unassigned with no one; waiting_time reset), the save, and the
+-- assignments emitAssignedEvent records with the route's options (buildSetParticipantsOptions).
+local function same_list(a, b)
+  if #a ~= #b then return false end
+  for i = 1, #a do if a[i] ~= b[i] then return false end end
+  return true
+end
+local function set_participants(ctx, req, list)
+  local before = req.participants or util.arr()
+  if same_list(before, list) then return false end
+  local options = archiver.set_options(ctx.principal, list)
+  req.participants = list
+  conv.refresh(req)
+  req.status = #list > 0 and conv.STATUS.ASSIGNED or conv.STATUS.UNASSIGNED
+  req.waiting_time = nil
+  store.coll("requests"):touch(req)
+  archiver.participants_changed(req, before, options)
+  return true
+end
 
 -- routes/request.js PUT /:requestid/replace: the body names the bot by id (not checked), name
 -- (untrashed) or slug; the bot becomes the only participant, every agent leaves
@@ -498,11 +524,9 @@ function api.replace_bot(ctx)
   end
   local req = get(ctx)
   if not req then return 500, { success = false, error = "Error setting participants to request" } end
-  req.participants = util.arr{ "bot_" .. bot_id }
-  conv.refresh(req)
-  store.coll("requests"):touch(req)
+  local changed = set_participants(ctx, req, util.arr{ "bot_" .. bot_id })
   local out = conv.view(req)
-  events.emit(ctx.pid, "request.update", out)
+  if changed then events.emit(ctx.pid, "request.update", out) end
   out.replaced_bot_root_id = root
   return 200, out
 end
@@ -517,7 +541,9 @@ local function list_saved(ctx, req, field)
 end
 
 -- POST .../participants and .../followers: member is checked first (422), then the service
--- fails on an unknown conversation (500 with the route's words)
+-- fails on an unknown conversation (500 with the route's words). A participant not there yet
+-- (requestService.addParticipantByRequestId) makes the conversation assigned (assigned_at now)
+-- and is an assignment (buildAddParticipantOptions); one already there changes nothing.
 local ADD_FAILED = { participants = "Error adding participant", followers = "Error adding follower" }
 local function member_list(field, body_field)
   return function(ctx)
@@ -529,8 +555,18 @@ local function member_list(field, body_field)
     local req = get(ctx)
     if not req then return 500, { success = false, error = ADD_FAILED[field] } end
     req[field] = req[field] or util.arr()
+    if field == "participants" then
+      if util.contains(req.participants, m) then return ok(req) end
+      local before = util.arr(util.shallow(req.participants))
+      local options = archiver.add_options(ctx.principal, m)
+      req.participants[#req.participants + 1] = m
+      req.status = conv.STATUS.ASSIGNED
+      req.assigned_at = store.now()
+      local status, body = list_saved(ctx, req, field)
+      archiver.participants_changed(req, before, options)
+      return status, body
+    end
     if not util.contains(req[field], m) then req[field][#req[field] + 1] = m end
-    if field == "participants" and req.status == 100 then req.status = 200 end
     return list_saved(ctx, req, field)
   end
 end
@@ -545,12 +581,20 @@ local function set_list(field)
     if type(ctx.body) ~= "table" then return 422, { errors = util.arr{ util.invalid(field, ctx.body) } } end
     local list = util.arr()
     for _, m in ipairs(ctx.body) do if type(m) == "string" then list[#list + 1] = m end end
+    if field == "participants" then
+      if set_participants(ctx, req, list) then events.emit(ctx.pid, "request.update", conv.view(req)) end
+      return ok(req)
+    end
     req[field] = list
     return list_saved(ctx, req, field)
   end
 end
 -- DELETE .../participants/:member and .../followers/:fid: one not in the list leaves the
--- conversation as it is (200); an unknown conversation fails the service (the route's answer)
+-- conversation as it is (200); an unknown conversation fails the service (the route's answer).
+-- A participant removed (requestService.removeParticipantByRequestId): an agent's membership
+-- is noted in attributes.abandoned_by_project_users (its id: the time), the status follows
+-- (assigned or unassigned; a closed conversation stays closed), and a human leaving is the
+-- archiver's LEAVE_CONVERSATION (buildRemoveParticipantOptions).
 local function remove_failed(ctx, field, member)
   if field == "participants" then
     return 400, { success = false,
@@ -562,14 +606,32 @@ end
 local function remove_from(field, param)
   return function(ctx)
     local req = get(ctx)
-    if not req then return remove_failed(ctx, field, ctx.params[param]) end
+    local member = ctx.params[param]
+    if not req then return remove_failed(ctx, field, member) end
     local keep, found = util.arr(), false
     for _, m in ipairs(req[field] or {}) do
-      if m == ctx.params[param] then found = true else keep[#keep + 1] = m end
+      -- a participant once (Array.splice at its first place), a follower wherever it is
+      if m == member and not (found and field == "participants") then found = true else keep[#keep + 1] = m end
     end
     if not found then return ok(req) end
     req[field] = keep
-    return list_saved(ctx, req, field)
+    if field ~= "participants" then return list_saved(ctx, req, field) end
+    if member:sub(1, 4) ~= "bot_" then
+      local pu = store.coll("project_users"):find_one(function(x) return x.id_user == member and x.id_project == ctx.pid end)
+      if pu then
+        req.attributes = type(req.attributes) == "table" and req.attributes or {}
+        local abandoned = type(req.attributes.abandoned_by_project_users) == "table"
+          and req.attributes.abandoned_by_project_users or {}
+        abandoned[pu._id] = store.now_ms()
+        req.attributes.abandoned_by_project_users = abandoned
+      end
+    end
+    if req.status ~= conv.STATUS.CLOSED then
+      req.status = #keep > 0 and conv.STATUS.ASSIGNED or conv.STATUS.UNASSIGNED
+    end
+    local status, body = list_saved(ctx, req, field)
+    archiver.left(req, ctx.principal, member)
+    return status, body
   end
 end
 api.add_participant = member_list("participants", "member")

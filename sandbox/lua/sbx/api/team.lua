@@ -5,7 +5,7 @@ local util = require("sbx.util")
 local view = require("sbx.view")
 local E = require("sbx.errors")
 local events = require("sbx.events")
-local conv = require("sbx.conv")
+local archiver = require("sbx.archiver")
 
 local AGENT_ROLES = { agent = true, supervisor = true, admin = true, owner = true }
 local UPDATABLE = { "user_available", "profileStatus", "max_assigned_chat", "number_assigned_requests",
@@ -43,7 +43,7 @@ local function body_of(ctx) return type(ctx.body) == "table" and ctx.body or {} 
 -- PROJECT_USER_INVITE (activityArchiver.buildProjectUserInviteActivity)
 local function record_invite(ctx, target, pending)
   local b = body_of(ctx)
-  conv.activity(ctx.pid, conv.actor(ctx.principal), "PROJECT_USER_INVITE",
+  archiver.record(ctx.pid, archiver.actor(ctx.principal), "PROJECT_USER_INVITE",
     { email = b.email, role = b.role, user_available = b.user_available,
       inviteType = pending and "pending" or "registered" }, target)
 end
@@ -51,7 +51,7 @@ end
 -- PROJECT_USER_DELETE (buildProjectUserDeleteActivity): the membership as it came back
 local function record_delete(ctx, pu, delete_type)
   local target = pu_target(pu, true, false)
-  conv.activity(ctx.pid, conv.actor(ctx.principal), "PROJECT_USER_DELETE",
+  archiver.record(ctx.pid, archiver.actor(ctx.principal), "PROJECT_USER_DELETE",
     { deleteType = delete_type, role = pu.role, email = target.object.id_user and target.object.id_user.email },
     target)
 end
@@ -98,7 +98,7 @@ local function record_update(ctx, pu, context)
   -- reconcileAvailabilityVerb
   if availability and (p.kind == "subscription" or b.availabilityInitiator == "system") then
     context.updateType = "system"
-    verb, actor = "PROJECT_USER_AVAILABILITY_SYSTEM", conv.system_actor()
+    verb, actor = "PROJECT_USER_AVAILABILITY_SYSTEM", archiver.system_actor()
   elseif verb == "PROJECT_USER_AVAILABILITY_SELF" and member_id and p.id and p.id ~= member_id then
     context.updateType = "admin"
     verb = "PROJECT_USER_UPDATE"
@@ -106,17 +106,17 @@ local function record_update(ctx, pu, context)
   if not actor then
     -- actorFromProjectUserUpdate
     if context.updateType == "system" or p.kind == "subscription" or b.availabilityInitiator == "system" then
-      actor = conv.system_actor()
+      actor = archiver.system_actor()
     else
-      actor = { type = "user", id = p.id, name = conv.display_name(p.user) }
+      actor = { type = "user", id = p.id, name = archiver.display_name(p.user) }
       if not actor.name and (verb == "PROJECT_USER_AVAILABILITY_SELF" or member_id == actor.id) then
-        actor.name = conv.display_name(member)
+        actor.name = archiver.display_name(member)
       end
     end
   end
   local action = util.copy(b)
   action.newStatus, action.updateType, action.source = status_label(pu), context.updateType, context.source
-  conv.activity(pu.id_project, actor, verb, action, target)
+  archiver.record(pu.id_project, actor, verb, action, target)
 end
 local function find(ctx) return owned("project_users", ctx, ctx.params.puid) end
 
