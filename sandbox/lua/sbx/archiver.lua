@@ -408,4 +408,43 @@ function _M.left(r, principal, member)
     _M.request_target(r))
 end
 
+---------------------------------------------------------------------------------------------
+-- chatbots and the knowledge base (routes/faq_kb.js, routes/kb.js)
+
+-- faqbot.created / faqbot.deleted / faqbot.publish: the caller as actor, the bot as target
+-- ({ type 'faq_kb', id, object }: the document, without the secret the sandbox never shows),
+-- in the project the event names (else the bot's). opts: id_project, string_dates.
+local BOT_FIELDS = { FAQ_KB_CREATE = { "name", "type", "subtype" }, FAQ_KB_DELETE = { "name", "type" },
+  FAQ_KB_PUBLISH = { "name" } }
+function _M.chatbot(principal, verb, b, extra, opts)
+  opts = opts or {}
+  local object = util.copy(b)
+  object.secret = nil
+  local action = {}
+  for _, k in ipairs(BOT_FIELDS[verb]) do action[k] = b[k] end
+  for k, v in pairs(extra or {}) do action[k] = v end
+  return _M.record(opts.id_project or b.id_project, _M.actor(principal), verb, action,
+    { type = "faq_kb", id = sid(b._id), object = object }, { string_dates = opts.string_dates })
+end
+
+-- kb.namespace.create: the namespace saved (the whole document) as target
+function _M.namespace_created(principal, n)
+  return _M.record(n.id_project, _M.actor(principal), "KB_NAMESPACE_CREATE",
+    { namespaceName = n.name, hybrid = n.hybrid, default = n.default == true },
+    { type = "kb_namespace", id = sid(n.id), object = util.copy(n) })
+end
+
+-- kb.namespace.delete, kb.contents.delete, kb.contents.add: the namespace as { id, name }
+function _M.namespace_event(principal, pid, verb, ns_id, ns_name, action)
+  return _M.record(pid, _M.actor(principal), verb, action,
+    { type = "kb_namespace", id = sid(ns_id), object = { id = ns_id, name = ns_name } })
+end
+
+-- kb.content.delete: the content as { _id, name, source, type }
+function _M.content_deleted(principal, pid, c, ns_id, ns_name)
+  return _M.record(pid, _M.actor(principal), "KB_CONTENT_DELETE",
+    { name = c.name, source = c.source, type = c.type, namespaceId = ns_id, namespaceName = ns_name },
+    { type = "kb_content", id = sid(c._id), object = { _id = c._id, name = c.name, source = c.source, type = c.type } })
+end
+
 return _M

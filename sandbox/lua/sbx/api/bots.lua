@@ -7,6 +7,7 @@ local view = require("sbx.view")
 local events = require("sbx.events")
 local crypto = require("sbx.crypto")
 local or_404 = require("sbx.crud").or_404
+local archiver = require("sbx.archiver")
 
 local BOT_FIELDS = { "name", "description", "url", "webhook_url", "webhook_enabled", "type", "trashed", "public",
   "certified", "mainCategory", "intentsEngine", "tags", "trained", "short_description", "title", "certifiedTags",
@@ -50,6 +51,8 @@ function api.create(ctx)
   for _, k in ipairs(BOT_FIELDS) do if body[k] ~= nil then b[k] = body[k] end end
   bots:insert(b)
   events.emit(ctx.pid, "faqbot.create", view.bot(b))
+  -- routes/faq_kb.js POST /: faqbot.created unless ?skip_activity=true (the fork's own call)
+  if util.str(ctx.query.skip_activity) ~= "true" then archiver.chatbot(ctx.principal, "FAQ_KB_CREATE", b) end
   return 200, view.bot(b)
 end
 
@@ -61,6 +64,8 @@ api.update = or_404(find, function(ctx, b)
   for _, k in ipairs(BOT_FIELDS) do if body[k] ~= nil then b[k] = body[k] end end
   bots:touch(b)
   events.emit(ctx.pid, "faqbot.update", view.bot(b))
+  -- PUT with trashed true is a soft delete: faqbot.deleted, as the hard delete
+  if body.trashed == true or body.trashed == "true" then archiver.chatbot(ctx.principal, "FAQ_KB_DELETE", b) end
   return 200, view.bot(b)
 end)
 
@@ -81,6 +86,7 @@ end)
 api.delete = or_404(find, function(ctx, b)
   bots:remove(b._id)
   events.emit(ctx.pid, "faqbot.delete", view.bot(b))
+  archiver.chatbot(ctx.principal, "FAQ_KB_DELETE", b)
   return 200, { success = true, message = "Chatbot with id " .. b._id .. " deleted successfully" }
 end)
 
@@ -93,15 +99,27 @@ api.published = or_404(find, function(_, b)
 end)
 
 -- Simplified: the server publishes a release (a copy with its intents) through its bot
--- service; the sandbox stores a trashed copy of the bot document only, no intents.
+-- service; the sandbox stores a trashed copy of the bot document only, no intents. The release
+-- is of the bot, or of the release restore_from names ("Restored from <id>" its note; else
+-- the body's note, "No comment" without one). faqbot.publish: FAQ_KB_PUBLISH of the bot.
 api.publish = or_404(find, function(ctx, b)
-  local copy = util.copy(b)
+  local body = ctx.body or {}
+  local from, note = b, body.release_note
+  if body.restore_from ~= nil and body.restore_from ~= util.null and body.restore_from ~= "" then
+    from = bots:get(tostring(body.restore_from))
+    if not from then return 500, { success = false, message = "Unable publish chatbot" } end
+    note = "Restored from " .. tostring(body.restore_from)
+  elseif note == nil or note == util.null or note == "" or note == false or note == 0 then
+    note = "No comment"
+  end
+  local copy = util.copy(from)
   copy._id, copy.createdAt, copy.updatedAt = nil, nil, nil
   copy.root_id = b._id
-  copy.release_note = (ctx.body or {}).release_note
+  copy.release_note = note
   copy.publishedAt = store.now()
   copy.trashed = true -- published copies are not listed as bots
   bots:insert(copy)
+  archiver.chatbot(ctx.principal, "FAQ_KB_PUBLISH", b, { publishedBotId = copy._id, release_note = note })
   return 200, { message = "Chatbot published successfully", bot_id = copy._id }
 end)
 
@@ -114,6 +132,13 @@ api.fork = or_404(find, function(ctx, b)
   copy.id_project = target
   copy.secret = crypto.hex(crypto.random(16))
   bots:insert(copy)
+  -- faqbot.created with the bot the fork's POST answered (JSON: its dates strings), in the
+  -- landing project; not for a fork made to publish
+  if util.str(ctx.query.for_publish) ~= "true" then
+    local landing = util.str(ctx.query.projectid)
+    archiver.chatbot(ctx.principal, "FAQ_KB_CREATE", copy, nil,
+      { id_project = landing ~= "" and landing or nil, string_dates = true })
+  end
   return 200, { message = "Chatbot forked successfully", bot_id = copy._id }
 end)
 

@@ -16,6 +16,7 @@ local store = require("sbx.store")
 local util = require("sbx.util")
 local json = require("sbx.json")
 local multipart = require("sbx.multipart")
+local archiver = require("sbx.archiver")
 
 local namespaces = store.coll("kb_namespaces")
 local contents = store.coll("kb_contents")
@@ -96,6 +97,7 @@ function api.ns_create(ctx)
   local n = namespaces:insert{ id_project = ctx.pid, id = store.id(), name = b.name, hybrid = hybrid,
     preview_settings = preview_settings(), default = first, engine = util.copy(DEFAULT_ENGINE),
     embedding = util.copy(DEFAULT_EMBEDDING) }
+  archiver.namespace_created(ctx.principal, n)
   return 200, ns_view(n)
 end
 
@@ -125,13 +127,18 @@ function api.ns_delete(ctx)
   local id = ctx.params.ns
   local n = project_namespace(ctx.pid, id)
   if not n then return 404, { success = false, error = "No namespace found for id " .. id } end
+  -- kb.contents.delete (contents_only) / kb.namespace.delete, with the count of contents removed
   if util.bool(ctx.query.contents_only) then
-    remove_contents(ctx.pid, id)
+    local count = remove_contents(ctx.pid, id)
+    archiver.namespace_event(ctx.principal, ctx.pid, "KB_CONTENTS_DELETE", id, n.name,
+      { namespaceName = n.name, deletedCount = count, deleteMode = "contents_only" })
     return 200, { success = true, message = "All contents deleted successfully" }
   end
   if n.default == true then return 403, { success = false, error = "Default namespace cannot be deleted" } end
-  remove_contents(ctx.pid, id)
+  local count = remove_contents(ctx.pid, id)
   namespaces:remove(n._id)
+  archiver.namespace_event(ctx.principal, ctx.pid, "KB_NAMESPACE_DELETE", id, n.name,
+    { namespaceName = n.name, deletedCount = count })
   return 200, { success = true, message = "Namespace deleted succesfully" }
 end
 
@@ -314,6 +321,11 @@ function api.add(ctx)
   end
   local shown = wire(doc)
   scheduled({ doc })
+  -- kb.contents.add: one content
+  local source = doc.source
+  if source == nil or source == "" or source == util.null then source = doc.name end
+  archiver.namespace_event(ctx.principal, ctx.pid, "KB_CONTENTS_ADD", b.namespace, n.name,
+    { contentAddType = "content", namespaceName = n.name, count = 1, type = doc.type, source = source })
   local last = { n = 1, updatedExisting = old ~= nil }
   if not old then last.upserted = doc._id end
   return 200, { lastErrorObject = last, value = shown }
@@ -392,7 +404,10 @@ function api.multi(ctx)
   end
   local o = url_options(b)
   o.tags = tags_field(b.tags)
-  return 200, save_bulk(ctx.pid, n.id, url_docs(n, list, o), "url")
+  local out = save_bulk(ctx.pid, n.id, url_docs(n, list, o), "url")
+  archiver.namespace_event(ctx.principal, ctx.pid, "KB_CONTENTS_ADD", ns, n.name,
+    { contentAddType = "url_list", namespaceName = n.name, count = #list })
+  return 200, out
 end
 
 function api.csv(ctx)
@@ -413,7 +428,10 @@ function api.csv(ctx)
       content = question .. "\n" .. answer, namespace = n.id, status = -1, tags = tags,
       situated_context = situated or nil }
   end
-  return 200, save_bulk(ctx.pid, n.id, docs, "faq")
+  local out = save_bulk(ctx.pid, n.id, docs, "faq")
+  archiver.namespace_event(ctx.principal, ctx.pid, "KB_CONTENTS_ADD", ns, n.name,
+    { contentAddType = "csv", namespaceName = n.name, count = #docs })
+  return 200, out
 end
 
 -- the pages a sitemap lists (stand-in: three pages of its origin)
@@ -453,6 +471,8 @@ function api.sitemap_import(ctx)
   o.sitemap_origin_id, o.sitemap_origin = sm._id, sm.source
   local out = save_bulk(ctx.pid, n.id, url_docs(n, urls, o), "url")
   out[#out + 1] = wire(sm)
+  archiver.namespace_event(ctx.principal, ctx.pid, "KB_CONTENTS_ADD", ns, n.name,
+    { contentAddType = "sitemap", namespaceName = n.name, count = #urls, type = "sitemap", source = b.source })
   return 200, out
 end
 
@@ -520,6 +540,8 @@ function api.delete(ctx)
     for _, c in ipairs(contents:find(function(c) return c.sitemap_origin_id == kb._id end)) do contents:remove(c._id) end
   end
   contents:remove(kb._id)
+  -- kb.content.delete
+  archiver.content_deleted(ctx.principal, ctx.pid, kb, kb.namespace or ctx.pid, n.name)
   return 200, wire(kb)
 end
 
