@@ -1,52 +1,137 @@
--- /:pid/activities: the project's activity log.
+-- /:pid/activities: the project's activity log (pubmodules/activities/routes/activity.js), as
+-- sbx.archiver writes it.
 local store = require("sbx.store")
 local util = require("sbx.util")
 local dates = require("sbx.dates")
 local csvx = require("sbx.csvx")
-local json = require("sbx.json")
+local text = require("sbx.activity_text")
+local archiver = require("sbx.archiver")
 
 local api = {}
 
 local acts = store.coll("activities")
 
--- pubmodules/activities/routes/activity.js: verbs (comma-separated), agent_id (actor, target
--- member or involved user), dates (sbx.dates.activities_range: DD/MM/YYYY in UTC, no
--- timezone). nil when a date cannot be read.
+-- String(v) of a query value (a repeated key is an array: its items joined with ",")
+local function qstr(v)
+  if type(v) == "table" then return table.concat(v, ",") end
+  return v
+end
+
+-- parseInt(v, 10): the leading (signed) digits after blanks; nil for NaN
+local function parse_int(v)
+  v = qstr(v)
+  if type(v) ~= "string" then return nil end
+  local n = v:match("^%s*([+-]?%d+)")
+  return n and tonumber(n) or nil
+end
+
+-- the value at a dotted path of a document (a sort key as MongoDB reads it)
+local function at_path(doc, path)
+  local v = doc
+  for part in path:gmatch("[^.]+") do
+    if type(v) ~= "table" then return nil end
+    v = v[part]
+  end
+  return v
+end
+
+-- sort by a field (dotted paths too) in direction 1 or -1; top: as util.sort's
+local function sorted(list, field, direction, top)
+  if not field:find(".", 1, true) then return util.sort(list, field, direction, top) end
+  local keyed = {}
+  for i, a in ipairs(list) do keyed[i] = { _id = a._id, key = at_path(a, field), doc = a } end
+  util.sort(keyed, "key", direction)
+  local out = util.arr()
+  for i, k in ipairs(keyed) do out[i] = k.doc end
+  return out
+end
+
+-- The ObjectId the CSV route makes of agent_id (bson's ObjectID: 24 hex digits, or any 12
+-- bytes), as the hex text the store keeps ids in; nil when it throws.
+local function object_id(v)
+  if type(v) ~= "string" then return nil end
+  if #v == 24 and v:match("^%x+$") then return v:lower() end
+  if #v == 12 then return (v:gsub(".", function(c) return string.format("%02x", c:byte()) end)) end
+  return nil
+end
+
+-- The routes' query: the project; verbs (activities, comma-separated); agent_id (the list's
+-- $or: the user among involvedUserIds, the target's member _id, or the actor: the member's _id
+-- is an ObjectId in a stored target, which the list's string never equals and the CSV's
+-- ObjectId does); dates (sbx.dates.activities_range: DD/MM/YYYY in UTC, no timezone). nil when
+-- a date cannot be read.
 local function act_filter(ctx, csv)
   local q = ctx.query
   local verbs
-  if q.activities then
+  if csvx.truthy(q.activities) then
     verbs = {}
-    for _, v in ipairs(util.split(util.str(q.activities))) do verbs[v] = true end
+    for _, v in ipairs(util.split(qstr(q.activities))) do verbs[v] = true end
   end
-  local actor = util.str(q.agent_id)
+  local agent = csvx.truthy(q.agent_id) and qstr(q.agent_id) or nil
+  local agent_oid = csv and agent and object_id(agent)
+  if csv and agent and not agent_oid then error("activities csv: agent_id is no ObjectId", 0) end
   local range = dates.activities_range(q.start_date, q.end_date, csv, store.now_ms())
   if not range then return nil end
-  local list = acts:find(function(a)
+  return acts:find(function(a)
     if a.id_project ~= ctx.pid then return false end
     if verbs and not verbs[a.verb] then return false end
-    if actor then
+    if agent then
       local member = type(a.target) == "table" and type(a.target.object) == "table" and a.target.object.id_user
-      local member_id = type(member) == "table" and member._id or member
-      if (a.actor or {}).id ~= actor and member_id ~= actor and not util.contains(a.involvedUserIds, actor) then
+      local member_id = type(member) == "table" and member._id or nil
+      if not util.contains(a.involvedUserIds, agent) and (a.actor or {}).id ~= agent
+        and not (agent_oid and member_id == agent_oid) then
         return false
       end
     end
     if not dates.inside(range, store.ms_of(a.createdAt) or 0) then return false end
     return true
   end)
-  return util.sort_query(list, q)
 end
--- Activities are seeded and recorded by sbx.conv and sbx.api.team (conversations opened and closed,
--- invitations, membership and availability updates, removals). Simplified: the server also adds a readable
--- text to each listed item and answers chart=true with a chart; the sandbox does neither (the
--- CSV's message column is the server's, below).
+
+-- resolveActivityQueryLimit: limit a positive integer (else 40), at most 100; in the chart view
+-- (chart 'true' or '1') at most 1000, with a warning past it.
+local DEFAULT_LIMIT, LIST_MAX, CHART_MAX = 40, 100, 1000
+local function limit_config(q)
+  local requested = parse_int(q.limit)
+  if not requested or requested <= 0 then requested = DEFAULT_LIMIT end
+  local chart = q.chart == "true" or q.chart == "1"
+  if not chart then return math.min(requested, LIST_MAX), false end
+  if requested > CHART_MAX then
+    return CHART_MAX, true, "Limit exceeded the maximum allowed value of 1000. Only the first 1000 matching "
+      .. "activities are returned."
+  end
+  return requested, true
+end
+
+-- GET /: { perPage, count, activities, chart?, limitWarning? }, sorted by sort (createdAt) in
+-- direction (parseInt, -1 when it is no number or 0; mquery refuses any other than 1 and -1),
+-- page from 0 (a negative one is a negative skip MongoDB refuses), each item with the
+-- message activityMessageUtil gives it (enrichActivityWithMessage: none when there is no text).
+-- A query MongoDB refuses answers 500.
+local FAILED = { success = false, msg = "Error getting activities." }
 function api.list(ctx)
-  local limit, page = util.limit_page(ctx.query, 40, 100)
+  local q = ctx.query
+  local limit, chart, warning = limit_config(q)
+  local page = parse_int(q.page) or 0
+  local direction = parse_int(q.direction) or 0
+  if direction == 0 then direction = -1 end
   local list = act_filter(ctx, false)
-  if not list then return 500, { success = false, msg = "Error getting activities." } end
-  return 200, { perPage = limit, count = #list,
-    activities = util.paginate(list, page, limit) }
+  if not list or page < 0 or (direction ~= 1 and direction ~= -1) then return 500, FAILED end
+  local field = csvx.truthy(q.sort) and qstr(q.sort) or "createdAt"
+  list = sorted(list, field, direction, (page + 1) * limit)
+  local out = util.arr()
+  for i, a in ipairs(util.paginate(list, page, limit)) do
+    local message = text.default(a)
+    if message then
+      a = util.shallow(a, 1)
+      a.message = message
+    end
+    out[i] = a
+  end
+  local body = { perPage = limit, count = #list, activities = out }
+  if chart then body.chart = true end
+  if warning then body.limitWarning = warning end
+  return 200, body
 end
 
 -- The CSV export: pubmodules/activities/routes/activity.js GET /csv, res.csv(buildCsv(activities,
@@ -61,8 +146,7 @@ local CSV_KEYS = { "message", "activity_id", "createdAt", "updatedAt", "project_
 -- Dates on the server (the activity's timestamps, and the target's createdAt: the target object
 -- is stored from a mongoose document, its dates as dates)
 local CSV_DATES = { createdAt = true, updatedAt = true, target_createdAt = true }
-
-local null = util.null
+local CSV_ACT_DATES = { createdAt = true, updatedAt = true }
 
 local truthy = csvx.truthy
 
@@ -70,134 +154,6 @@ local truthy = csvx.truthy
 local function prop(x, k)
   if type(x) == "table" then return x[k] end
   return nil
-end
-
--- v as `"" + v` writes it
-local function js_cat(v)
-  if v == nil then return "undefined" end
-  if v == null then return "null" end
-  return csvx.js_string(v)
-end
-
--- translateString(string, lang): Italian for lang 'it', English otherwise
-local TEXTS = {
-  hasChanged = { "has changed", "ha cambiato" },
-  hisStatus = { " his status", " il suo stato" },
-  theAvailabilityStatusOf = { " the availability status of", " lo stato di disponibilità di" },
-  theRoleOf = { " the role of", " il ruolo di" },
-  intoUnavailable = { " into unavailable", " in non disponibile" },
-  intoAvailable = { " into available", " in disponibile" },
-  intoAdministrator = { " into Administrator", " in Amministratore" },
-  intoAgent = { " into Agent", " in Agente" },
-  HasRemoved = { " has removed", " ha rimosso" },
-  FromTheProject = { " from the project", " dal progetto" },
-  HasInvited = { " has invited", " ha invitato" },
-  ToTakeOnTheRoleOf = { " to take on the role of", " ad assumere il ruolo di" },
-}
-local function tr(name, lang)
-  return TEXTS[name][lang == "it" and 2 or 1]
-end
-
--- buildMsg_PROJECT_USER_UPDATE
-local function msg_update(a, actor_name, target_fullname, lang)
-  local action = tr("hasChanged", lang)
-  local act = a.actionObj
-  local user = truthy(a.actor) and truthy(prop(a.actor, "id")) and truthy(a.target)
-    and truthy(prop(a.target, "object")) and prop(a.target.object, "id_user")
-  if truthy(user) and truthy(prop(user, "_id")) then
-    -- JSON.stringify(id).replace(/['"]+/g, '')
-    local target_user_id = json.encode(user._id):gsub("['\"]+", "")
-    local available, role = prop(act, "user_available"), prop(act, "role")
-    if a.actor.id == target_user_id then
-      action = action .. tr("hisStatus", lang)
-    else
-      if available == false or available == true then
-        action = action .. tr("theAvailabilityStatusOf", lang)
-      elseif truthy(act) and truthy(role) then
-        action = action .. tr("theRoleOf", lang)
-      end
-      action = action .. " " .. target_fullname
-    end
-    if truthy(act) and available == false then
-      action = action .. tr("intoUnavailable", lang)
-    elseif truthy(act) and available == true then
-      action = action .. tr("intoAvailable", lang)
-    end
-    if truthy(act) and role == "admin" then
-      action = action .. tr("intoAdministrator", lang)
-    elseif truthy(act) and role == "agent" then
-      action = action .. tr("intoAgent", lang)
-    end
-  end
-  return js_cat(actor_name) .. " " .. action
-end
-
--- buildMsg_PROJECT_USER_INVITE: the target's name, the invited e-mail in brackets unless the
--- target is a pending invitation (then the e-mail is not written at all), and no role after
--- "to take on the role of"
-local function msg_invite(a, actor_name, target_fullname, lang)
-  local action = tr("HasInvited", lang) .. " " .. target_fullname
-  if truthy(a.target) and prop(a.target, "type") ~= "pendinginvitation" then
-    local email = prop(a.actionObj, "email")
-    if truthy(a.actionObj) and truthy(email) then
-      action = action .. "(" .. js_cat(email) .. ")"
-    else
-      action = action .. js_cat(email)
-    end
-  end
-  return js_cat(actor_name) .. action .. tr("ToTakeOnTheRoleOf", lang)
-end
-
--- activityMessageUtil.targetUserLabel: the member's names joined and trimmed, else its user's
--- id, else 'unknown user'
-local function target_user_label(a)
-  local obj = truthy(a.target) and prop(a.target, "object")
-  local user = truthy(obj) and prop(obj, "id_user")
-  if not truthy(user) then return "unknown user" end
-  local first, last = prop(user, "firstname"), prop(user, "lastname")
-  local full = ((truthy(first) and js_cat(first) or "") .. " " .. (truthy(last) and js_cat(last) or ""))
-    :gsub("^%s+", ""):gsub("%s+$", "")
-  if full ~= "" then return full end
-  local id = prop(user, "_id")
-  if not truthy(id) then id = prop(user, "id") end
-  return truthy(id) and js_cat(id) or "unknown user"
-end
-
--- activityMessageUtil.buildDefaultActivityMessage, for the verbs the sandbox records that the
--- route does not word itself: the availability changes (in English whatever lang is). It has
--- no text for REQUEST_CREATE and REQUEST_CLOSE (''). (Its texts for assignments, chatbots and
--- the knowledge base are for activities the sandbox does not write.)
-local function default_message(a)
-  local act = truthy(a.actionObj) and a.actionObj or {}
-  local status = prop(act, "newStatus")
-  status = truthy(status) and js_cat(status) or "unknown"
-  if a.verb == "PROJECT_USER_AVAILABILITY_SELF" then
-    return target_user_label(a) .. " changed availability status to " .. status
-  end
-  if a.verb == "PROJECT_USER_AVAILABILITY_SYSTEM" then
-    return target_user_label(a) .. " availability status was changed to " .. status .. " by the system"
-  end
-  return ""
-end
-
--- The message column: the route's texts for PROJECT_USER_UPDATE, _DELETE and _INVITE, the
--- default message else.
-local function csv_message(a, lang)
-  local actor_name = ""
-  if truthy(a.actor) then actor_name = prop(a.actor, "name") end
-  local obj = truthy(a.target) and prop(a.target, "object")
-  local user = truthy(obj) and prop(obj, "id_user")
-  local target_fullname = ""
-  if truthy(user) and truthy(prop(user, "firstname")) then
-    target_fullname = js_cat(user.firstname)
-    if truthy(prop(user, "lastname")) then target_fullname = target_fullname .. " " .. js_cat(user.lastname) end
-  end
-  if a.verb == "PROJECT_USER_UPDATE" then return msg_update(a, actor_name, target_fullname, lang) end
-  if a.verb == "PROJECT_USER_DELETE" then
-    return js_cat(actor_name) .. tr("HasRemoved", lang) .. " " .. target_fullname .. tr("FromTheProject", lang)
-  end
-  if a.verb == "PROJECT_USER_INVITE" then return msg_invite(a, actor_name, target_fullname, lang) end
-  return default_message(a)
 end
 
 local function csv_row(a, lang)
@@ -210,11 +166,12 @@ local function csv_row(a, lang)
     return ""
   end
   local v = {
-    message = csv_message(a, lang),
+    message = text.csv(a, lang),
     activity_id = a._id, createdAt = a.createdAt, updatedAt = a.updatedAt, project_id = a.id_project,
     actor_name = prop(a.actor, "name"), actor_id = prop(a.actor, "id"), actor_type = prop(a.actor, "type"),
     verb = a.verb,
-    target_user_fullname = truthy(user) and (js_cat(prop(user, "firstname")) .. " " .. js_cat(prop(user, "lastname")))
+    target_user_fullname = truthy(user) and (text.js_cat(prop(user, "firstname")) .. " "
+      .. text.js_cat(prop(user, "lastname")))
       or "",
     target_email = truthy(obj) and truthy(prop(obj, "email")) and obj.email or "",
     target_user_id = "",
@@ -230,15 +187,31 @@ local function csv_row(a, lang)
     v.target_createdAt, v.target_createdBy = obj.createdAt, obj.createdBy
     v.target_role, v.target_user_available = obj.role, obj.user_available
   end
-  return { keys = CSV_KEYS, values = v, dates = CSV_DATES }
+  -- a target that came as JSON (a forked bot) holds its dates as strings
+  return { keys = CSV_KEYS, values = v, dates = archiver.target_dates_are_strings(a) and CSV_ACT_DATES or CSV_DATES }
+end
+
+-- The CSV's sort: direction as the query gives it, read by mquery ('asc', 'ascending', 1 up;
+-- 'desc', 'descending', -1 down, in any case; -1 when absent); anything else throws. nil then.
+local function csv_direction(v)
+  if not truthy(v) then return -1 end
+  local val = tostring(qstr(v)):lower()
+  if val == "asc" or val == "ascending" or val == "1" then return 1 end
+  if val == "desc" or val == "descending" or val == "-1" then return -1 end
+  return nil
 end
 
 function api.csv(ctx)
+  local q = ctx.query
+  local direction = csv_direction(q.direction)
+  -- the server's handler throws on a sort it cannot read and on an unreadable date
+  -- (toISOString of an invalid Date)
+  if not direction then error("activities csv: invalid sort value", 0) end
   local list = act_filter(ctx, true)
-  -- the server's handler throws on an unreadable date (toISOString of an invalid Date)
   if not list then error("activities csv: unreadable date", 0) end
-  local lang = ctx.query.lang
-  return 200, csvx.body_of(util.csv_page(list, ctx.query), function(a) return csv_row(a, lang) end),
+  list = sorted(list, truthy(q.sort) and qstr(q.sort) or "createdAt", direction)
+  local lang = q.lang
+  return 200, csvx.body_of(util.csv_page(list, q), function(a) return csv_row(a, lang) end),
     "text/csv; charset=utf-8"
 end
 
