@@ -1198,7 +1198,7 @@ function leads:upsert(lead, opts) end
 ---@field client tiledesk.Client
 local activities = {}
 
---- CSV export (dates: whole UTC days)
+--- CSV export, with a `message` column (dates: whole UTC days)
 --- `GET /{pid}/activities/csv`
 ---@param query? tiledesk.query.activities.csv
 ---@return any result the decoded JSON (nil on failure)
@@ -1211,7 +1211,7 @@ function activities:csv(query) end
 ---@return fun(): any iterator of the items
 function activities:each(query) end
 
---- One page of activities (dates: whole UTC days)
+--- One page of activities, each with the server's English `message` where its verb has one (dates: whole UTC days)
 --- `GET /{pid}/activities`
 ---@param query? tiledesk.query.activities.list
 ---@return any result the decoded JSON (nil on failure)
@@ -1226,8 +1226,8 @@ function activities:pages(query) end
 
 ---@class tiledesk.query.activities.list
 ---@field activities? any verbs (an array is comma-joined): PROJECT_USER_INVITE, REQUEST_CREATE, ...
----@field agent_id? any activities involving this user id
----@field chart? any true: up to 1000 a page
+---@field agent_id? any activities involving this user id (actor, member, assignee, or agent of the conversation)
+---@field chart? any true (or 1): the chart view, up to 1000 a page (the answer has chart = true, and limitWarning past 1000)
 ---@field direction? any 1 ascending, -1 descending (default)
 ---@field end_date? any to this day (inclusive)
 ---@field sort? any field to sort by (default createdAt)
@@ -1240,10 +1240,10 @@ function activities:pages(query) end
 
 ---@class tiledesk.query.activities.csv
 ---@field activities? any verbs (an array is comma-joined): PROJECT_USER_INVITE, REQUEST_CREATE, ...
----@field agent_id? any activities involving this user id
+---@field agent_id? any activities involving this user id (actor, member, assignee, or agent of the conversation)
 ---@field direction? any 1 ascending, -1 descending (default)
 ---@field end_date? any to this day (inclusive)
----@field lang? any language of the activity texts
+---@field lang? any language of the message column: it (Italian for the team changes), else English
 ---@field page? any page of 100000 rows (from 0)
 ---@field sort? any field to sort by (default createdAt)
 ---@field start_date? any from this day (inclusive)
