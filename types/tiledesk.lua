@@ -735,7 +735,7 @@ function requests:update(request_id, body) end
 ---@field lead? any lead _id
 ---@field location? any location
 ---@field no_count? any true: count left out (faster)
----@field no_populate? any true: department, lead and requester as bare ids
+---@field no_populate? any true: department, lead and requester as bare ids, no participatingAgents or participatingBots
 ---@field no_textscore? any true: full_text results sorted by sort, not by score
 ---@field participant? any a participant's user id, or bot_<id>
 ---@field phone? any contact phone (digits matched anywhere)

@@ -210,6 +210,59 @@ describe("sandbox requests", function()
       assert.equal(3, #b.requests)
     end)
 
+    -- routes/request.js GET / and routes/user-request.js GET /me populate department,
+    -- participatingBots, participatingAgents, lead and requester (with its id_user) unless
+    -- no_populate is the string "true"; models/request.js: participatingAgents/Bots are virtual
+    -- populates (left out of toJSON when not populated) and requester_id is the virtual
+    -- this.lead._id (the populated lead's, or the bare ObjectId's own _id: itself)
+    it("leaves department, lead and requester as ids with no_populate=true, and requester_id is the lead's", function()
+      local q = "/requests?status=all&limit=20&sort=createdAt&direction=1"
+      local _, full = api("owner", "GET", q)
+      local _, bare = api("owner", "GET", q .. "&no_populate=true")
+      assert.equal(full.count, bare.count)
+      assert.equal(#full.requests, #bare.requests)
+      local with_agents = 0
+      for i, f in ipairs(helper.nonempty(full.requests)) do
+        local r = bare.requests[i]
+        assert.equal(f._id, r._id)
+        assert.equal(f._id, r.id)
+        assert.is_table(f.lead)
+        assert.equal(f.lead._id, f.requester_id)
+        assert.equal(f.lead._id, r.lead)
+        assert.equal(f.lead._id, r.requester_id)
+        assert.equal(f.requester._id, r.requester)
+        assert.is_table(f.requester)
+        -- a visitor's membership has no id_user (uuid_user only); an agent's is the user
+        if f.requester.id_user ~= nil then assert.is_table(f.requester.id_user) end
+        if type(f.department) == "table" then assert.equal(f.department._id, r.department) end
+        assert.is_table(f.participatingAgents)
+        assert.is_table(f.participatingBots)
+        if #f.participatingAgents > 0 then with_agents = with_agents + 1 end
+        assert.is_nil(r.participatingAgents)
+        assert.is_nil(r.participatingBots)
+        assert.same(f.participants, r.participants)
+        assert.same(f.participantsAgents, r.participantsAgents)
+      end
+      assert.is_true(with_agents > 0)
+      -- any other value populates (the route compares with the string and with true)
+      local _, other = api("owner", "GET", q .. "&no_populate=1")
+      assert.is_table(helper.nonempty(other.requests)[1].lead)
+      -- a visitor's own conversations (GET /requests/me)
+      local token = guest_token("Bare")
+      local rid = "support-group-" .. PID .. "-" .. string.rep("ef", 16)
+      assert.equal(200, (api(token, "POST", "/requests/" .. rid .. "/messages", { text = "hello" })))
+      local _, mine = api(token, "GET", "/requests/me")
+      local s, me = api(token, "GET", "/requests/me?no_populate=true")
+      assert.equal(200, s)
+      assert.equal(1, #me.requests)
+      assert.equal(rid, me.requests[1].request_id)
+      assert.equal(mine.requests[1].lead._id, me.requests[1].lead)
+      assert.equal(mine.requests[1].lead._id, me.requests[1].requester_id)
+      assert.equal(mine.requests[1].requester._id, me.requests[1].requester)
+      assert.is_table(mine.requests[1].participatingBots)
+      assert.is_nil(me.requests[1].participatingBots)
+    end)
+
     -- routes/request.js sends full_text to MongoDB as $text over the request_fulltext index
     -- (models/request.js: transcript, rating_message, subject, tags.tag, notes.text and the
     -- lead's e-mail and name in the snapshot; language "none"); results come best score first,

@@ -49,7 +49,7 @@ csv_filters.mine = "true: only the caller's (owners and admins)"
 csv_filters.page = "page of 100000 rows (from 0)"
 list_filters.workingStatus = { "working status: a value or an array (in), or { in =, nin =, ne = }", list = "comma",
   ops = { "in", "nin", "ne" } }
-list_filters.no_populate = "true: department, lead and requester as bare ids"
+list_filters.no_populate = "true: department, lead and requester as bare ids, no participatingAgents or participatingBots"
 list_filters.no_count = "true: count left out (faster)"
 local me_filters = set{
   status = "one status code, or 'all' (the server cannot read a list here)",

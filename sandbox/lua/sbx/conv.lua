@@ -59,16 +59,27 @@ local function as_array(list, overlay)
 end
 
 -- The populated Request as the server returns it. `overlay`: an answer only written out (a
--- page of a list), made with json.overlay over r instead of a copy of r.
-function _M.view(r, overlay)
+-- page of a list), made with json.overlay over r instead of a copy of r. `bare`: the lists'
+-- no_populate=true (routes/request.js, user-request.js GET /me): department, lead and requester
+-- stay ids and the virtual populates participatingAgents / participatingBots are left out, as
+-- toJSON leaves out a virtual populate that was not populated. models/request.js's virtual
+-- requester_id is the lead's _id either way (an ObjectId's _id is itself), null without a lead.
+function _M.view(r, overlay, bare)
   if not r then return nil end
   local out = overlay and util.json.overlay(r) or util.shallow(r, 4) -- requester_id, id, participating*
+  out.requester_id = r.lead or util.null
+  out.id = r._id
+  if bare then
+    out.participants = as_array(r.participants, overlay)
+    out.tags = as_array(r.tags, overlay)
+    out.notes = as_array(r.notes, overlay)
+    out.followers = as_array(r.followers, overlay)
+    return out
+  end
   local pu = r.requester and coll("project_users"):get(r.requester)
   out.requester = pu and view.pu(pu, nil, overlay) or r.requester
-  out.requester_id = r.requester
   out.lead = r.lead and coll("leads"):get(r.lead) or r.lead
   out.department = r.department and coll("departments"):get(r.department) or r.department
-  out.id = r._id
   -- the agents and the bots among the participants, each in the participants' order
   local agents, bots = util.arr(), util.arr()
   for _, p in ipairs(r.participants or {}) do

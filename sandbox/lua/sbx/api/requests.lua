@@ -264,14 +264,16 @@ local function list_handler(only_requester)
     end
     local items = util.arr()
     -- each conversation's populated view is written once per store generation (sbx.store): while
-    -- nothing writes, a page puts the text it was written as before (scored items differ by score)
-    if scored then gen = nil end
+    -- nothing writes, a page puts the text it was written as before (scored items differ by
+    -- score; no_populate=true, only the string as the route compares it, writes bare views)
+    local bare = q.no_populate == "true"
+    if scored or bare then gen = nil end
     for _, r in ipairs(slice) do
       local kept = json.kept(gen, r)
       if kept then
         items[#items + 1] = json.raw(kept)
       else
-        local v = conv.view(r, true)
+        local v = conv.view(r, true, bare)
         if scored then v.score = scores[r] end
         items[#items + 1] = gen and json.keep(gen, r, v) or v
       end
