@@ -33,7 +33,9 @@ describe("the sandbox serves every route the SDK wraps", function()
   local SERVER_500 = { ["requests:set_participants"] = "Error setting participants",
     ["requests:set_followers"] = "Error setting followers", ["requests:add_participant"] = "Error adding participant",
     ["requests:add_follower"] = "Error adding follower", ["requests:remove_follower"] = "Error removing follower",
-    ["requests:close"] = "Error closing request", ["requests:reopen"] = "Error reopening request" }
+    ["requests:close"] = "Error closing request", ["requests:reopen"] = "Error reopening request",
+    -- routes/faq_kb.js POST /fork/:id: the export of an unknown bot fails
+    ["bots:fork"] = "Unable to get chatbot to be forked" }
 
   local function check_route(r)
     local args = {}

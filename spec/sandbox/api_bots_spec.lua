@@ -30,8 +30,10 @@ describe("sandbox bots", function()
     status, b = api("admin", "POST", "/faq_kb", { name = "Helper", description = "d", url = "http://127.0.0.1:1/x" })
     assert.equal(200, status)
     assert.equal("internal", b.type)
-    assert.is_nil(b.secret)
-    helper.answers(422, { errors = { { location = "body", msg = "Invalid value", param = "name" } } },
+    -- routes/faq_kb.js POST /: the saved document, secret included (select: false is for queries)
+    assert.is_string(b.secret)
+    -- faqService.create rejects the failed save (name required): 500 {succes, error}
+    helper.answers(500, { succes = false, error = "Error saving object." },
       api("admin", "POST", "/faq_kb", { description = "no name" }))
     local got
     status, got = api("admin", "GET", "/faq_kb/" .. b._id)
@@ -77,6 +79,158 @@ describe("sandbox bots", function()
     assert.equal(200, status)
     assert.equal(2, b.attributes.step)
     helper.answers(403, helper.NOT_MEMBER, api(tok, "POST", "/faq_kb", { name = "by a bot" }))
+  end)
+end)
+
+-- Chatbots as services/faqService.js create makes them (POST /faq_kb, importjson?create=true,
+-- the fork's own POST), with models/faq_kb.js's defaults.
+describe("sandbox bots made by faqService.create", function()
+  before_each(function()
+    helper.reset()
+  end)
+
+  local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-4%x%x%x%-[89ab]%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
+
+  -- models/faq_kb.js: secret's default is uuidv4() evaluated once, when the model loads, so
+  -- every bot of one server process has the same; routes/faq_kb.js GET /:id, GET / (find,
+  -- select: false) and PUT /:id (findByIdAndUpdate) answer without it
+  it("answers the created bot with the process's one uuid secret, which reads never show", function()
+    local _, a = api("admin", "POST", "/faq_kb", { name = "First" })
+    local _, b = api("admin", "POST", "/faq_kb", { name = "Second" })
+    assert.matches(UUID, a.secret)
+    assert.equal(a.secret, b.secret)
+    helper.reset()
+    local _, c = api("admin", "POST", "/faq_kb", { name = "After reset" })
+    assert.equal(a.secret, c.secret)
+    local _, got = api("admin", "GET", "/faq_kb/" .. c._id)
+    assert.is_nil(got.secret)
+    local _, put = api("admin", "PUT", "/faq_kb/" .. c._id, { description = "d" })
+    assert.is_nil(put.secret)
+    local _, list = api("admin", "GET", "/faq_kb")
+    for _, x in ipairs(list) do assert.is_nil(x.secret) end
+    -- GET /:id/jwt signs with the secret (findOne with +secret): the token works for the bot
+    local _, minted = api("admin", "GET", "/faq_kb/" .. c._id .. "/jwt")
+    assert.equal(200, (api("JWT " .. minted.jwt, "GET", "/faq_kb/" .. c._id)))
+  end)
+
+  -- faqService.create: only its fields from the body (tags, trained, template... are not), public
+  -- and certified false, createdBy/updatedBy the caller; the model's defaults (webhook_enabled
+  -- false, type internal, subtype chatbot for a tilebot, language en, intentsEngine none, tags [],
+  -- score 0, trained true, agents_available false) and the pre-save slug (generateSlug of the
+  -- name, or the body's; -N after the highest when taken)
+  it("keeps faqService.create's fields, the model's defaults and a unique slug", function()
+    local _, b = api("admin", "POST", "/faq_kb", { name = "  Café Helper_Bot! ", type = "tilebot",
+      tags = { "x" }, trained = false, public = true, score = 9, template = "blank", mainCategory = "cat" })
+    assert.equal("tilebot", b.type)
+    assert.equal("chatbot", b.subtype)
+    assert.equal("en", b.language)
+    assert.equal("none", b.intentsEngine)
+    assert.same({}, b.tags)
+    assert.equal(0, b.score)
+    assert.is_true(b.trained)
+    assert.is_false(b.public)
+    assert.is_false(b.certified)
+    assert.is_false(b.trashed)
+    assert.is_false(b.webhook_enabled)
+    assert.is_false(b.agents_available)
+    assert.equal("cat", b.mainCategory)
+    assert.is_nil(b.template)
+    assert.equal(st.users.admin._id, b.createdBy)
+    assert.equal(st.users.admin._id, b.updatedBy)
+    assert.equal("cafe-helper-bot", b.slug)
+    local _, again = api("admin", "POST", "/faq_kb", { name = "Cafe helper bot" })
+    assert.equal("cafe-helper-bot-1", again.slug)
+    local _, own = api("admin", "POST", "/faq_kb", { name = "Other", slug = "cafe-helper-bot" })
+    assert.equal("cafe-helper-bot-2", own.slug)
+  end)
+
+  -- routes/faq_kb.js POST /importjson/:id?create=true: faqService.create, then the answer is
+  -- findByIdAndUpdate's updated bot (no secret)
+  it("answers importjson?create=true without the secret, the bot made with the shared one", function()
+    local _, a = api("admin", "POST", "/faq_kb", { name = "First" })
+    local status, b = api("admin", "POST", "/faq_kb/importjson/null?create=true", { name = "Imported", tags = { "t" } })
+    assert.equal(200, status)
+    assert.is_nil(b.secret)
+    assert.is_nil(b.tags[1])
+    local _, minted = api("admin", "GET", "/faq_kb/" .. b._id .. "/jwt")
+    -- the token of one verifies with the other's secret: they are the same
+    local _, signed = helper.http_json("POST", st.control_url .. "/sign",
+      { payload = { _id = b._id, sub = "bot", aud = "https://tiledesk.com/bots/" .. b._id }, secret = a.secret })
+    assert.equal(200, (api("JWT " .. signed.token, "GET", "/faq_kb/" .. b._id)))
+    assert.is_string(minted.jwt)
+  end)
+
+  -- routes/faq_kb.js GET /exportjson/:id: the fields it names, intents without _id, id_project,
+  -- topic, status, createdBy and dates; attributes.globals only with ?globals; intentsOnly
+  it("exports the bot as the route writes it", function()
+    api("admin", "PATCH", "/faq_kb/" .. st.bot._id .. "/attributes", { globals = { k = 1 }, color = "blue" })
+    local status, e, h = api("admin", "GET", "/faq_kb/exportjson/" .. st.bot._id)
+    assert.equal(200, status)
+    assert.equal('attachment; filename="bot.json"', h["content-disposition"])
+    assert.equal("Sandbox Bot", e.name)
+    assert.equal("external", e.type)
+    assert.is_nil(e._id)
+    assert.is_nil(e.url)
+    assert.same({ color = "blue" }, e.attributes)
+    assert.equal(6, #e.intents)
+    assert.equal("start", e.intents[1].intent_display_name)
+    assert.equal(st.bot._id, e.intents[1].id_faq_kb)
+    for _, k in ipairs({ "_id", "id_project", "createdBy", "createdAt", "updatedAt", "__v" }) do
+      assert.is_nil(e.intents[1][k], k)
+    end
+    local _, e2 = api("admin", "GET", "/faq_kb/exportjson/" .. st.bot._id .. "?globals=true")
+    assert.same({ k = 1 }, e2.attributes.globals)
+    local _, e3, h3 = api("admin", "GET", "/faq_kb/exportjson/" .. st.bot._id .. "?intentsOnly=true")
+    assert.equal('attachment; filename="intents.json"', h3["content-disposition"])
+    assert.is_nil(e3.name)
+    assert.equal(6, #e3.intents)
+    helper.answers(404, { success = false, msg = "Chatbot not found with id ffffffffffffffffffffffff" },
+      api("admin", "GET", "/faq_kb/exportjson/ffffffffffffffffffffffff"))
+  end)
+
+  -- routes/faq_kb.js POST /fork/:id with services/chatbotService.js: the export (globals dropped
+  -- unless ?globals), modified deleted, template "empty", POSTed to /<projectid>/faq_kb
+  -- (faqService.create's fields only), then importjson/<new>?intentsOnly=true (the import
+  -- without create: the intents as new_faq copies them)
+  it("forks through the export, faqService.create and the intents' import", function()
+    api("admin", "PATCH", "/faq_kb/" .. st.bot._id .. "/attributes", { globals = { k = 1 }, color = "blue" })
+    api("admin", "PUT", "/faq_kb/" .. st.bot._id, { tags = { "keep?" }, mainCategory = "c", intentsEngine = "ai" })
+    local status, fork = api("admin", "POST", "/faq_kb/fork/" .. st.bot._id .. "?projectid=" .. st.project_id
+      .. "&public=false")
+    assert.equal(200, status)
+    assert.equal("Chatbot forked successfully", fork.message)
+    local _, b = api("admin", "GET", "/faq_kb/" .. fork.bot_id)
+    assert.equal("Sandbox Bot", b.name)
+    assert.equal("external", b.type)
+    assert.equal("Answers the first questions", b.description)
+    assert.equal(st.project_id, b.id_project)
+    assert.same({ color = "blue" }, b.attributes)
+    -- the export names neither url, tags, mainCategory nor intentsEngine
+    assert.is_nil(b.url)
+    assert.same({}, b.tags)
+    assert.is_nil(b.mainCategory)
+    assert.equal("none", b.intentsEngine)
+    assert.equal("sandbox-bot", b.slug)
+    assert.equal(st.users.admin._id, b.createdBy)
+    local _, intents = api("admin", "GET", "/faq?id_faq_kb=" .. fork.bot_id)
+    assert.equal(6, #intents)
+    local names = {}
+    for _, f in ipairs(intents) do
+      names[f.intent_display_name] = f
+      assert.equal(st.users.admin._id, f.createdBy)
+    end
+    assert.equal("We ship to the whole EU.", names.shipping.answer)
+    assert.equal("00000004-0000-4000-8000-000000000004", names.shipping.intent_id)
+    _, fork = api("admin", "POST", "/faq_kb/fork/" .. st.bot._id .. "?projectid=" .. st.project_id
+      .. "&globals=true")
+    _, b = api("admin", "GET", "/faq_kb/" .. fork.bot_id)
+    assert.same({ k = 1 }, b.attributes.globals)
+    assert.equal("sandbox-bot-1", b.slug)
+    -- without ?projectid the chatbot service POSTs to /undefined/faq_kb, which fails
+    helper.answers(500, { success = false, message = "An error occurred during chatbot creation" },
+      api("admin", "POST", "/faq_kb/fork/" .. st.bot._id))
+    helper.answers(500, { success = false, error = "Unable to get chatbot to be forked" },
+      api("admin", "POST", "/faq_kb/fork/ffffffffffffffffffffffff?projectid=" .. st.project_id))
   end)
 end)
 

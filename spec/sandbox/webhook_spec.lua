@@ -247,8 +247,59 @@ describe("sandbox webhooks", function()
       assert.equal("high", deliveries("e1")[1].doc.payload.priority)
       assert.equal("Lead Person", deliveries("e2")[2].doc.payload.fullname)
       assert.equal("Hooked Bot", deliveries("e5")[1].doc.payload.name)
-      assert.is_nil(deliveries("e5")[1].doc.payload.secret)
+      -- services/faqService.js create emits the saved document; subscriptionNotifier sends it whole
+      assert.equal(bot.secret, deliveries("e5")[1].doc.payload.secret)
       assert.equal("typing.start", deliveries("e8")[1].doc.payload.name)
+    end)
+
+    -- faqbot.create (services/subscriptionNotifier.js sends the payload whole): faqService.create
+    -- emits the saved bot, secret included; routes/faq_kb.js importjson?create=true emits it
+    -- a second time (its own botEvent.emit with the saved bot)
+    it("sends faqbot.create with the saved bot and its secret, twice for importjson?create", function()
+      subscribe("faqbot.create", "fc")
+      local _, a = api("admin", "POST", "/faq_kb", { name = "Posted" })
+      local list = wait_for("fc", 1)
+      assert.equal(1, #list)
+      assert.equal("Posted", list[1].doc.payload.name)
+      assert.equal(a.secret, list[1].doc.payload.secret)
+      local _, b = api("admin", "POST", "/faq_kb/importjson/null?create=true", { name = "Imported" })
+      wait_for("fc", 3)
+      socket.sleep(0.1)
+      list = deliveries("fc")
+      assert.equal(3, #list)
+      for i = 2, 3 do
+        assert.equal(b._id, list[i].doc.payload._id)
+        assert.equal(a.secret, list[i].doc.payload.secret)
+      end
+    end)
+
+    -- routes/faq_kb.js POST /fork/:id: POST /<projectid>/faq_kb (faqService.create: faqbot.create
+    -- with the secret), then importjson/<new>?intentsOnly=true (faqbot.update of the updated bot,
+    -- without the secret; then faq.create for each intent), in the landing project
+    it("sends a fork's faqbot.create, faqbot.update and one faq.create per intent", function()
+      subscribe("faqbot.create", "f1")
+      subscribe("faqbot.update", "f2")
+      subscribe("faq.create", "f3")
+      local _, fork = api("admin", "POST", "/faq_kb/fork/" .. st.bot._id .. "?projectid=" .. PID .. "&public=false")
+      wait_for("f1", 1)
+      wait_for("f2", 1)
+      wait_for("f3", 6)
+      socket.sleep(0.1)
+      local created, updated, intents = deliveries("f1"), deliveries("f2"), deliveries("f3")
+      assert.equal(1, #created)
+      assert.equal(1, #updated)
+      assert.equal(6, #intents)
+      assert.equal(fork.bot_id, created[1].doc.payload._id)
+      assert.matches("^%x+%-%x+%-4", created[1].doc.payload.secret)
+      assert.equal(fork.bot_id, updated[1].doc.payload._id)
+      assert.is_nil(updated[1].doc.payload.secret)
+      for _, d in ipairs(intents) do
+        assert.equal(fork.bot_id, d.doc.payload.id_faq_kb)
+        assert.equal(PID, d.doc.payload.id_project)
+        -- emitted in the server's order (timestamps in ms: ties allowed)
+        assert.is_true(created[1].doc.timestamp <= updated[1].doc.timestamp)
+        assert.is_true(updated[1].doc.timestamp <= d.doc.timestamp)
+      end
     end)
 
     it("retries twice on 5xx, never on 4xx, and logs the attempts in the history", function()

@@ -6,7 +6,7 @@ local store = require("sbx.store")
 local util = require("sbx.util")
 local view = require("sbx.view")
 local events = require("sbx.events")
-local crypto = require("sbx.crypto")
+local bot_service = require("sbx.bot_service")
 local json = require("sbx.json")
 local multipart = require("sbx.multipart")
 local archiver = require("sbx.archiver")
@@ -82,35 +82,10 @@ local function import_source(ctx)
   return ctx.body or {}
 end
 
-function api.importjson(ctx)
-  local src = import_source(ctx)
-  -- the server's JSON.parse throws inside its async handler and never answers; the sandbox says so
-  if not src then return 500, { success = false, msg = "Unexpected token: the uploaded file is not JSON" } end
-  local q = ctx.query
-  if util.str(q.create) == "true" then
-    local b = { name = src.name, slug = src.slug, description = src.description, url = src.url, id_project = ctx.pid,
-      webhook_url = src.webhook_url, webhook_enabled = src.webhook_enabled, type = src.type, subtype = src.subtype,
-      language = src.language, public = false, certified = false, mainCategory = src.mainCategory,
-      intentsEngine = src.intentsEngine, trashed = false, createdBy = ctx.principal.id, attributes = src.attributes,
-      secret = crypto.hex(crypto.random(16)) }
-    if type(b.name) ~= "string" or b.name == "" then
-      return 400, { succes = false, message = "Error creatings new chatbot", error = "Error saving object." }
-    end
-    bots:insert(b)
-    retarget_rules(b.attributes, b)
-    events.emit(ctx.pid, "faqbot.create", view.bot(b))
-    archiver.chatbot(ctx.principal, "FAQ_KB_CREATE", b)
-    import_intents(ctx, b, src.intents, false)
-    return 200, view.bot(b)
-  end
-  local id = ctx.params.bot
-  local b = util.is_oid(id) and bots:get(id)
-  if not util.is_oid(id) then
-    return 404, { success = false, message = "Error finding chatbot with id " .. id }
-  end
-  if not b or b.id_project ~= ctx.pid then
-    return 404, { success = false, message = "Chatbot not found with id " .. id .. " for project " .. ctx.pid }
-  end
+-- importjson without create: the bot's fields the body sets, its rules retargeted, faqbot.update
+-- (the updated bot: no secret), then the intents (q: replace, overwrite). Also the fork's
+-- second call (intentsOnly=true, which this branch does not read).
+function api.import_into(ctx, b, src, q)
   for _, k in ipairs({ "webhook_enabled", "webhook_url", "language", "name", "description" }) do
     if src[k] ~= nil and src[k] ~= false and src[k] ~= "" and src[k] ~= util.null then b[k] = src[k] end
   end
@@ -124,6 +99,41 @@ function api.importjson(ctx)
     for _, f in ipairs(faqs:find(function(x) return x.id_faq_kb == b._id end)) do faqs:remove(f._id) end
   end
   import_intents(ctx, b, src.intents, util.str(q.overwrite) == "true")
+  return b
+end
+
+function api.importjson(ctx)
+  local src = import_source(ctx)
+  -- the server's JSON.parse throws inside its async handler and never answers; the sandbox says so
+  if not src then return 500, { success = false, msg = "Unexpected token: the uploaded file is not JSON" } end
+  local q = ctx.query
+  if util.str(q.create) == "true" then
+    -- faqService.create with template "empty" (faqbot.create), the rules retargeted (the saved
+    -- document shares its attributes with the body), findByIdAndUpdate of the attributes, then the
+    -- route's own faqbot.create with the saved bot (secret included) and faqbot.created; the
+    -- answer is the updated bot, which has no secret
+    src.template = "empty"
+    local b = bot_service.create(ctx.pid, ctx.principal.id, src, function(saved)
+      retarget_rules(saved.attributes, saved)
+    end)
+    if not b then
+      return 400, { succes = false, message = "Error creatings new chatbot", error = "Error saving object." }
+    end
+    bots:touch(b)
+    events.emit(ctx.pid, "faqbot.create", bot_service.saved(b))
+    archiver.chatbot(ctx.principal, "FAQ_KB_CREATE", b)
+    import_intents(ctx, b, src.intents, false)
+    return 200, view.bot(b)
+  end
+  local id = ctx.params.bot
+  local b = util.is_oid(id) and bots:get(id)
+  if not util.is_oid(id) then
+    return 404, { success = false, message = "Error finding chatbot with id " .. id }
+  end
+  if not b or b.id_project ~= ctx.pid then
+    return 404, { success = false, message = "Chatbot not found with id " .. id .. " for project " .. ctx.pid }
+  end
+  api.import_into(ctx, b, src, q)
   return 200, view.bot(b)
 end
 

@@ -5,9 +5,10 @@ local store = require("sbx.store")
 local util = require("sbx.util")
 local view = require("sbx.view")
 local events = require("sbx.events")
-local crypto = require("sbx.crypto")
+local bot_service = require("sbx.bot_service")
 local or_404 = require("sbx.crud").or_404
 local archiver = require("sbx.archiver")
+local bot_import = require("sbx.api.bot_import")
 
 local BOT_FIELDS = { "name", "description", "url", "webhook_url", "webhook_enabled", "type", "trashed", "public",
   "certified", "mainCategory", "intentsEngine", "tags", "trained", "short_description", "title", "certifiedTags",
@@ -41,19 +42,14 @@ api.get = or_404(find, function(_, b)
   return 200, view.bot(b)
 end)
 
+-- routes/faq_kb.js POST /: faqService.create (sbx.bot_service); the save's failure (no name)
+-- answers 500 {succes:false, error}. The answer is the saved document, secret included.
 function api.create(ctx)
-  local body = ctx.body or {}
-  if type(body.name) ~= "string" or body.name == "" then
-    return 422, { errors = util.arr{ util.invalid("name", body.name) } }
-  end
-  local b = { type = "internal", language = "en", id_project = ctx.pid, createdBy = ctx.principal.id,
-    trashed = false, secret = crypto.hex(crypto.random(16)) }
-  for _, k in ipairs(BOT_FIELDS) do if body[k] ~= nil then b[k] = body[k] end end
-  bots:insert(b)
-  events.emit(ctx.pid, "faqbot.create", view.bot(b))
-  -- routes/faq_kb.js POST /: faqbot.created unless ?skip_activity=true (the fork's own call)
+  local b = bot_service.create(ctx.pid, ctx.principal.id, ctx.body)
+  if not b then return 500, { succes = false, error = "Error saving object." } end
+  -- faqbot.created unless ?skip_activity=true (the fork's own call)
   if util.str(ctx.query.skip_activity) ~= "true" then archiver.chatbot(ctx.principal, "FAQ_KB_CREATE", b) end
-  return 200, view.bot(b)
+  return 200, bot_service.saved(b)
 end
 
 api.update = or_404(find, function(ctx, b)
@@ -115,6 +111,8 @@ api.publish = or_404(find, function(ctx, b)
   local copy = util.copy(from)
   copy._id, copy.createdAt, copy.updatedAt = nil, nil, nil
   copy.root_id = b._id
+  -- the release is a fork (faqService.create: the shared secret), its slug unset
+  copy.secret, copy.slug = bot_service.default_secret(), nil
   copy.release_note = note
   copy.publishedAt = store.now()
   copy.trashed = true -- published copies are not listed as bots
@@ -123,30 +121,59 @@ api.publish = or_404(find, function(ctx, b)
   return 200, { message = "Chatbot published successfully", bot_id = copy._id }
 end)
 
--- Simplified: the server forks the bot with its intents (and globals/public options); the
--- sandbox copies the bot document only, without its intents.
-api.fork = or_404(find, function(ctx, b)
-  local target = util.str(ctx.query.projectid) or ctx.pid
-  local copy = util.copy(b)
-  copy._id, copy.createdAt, copy.updatedAt = nil, nil, nil
-  copy.id_project = target
-  copy.secret = crypto.hex(crypto.random(16))
-  bots:insert(copy)
+-- The bot of GET /exportjson/:id (routes/faq_kb.js): any project's public bot, else the caller
+-- project's; nil, status, body when there is none.
+local function exportable(ctx)
+  local id = ctx.params.id
+  if not util.is_oid(id) then return nil, 500, { success = false, msg = "Error getting bot." } end
+  local b = bots:get(id)
+  if not b then return nil, 404, { success = false, msg = "Chatbot not found with id " .. id } end
+  if b.public ~= true and b.id_project ~= ctx.pid then
+    return nil, 403, { success = false, msg = "Chatbot not found with id " .. id .. " for project " .. ctx.pid }
+  end
+  return b
+end
+
+-- POST /fork/:id (routes/faq_kb.js with services/chatbotService.js): the bot as GET /exportjson
+-- gives it (globals kept when the query names them, as the export is asked `?globals=<value>`),
+-- without modified, template "empty"; then POST /<projectid>/faq_kb?skip_activity=true with it
+-- (faqService.create: faqbot.create there), then POST importjson/<new id>?intentsOnly=true (the
+-- import without create: faqbot.update, then faq.create for each intent). All three calls are
+-- made with the caller's token, so the caller must be an admin of the landing project.
+-- Simplified: without public=false the server reads the bot from the public templates service;
+-- the sandbox exports it from the project all the same.
+function api.fork(ctx)
+  local b = exportable(ctx)
+  if not b then return 500, { success = false, error = "Unable to get chatbot to be forked" } end
+  local globals = bot_service.query_true(ctx.query.globals)
+  local chatbot = bot_service.export(b, true)
+  if not globals and type(chatbot.attributes) == "table" then chatbot.attributes.globals = nil end
+  chatbot.template = "empty"
+  local landing = util.str(ctx.query.projectid)
+  local pu = landing and require("sbx.app").membership(ctx.principal, landing)
+  local rank = require("sbx.app").ROLE_RANK
+  local copy = pu and (rank[pu.role] or 0) >= rank.admin and bot_service.create(landing, ctx.principal.id, chatbot)
+  if not copy then return 500, { success = false, message = "An error occurred during chatbot creation" } end
+  local saved = bot_service.saved(copy)
+  bot_import.import_into({ pid = landing, principal = ctx.principal }, copy, chatbot, {})
   -- faqbot.created with the bot the fork's POST answered (JSON: its dates strings), in the
   -- landing project; not for a fork made to publish
   if util.str(ctx.query.for_publish) ~= "true" then
-    local landing = util.str(ctx.query.projectid)
-    archiver.chatbot(ctx.principal, "FAQ_KB_CREATE", copy, nil,
-      { id_project = landing ~= "" and landing or nil, string_dates = true })
+    archiver.chatbot(ctx.principal, "FAQ_KB_CREATE", saved, nil, { id_project = landing, string_dates = true })
   end
   return 200, { message = "Chatbot forked successfully", bot_id = copy._id }
-end)
+end
 
-api.export_json = or_404(find, function(_, b)
-  local out = view.bot(b)
-  out.intents = faqs:find(function(f) return f.id_faq_kb == b._id end)
-  return 200, out
-end)
+-- GET /exportjson/:id: the export's fields (sbx.bot_service.export), or {intents} alone with
+-- intentsOnly=true, as an attachment.
+function api.export_json(ctx)
+  local b, status, err = exportable(ctx)
+  if not b then return status, err end
+  local out = bot_service.export(b, bot_service.query_true(ctx.query.globals))
+  local name = "bot.json"
+  if util.str(ctx.query.intentsOnly) == "true" then out, name = { intents = out.intents }, "intents.json" end
+  return 200, out, nil, { ["Content-Disposition"] = 'attachment; filename="' .. name .. '"' }
+end
 
 -- Simplified: the server asks the bot's intents engine (full-text or an AI engine); the
 -- sandbox scores the intents by the question words they share.
@@ -196,8 +223,8 @@ api.routes = {
   { "GET", "/:pid/faq_kb/:id/jwt", "jwt", access.ADMIN_OR_TOKENS },
   { "GET", "/:pid/faq_kb/:id/published", "published", access.ADMIN_OR_TOKENS },
   { "PUT", "/:pid/faq_kb/:id/publish", "publish", access.ADMIN },
-  { "POST", "/:pid/faq_kb/fork/:id", "fork", access.ADMIN },
-  { "GET", "/:pid/faq_kb/exportjson/:id", "export_json", access.ADMIN },
+  { "POST", "/:pid/faq_kb/fork/:id", "fork", { role = "admin", oid = false } },
+  { "GET", "/:pid/faq_kb/exportjson/:id", "export_json", { role = "admin", oid = false } },
   { "POST", "/:pid/faq_kb/askbot", "ask", access.ADMIN },
   { "POST", "/:pid/faq_kb/:id/training", "train", access.ADMIN },
   { "POST", "/:pid/faq_kb/train", "train_by_body", access.ADMIN },
