@@ -167,6 +167,8 @@ describe("sandbox bots made by faqService.create", function()
     local status, e, h = api("admin", "GET", "/faq_kb/exportjson/" .. st.bot._id)
     assert.equal(200, status)
     assert.equal('attachment; filename="bot.json"', h["content-disposition"])
+    -- res.send of JSON.stringify's string: express answers it as text/html
+    assert.equal("text/html; charset=utf-8", h["content-type"])
     assert.equal("Sandbox Bot", e.name)
     assert.equal("external", e.type)
     assert.is_nil(e._id)

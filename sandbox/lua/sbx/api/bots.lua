@@ -3,6 +3,7 @@ local crud = require("sbx.crud")
 local access = require("sbx.access")
 local store = require("sbx.store")
 local util = require("sbx.util")
+local json = require("sbx.json")
 local view = require("sbx.view")
 local events = require("sbx.events")
 local bot_service = require("sbx.bot_service")
@@ -172,7 +173,9 @@ function api.export_json(ctx)
   local out = bot_service.export(b, bot_service.query_true(ctx.query.globals))
   local name = "bot.json"
   if util.str(ctx.query.intentsOnly) == "true" then out, name = { intents = out.intents }, "intents.json" end
-  return 200, out, nil, { ["Content-Disposition"] = 'attachment; filename="' .. name .. '"' }
+  -- the route sends JSON.stringify's text: express's res.send of a string answers text/html
+  return 200, json.encode(out), "text/html; charset=utf-8",
+    { ["Content-Disposition"] = 'attachment; filename="' .. name .. '"' }
 end
 
 -- Simplified: the server asks the bot's intents engine (full-text or an AI engine); the
