@@ -67,9 +67,12 @@ function _M.project(p)
   return out
 end
 
+-- models/faq_kb.js sets no toJSON virtuals: a bot goes out without `id`
 function _M.bot(b)
   if not b then return nil end
-  return wire(b, "secret")
+  local out = util.shallow(b)
+  out.secret = nil
+  return out
 end
 
 function _M.sub(s, with_secret)
