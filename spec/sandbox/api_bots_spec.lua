@@ -52,7 +52,8 @@ describe("sandbox bots", function()
     status, d = api("admin", "DELETE", "/faq_kb/" .. b._id)
     assert.equal(200, status)
     assert.same({ success = true, message = "Chatbot with id " .. b._id .. " deleted successfully" }, d)
-    helper.answers(404, helper.NOT_FOUND, api("admin", "GET", "/faq_kb/" .. b._id))
+    helper.answers(404, { success = false, msg = "Chatbot not found with id " .. b._id .. " for project " .. st.project_id },
+      api("admin", "GET", "/faq_kb/" .. b._id))
   end)
 
   it("hides identity bots unless all=true, and filters by text", function()
@@ -161,6 +162,84 @@ describe("sandbox bots made by faqService.create", function()
       { payload = { _id = b._id, sub = "bot", aud = "https://tiledesk.com/bots/" .. b._id }, secret = a.secret })
     assert.equal(200, (api("JWT " .. signed.token, "GET", "/faq_kb/" .. b._id)))
     assert.is_string(minted.jwt)
+  end)
+
+  -- routes/faq_kb.js PUT /:faq_kbid (allowedFields, modified = true, findOneAndUpdate on
+  -- { _id, id_project } with no trashed filter; 11000 on a taken slug: error and error_code
+  -- 12001); models/faq_kb.js pre('findOneAndUpdate'): update.trashed === true (as sent) on a bot
+  -- with a slug sets trashedAt and the slug <slug>-trashed-<ms>; post('findOneAndUpdate'): a bot
+  -- that comes out trashed emits faqbot.update.virtual.delete, whose listener (event/botEvent.js)
+  -- trashes its intents with its trashedAt, deletes its webhook and trashes its releases
+  -- (root_id) and their intents. GET, PATCH attributes, PUT language, GET jwt and DELETE find by
+  -- { _id, id_project } and answer their own 404; GET published is a find by root_id.
+  it("soft-deletes by PUT trashed as the model's hooks do, and finds trashed bots by id", function()
+    local status, b = api("admin", "POST", "/faq_kb", { name = "Trash Me" })
+    assert.equal(200, status)
+    assert.equal("trash-me", b.slug)
+    assert.equal(200, (api("admin", "POST", "/faq", { id_faq_kb = b._id, intent_display_name = "hi", question = "hi" })))
+    assert.equal(200, (api("admin", "POST", "/webhooks", { chatbot_id = b._id, block_id = "b1" })))
+    assert.equal(200, (api("admin", "GET", "/webhooks/" .. b._id)))
+    local _, rel = api("admin", "PUT", "/faq_kb/" .. b._id .. "/publish", { release_note = "v1" })
+    assert.is_string(rel.bot_id)
+
+    -- a Boolean that mongoose cannot cast fails the update, and nothing changes
+    helper.answers(500, { success = false, msg = "Error updating object." },
+      api("admin", "PUT", "/faq_kb/" .. b._id, { name = "Renamed", trashed = "maybe" }))
+    local _, same = api("admin", "GET", "/faq_kb/" .. b._id)
+    assert.equal("Trash Me", same.name)
+    assert.is_nil(same.modified)
+    -- a field the route does not take is left alone
+    local _, u = api("admin", "PUT", "/faq_kb/" .. b._id, { language = "it", public = "no" })
+    assert.equal("en", u.language)
+    assert.equal(false, u.public)
+    assert.equal(true, u.modified)
+
+    local t
+    status, t = api("admin", "PUT", "/faq_kb/" .. b._id, { trashed = true })
+    assert.equal(200, status)
+    assert.equal(true, t.trashed)
+    assert.matches("^trash%-me%-trashed%-%d+$", t.slug)
+    assert.is_string(t.trashedAt)
+    -- found by id still, not listed
+    local _, got = api("admin", "GET", "/faq_kb/" .. b._id)
+    assert.equal(t.slug, got.slug)
+    local _, list = api("admin", "GET", "/faq_kb")
+    for _, x in ipairs(helper.nonempty(list)) do assert.not_equal(b._id, x._id) end
+    -- its intents and its release trashed with its trashedAt, its webhook gone
+    local _, intents = api("admin", "GET", "/faq?id_faq_kb=" .. b._id)
+    for _, f in ipairs(helper.nonempty(intents)) do
+      assert.equal(true, f.trashed)
+      assert.equal(t.trashedAt, f.trashedAt)
+    end
+    local _, releases = api("admin", "GET", "/faq_kb/" .. b._id .. "/published")
+    assert.equal(1, #releases)
+    assert.equal(rel.bot_id, releases[1]._id)
+    assert.equal(t.trashedAt, releases[1].trashedAt)
+    assert.is_nil(releases[1].secret)
+    assert.equal(404, (api("admin", "GET", "/webhooks/" .. b._id)))
+    -- trashed as the string "true": cast to true (the bot stays trashed), no new slug
+    local _, again = api("admin", "PUT", "/faq_kb/" .. b._id, { trashed = "true" })
+    assert.equal(t.slug, again.slug)
+    assert.equal(true, again.trashed)
+
+    -- a slug taken in the project
+    local _, other = api("admin", "POST", "/faq_kb", { name = "Other" })
+    helper.answers(500, { success = false, msg = "Error updating object.", error = "Slug already exists: other",
+      error_code = 12001 }, api("admin", "PUT", "/faq_kb/" .. b._id, { slug = "other" }))
+
+    local unknown = "ffffffffffffffffffffffff"
+    local nf = { success = false, msg = "Chatbot not found with id " .. unknown .. " for project " .. st.project_id }
+    helper.answers(404, nf, api("admin", "GET", "/faq_kb/" .. unknown))
+    helper.answers(404, nf, api("admin", "PUT", "/faq_kb/" .. unknown, { name = "x" }))
+    helper.answers(404, nf, api("admin", "PATCH", "/faq_kb/" .. unknown .. "/attributes", { a = 1 }))
+    helper.answers(404, nf, api("admin", "PUT", "/faq_kb/" .. unknown .. "/language/it"))
+    helper.answers(404, nf, api("admin", "GET", "/faq_kb/" .. unknown .. "/jwt"))
+    helper.answers(404, nf, api("admin", "DELETE", "/faq_kb/" .. unknown))
+    helper.answers(200, {}, api("admin", "GET", "/faq_kb/" .. unknown .. "/published"))
+    -- publishing forks the bot: one that cannot be exported fails the route's try
+    helper.answers(500, { success = false, message = "Unable publish chatbot" },
+      api("admin", "PUT", "/faq_kb/" .. unknown .. "/publish", {}))
+    assert.equal(200, (api("admin", "DELETE", "/faq_kb/" .. other._id)))
   end)
 
   -- routes/faq_kb.js GET /exportjson/:id: the fields it names, intents without _id, id_project,

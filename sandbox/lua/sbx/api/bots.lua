@@ -11,18 +11,60 @@ local or_404 = require("sbx.crud").or_404
 local archiver = require("sbx.archiver")
 local bot_import = require("sbx.api.bot_import")
 
+-- routes/faq_kb.js PUT /:faq_kbid: the fields it takes from the body (allowedFields)
 local BOT_FIELDS = { "name", "description", "url", "webhook_url", "webhook_enabled", "type", "trashed", "public",
   "certified", "mainCategory", "intentsEngine", "tags", "trained", "short_description", "title", "certifiedTags",
-  "agents_available", "slug", "language", "attributes", "template", "subtype" }
+  "agents_available", "slug" }
 
 local api = {}
 
 local bots = store.coll("faq_kb")
 local faqs = store.coll("faq")
+-- models/faq_kb.js's Boolean fields among them, and mongoose's cast of a Boolean
+local BOOLEAN_FIELDS = { webhook_enabled = true, trashed = true, public = true, certified = true, trained = true,
+  agents_available = true }
+local BOOLEAN_CAST = { [true] = true, ["true"] = true, [1] = true, ["1"] = true, yes = true,
+  [false] = false, ["false"] = false, [0] = false, ["0"] = false, no = false }
+
+-- Faq_kb.findOne({ _id, id_project }) as the routes by id ask it: a trashed bot is found too
 local function find(ctx)
   local b = bots:get(ctx.params.id)
-  if not b or b.id_project ~= ctx.pid or b.trashed then return nil end
+  if not b or b.id_project ~= ctx.pid then return nil end
   return b
+end
+-- the routes' own 404 (GET, PUT, PATCH attributes, PUT language, DELETE, GET jwt)
+local function by_id(fn)
+  return function(ctx)
+    local b = find(ctx)
+    if not b then
+      return 404, { success = false, msg = "Chatbot not found with id " .. ctx.params.id .. " for project " .. ctx.pid }
+    end
+    return fn(ctx, b)
+  end
+end
+
+-- models/faq_kb.js post('findOneAndUpdate') on a bot that comes out trashed, then
+-- event/botEvent.js faqbot.update.virtual.delete: unless it is a published release, its intents
+-- are trashed with its trashedAt, its webhook deleted, and its releases (root_id) trashed with
+-- their intents.
+local function virtual_delete(b)
+  if b.publishedAt ~= nil then return end
+  local at = b.trashedAt == nil and util.null or b.trashedAt
+  local function trash_intents(id)
+    for _, f in ipairs(faqs:find(function(x) return x.id_faq_kb == id end)) do
+      f.trashed, f.trashedAt = true, at
+      faqs:touch(f)
+    end
+  end
+  trash_intents(b._id)
+  local hooks = store.coll("webhooks")
+  local hook = hooks:find_one(function(h) return h.chatbot_id == b._id end)
+  if hook then hooks:remove(hook._id) end
+  for _, r in ipairs(bots:find(function(x) return x.root_id == b._id end)) do
+    r.trashed, r.trashedAt = true, at
+    bots:touch(r)
+    trash_intents(r._id)
+  end
 end
 function api.list(ctx)
   local all = util.bool(ctx.query.all)
@@ -39,7 +81,7 @@ function api.list(ctx)
   end)()
 end
 
-api.get = or_404(find, function(_, b)
+api.get = by_id(function(_, b)
   return 200, view.bot(b)
 end)
 
@@ -53,58 +95,98 @@ function api.create(ctx)
   return 200, bot_service.saved(b)
 end
 
-api.update = or_404(find, function(ctx, b)
+-- PUT /:faq_kbid: the allowed fields and modified = true, through findOneAndUpdate and its
+-- hooks: trashed set to the boolean true renames a bot's slug to <slug>-trashed-<ms> and sets
+-- trashedAt (no slug: neither); a bot that comes out trashed is deleted virtually. A slug taken
+-- in the project (the unique index over bots with a slug) is error 11000.
+api.update = by_id(function(ctx, b)
   local body = ctx.body or {}
-  if body.slug and bots:find_one(function(x) return x ~= b and x.id_project == ctx.pid and x.slug == body.slug end) then
-    return 500, { success = false, msg = "Error updating object.", error_code = 12001 }
+  local update = {}
+  for _, k in ipairs(BOT_FIELDS) do if body[k] ~= nil then update[k] = body[k] end end
+  update.modified = true
+  -- the hooks read the update as sent; the Boolean fields are then cast (mongoose: true, 'true',
+  -- 1, '1', 'yes' / false, 'false', 0, '0', 'no'; null stays; anything else fails the update)
+  local uncast_trashed = update.trashed
+  for k in pairs(BOOLEAN_FIELDS) do
+    local v = update[k]
+    if v ~= nil and v ~= util.null then
+      local c = BOOLEAN_CAST[v]
+      if c == nil then return 500, { success = false, msg = "Error updating object." } end
+      update[k] = c
+    end
   end
-  for _, k in ipairs(BOT_FIELDS) do if body[k] ~= nil then b[k] = body[k] end end
+  if uncast_trashed == true and b.slug ~= nil and b.slug ~= util.null then
+    update.trashedAt = store.now()
+    update.slug = tostring(b.slug) .. "-trashed-" .. string.format("%d", store.now_ms())
+  end
+  local slug = update.slug
+  if slug ~= nil and slug ~= util.null
+    and bots:find_one(function(x) return x ~= b and x.id_project == ctx.pid and x.slug == slug end) then
+    return 500, { success = false, msg = "Error updating object.", error = "Slug already exists: " .. tostring(slug),
+      error_code = 12001 }
+  end
+  for k, v in pairs(update) do b[k] = v end
   bots:touch(b)
+  if b.trashed == true then virtual_delete(b) end
   events.emit(ctx.pid, "faqbot.update", view.bot(b))
   -- PUT with trashed true is a soft delete: faqbot.deleted, as the hard delete
   if body.trashed == true or body.trashed == "true" then archiver.chatbot(ctx.principal, "FAQ_KB_DELETE", b) end
   return 200, view.bot(b)
 end)
 
-api.set_attributes = or_404(find, function(ctx, b)
+-- PATCH /:faq_kbid/attributes: merged, saved (no findOneAndUpdate hooks), faqbot.update
+api.set_attributes = by_id(function(ctx, b)
   b.attributes = b.attributes or {}
   for k, v in pairs(ctx.body or {}) do b.attributes[k] = v end
   bots:touch(b)
+  events.emit(ctx.pid, "faqbot.update", view.bot(b))
   return 200, view.bot(b)
 end)
 
-api.set_language = or_404(find, function(ctx, b)
+-- PUT /:faq_kbid/language/:language: findOneAndUpdate (a trashed bot is deleted virtually
+-- again by the post hook), then its intents' language
+api.set_language = by_id(function(ctx, b)
   b.language = ctx.params.lang
-  for _, f in ipairs(faqs:find(function(f) return f.id_faq_kb == b._id end)) do f.language = b.language end
   bots:touch(b)
+  if b.trashed == true then virtual_delete(b) end
+  for _, f in ipairs(faqs:find(function(f) return f.id_faq_kb == b._id end)) do f.language = b.language end
   return 200, view.bot(b)
 end)
 
-api.delete = or_404(find, function(ctx, b)
+api.delete = by_id(function(ctx, b)
   bots:remove(b._id)
   events.emit(ctx.pid, "faqbot.delete", view.bot(b))
   archiver.chatbot(ctx.principal, "FAQ_KB_DELETE", b)
   return 200, { success = true, message = "Chatbot with id " .. b._id .. " deleted successfully" }
 end)
 
-api.jwt = or_404(find, function(_, b)
+api.jwt = by_id(function(_, b)
   return 200, { jwt = events.bot_token(b) }
 end)
 
-api.published = or_404(find, function(_, b)
-  return 200, bots:find(function(x) return x.root_id == b._id end)
-end)
+-- GET /:faq_kbid/published: find({ id_project, root_id }), an empty list for an unknown bot
+function api.published(ctx)
+  local out = util.arr()
+  for _, x in ipairs(bots:find(function(x) return x.id_project == ctx.pid and x.root_id == ctx.params.id end)) do
+    out[#out + 1] = view.bot(x)
+  end
+  return 200, out
+end
 
 -- Simplified: the server publishes a release (a copy with its intents) through its bot
 -- service; the sandbox stores a trashed copy of the bot document only, no intents. The release
 -- is of the bot, or of the release restore_from names ("Restored from <id>" its note; else
 -- the body's note, "No comment" without one). faqbot.publish: FAQ_KB_PUBLISH of the bot.
-api.publish = or_404(find, function(ctx, b)
+-- A bot the fork cannot export fails the fork, and the route answers its catch's 500.
+local function publish_failed() return 500, { success = false, message = "Unable publish chatbot" } end
+function api.publish(ctx)
+  local b = find(ctx)
+  if not b then return publish_failed() end
   local body = ctx.body or {}
   local from, note = b, body.release_note
   if body.restore_from ~= nil and body.restore_from ~= util.null and body.restore_from ~= "" then
     from = bots:get(tostring(body.restore_from))
-    if not from then return 500, { success = false, message = "Unable publish chatbot" } end
+    if not from then return publish_failed() end
     note = "Restored from " .. tostring(body.restore_from)
   elseif note == nil or note == util.null or note == "" or note == false or note == 0 then
     note = "No comment"
@@ -120,7 +202,7 @@ api.publish = or_404(find, function(ctx, b)
   bots:insert(copy)
   archiver.chatbot(ctx.principal, "FAQ_KB_PUBLISH", b, { publishedBotId = copy._id, release_note = note })
   return 200, { message = "Chatbot published successfully", bot_id = copy._id }
-end)
+end
 
 -- The bot of GET /exportjson/:id (routes/faq_kb.js): any project's public bot, else the caller
 -- project's; nil, status, body when there is none.
