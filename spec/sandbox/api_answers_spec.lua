@@ -189,6 +189,30 @@ describe("sandbox project users as routes/project_user.js answers them", functio
     assert.is_nil(member("agent"))
   end)
 
+  -- event/projectUserEvent.js: project_user.deleted (routes/project_user.js emits it for soft
+  -- and hard deletes, not for the plain disable) pulls the user from every group of the project
+  it("takes a deleted member out of the project's groups, a disabled one stays", function()
+    local agent, admin = st.users.agent._id, st.users.admin._id
+    local _, g = api("admin", "POST", "/groups", { name = "Leavers", members = { agent, admin, agent } })
+    local function members()
+      local _, one = api("owner", "GET", "/groups/" .. g._id)
+      return one.members
+    end
+    assert.same({ agent, admin, agent }, members())
+    assert.equal(200, (api("admin", "DELETE", "/project_users/" .. member("agent")._id)))
+    assert.same({ agent, admin, agent }, members())
+    local pu = member("admin")
+    assert.equal(200, (api("owner", "DELETE", "/project_users/" .. pu._id .. "?soft=true")))
+    assert.same({ agent, agent }, members())
+    assert.equal(200, (api("owner", "PUT", "/project_users/" .. pu._id .. "/restore")))
+    assert.same({ agent, agent }, members())
+    local _, team = api("owner", "GET", "/project_users")
+    local agent_pu
+    for _, x in ipairs(team) do if id_of(x.id_user) == agent then agent_pu = x end end
+    assert.equal(200, (api("owner", "DELETE", "/project_users/" .. agent_pu._id .. "?hard=true")))
+    assert.same({}, members())
+  end)
+
   it("restores a trashed member only", function()
     local pu = member("agent")
     local status, b = api("admin", "PUT", "/project_users/" .. pu._id .. "/restore")

@@ -54,6 +54,30 @@ describe("sandbox webhooks", function()
   end)
 
   describe("subscriptions", function()
+    -- routes/project_user.js emitProjectUserDeleteActivity: project_user.delete carries the
+    -- membership's toJSON with id_user populated with firstname, lastname and email only
+    -- (services/subscriptionNotifier.js sends event.project_userPopulated); soft and hard only
+    it("sends project_user.delete with the member's user reduced to its names and e-mail", function()
+      subscribe("project_user.delete", "pud")
+      local _, team = api("owner", "GET", "/project_users")
+      local pu
+      for _, x in ipairs(team) do
+        if type(x.id_user) == "table" and x.id_user._id == st.users.agent._id then pu = x end
+      end
+      assert.equal(200, (api("owner", "DELETE", "/project_users/" .. pu._id)))
+      assert.equal(200, (api("owner", "DELETE", "/project_users/" .. pu._id .. "?soft=true")))
+      local list = wait_for("pud", 1)
+      assert.equal(1, #list)
+      local p = list[1].doc.payload
+      assert.equal(pu._id, p._id)
+      assert.equal(true, p.trashed)
+      assert.equal("disabled", p.status)
+      local u = st.users.agent
+      assert.same({ _id = u._id, firstname = p.id_user.firstname, lastname = p.id_user.lastname, email = u.email },
+        p.id_user)
+      assert.is_string(p.id_user.firstname)
+    end)
+
     it("returns the secret once, in the body and the x-hook-secret header", function()
       local s, h = subscribe("request.create", "a")
       assert.is_string(s.secret)

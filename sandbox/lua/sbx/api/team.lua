@@ -282,17 +282,38 @@ end
 -- { trashed: true }), to which the model's pre('findOneAndUpdate') hook adds status "disabled"
 -- (user_available stays); else disables (status "disabled", user_available false). The answer
 -- is the document, id_user not populated.
+-- event/projectUserEvent.js on project_user.deleted (soft and hard): the user is pulled from
+-- the members of every group of the project (a guest has no id_user: its toString throws and
+-- the listener's catch ends it)
+local function leave_groups(pu)
+  if not pu.id_user then return end
+  local groups = store.coll("groups")
+  for _, g in ipairs(groups:find(function(g) return g.id_project == pu.id_project end)) do
+    if util.contains(g.members, pu.id_user) then
+      local keep = util.arr()
+      for _, m in ipairs(g.members) do if m ~= pu.id_user then keep[#keep + 1] = m end end
+      g.members = keep
+      groups:touch(g)
+    end
+  end
+end
+-- then emitProjectUserDeleteActivity: project_user.delete (the resthook and the archiver) with
+-- the membership's toJSON, id_user populated with firstname, lastname and email
+local function deleted(ctx, pu, how)
+  leave_groups(pu)
+  events.emit(ctx.pid, "project_user.delete", pu_object(pu, true))
+  record_delete(ctx, pu, how)
+end
+
 function api.delete(ctx)
   local pu = find(ctx)
   if not pu then return pu_not_found(ctx) end
   if ctx.query.soft == "true" then
     pus:update(pu._id, { trashed = true, status = "disabled" })
-    events.emit(ctx.pid, "project_user.delete", view.pu(pu))
-    record_delete(ctx, pu, "soft")
+    deleted(ctx, pu, "soft")
   elseif ctx.query.hard == "true" then
     pus:remove(pu._id)
-    events.emit(ctx.pid, "project_user.delete", view.pu(pu))
-    record_delete(ctx, pu, "hard")
+    deleted(ctx, pu, "hard")
   else
     pus:update(pu._id, { status = "disabled", user_available = false })
   end
