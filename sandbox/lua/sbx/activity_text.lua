@@ -19,6 +19,7 @@ local function prop(x, k)
   if type(x) == "table" then return x[k] end
   return nil
 end
+_M.prop = prop
 
 -- x || y
 local function either(x, y)

@@ -69,13 +69,11 @@ function _M.view(r, overlay, bare)
   local out = overlay and util.json.overlay(r) or util.shallow(r, 4) -- requester_id, id, participating*
   out.requester_id = r.lead or util.null
   out.id = r._id
-  if bare then
-    out.participants = as_array(r.participants, overlay)
-    out.tags = as_array(r.tags, overlay)
-    out.notes = as_array(r.notes, overlay)
-    out.followers = as_array(r.followers, overlay)
-    return out
-  end
+  out.participants = as_array(r.participants, overlay)
+  out.tags = as_array(r.tags, overlay)
+  out.notes = as_array(r.notes, overlay)
+  out.followers = as_array(r.followers, overlay)
+  if bare then return out end
   local pu = r.requester and coll("project_users"):get(r.requester)
   out.requester = pu and view.pu(pu, nil, overlay) or r.requester
   out.lead = r.lead and coll("leads"):get(r.lead) or r.lead
@@ -94,10 +92,6 @@ function _M.view(r, overlay, bare)
   end
   out.participatingAgents = agents
   out.participatingBots = bots
-  out.participants = as_array(r.participants, overlay)
-  out.tags = as_array(r.tags, overlay)
-  out.notes = as_array(r.notes, overlay)
-  out.followers = as_array(r.followers, overlay)
   return out
 end
 

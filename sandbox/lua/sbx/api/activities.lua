@@ -150,11 +150,7 @@ local CSV_ACT_DATES = { createdAt = true, updatedAt = true }
 
 local truthy = csvx.truthy
 
--- x.k in JavaScript, for the values a document holds (a string or a number has no such field)
-local function prop(x, k)
-  if type(x) == "table" then return x[k] end
-  return nil
-end
+local prop = text.prop
 
 local function csv_row(a, lang)
   local act, target = a.actionObj, a.target
