@@ -308,13 +308,22 @@ describe("sandbox requests", function()
       assert.equal(all.count, b.count + e.count)
     end)
 
-    it("keeps preflight conversations out unless preflight=true", function()
+    -- routes/request.js: the query holds preflight: false; preflight=true (only that string)
+    -- deletes it, so every conversation is listed, preflight or not
+    it("keeps preflight conversations out unless preflight=true, which lists them all", function()
+      local _, before = api("owner", "GET", "/requests?status=all&limit=1")
       local rid = "support-group-" .. PID .. "-" .. string.rep("ab", 16)
       local status = api("owner", "POST", "/requests/" .. rid .. "/messages", { text = "draft", preflight = true })
       assert.equal(200, status)
+      local _, without = api("owner", "GET", "/requests?status=all&limit=1")
+      assert.equal(before.count, without.count)
       local _, b = api("owner", "GET", "/requests?status=all&limit=100&preflight=true")
-      assert.equal(1, b.count)
+      assert.equal(before.count + 1, b.count)
       assert.equal(rid, b.requests[1].request_id)
+      assert.is_true(b.requests[1].preflight)
+      assert.is_false(b.requests[2].preflight)
+      local _, one = api("owner", "GET", "/requests?status=all&limit=1&preflight=1")
+      assert.equal(before.count, one.count)
       _, b = api("owner", "GET", "/requests?status=all&limit=100&full_text=draft")
       assert.equal(0, b.count)
     end)
@@ -328,6 +337,98 @@ describe("sandbox requests", function()
       local _, me = api(token, "GET", "/requests/me")
       assert.equal(1, me.count)
       assert.equal(rid, me.requests[1].request_id)
+    end)
+
+    -- routes/request.js GET /count and requestService.getConversationsCount: drafts never
+    -- counted ({ $in: [false, null] }); unassigned = status 100 and preflight false; assigned
+    -- = status 200 (only) and preflight false, split by hasBot; merge_assigned is read as
+    -- JavaScript reads a value (any non-empty string merges, "false" too)
+    it("counts as getConversationsCount counts", function()
+      -- a draft and a preflight conversation, to be left out
+      -- requestService.create: attributes.sourcePage with td_draft=true makes a draft
+      local d = new_conversation("owner", "draft one", { attributes = { sourcePage = "https://x.test/?td_draft=true" } })
+      assert.is_true(d.draft)
+      -- any other conversation has no draft field (models/request.js: no default)
+      assert.is_nil(new_conversation("owner", "a plain one").draft)
+      new_conversation("owner", "preflight one", { preflight = true })
+      local all, page = {}, 0
+      repeat
+        local _, b = api("owner", "GET", "/requests?status=all&preflight=true&limit=100&page=" .. page)
+        for _, r in ipairs(b.requests) do all[#all + 1] = r end
+        page = page + 1
+      until #b.requests < 100 or page > 20
+      local want = { unassigned = 0, assigned = 0, bot_assigned = 0 }
+      local drafts, preflights, served = 0, 0, 0
+      for _, r in ipairs(helper.nonempty(all)) do
+        if r.draft == true then drafts = drafts + 1 end
+        if r.preflight == true then preflights = preflights + 1 end
+        if r.status == 300 then served = served + 1 end
+        if r.draft ~= true and r.preflight == false then
+          if r.status == 100 then want.unassigned = want.unassigned + 1
+          elseif r.status == 200 then
+            local k = r.hasBot and "bot_assigned" or "assigned"
+            want[k] = want[k] + 1
+          end
+        end
+      end
+      assert.same({ true, true, true }, { drafts > 0, preflights > 0, served > 0 })
+      assert.is_true(want.unassigned > 0 and want.assigned > 0 and want.bot_assigned > 0)
+      local _, c = api("owner", "GET", "/requests/count")
+      assert.same(want, c)
+      for _, v in ipairs({ "true", "false", "0" }) do
+        local _, m = api("owner", "GET", "/requests/count?merge_assigned=" .. v)
+        assert.same({ unassigned = want.unassigned, assigned = want.assigned + want.bot_assigned }, m)
+      end
+      local _, e = api("owner", "GET", "/requests/count?merge_assigned=")
+      assert.same(want, e)
+    end)
+
+    -- conversation_quota=true (routes/request.js GET /count): open (100 or 200, preflight or
+    -- not) and closed (1000) conversations created in QuoteManager.getCurrentSlot's slot. A new
+    -- project's profile is ProfileSchema's default (type free: models/project.js's
+    -- isActiveSubscription false), so the slot runs monthly from its createdAt, with moment's
+    -- months: created 31 January 10:00, on 15 March moment counts 1 month (monthDiff's anchor
+    -- is 31 March), so the slot is 28 February (31 January + 1 month, clamped; start of day) to
+    -- 30 March (31 January + 2 months, less a day; end of day)
+    it("counts a project's conversations in its plan's current slot", function()
+      local function clock(at) helper.control("POST", "/clock", { at = at or require("cjson").null }) end
+      finally(function() clock(nil) end)
+      clock("2026-01-31T10:00:00.000Z")
+      local s, proj = helper.http_json("POST", st.http_url .. "/projects", { name = "Slots" }, auth("owner"))
+      assert.equal(200, s)
+      assert.same({ name = "Sandbox", trialDays = 14, agents = 0, type = "free" }, proj.profile)
+      local base = st.http_url .. "/" .. proj._id
+      local function open_one(at, text)
+        clock(at)
+        local status, r = helper.http_json("POST", base .. "/requests", { first_text = text }, auth("owner"))
+        assert.equal(200, status)
+        return r
+      end
+      open_one("2026-02-27T12:00:00.000Z", "before the slot")
+      open_one("2026-03-01T09:00:00.000Z", "in the slot")
+      local closing = open_one("2026-03-01T09:30:00.000Z", "closed in the slot")
+      assert.equal(200, (helper.http_json("PUT", base .. "/requests/" .. closing.request_id .. "/close", {}, auth("owner"))))
+      open_one("2026-03-31T00:00:00.000Z", "after the slot")
+      clock("2026-03-15T12:00:00.000Z")
+      local status, q = helper.http_json("GET", base .. "/requests/count?conversation_quota=true", nil, auth("owner"))
+      assert.equal(200, status)
+      assert.same({ open = 1, closed = 1, slot = { startDate = "28/02/2026", endDate = "30/03/2026" } }, q)
+      -- created 10 January 08:00: on 15 March moment counts 2 months (monthDiff(now, created):
+      -- anchor 15 January 12:00, past the creation by 5 days 4 hours of a 31-day month), so the
+      -- slot is 10 March to 9 April
+      clock("2026-01-10T08:00:00.000Z")
+      local _, proj2 = helper.http_json("POST", st.http_url .. "/projects", { name = "Slots 2" }, auth("owner"))
+      clock("2026-03-15T12:00:00.000Z")
+      local _, q2 = helper.http_json("GET", st.http_url .. "/" .. proj2._id .. "/requests/count?conversation_quota=true",
+        nil, auth("owner"))
+      assert.same({ open = 0, closed = 0, slot = { startDate = "10/03/2026", endDate = "09/04/2026" } }, q2)
+      -- routes/quotes.js POST /: the same slot, its moments written as ISO text
+      local _, usage = helper.http_json("POST", base .. "/quotes", {}, auth("owner"))
+      assert.same({ startDate = "2026-02-28T00:00:00.000Z", endDate = "2026-03-30T23:59:59.999Z" }, usage.slot)
+      -- the project's virtuals that day: no trial mode (trialExpired false), trialDaysLeft the
+      -- whole days since createdAt + 14 days (14 February 10:00 to 15 March 12:00: 29)
+      local _, got = helper.http_json("GET", st.http_url .. "/projects/" .. proj._id, nil, auth("owner"))
+      assert.same({ false, 29, false }, { got.trialExpired, got.trialDaysLeft, got.isActiveSubscription })
     end)
 
     it("counts by assignment state and exports CSV", function()

@@ -179,6 +179,13 @@ function _M.next_ticket(pid)
 end
 
 -- Creates a conversation. f: first_text, request_id, sender, senderFullname, email, departmentid, ...
+-- requestService.create: a test conversation (the dashboard's "try it": attributes.sourcePage
+-- holding td_draft=true) is a draft, which counts and quotas leave out
+function _M.is_test(attributes)
+  local page = type(attributes) == "table" and attributes.sourcePage
+  return type(page) == "string" and page:find("td_draft=true", 1, true) ~= nil
+end
+
 function _M.create(pid, f, principal, at_ms)
   local rid = f.request_id or ("support-group-" .. pid .. "-" .. store.uuid(true))
   local pu = f.requester_pu or _M.requester_pu(pid, principal)
@@ -195,7 +202,7 @@ function _M.create(pid, f, principal, at_ms)
     notes = util.arr(), sourcePage = f.sourcePage, language = f.language or "en", userAgent = f.userAgent,
     channel = f.channel or { name = "chat21" }, channelOutbound = { name = "chat21" },
     attributes = f.attributes or {}, contact = { email = f.email }, location = f.location,
-    id_project = pid, createdBy = principal and principal.id or sender, draft = false, auto_close = nil,
+    id_project = pid, createdBy = principal and principal.id or sender, draft = _M.is_test(f.attributes) or nil, auto_close = nil,
     workingStatus = nil, smartAssignment = true,
     -- requestService.create keeps the lead as it was (the full-text index reads its email and name)
     snapshot = { lead = { _id = lead._id, lead_id = lead.lead_id, fullname = lead.fullname, email = lead.email } },

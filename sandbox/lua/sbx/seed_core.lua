@@ -14,7 +14,7 @@ return function(S, seeded)
 
   local project = S.coll("projects"):insert{ name = "Sandbox Project", status = 100, activeOperatingHours = false,
     settings = { email = { autoSendTranscriptToRequester = false } }, widget = {}, channels = { { name = "chat21" } },
-    createdBy = owner._id, profile = { name = "Sandbox", type = "payment" }, attributes = {},
+    createdBy = owner._id, profile = require("sbx.plan").default_profile(), attributes = {},
     bannedUsers = {}, defaultLanguage = "en" }
 
   local pus = S.coll("project_users")

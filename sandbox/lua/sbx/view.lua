@@ -58,12 +58,11 @@ local function wire(doc, secret_field)
   return out
 end
 
+-- models/project.js toJSON { virtuals: true }: id, and the plan's virtuals (sbx.plan)
 function _M.project(p)
   if not p then return nil end
   local out = wire(p, "jwtSecret")
-  out.trialExpired = false
-  out.trialDaysLeft = 30
-  out.isActiveSubscription = true
+  for k, v in pairs(require("sbx.plan").virtuals(p, store.now_ms())) do out[k] = v end
   return out
 end
 

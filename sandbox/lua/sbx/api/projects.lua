@@ -59,7 +59,7 @@ function api.create(ctx)
   end
   local proj = projects("projects"):insert{ name = b.name, defaultLanguage = b.defaultLanguage or "en", status = 100,
     createdBy = p.id, settings = {}, widget = {}, attributes = {}, channels = util.arr{ { name = "chat21" } },
-    activeOperatingHours = false, bannedUsers = util.arr() }
+    activeOperatingHours = false, bannedUsers = util.arr(), profile = require("sbx.plan").default_profile() }
   projects("project_users"):insert{ id_project = proj._id, id_user = p.id, role = "owner", roleType = 1,
     user_available = true, status = "active", trashed = false, attributes = {}, tags = util.arr() }
   projects("departments"):insert{ name = "Default Department", routing = "assigned", default = true, status = 1,

@@ -14,11 +14,14 @@ local function tokens_used(pid)
 end
 -- Simplified: the server reads its plan quotas per monthly slot from Redis; the sandbox counts
 -- the project's conversations and the tokens of /quotes/incr, and no other usage.
+-- The slot is QuoteManager.getCurrentSlot's (sbx.plan): moments, which JSON writes as ISO text.
 function api.usage(ctx)
   local n = #store.coll("requests"):find(function(x) return x.id_project == ctx.pid end)
+  local start, stop = require("sbx.plan").current_slot(store.coll("projects"):get(ctx.pid) or {}, store.now_ms())
+  if not start then return 500, { success = false, msg = "Error getting the current slot" } end
   return 200, { success = true, quotes = { requests = { quote = n }, messages = { quote = 0 }, email = { quote = 0 },
     tokens = { quote = tokens_used(ctx.pid) } },
-    slot = { startDate = store.iso(store.now_ms() - 30 * 86400000), endDate = store.now() } }
+    slot = { startDate = store.iso(start), endDate = store.iso(stop) } }
 end
 
 -- the server counts AI tokens here whatever the type in the path (QuoteManager.incrementTokenCount)

@@ -151,7 +151,9 @@ local function filter_list(ctx, only_requester)
   local tag = util.str(q.tags)
   local channel = util.str(q.channel)
   local priority = util.str(q.priority)
-  local preflight = util.bool(q.preflight)
+  -- routes/request.js (list and CSV) and user-request.js GET /me: the query holds preflight
+  -- false unless preflight is "true", which deletes it (every conversation, preflight or not)
+  local any_preflight = q.preflight == "true"
   local hasbot = util.str(q.hasbot)
   local ticket = util.int(q.ticket_id, nil)
   local rated = util.bool(q.rated)
@@ -175,7 +177,7 @@ local function filter_list(ctx, only_requester)
   local requester = pu and pu._id
   for i = 1, #all do
     local r = all[i]
-    local keep = r.id_project == pid and status_ok(allowed, r) and (r.preflight == true) == preflight
+    local keep = r.id_project == pid and status_ok(allowed, r) and (any_preflight or r.preflight ~= true)
     if keep and only_requester then
       keep = pu ~= nil and r.requester == requester
     elseif keep then
@@ -302,20 +304,41 @@ function api.list(ctx)
 end
 
 api.list_mine = list_handler(true)
+-- GET /count (routes/request.js, requestService.getConversationsCount: drafts never counted).
+-- conversation_quota=true: open (status 100 or 200) and closed (1000) conversations created in
+-- the plan's current slot (QuoteManager.getCurrentSlot, sbx.plan), preflight or not, with the
+-- slot as DD/MM/YYYY. Else, preflight ones left out: unassigned (100), and assigned (200 only)
+-- by hasBot, merged when merge_assigned is any value JavaScript holds true.
 function api.count(ctx)
-  local c = { unassigned = 0, assigned = 0, bot_assigned = 0 }
-  for _, req in ipairs(store.coll("requests"):all()) do
-    if req.id_project == ctx.pid then
-      if req.status == 100 then c.unassigned = c.unassigned + 1
-      elseif req.status == 200 or req.status == 300 then
-        if req.hasBot then c.bot_assigned = c.bot_assigned + 1 else c.assigned = c.assigned + 1 end
-      end
+  local q = ctx.query
+  local pid = ctx.pid
+  local function count(pred)
+    local n = 0
+    for _, r in ipairs(store.coll("requests"):all()) do
+      if r.id_project == pid and r.draft ~= true and pred(r) then n = n + 1 end
     end
+    return n
   end
-  if util.bool(ctx.query.merge_assigned) then
-    return 200, { unassigned = c.unassigned, assigned = c.assigned + c.bot_assigned }
+  if q.conversation_quota == "true" then
+    local plan = require("sbx.plan")
+    local start, stop = plan.current_slot(store.coll("projects"):get(pid) or {}, store.now_ms())
+    if not start then return 500, { success = false, msg = "Error getting the current slot" } end
+    local function in_slot(r)
+      local t = store.ms_of(r.createdAt)
+      return t ~= nil and t >= start and t <= stop
+    end
+    return 200, {
+      open = count(function(r) return (r.status == 100 or r.status == 200) and in_slot(r) end),
+      closed = count(function(r) return r.status == 1000 and in_slot(r) end),
+      slot = { startDate = plan.ddmmyyyy(start), endDate = plan.ddmmyyyy(stop) } }
   end
-  return 200, c
+  local function assigned(bot)
+    return function(r) return r.status == 200 and r.preflight == false and r.hasBot == bot end
+  end
+  local unassigned = count(function(r) return r.status == 100 and r.preflight == false end)
+  local human, bots = count(assigned(false)), count(assigned(true))
+  if csvx.truthy(q.merge_assigned) then return 200, { unassigned = unassigned, assigned = human + bots } end
+  return 200, { unassigned = unassigned, assigned = human, bot_assigned = bots }
 end
 
 -- GET /csv (routes/request.js): the list's query, projected '-transcript -status -__v' (and the
