@@ -1171,15 +1171,15 @@ function leads:update(lead_id, body) end
 function leads:upsert(lead, opts) end
 
 ---@class tiledesk.query.leads.list
----@field direction? any 1 ascending, -1 descending (default)
+---@field direction? any 1 or asc ascending, -1 or desc descending (default)
 ---@field email? any exact email
 ---@field full_text? any full-text search
----@field segment? any segment _id (its rules are applied)
+---@field segment? any segment _id: all its filters apply, whatever its match (=, !=, >, >=, contains: a regular expression, is null, is not null; starts with: the server never answers)
 ---@field sort? any field to sort by (default createdAt)
 ---@field status? any status (default 100; 1000: deleted)
 ---@field tags? any a tag (one)
----@field with_email? any true: only leads with an email
----@field with_fullname? any true: only leads with a name
+---@field with_email? any only leads with an email, whatever the value (false too); replaces email
+---@field with_fullname? any only leads with a name, whatever the value (false too)
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
@@ -1187,7 +1187,7 @@ function leads:upsert(lead, opts) end
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.query.leads.csv
----@field direction? any 1 ascending, -1 descending (default)
+---@field direction? any 1 or asc ascending, -1 or desc descending (default)
 ---@field email? any exact email
 ---@field full_text? any full-text search
 ---@field page? any page of 100000 rows (from 0)

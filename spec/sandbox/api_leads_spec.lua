@@ -6,6 +6,7 @@ local st = helper.sandbox()
 local PID = st.project_id
 
 local auth, api = helper.auth, helper.api
+local cjson = require("cjson")
 
 describe("sandbox leads", function()
   before_each(function()
@@ -109,28 +110,27 @@ describe("sandbox leads", function()
     assert.equal(200, status)
     assert.equal("not an e-mail", l.email)
     assert.is_nil(l.company)
-    assert.is_nil(l.phone)
+    assert.equal(cjson.null, l.phone) -- leadService.createWitId: phoneUtil.normalizePhone(undefined) is null
     local made
     status, made = api("agent", "DELETE", "/leads/ffffffffffffffffffffffff")
     assert.equal(200, status)
     assert.same({ "ffffffffffffffffffffffff", 1000 }, { made._id, made.status })
   end)
 
-  it("filters by a segment (all / any of its filters) and 404s an unknown segment", function()
-    local _, pro = api("agent", "POST", "/segments", { name = "Pro or import", match = "any", filters = {
-      { field = "attributes.plan", operator = "=", value = "pro" },
-      { field = "attributes.source", operator = "=", value = "import" } } })
-    local _, b = api("agent", "GET", "/leads?limit=500&segment=" .. pro._id)
-    local imports = 0
+  -- utils/segment2mongoConverter.js convert: each filter sets its field's condition (match is
+  -- not read: all of them hold); routes/lead.js GET /: an unknown segment is 404
+  it("filters by a segment's conditions (all of them, whatever match says) and 404s an unknown segment", function()
+    local _, seg = api("agent", "POST", "/segments", { name = "Imported with mail", match = "any", filters = {
+      { field = "attributes.source", operator = "=", value = "import" },
+      { field = "email", operator = "is not null", value = true } } })
+    local _, b = api("agent", "GET", "/leads?limit=500&segment=" .. seg._id)
     for _, l in ipairs(helper.nonempty(b.leads)) do
-      assert.is_true(l.attributes.plan == "pro" or l.attributes.source == "import")
-      if l.attributes.source == "import" then imports = imports + 1 end
+      assert.equal("import", l.attributes.source)
+      assert.truthy(l.email)
     end
-    assert.equal(20, imports)
-    assert.is_true(b.count > 20)
-    local _, both = api("agent", "POST", "/segments", { name = "Prospects with mail", match = "all", filters = {
-      { field = "tags", operator = "contains", value = "prospect" },
-      { field = "email", operator = "starts_with", value = "prospect1" } } })
+    local _, both = api("agent", "POST", "/segments", { name = "Prospects", match = "all", filters = {
+      { field = "tags", operator = "=", value = "prospect" },
+      { field = "email", operator = "contains", value = "^prospect1" } } })
     _, b = api("agent", "GET", "/leads?limit=500&segment=" .. both._id)
     assert.equal(11, b.count) -- prospect1, prospect10 .. prospect19
     helper.answers(404, { success = false, msg = "Error segment not found" }, api("agent", "GET", "/leads?segment=ffffffffffffffffffffffff"))

@@ -3,10 +3,12 @@ local json = require("tiledesk.json")
 local M = {}
 M.routes = {
   { "list", "GET", "/leads", page = { items = "leads", size = 100 }, returns = "lead",
-    filters = { full_text = "full-text search", email = "exact email", with_email = "true: only leads with an email",
-      with_fullname = "true: only leads with a name", tags = "a tag (one)", status = "status (default 100; 1000: deleted)",
-      segment = "segment _id (its rules are applied)",
-      sort = "field to sort by (default createdAt)", direction = "1 ascending, -1 descending (default)" },
+    filters = { full_text = "full-text search", email = "exact email", with_email = "only leads with an email, whatever the value (false too); replaces email",
+      with_fullname = "only leads with a name, whatever the value (false too)", tags = "a tag (one)",
+      status = "status (default 100; 1000: deleted)",
+      segment = "segment _id: all its filters apply, whatever its match (=, !=, >, >=, contains: a regular expression, "
+        .. "is null, is not null; starts with: the server never answers)",
+      sort = "field to sort by (default createdAt)", direction = "1 or asc ascending, -1 or desc descending (default)" },
     doc = "One page of leads (no date filters: the server reads none)",
     example = 'local page = assert(client.leads:list{ full_text = "acme", limit = 50 })' },
   { "get", "GET", "/leads/{}", params = { "lead_id" }, doc = "One lead" },
@@ -30,7 +32,7 @@ M.routes = {
   { "delete_physical", "DELETE", "/leads/{}/physical", params = { "lead_id" }, doc = "Hard delete (owner)" },
   { "csv", "GET", "/leads/csv", raw = true,
     filters = { full_text = "full-text search", email = "exact email", page = "page of 100000 rows (from 0)",
-      sort = "field to sort by (default createdAt)", direction = "1 ascending, -1 descending (default)" },
+      sort = "field to sort by (default createdAt)", direction = "1 or asc ascending, -1 or desc descending (default)" },
     doc = "CSV export (no attributes)" },
 }
 M.methods = {}
