@@ -158,12 +158,26 @@ function _M.requester_pu(pid, principal)
   return pu
 end
 
+-- leadService.createIfNotExistsWithLeadId: the project's lead with that lead_id, as it is when
+-- its email is the caller's (JavaScript's ==: none and none are equal), else with the fullname
+-- and email given (updateWitId; its lead.update event goes to no subscription); none: a new
+-- one (createWitId: fullname and email as given, phone normalizePhone(undefined), null,
+-- createdBy "system" when the caller gives none, as the routes do: status the default 100).
 function _M.find_or_create_lead(pid, lead_id, fullname, email, attributes, created_by)
   local leads = coll("leads")
   local lead = leads:find_one(function(l) return l.id_project == pid and l.lead_id == lead_id end)
-  if lead then return lead, false end
-  lead = leads:insert{ lead_id = lead_id, fullname = fullname or "Guest", email = email, attributes = attributes or {},
-    tags = util.arr(), status = 100, id_project = pid, createdBy = created_by }
+  if lead then
+    local had = lead.email
+    if had == email or ((had == nil or had == util.null) and (email == nil or email == util.null)) then
+      return lead, false
+    end
+    if fullname ~= nil then lead.fullname = fullname end
+    lead.email = email
+    leads:touch(lead)
+    return lead, false
+  end
+  lead = leads:insert{ lead_id = lead_id, fullname = fullname, email = email, phone = util.null,
+    attributes = attributes or {}, tags = util.arr(), status = 100, id_project = pid, createdBy = created_by or "system" }
   events.emit(pid, "lead.create", lead)
   return lead, true
 end
@@ -178,7 +192,6 @@ function _M.next_ticket(pid)
   return c.seq
 end
 
--- Creates a conversation. f: first_text, request_id, sender, senderFullname, email, departmentid, ...
 -- requestService.create: a test conversation (the dashboard's "try it": attributes.sourcePage
 -- holding td_draft=true) is a draft, which counts and quotas leave out
 function _M.is_test(attributes)
@@ -186,12 +199,13 @@ function _M.is_test(attributes)
   return type(page) == "string" and page:find("td_draft=true", 1, true) ~= nil
 end
 
+-- Creates a conversation. f: first_text, request_id, sender, senderFullname, email, departmentid, ...
 function _M.create(pid, f, principal, at_ms)
   local rid = f.request_id or ("support-group-" .. pid .. "-" .. store.uuid(true))
   local pu = f.requester_pu or _M.requester_pu(pid, principal)
   local sender = f.sender or (principal and principal.id) or store.uuid()
-  local lead = f.lead_doc or _M.find_or_create_lead(pid, sender, f.senderFullname, f.email, f.leadAttributes,
-    principal and principal.id)
+  -- the routes pass no createdBy (null): "system"
+  local lead = f.lead_doc or _M.find_or_create_lead(pid, sender, f.senderFullname, f.email, f.leadAttributes)
   local dept
   if f.departmentid then dept = coll("departments"):get(f.departmentid) end
   if not dept or dept.id_project ~= pid then dept = _M.default_department(pid) end
@@ -248,7 +262,7 @@ end
 -- "Frame" for those types), preflight false (requestService.changeFirstTextAndPreflightByRequestId:
 -- request.update, and request.update.preflight, which the archiver records as REQUEST_CREATE);
 -- a conversation still temporary (50) with no bot is routed again (the rules' automatic
--- assignment); the lead's status becomes 100 (lead.update).
+-- assignment); the lead's status becomes 100.
 local function concierge(premature, pid, rid, msg)
   if premature then return end
   local r = _M.find(pid, rid)
@@ -269,9 +283,9 @@ local function concierge(premature, pid, rid, msg)
   end
   local lead = r.lead and coll("leads"):get(r.lead)
   if lead then
+    -- (its lead.update event goes to no subscription: services/subscriptionNotifierQueued.js)
     lead.status = 100
     coll("leads"):touch(lead)
-    events.emit(pid, "lead.update", lead)
   end
 end
 
