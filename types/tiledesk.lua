@@ -1464,7 +1464,7 @@ function team:update_me(body) end
 ---@field client tiledesk.Client
 local departments = {}
 
---- Create (name, routing, id_bot, id_group, ...)
+--- Create (name required; routing, description, default, status, id_group, groups; id_bot, and bot_only with it; other keys are not read)
 --- `POST /{pid}/departments`
 ---@param body table
 ---@return any result the decoded JSON (nil on failure)
@@ -1516,7 +1516,7 @@ function departments:list(query) end
 ---@return tiledesk.Error? err
 function departments:list_all(query) end
 
---- Who routing would pick
+--- Who routing would pick (query: nobot, any non-empty value, 'false' too, skips the department's bot; disableWebHookCall, true or false: whether the operator.select resthook may change the pick)
 --- `GET /{pid}/departments/{department_id}/operators`
 ---@param department_id string
 ---@param query? table
@@ -1535,7 +1535,7 @@ function departments:pages(query) end
 ---@return tiledesk.Pager
 function departments:pages_list_all(query) end
 
---- Replace: id_bot and id_group are always written (cleared when omitted), the others only when given; JSON null is ignored (the server skips undefined and null); an unknown id is created (upsert) and answered 200
+--- Replace: id_bot and id_group are always written (null when omitted); bot_only, routing, name, description, online_msg, status, groups only when given (default, tags, offline_msg are not read); for those, JSON null is ignored (the server skips undefined and null); an unknown id is created (upsert) and answered 200
 --- `PUT /{pid}/departments/{department_id}`
 ---@param department_id string
 ---@param body table
@@ -1573,7 +1573,7 @@ function departments:update(department_id, body) end
 ---@field client tiledesk.Client
 local groups = {}
 
---- Create (members = user ids)
+--- Create (members = user ids; attributes are not read at creation: set them with update)
 --- `POST /{pid}/groups`
 ---@param name any
 ---@param body? table
@@ -1582,7 +1582,7 @@ local groups = {}
 ---@return tiledesk.Error? err
 function groups:create(name, body) end
 
---- Delete (soft; force=true removes)
+--- Delete (soft; query force="true" removes it; 403 while a department uses it)
 --- `DELETE /{pid}/groups/{group_id}`
 ---@param group_id string
 ---@param query? table

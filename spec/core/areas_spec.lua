@@ -637,13 +637,15 @@ describe("every area of the route table, round trips against the sandbox", funct
       got = assert(agent.departments:get(d._id))
       assert.equal("patched", got.description)
       assert.equal(st.bot._id, got.id_bot)
-      -- PUT replaces: id_bot (and id_group) are cleared when omitted
+      -- PUT replaces: id_bot (and id_group) are written null when omitted (routes/department.js
+      -- PUT sets update.id_bot = req.body.id_bot; mongoose 5 writes undefined as null)
       local rep = assert(admin.departments:replace(d._id, { name = "Areas Dept (replaced)", routing = "assigned" }))
       assert.equal("Areas Dept (replaced)", rep.name)
       got = assert(agent.departments:get(d._id))
       assert.equal("Areas Dept (replaced)", got.name)
       assert.equal("assigned", got.routing)
-      assert.is_nil(got.id_bot)
+      assert.equal(tiledesk.null, got.id_bot)
+      assert.is_false(got.hasBot)
       assert.equal(d._id, find(assert(agent.departments:list()), "_id", d._id)._id)
       assert.equal(d._id, find_each(agent.departments:each(), "_id", d._id)._id)
       assert.equal(d._id, find(assert(agent.departments:list_all()), "_id", d._id)._id)

@@ -237,8 +237,11 @@ describe("sandbox", function()
       assert.equal(st.bot._id, d.id_bot)
       local _, p = req("PATCH", "/" .. PID .. "/departments/" .. d._id, { description = "x" }, h)
       assert.equal(st.bot._id, p.id_bot)
+      -- routes/department.js PUT: update.id_bot = req.body.id_bot, undefined stored as null
+      -- (mongoose 5 passes it to the driver, which writes undefined as null)
       local _, u = req("PUT", "/" .. PID .. "/departments/" .. d._id, { name = "No bot now" }, h)
-      assert.is_nil(u.id_bot)
+      assert.equal(require("cjson").null, u.id_bot)
+      assert.is_false(u.hasBot)
     end)
   end)
 

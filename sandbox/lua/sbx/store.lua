@@ -149,6 +149,15 @@ function Coll:update(id, fields)
   return d
 end
 
+-- The write of an update query (findByIdAndUpdate, updateMany): the fields set, updatedAt now
+-- (the schema's timestamps), __v as it was (only a save() versions a document).
+function Coll.set(_, d, fields)
+  for k, v in pairs(fields or {}) do d[k] = v end
+  generation = generation + 1
+  d.updatedAt = _M.now()
+  return d
+end
+
 function Coll.touch(_, d)
   generation = generation + 1
   d.updatedAt = _M.now()

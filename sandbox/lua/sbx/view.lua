@@ -74,6 +74,34 @@ function _M.bot(b)
   return out
 end
 
+-- models/department.js as a document comes out of mongoose: the schema's defaults filled in
+-- where the stored document has no such field (a hydrated document gets them: an upserted one
+-- too), and toJSON { virtuals: true }: `id`, `hasBot` (id_bot neither null nor absent); the
+-- `bot` populate virtual, never populated by the routes, stays out.
+local DEPT_DEFAULTS = { routing = "pooled", default = false, status = 1 }
+function _M.department(d)
+  if d == nil or d == util.null then return d end
+  local out = util.shallow(d, 4)
+  for k, v in pairs(DEPT_DEFAULTS) do
+    if out[k] == nil then out[k] = v end
+  end
+  if out.groups == nil then out.groups = util.arr() end
+  if out.tags == nil then out.tags = util.arr() end
+  out.id = d._id
+  out.hasBot = d.id_bot ~= nil and d.id_bot ~= util.null
+  return out
+end
+
+-- models/group.js: the defaults (members [], enabled true) where the document has none; no
+-- toJSON options, so no `id`.
+function _M.group(g)
+  if g == nil or g == util.null then return g end
+  local out = util.shallow(g)
+  if out.members == nil then out.members = util.arr() end
+  if out.enabled == nil then out.enabled = true end
+  return out
+end
+
 function _M.sub(s, with_secret)
   local out = util.shallow(s)
   if not with_secret then out.secret = nil end

@@ -33,7 +33,7 @@ function api.widgets(ctx)
   end
   local departments = util.arr()
   for _, d in ipairs(store.coll("departments"):all()) do
-    if d.id_project == ctx.pid and d.status == 1 then departments[#departments + 1] = d end
+    if d.id_project == ctx.pid and d.status == 1 then departments[#departments + 1] = view.department(d) end
   end
   local rules = util.arr()
   for _, b in ipairs(store.coll("faq_kb"):all()) do
