@@ -199,11 +199,15 @@ describe("sandbox project users as routes/project_user.js answers them", functio
       return one.members
     end
     assert.same({ agent, admin, agent }, members())
+    local _, before = api("owner", "GET", "/groups/" .. g._id)
     assert.equal(200, (api("admin", "DELETE", "/project_users/" .. member("agent")._id)))
     assert.same({ agent, admin, agent }, members())
     local pu = member("admin")
     assert.equal(200, (api("owner", "DELETE", "/project_users/" .. pu._id .. "?soft=true")))
     assert.same({ agent, agent }, members())
+    -- Group.updateMany does not version the group
+    local _, after = api("owner", "GET", "/groups/" .. g._id)
+    assert.equal(before.__v, after.__v)
     assert.equal(200, (api("owner", "PUT", "/project_users/" .. pu._id .. "/restore")))
     assert.same({ agent, agent }, members())
     local _, team = api("owner", "GET", "/project_users")

@@ -234,7 +234,12 @@ describe("sandbox requests", function()
         assert.is_table(f.requester)
         -- a visitor's membership has no id_user (uuid_user only); an agent's is the user
         if f.requester.id_user ~= nil then assert.is_table(f.requester.id_user) end
-        if type(f.department) == "table" then assert.equal(f.department._id, r.department) end
+        if type(f.department) == "table" then
+          assert.equal(f.department._id, r.department)
+          -- a populated department's toJSON (models/department.js: virtuals id and hasBot)
+          assert.equal(f.department._id, f.department.id)
+          assert.is_boolean(f.department.hasBot)
+        end
         assert.is_table(f.participatingAgents)
         assert.is_table(f.participatingBots)
         if #f.participatingAgents > 0 then with_agents = with_agents + 1 end

@@ -77,7 +77,8 @@ function _M.view(r, overlay, bare)
   local pu = r.requester and coll("project_users"):get(r.requester)
   out.requester = pu and view.pu(pu, nil, overlay) or r.requester
   out.lead = r.lead and coll("leads"):get(r.lead) or r.lead
-  out.department = r.department and coll("departments"):get(r.department) or r.department
+  local dept = r.department and coll("departments"):get(r.department)
+  out.department = dept and view.department(dept) or r.department
   -- the agents and the bots among the participants, each in the participants' order
   local agents, bots = util.arr(), util.arr()
   for _, p in ipairs(r.participants or {}) do

@@ -292,8 +292,7 @@ local function leave_groups(pu)
     if util.contains(g.members, pu.id_user) then
       local keep = util.arr()
       for _, m in ipairs(g.members) do if m ~= pu.id_user then keep[#keep + 1] = m end end
-      g.members = keep
-      groups:touch(g)
+      groups:set(g, { members = keep }) -- Group.updateMany: no new __v
     end
   end
 end
