@@ -1178,8 +1178,8 @@ function leads:upsert(lead, opts) end
 ---@field sort? any field to sort by (default createdAt)
 ---@field status? any status (default 100; 1000: deleted)
 ---@field tags? any a tag (one)
----@field with_email? any only leads with an email, whatever the value (false too); replaces email
----@field with_fullname? any only leads with a name, whatever the value (false too)
+---@field with_email? any true: only leads with an email (the server reads the key's presence: false sends nothing); replaces email
+---@field with_fullname? any true: only leads with a name (read by presence: false sends nothing)
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)

@@ -9,6 +9,7 @@
 --     start_date = { "from (inclusive)", date = "start" }, end_date = { "to (inclusive)", date = "end" },
 --     workingStatus = { "...", ops = { "in", "nin", "ne" }, list = "comma" },
 --     lastdays = { "days back", number = "days" },    -- a number (or numeric text), 0 or more
+--     with_email = { "...", presence = true },        -- read by presence: false sends nothing
 --   },
 --   dates = "tz" | "utc_days" | "iso_days",  -- how the server reads its date filters (below)
 --
@@ -269,6 +270,9 @@ function _M.apply(route, client, q, level)
           end
         end
         v = scalar(op, k, v, level)
+        -- presence = true: the server filters whenever the key is there, whatever its value, so
+        -- false (no filter asked) sends nothing
+        if spec.presence and v == false then v = nil end
         if spec.ops then out[k .. "[in]"] = v else out[k] = v end
       end
       if spec.also and out[k] ~= nil then out[spec.also] = out[k] end

@@ -42,6 +42,20 @@ describe("filters", function()
       "requests:list(): 'raw_query' must be a table (got string)")
   end)
 
+  -- routes/lead.js GET /: `if (req.query.with_email)` / `if (req.query.with_fullname)` read the
+  -- key's presence, so "false" on the wire still filters: false must send nothing
+  it("sends a presence filter only when it is asked for", function()
+    local c, fake = new()
+    local function leads(query)
+      fake:queue(200, { perPage = 40, count = 0, leads = {} })
+      assert(c.leads:list(query))
+      return sent_query(fake)
+    end
+    assert.same({}, leads{ with_email = false, with_fullname = false })
+    assert.same({ with_email = "true", with_fullname = "true" }, leads{ with_email = true, with_fullname = true })
+    assert.same({ with_email = "yes" }, leads{ with_email = "yes" })
+  end)
+
   it("send an array the way each endpoint reads it", function()
     local c, fake = new()
     -- requests: status.split(',')

@@ -3,8 +3,11 @@ local json = require("tiledesk.json")
 local M = {}
 M.routes = {
   { "list", "GET", "/leads", page = { items = "leads", size = 100 }, returns = "lead",
-    filters = { full_text = "full-text search", email = "exact email", with_email = "only leads with an email, whatever the value (false too); replaces email",
-      with_fullname = "only leads with a name, whatever the value (false too)", tags = "a tag (one)",
+    filters = { full_text = "full-text search", email = "exact email",
+      with_email = { "true: only leads with an email (the server reads the key's presence: false sends nothing); "
+        .. "replaces email", presence = true },
+      with_fullname = { "true: only leads with a name (read by presence: false sends nothing)", presence = true },
+      tags = "a tag (one)",
       status = "status (default 100; 1000: deleted)",
       segment = "segment _id: all its filters apply, whatever its match (=, !=, >, >=, contains: a regular expression, "
         .. "is null, is not null; starts with: the server never answers)",
