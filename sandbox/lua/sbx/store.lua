@@ -158,6 +158,17 @@ function Coll.set(_, d, fields)
   return d
 end
 
+-- findByIdAndUpdate with upsert: the document of that _id, made bare (no __v: an upsert's
+-- insert is no save) when there is none, then set as above.
+function Coll:upsert(id, fields)
+  local d = self:get(id)
+  if not d then
+    d = self:insert{ _id = id }
+    d.__v = nil
+  end
+  return self:set(d, fields)
+end
+
 function Coll.touch(_, d)
   generation = generation + 1
   d.updatedAt = _M.now()

@@ -209,12 +209,7 @@ local function write(ctx, update, fail)
   if not util.is_oid(id) then return E.server(fail) end
   local c = cast_all(update, false)
   if not c then return E.server(fail) end
-  local d = by_id(id)
-  if not d then
-    d = depts:insert{ _id = id }
-    d.__v = nil
-  end
-  depts:set(d, c)
+  local d = depts:upsert(id, c)
   local out = view.department(d)
   events.emit(d.id_project, "department.update", out)
   return 200, out

@@ -73,12 +73,7 @@ end
 -- failed.
 local function upsert(id, update)
   if not util.is_oid(id) then return nil end
-  local g = groups:get(id)
-  if not g then
-    g = groups:insert{ _id = id }
-    g.__v = nil
-  end
-  groups:set(g, update)
+  local g = groups:upsert(id, update)
   local out = view.group(g)
   events.emit(g.id_project, "group.update", out)
   return out
