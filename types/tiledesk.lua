@@ -813,7 +813,7 @@ function requests:update(request_id, body) end
 ---@field hasbot? any true/false: a bot takes part
 ---@field lead? any lead _id
 ---@field location? any location
----@field mine? any true: only the caller's (owners and admins)
+---@field mine? any true: only the caller's (owners and admins; read by presence: false sends nothing)
 ---@field no_textscore? any true: full_text results sorted by sort, not by score
 ---@field page? any page of 100000 rows (from 0)
 ---@field participant? any a participant's user id, or bot_<id>
@@ -1554,7 +1554,7 @@ function departments:replace(department_id, body) end
 function departments:update(department_id, body) end
 
 ---@class tiledesk.query.departments.list
----@field sort? any any value: sorted by name
+---@field sort? any true: sorted by name (read by presence: false sends nothing)
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
@@ -1562,7 +1562,7 @@ function departments:update(department_id, body) end
 ---@field raw_query? table more query keys, sent unchecked
 
 ---@class tiledesk.query.departments.list_all
----@field sort? any any value: sorted by name
+---@field sort? any true: sorted by name (read by presence: false sends nothing)
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)
@@ -2908,7 +2908,7 @@ function namespaces:pages(query) end
 function namespaces:update(namespace_id, body) end
 
 ---@class tiledesk.query.namespaces.list
----@field count? any true: each one's number of contents
+---@field count? any true: each one's number of contents (read by presence: false sends nothing)
 ---@field page? integer page number, from 0
 ---@field limit? integer items a page
 ---@field max_items? integer :each()/:pages(): stop after this many (not sent)

@@ -54,6 +54,17 @@ describe("filters", function()
     assert.same({}, leads{ with_email = false, with_fullname = false })
     assert.same({ with_email = "true", with_fullname = "true" }, leads{ with_email = true, with_fullname = true })
     assert.same({ with_email = "yes" }, leads{ with_email = "yes" })
+    -- routes/department.js `if (req.query.sort)`, routes/kb.js `if (req.query.count)`,
+    -- routes/request.js GET /csv `if (req.query.mine)`
+    fake:queue(200, {})
+    assert(c.departments:list{ sort = false })
+    assert.same({}, sent_query(fake))
+    fake:queue(200, {})
+    assert(c.departments:list{ sort = true })
+    assert.same({ sort = "true" }, sent_query(fake))
+    fake:queue(200, {})
+    assert(c.namespaces:list{ count = false })
+    assert.same({}, sent_query(fake))
   end)
 
   it("send an array the way each endpoint reads it", function()

@@ -2,9 +2,9 @@
 local M = {}
 M.routes = {
   { "list", "GET", "/departments", page = { all = true },
-    filters = { sort = "any value: sorted by name" }, doc = "Visible departments" },
+    filters = { sort = { "true: sorted by name (read by presence: false sends nothing)", presence = true } }, doc = "Visible departments" },
   { "list_all", "GET", "/departments/allstatus", page = { all = true },
-    filters = { sort = "any value: sorted by name" }, doc = "All departments, any status but hidden" },
+    filters = { sort = { "true: sorted by name (read by presence: false sends nothing)", presence = true } }, doc = "All departments, any status but hidden" },
   { "get", "GET", "/departments/{}", params = { "department_id" }, doc = "One department ('default' works)",
     example = 'local dept = assert(client.departments:get("default"))' },
   { "operators", "GET", "/departments/{}/operators", params = { "department_id" },

@@ -4,7 +4,7 @@ local M = {}
 local ROLE = "admin (or a bot or subscription token)"
 M.routes = {
   { "list", "GET", "/kb/namespace/all", page = { all = true }, role = ROLE,
-    filters = { count = "true: each one's number of contents" },
+    filters = { count = { "true: each one's number of contents (read by presence: false sends nothing)", presence = true } },
     doc = "Namespaces (count = true adds each one's number of contents); the first call makes the Default one",
     example = 'local list = assert(client.namespaces:list{ count = true })' },
   { "create", "POST", "/kb/namespace", fields = { "name" }, body = "object", role = ROLE,

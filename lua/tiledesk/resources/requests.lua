@@ -45,7 +45,7 @@ local list_filters = set{
 }
 local csv_filters = set{}
 for k, v in pairs(list_filters) do csv_filters[k] = v end
-csv_filters.mine = "true: only the caller's (owners and admins)"
+csv_filters.mine = { "true: only the caller's (owners and admins; read by presence: false sends nothing)", presence = true }
 csv_filters.page = "page of 100000 rows (from 0)"
 list_filters.workingStatus = { "working status: a value or an array (in), or { in =, nin =, ne = }", list = "comma",
   ops = { "in", "nin", "ne" } }
