@@ -262,15 +262,20 @@ local function bench_batch(label, base_url)
 end
 
 -- c. The official Node client listing conversations the same way.
+-- The shell command running bench/node_list.js against base_url with `tail` (its arguments after
+-- the URL), in env (NODE_PATH and the CA).
+local function node_list_cmd(env, base_url, tail)
+  return env .. " node " .. q((os.getenv("TD_ROOT") or ".") .. "/bench/node_list.js") .. " " .. q(args.state) .. " "
+    .. q(base_url) .. " " .. tail
+end
+
 -- A Node process that has listed until V8 stops getting faster (node_list.js --warm), held
 -- through the rounds: it reads "N" from a FIFO and answers "N SECONDS" on its stdout.
 local function node_warmed(env, base_url)
-  local root = os.getenv("TD_ROOT") or "."
   local fifo = os.tmpname()
   os.remove(fifo)
   assert(os.execute("mkfifo " .. q(fifo)), "bench: mkfifo failed")
-  local p = assert(io.popen(env .. " node " .. q(root .. "/bench/node_list.js") .. " " .. q(args.state) .. " "
-    .. q(base_url) .. " --warm " .. q(fifo) .. " 2>&1"))
+  local p = assert(io.popen(node_list_cmd(env, base_url, "--warm " .. q(fifo)) .. " 2>&1"))
   -- read and write (Linux): the open does not wait for the reader, which may have failed
   local ctl = assert(io.open(fifo, "r+"))
   local function line(what)
@@ -335,7 +340,7 @@ local function bench_node(label, base_url, target)
     function(r) ours[r], ours_cpu[r] = lua_rate(n, function() assert(c.requests:list(query)) end) end,
     function(r) ceil[r] = c_easy_rate(list_url, token, n, cafile) end,
     function(r)
-      local out, ok = sh(env .. " node " .. q(root .. "/bench/node_list.js") .. " " .. q(args.state) .. " " .. q(base_url) .. " " .. n_cold)
+      local out, ok = sh(node_list_cmd(env, base_url, n_cold))
       assert(ok, "bench: node_list.js failed: " .. out)
       local k, secs = out:match("(%d+) ([%d.]+)%s*$")
       cold[r] = tonumber(k) / tonumber(secs)

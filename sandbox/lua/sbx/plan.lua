@@ -110,6 +110,4 @@ function _M.ddmmyyyy(t)
   return os.date("!%d/%m/%Y", math.floor(t / 1000))
 end
 
-_M._diff_months, _M._add_months = diff_months, add_months -- for the spec of moment's arithmetic
-
 return _M

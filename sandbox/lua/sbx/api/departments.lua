@@ -217,16 +217,21 @@ end
 
 -- `req.body.x != undefined`: neither absent nor null
 local function given(v) return v ~= nil and v ~= null end
+-- the fields of b among `fields` that are given
+local function given_fields(b, fields)
+  local update = {}
+  for _, k in ipairs(fields) do
+    if given(b[k]) then update[k] = b[k] end
+  end
+  return update
+end
 
 -- PUT: id_bot and id_group are written whatever came (undefined is stored as null); bot_only,
 -- routing, name, description, online_msg, status and groups when given
 local PUT_FIELDS = { "bot_only", "routing", "name", "description", "online_msg", "status", "groups" }
 function api.update(ctx)
   local b = ctx.body or {}
-  local update = {}
-  for _, k in ipairs(PUT_FIELDS) do
-    if given(b[k]) then update[k] = b[k] end
-  end
+  local update = given_fields(b, PUT_FIELDS)
   update.id_bot = b.id_bot == nil and null or b.id_bot
   update.id_group = b.id_group == nil and null or b.id_group
   return write(ctx, update, "Error updating object.")
@@ -235,12 +240,7 @@ end
 -- PATCH: only these, when given
 local PATCH_FIELDS = { "status", "id_bot", "bot_only", "routing", "name", "description", "id_group", "groups" }
 function api.patch(ctx)
-  local b = ctx.body or {}
-  local update = {}
-  for _, k in ipairs(PATCH_FIELDS) do
-    if given(b[k]) then update[k] = b[k] end
-  end
-  return write(ctx, update, "Error patching object.")
+  return write(ctx, given_fields(ctx.body or {}, PATCH_FIELDS), "Error patching object.")
 end
 
 -- DELETE: findOneAndRemove({ _id }): the removed department, or res.json(null) for an unknown
