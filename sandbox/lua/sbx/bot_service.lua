@@ -63,14 +63,7 @@ local function unique_slug(pid, base)
   return taken and (base .. "-" .. (max + 1)) or base
 end
 
--- An Express query value JavaScript reads as true (a non-empty string, or a repeated key).
-function _M.query_true(v)
-  return (type(v) == "string" and v ~= "") or type(v) == "table"
-end
-
-local function given(v)
-  return v ~= nil and v ~= util.null
-end
+local given = util.given
 
 -- faqService.create(pid, user_id, data): the saved bot, or nil when the save fails (the name is
 -- required: absent, null or empty). saved_hook(bot), when given, runs before faqbot.create: what

@@ -45,6 +45,15 @@ function _M.int(v, default)
   return math.floor(n)
 end
 
+-- `x != undefined` in JavaScript: neither absent nor null
+function _M.given(v) return v ~= nil and v ~= _M.null end
+
+-- A query value JavaScript holds true, as Express parses it: a non-empty string, or a repeated
+-- key (an array). A bare key (`?x`, which ngx reads as true) is Express's "", false.
+function _M.query_true(v)
+  return (type(v) == "string" and v ~= "") or type(v) == "table"
+end
+
 function _M.bool(v)
   if type(v) == "table" then v = v[1] end
   return v == true or v == "true" or v == "1"

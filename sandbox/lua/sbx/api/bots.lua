@@ -228,7 +228,7 @@ end
 function api.fork(ctx)
   local b = exportable(ctx)
   if not b then return 500, { success = false, error = "Unable to get chatbot to be forked" } end
-  local globals = bot_service.query_true(ctx.query.globals)
+  local globals = util.query_true(ctx.query.globals)
   local chatbot = bot_service.export(b, true)
   if not globals and type(chatbot.attributes) == "table" then chatbot.attributes.globals = nil end
   chatbot.template = "empty"
@@ -252,7 +252,7 @@ end
 function api.export_json(ctx)
   local b, status, err = exportable(ctx)
   if not b then return status, err end
-  local out = bot_service.export(b, bot_service.query_true(ctx.query.globals))
+  local out = bot_service.export(b, util.query_true(ctx.query.globals))
   local name = "bot.json"
   if util.str(ctx.query.intentsOnly) == "true" then out, name = { intents = out.intents }, "intents.json" end
   -- the route sends JSON.stringify's text: express's res.send of a string answers text/html

@@ -215,8 +215,7 @@ local function write(ctx, update, fail)
   return 200, out
 end
 
--- `req.body.x != undefined`: neither absent nor null
-local function given(v) return v ~= nil and v ~= null end
+local given = util.given
 -- the fields of b among `fields` that are given
 local function given_fields(b, fields)
   local update = {}

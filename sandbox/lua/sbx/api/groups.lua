@@ -11,7 +11,6 @@ local E = require("sbx.errors")
 
 local api = {}
 
-local null = util.null
 local depts = store.coll("departments")
 local groups = store.coll("groups")
 local g_opts = { role = "agent", types = { "bot", "subscription" } }
@@ -23,8 +22,7 @@ local function in_use(pid, id)
   return depts:find_one(function(d) return d.id_project == pid and d.id_group == id end) ~= nil
 end
 
--- `req.body.x != undefined`: neither absent nor null
-local function given(v) return v ~= nil and v ~= null end
+local given = util.given
 
 -- GET /: { id_project, trashed: false }, and members { $in: member } when member is given
 function api.list(ctx)

@@ -243,9 +243,8 @@ end
 api.update = or_404(find, function(ctx, pu)
   -- the route reads the member's user first only for an availability change
   local b = ctx.body or {}
-  local function set(v) return v ~= nil and v ~= util.null end
   local context = update_context(ctx, false,
-    (set(b.user_available) or set(b.profileStatus)) and pu.id_user or nil)
+    (util.given(b.user_available) or util.given(b.profileStatus)) and pu.id_user or nil)
   if not apply(ctx, pu, ctx.body or {}, true) then
     return 422, { errors = util.arr{ util.invalid("role", (ctx.body or {}).role) } }
   end
