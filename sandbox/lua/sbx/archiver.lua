@@ -64,7 +64,7 @@ local function sid(x)
   return tostring(x)
 end
 
-local function truthy(x) return x ~= nil and x ~= null and x ~= false and x ~= "" and x ~= 0 end
+local truthy = util.truthy
 
 -- models/activity.js userIdFromEntity: the populated (or plain) id_user of the entity's object,
 -- else the entity's id when it is of type 'user'

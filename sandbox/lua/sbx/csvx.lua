@@ -112,9 +112,7 @@ end
 _M.js_string = js_string
 
 -- JavaScript's truthiness of a stored value (the exports' handlers test fields with `a && a.b`).
-function _M.truthy(v)
-  return v ~= nil and v ~= null and v ~= false and v ~= "" and v ~= 0 and v == v
-end
+_M.truthy = require("sbx.util").truthy
 
 -- csv-express's escape() of one field: String(field) when it reads as a plain decimal number
 -- (filterFloat's test) and that number is finite, parseFloat of it printed bare; any other value

@@ -45,6 +45,11 @@ function _M.int(v, default)
   return math.floor(n)
 end
 
+-- JavaScript's truthiness of a stored or decoded value: not undefined, null, false, "", 0 or NaN
+function _M.truthy(v)
+  return v ~= nil and v ~= _M.null and v ~= false and v ~= "" and v ~= 0 and v == v
+end
+
 -- `x != undefined` in JavaScript: neither absent nor null
 function _M.given(v) return v ~= nil and v ~= _M.null end
 

@@ -19,14 +19,10 @@ local function is_default(id) return id == "default" end
 
 -- `if (req.query.x)` as Express's query parser gives x: a non-empty string or a list is true
 -- (nginx reads a bare `?x` as true where qs reads "")
-local function query_truthy(v)
-  return (type(v) == "string" and v ~= "") or type(v) == "table"
-end
+local query_truthy = util.query_true
 
 -- JavaScript's truthiness of a body value
-local function js_truthy(v)
-  return v ~= nil and v ~= null and v ~= false and v ~= "" and v ~= 0
-end
+local js_truthy = util.truthy
 
 -- The schema's type of each field a route writes
 local TYPES = { id_bot = cast.string, bot_only = cast.boolean, routing = cast.string, name = cast.string,

@@ -53,12 +53,8 @@ end
 
 -- JavaScript's truthiness of a decoded JSON value, and of a query parameter (a string, or a
 -- table when given twice; a parameter without "=" is true here and "" there)
-local function js_truthy(v)
-  return v ~= nil and v ~= util.null and v ~= false and v ~= 0 and v ~= ""
-end
-local function q_truthy(v)
-  return type(v) == "table" or (type(v) == "string" and v ~= "")
-end
+local js_truthy = util.truthy
+local q_truthy = util.query_true
 
 ---------------------------------------------------------------------------------------------
 -- The list's MongoDB query, condition by condition (field -> predicate of the field's value).
