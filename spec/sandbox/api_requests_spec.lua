@@ -386,6 +386,9 @@ describe("sandbox requests", function()
       end
       local _, e = api("owner", "GET", "/requests/count?merge_assigned=")
       assert.same(want, e)
+      -- a bare key: Express's query parser gives "" (false)
+      local _, bare = api("owner", "GET", "/requests/count?merge_assigned")
+      assert.same(want, bare)
     end)
 
     -- conversation_quota=true (routes/request.js GET /count): open (100 or 200, preflight or

@@ -308,7 +308,8 @@ api.list_mine = list_handler(true)
 -- conversation_quota=true: open (status 100 or 200) and closed (1000) conversations created in
 -- the plan's current slot (QuoteManager.getCurrentSlot, sbx.plan), preflight or not, with the
 -- slot as DD/MM/YYYY. Else, preflight ones left out: unassigned (100), and assigned (200 only)
--- by hasBot, merged when merge_assigned is any value JavaScript holds true.
+-- by hasBot, merged when merge_assigned is any value JavaScript holds true (as Express parses
+-- the query: a bare ?merge_assigned is "", false).
 function api.count(ctx)
   local q = ctx.query
   local pid = ctx.pid
@@ -337,7 +338,7 @@ function api.count(ctx)
   end
   local unassigned = count(function(r) return r.status == 100 and r.preflight == false end)
   local human, bots = count(assigned(false)), count(assigned(true))
-  if csvx.truthy(q.merge_assigned) then return 200, { unassigned = unassigned, assigned = human + bots } end
+  if util.query_true(q.merge_assigned) then return 200, { unassigned = unassigned, assigned = human + bots } end
   return 200, { unassigned = unassigned, assigned = human, bot_assigned = bots }
 end
 
